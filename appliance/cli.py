@@ -1,0 +1,295 @@
+"""The ``appliance`` command: one subcommand per service plus one-shot tools."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import config as config_mod
+from .config import Config, ConfigError
+from .store import Store
+
+
+def _open(config: Config) -> Store:
+    config.ensure_folders()
+    store = Store(config.db_path)
+    store.ensure_event(config.event.slug, config.event.title, config.event.subtitle)
+    return store
+
+
+# -- services ---------------------------------------------------------------------------------
+def run_importer(config: Config, args: argparse.Namespace) -> int:
+    from .importer import FolderWatcher, Importer
+    from .service import Service
+
+    service = Service("importer")
+    store = _open(config)
+    importer = Importer(config, store)
+    watch = config.importer.watch
+    watcher = FolderWatcher(importer, watch) if watch else None
+    service.ready(f"watching {watch}" if watch else "idle (no watch folder configured)")
+    while service.running():
+        service.alive()
+        if watcher is not None:
+            report = watcher.scan()
+            if report is not None:
+                s = report.summary()
+                service.status(f"imported {s['imported']}, duplicates {s['duplicates']}")
+        service.sleep(config.importer.poll_seconds)
+    return 0
+
+
+def run_publisher(config: Config, args: argparse.Namespace) -> int:
+    from .publisher import Publisher
+    from .service import Service
+
+    service = Service("publisher")
+    store = _open(config)
+    publisher = Publisher(config, store)
+    store.release_stale_claims(older_than_s=0)
+    service.ready("waiting for publish requests")
+    while service.running():
+        service.alive()
+        if publisher.run_once():
+            service.status(f"published; {store.status()['publishing']} waiting")
+            continue
+        service.sleep(config.publish.poll_seconds)
+    return 0
+
+
+def run_sync(config: Config, args: argparse.Namespace) -> int:
+    from .sync import Syncer
+
+    store = _open(config)
+    syncer = Syncer(config, store)
+    if args.once:
+        left = syncer.drain_once()
+        print(f"sync: {left} job(s) left" if left else "sync: bucket up to date")
+        return 1 if left else 0
+    from .service import Service
+
+    service = Service("sync")
+    service.ready("uploading to " + config.bucket.bucket)
+
+    def tick() -> None:
+        service.alive()
+        depth = store.queue_depth()
+        online = store.sync_state().get("online")
+        service.status(f"{'offline' if online == 0 else 'online'}, {depth['jobs']} queued")
+
+    syncer.run(service.running, service.sleep, tick)
+    return 0
+
+
+def run_gpio(config: Config, args: argparse.Namespace) -> int:
+    from . import gpio
+    from .service import Service
+
+    service = Service("gpio")
+    if config.gpio.mock or os.environ.get("GPIOZERO_PIN_FACTORY") == "mock":
+        gpio.use_mock_pins()
+    store = _open(config)
+
+    def publish_latest() -> None:
+        local = Store(config.db_path)  # called from gpiozero's thread
+        try:
+            _publish_request(config, local, latest=True, recipe={})
+        finally:
+            local.close()
+
+    panel = gpio.StatusPanel(config, store, publish_latest)
+    service.ready(f"LED {panel.refresh()}")
+    while service.running():
+        service.alive()
+        service.status(f"LED {panel.refresh()}")
+        service.sleep(0.5)
+    panel.close()
+    return 0
+
+
+def run_admin(config: Config, args: argparse.Namespace) -> int:
+    """Run the admin under gunicorn (exec, so signals and sd_notify go to gunicorn itself)."""
+    from .admin import _password_hash
+
+    _password_hash(config)  # fail fast with a clear message before gunicorn starts workers
+    env = dict(os.environ)
+    if config.source:
+        env["APPLIANCE_CONFIG"] = str(config.source)
+    env.setdefault("APPLIANCE_ADMIN_BIND", args.bind or config.admin.bind)
+    conf = Path(__file__).parent / "admin" / "gunicorn_conf.py"
+    argv = [sys.executable, "-m", "gunicorn", "-c", str(conf), "appliance.admin.wsgi:app"]
+    os.execve(sys.executable, argv, env)
+    return 0  # pragma: no cover
+
+
+def run_gallery(config: Config, args: argparse.Namespace) -> int:
+    """Serve the public gallery locally against the bucket (what Cloudflare Pages does)."""
+    from werkzeug.serving import run_simple
+
+    from .gallery_server import create_app
+    from .service import setup_logging
+
+    setup_logging("gallery")
+    host, _, port = args.bind.rpartition(":")
+    run_simple(host or "127.0.0.1", int(port), create_app(config), threaded=True)
+    return 0
+
+
+# -- one-shot commands -------------------------------------------------------------------------
+def cmd_import(config: Config, args: argparse.Namespace) -> int:
+    from .importer import Importer
+
+    store = _open(config)
+    source = Path(args.path)
+    if not source.is_dir():
+        print(f"import: {source} is not a folder", file=sys.stderr)
+        return 2
+    report = Importer(config, store).import_tree(source)
+    summary = report.summary()
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"imported {summary['imported']}, already present {summary['duplicates']}")
+        for reason, count in sorted(summary["skipped"].items()):
+            print(f"skipped {count}: {reason}")
+        for path, error in summary["errors"].items():
+            print(f"error: {path}: {error}")
+    return 1 if summary["errors"] else 0
+
+
+def _publish_request(config: Config, store: Store, latest: bool, recipe: dict[str, Any],
+                     photo_id: int | None = None) -> dict[str, Any]:
+    from .publisher import Publisher
+
+    if latest:
+        photo = store.latest_photo()
+        if photo is None:
+            raise LookupError("the buffer is empty")
+        photo_id = photo["id"]
+    assert photo_id is not None
+    publisher = Publisher(config, store)
+    pub_id = publisher.request(photo_id, recipe)
+    claimed = store.claim_publication(pub_id)
+    if claimed is not None:  # else the publisher service took it first
+        publisher.process(claimed)
+    pub = store.publication(pub_id)
+    assert pub is not None
+    return pub
+
+
+def cmd_publish(config: Config, args: argparse.Namespace) -> int:
+    from .pipeline import RecipeError
+
+    if (args.id is None) == (not args.latest):
+        print("publish: give a photo ID or --latest", file=sys.stderr)
+        return 2
+    recipe = {k: getattr(args, k) for k in ("exposure", "rotate", "straighten", "scale")
+              if getattr(args, k) is not None}
+    store = _open(config)
+    try:
+        pub = _publish_request(config, store, args.latest, recipe, args.id)
+    except (LookupError, RecipeError) as exc:
+        print(f"publish: {exc}", file=sys.stderr)
+        return 2
+    if pub["state"] == "failed":
+        print(f"publish: {pub['name']} failed: {pub['error']}", file=sys.stderr)
+        return 1
+    print(f"{pub['name']}: {pub['state']} ({pub['width']}x{pub['height']})")
+    return 0
+
+
+def cmd_unpublish(config: Config, args: argparse.Namespace) -> int:
+    from .publisher import Publisher
+
+    store = _open(config)
+    try:
+        Publisher(config, store).unpublish(args.id)
+    except (LookupError, ValueError) as exc:
+        print(f"unpublish: {exc}", file=sys.stderr)
+        return 2
+    print(f"unpublished {args.id}")
+    return 0
+
+
+def cmd_status(config: Config, args: argparse.Namespace) -> int:
+    status = _open(config).status()
+    if args.json:
+        print(json.dumps(status, indent=2))
+        return 0
+    online = {True: "online", False: "offline", None: "unknown"}[status["online"]]
+    print(f"event:      {status['event']}")
+    print(f"buffer:     {status['buffer']} photos")
+    print(f"published:  {status['published']} ({status['publishing']} in progress, "
+          f"{status['failed']} failed)")
+    print(f"queue:      {status['queue']['jobs']} jobs, {status['queue']['bytes']} bytes")
+    print(f"bucket:     {online}; last upload {status['last_success_at'] or 'never'}")
+    if status["last_error"]:
+        print(f"last error: {status['last_error']}")
+    return 0
+
+
+def cmd_demo(config: Config, args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(Path(args.dir), args.admin_port, args.gallery_port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="appliance", description=__doc__)
+    parser.add_argument("--config", help="TOML config (default: $APPLIANCE_CONFIG, else "
+                        f"{config_mod.DEFAULT_PATH})")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("importer", help="service: import photos from inserted cards / the watch folder")
+    admin = sub.add_parser("admin", help="service: the phone admin under gunicorn")
+    admin.add_argument("--bind", help="host:port (default: admin.bind)")
+    sub.add_parser("publisher", help="service: render queued publications")
+    sync = sub.add_parser("sync", help="service: upload the outbox to the bucket")
+    sync.add_argument("--once", action="store_true", help="upload what is queued, then exit")
+    sub.add_parser("gpio", help="service: status LED and publish button")
+    gallery = sub.add_parser("gallery", help="serve the public gallery locally from the bucket")
+    gallery.add_argument("--bind", default="127.0.0.1:8081")
+
+    imp = sub.add_parser("import", help="import a folder as if it were an inserted card")
+    imp.add_argument("path")
+    imp.add_argument("--json", action="store_true")
+    pub = sub.add_parser("publish", help="publish a buffered photo")
+    pub.add_argument("id", nargs="?", type=int)
+    pub.add_argument("--latest", action="store_true", help="the newest photo in the buffer")
+    pub.add_argument("--exposure", type=float, help="EV, -2..2")
+    pub.add_argument("--rotate", type=int, help="0, 90, 180 or 270 (clockwise)")
+    pub.add_argument("--straighten", type=float, help="degrees, -10..10")
+    pub.add_argument("--scale", type=float, help="zoom, 0.5..2")
+    unpub = sub.add_parser("unpublish", help="take a publication off the gallery")
+    unpub.add_argument("id", type=int)
+    status = sub.add_parser("status", help="buffer, published, queue and bucket state")
+    status.add_argument("--json", action="store_true")
+    demo = sub.add_parser("demo", help="run every service locally with embedded defaults")
+    demo.add_argument("--dir", default="demo")
+    demo.add_argument("--admin-port", type=int, default=8080)
+    demo.add_argument("--gallery-port", type=int, default=8081)
+    return parser
+
+
+COMMANDS = {
+    "importer": run_importer, "admin": run_admin, "publisher": run_publisher, "sync": run_sync,
+    "gpio": run_gpio, "gallery": run_gallery, "import": cmd_import, "publish": cmd_publish,
+    "unpublish": cmd_unpublish, "status": cmd_status, "demo": cmd_demo,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_mod.parse("") if args.command == "demo" else config_mod.load(args.config)
+        return COMMANDS[args.command](config, args)
+    except ConfigError as exc:
+        print(f"appliance: configuration error: {exc}", file=sys.stderr)
+        return 78  # EX_CONFIG: systemd shows it as a configuration failure
+
+
+if __name__ == "__main__":
+    sys.exit(main())

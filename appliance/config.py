@@ -1,0 +1,288 @@
+"""Appliance configuration: one TOML file, every key with a documented default.
+
+Lookup order: ``--config PATH``, else ``$APPLIANCE_CONFIG``, else ``/etc/appliance/appliance.toml``.
+A missing default file means "all defaults"; an explicitly named file must exist. Unknown keys and
+bad values stop start-up with a :class:`ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PATH = Path("/etc/appliance/appliance.toml")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+class ConfigError(ValueError):
+    """A configuration key is unknown or its value is invalid."""
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    """Where data lives. Relative folders are resolved against ``data_root``."""
+
+    data_root: Path = Path("/var/lib/appliance")
+    buffer: Path = Path("buffer")  # verified copies of card photos
+    web: Path = Path("web")  # published web-size JPEGs, thumbnails, manifests
+    trash: Path = Path("trash")  # unpublished web files (nothing is deleted locally)
+    archive: Path = Path("archive")  # RAW files paired with their JPEG
+    state: Path = Path("state")  # SQLite store, thumbnails of the buffer, secrets
+
+
+@dataclass(frozen=True)
+class ImporterConfig:
+    """The card importer. ``watch`` is a folder standing in for an inserted card."""
+
+    watch: Path | None = None
+    poll_seconds: float = 1.0
+    thumb_size: int = 400
+
+
+@dataclass(frozen=True)
+class PublishConfig:
+    """The publish worker's output sizes and quality."""
+
+    long_edge: int = 2048
+    thumb_edge: int = 480
+    quality: int = 85
+    poll_seconds: float = 0.5
+
+
+@dataclass(frozen=True)
+class BucketConfig:
+    """The S3-compatible bucket (Cloudflare R2 in production).
+
+    For R2 the endpoint is ``https://<account-id>.r2.cloudflarestorage.com``. Secrets may live in a
+    separate TOML file (``secrets_file``, mode 0600) holding ``key_id`` and ``secret``.
+    """
+
+    endpoint_url: str = ""
+    bucket: str = ""
+    region: str = "auto"
+    key_id: str = ""
+    secret: str = ""
+    secrets_file: Path | None = None
+    prefix: str = "events"
+    connect_timeout: float = 3.0
+    read_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    """The upload service."""
+
+    poll_seconds: float = 0.5
+    max_backoff_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class AdminConfig:
+    """The Flask admin. ``password`` is hashed on load and never logged."""
+
+    password: str = ""
+    password_hash: str = ""
+    bind: str = "0.0.0.0:8080"
+    secret_key: str = ""  # generated into state/ when empty
+    gallery_url: str = ""  # public gallery URL shown to the photographer
+
+
+@dataclass(frozen=True)
+class GpioConfig:
+    """Status LED and publish button (BCM pin numbers; 0 disables)."""
+
+    status_led: int = 17
+    button: int = 27
+    mock: bool = False  # use gpiozero's MockFactory (laptops, tests)
+
+
+@dataclass(frozen=True)
+class EventConfig:
+    """The event created on first start when the store has none."""
+
+    slug: str = "my-event"
+    title: str = "Live gallery"
+    subtitle: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration; each section is a dataclass of its own."""
+
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    importer: ImporterConfig = field(default_factory=ImporterConfig)
+    publish: PublishConfig = field(default_factory=PublishConfig)
+    bucket: BucketConfig = field(default_factory=BucketConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
+    admin: AdminConfig = field(default_factory=AdminConfig)
+    gpio: GpioConfig = field(default_factory=GpioConfig)
+    event: EventConfig = field(default_factory=EventConfig)
+    source: Path | None = None
+
+    def folder(self, name: str) -> Path:
+        """Absolute path of a data folder (buffer, web, trash, archive, state)."""
+        value: Path = getattr(self.paths, name)
+        return value if value.is_absolute() else self.paths.data_root / value
+
+    @property
+    def db_path(self) -> Path:
+        return self.folder("state") / "appliance.db"
+
+    def ensure_folders(self) -> None:
+        """Create every data folder (idempotent)."""
+        for name in ("buffer", "web", "trash", "archive", "state"):
+            self.folder(name).mkdir(parents=True, exist_ok=True)
+
+
+_SECTIONS = {f.name: f.type for f in fields(Config) if f.name != "source"}
+_SECTION_TYPES = {
+    "paths": PathsConfig,
+    "importer": ImporterConfig,
+    "publish": PublishConfig,
+    "bucket": BucketConfig,
+    "sync": SyncConfig,
+    "admin": AdminConfig,
+    "gpio": GpioConfig,
+    "event": EventConfig,
+}
+
+_RANGES: dict[str, tuple[float, float]] = {
+    "importer.poll_seconds": (0.05, 3600),
+    "importer.thumb_size": (64, 2048),
+    "publish.long_edge": (320, 8192),
+    "publish.thumb_edge": (64, 2048),
+    "publish.quality": (30, 100),
+    "publish.poll_seconds": (0.05, 3600),
+    "bucket.connect_timeout": (0.1, 120),
+    "bucket.read_timeout": (0.1, 600),
+    "sync.poll_seconds": (0.05, 3600),
+    "sync.max_backoff_seconds": (1, 3600),
+    "gpio.status_led": (0, 27),
+    "gpio.button": (0, 27),
+}
+
+
+def _coerce(key: str, value: Any, default: Any, annotation: str) -> Any:
+    """Check one value against the type of its default; return it converted."""
+    wants_path = "Path" in annotation
+    if value is None:
+        raise ConfigError(f"{key}: a value is required")
+    if wants_path:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{key}: expected a path string, got {value!r}")
+        return Path(value).expanduser()
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if isinstance(default, int | float) and not isinstance(default, bool):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        if isinstance(default, int) and not isinstance(value, int):
+            raise ConfigError(f"{key}: expected a whole number, got {value!r}")
+        low, high = _RANGES.get(key, (float("-inf"), float("inf")))
+        if not low <= value <= high:
+            raise ConfigError(f"{key}: {value!r} is outside {low:g}..{high:g}")
+        return value
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return value
+    raise ConfigError(f"{key}: unsupported value {value!r}")  # pragma: no cover
+
+
+def _section(name: str, raw: Any, base_dir: Path | None) -> Any:
+    cls = _SECTION_TYPES[name]
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{name}]: expected a table")
+    defaults = cls()
+    known = {f.name: f for f in fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(f"{name}.{key}: unknown key (known: {', '.join(sorted(known))})")
+        f = known[key]
+        coerced = _coerce(f"{name}.{key}", value, getattr(defaults, key), str(f.type))
+        if isinstance(coerced, Path) and not coerced.is_absolute() and base_dir is not None:
+            # data_root and optional files relative to the config file; folders relative to data_root
+            if name != "paths" or key == "data_root":
+                coerced = (base_dir / coerced).resolve()
+        values[key] = coerced
+    return cls(**values)
+
+
+def _read_secrets(bucket: BucketConfig) -> BucketConfig:
+    path = bucket.secrets_file
+    if path is None:
+        return bucket
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError as exc:
+        raise ConfigError(f"bucket.secrets_file: {path} does not exist") from exc
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(f"bucket.secrets_file: {path} must not be readable by others (chmod 600)")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"bucket.secrets_file: {path} is not valid TOML: {exc}") from exc
+    extra = set(data) - {"key_id", "secret"}
+    if extra:
+        raise ConfigError(f"bucket.secrets_file: unknown key {sorted(extra)[0]!r}")
+    from dataclasses import replace
+
+    return replace(bucket, **{k: str(v) for k, v in data.items()})
+
+
+def parse(text: str, source: Path | None = None) -> Config:
+    """Parse and validate configuration text."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source or 'config'}: not valid TOML: {exc}") from exc
+    base_dir = source.parent if source else None
+    sections: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in _SECTIONS:
+            raise ConfigError(f"{name}: unknown section (known: {', '.join(sorted(_SECTIONS))})")
+        sections[name] = _section(name, value, base_dir)
+    config = Config(**sections, source=source)
+    _validate(config)
+    from dataclasses import replace
+
+    return replace(config, bucket=_read_secrets(config.bucket))
+
+
+def _validate(config: Config) -> None:
+    if not SLUG_RE.match(config.event.slug):
+        raise ConfigError(f"event.slug: {config.event.slug!r} must be lowercase letters, digits, -")
+    prefix = config.bucket.prefix
+    if prefix and not re.match(r"^[A-Za-z0-9][A-Za-z0-9_/-]*[A-Za-z0-9]$|^[A-Za-z0-9]$", prefix):
+        raise ConfigError(f"bucket.prefix: {prefix!r} must not start or end with '/'")
+    url = config.bucket.endpoint_url
+    if url and not re.match(r"^https?://", url):
+        raise ConfigError(f"bucket.endpoint_url: {url!r} must start with http:// or https://")
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> tuple[Path, bool]:
+    """The config file to read and whether it was asked for explicitly."""
+    if explicit:
+        return Path(explicit), True
+    env = os.environ.get("APPLIANCE_CONFIG")
+    if env:
+        return Path(env), True
+    return DEFAULT_PATH, False
+
+
+def load(explicit: str | os.PathLike[str] | None = None) -> Config:
+    """Load the configuration following the documented lookup order."""
+    path, required = config_path(explicit)
+    if not path.exists():
+        if required:
+            raise ConfigError(f"config file {path} does not exist")
+        return parse("", None)
+    return parse(path.read_text(), path.resolve())

@@ -1,0 +1,64 @@
+"""Crash-safe file writes: temp file in the destination folder, fsync, rename, fsync folder."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+TEMP_PREFIX = ".tmp-"
+
+
+def fsync_dir(folder: Path) -> None:
+    """Persist a rename or unlink in ``folder``."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_file(path: Path, mode: int = 0o644) -> Iterator[BinaryIO]:
+    """Yield a temp file beside ``path``; on success fsync and rename it into place.
+
+    Readers see either the old file or the complete new one, never a partial file;
+    on error the temp file is removed.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "w+b") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    with atomic_file(path) as handle:
+        handle.write(data)
+
+
+def atomic_save(path: Path, save: Callable[[BinaryIO], None]) -> None:
+    """Atomically write whatever ``save(handle)`` writes (e.g. ``image.save``)."""
+    with atomic_file(path) as handle:
+        save(handle)
+
+
+def clean_temp_files(folder: Path) -> int:
+    """Remove temp files left by a crash (they were never renamed into place)."""
+    removed = 0
+    if folder.is_dir():
+        for leftover in folder.rglob(f"{TEMP_PREFIX}*"):
+            leftover.unlink(missing_ok=True)
+            removed += 1
+    return removed

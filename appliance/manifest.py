@@ -1,0 +1,69 @@
+"""The gallery manifest of an event, generated from the store (never read back as state)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .fsutil import atomic_write_bytes
+from .store import Store, utcnow
+
+MANIFEST_NAME = "manifest.json"
+
+
+def photo_key(name: str) -> str:
+    return f"photos/{name}.jpg"
+
+
+def thumb_key(name: str) -> str:
+    return f"thumbs/{name}.jpg"
+
+
+def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
+    """The manifest of an event: published photos, newest first.
+
+    ``live_only`` keeps only photos whose files the bucket has confirmed, so a manifest uploaded
+    to the bucket never references a missing object.
+    """
+    event = store.event(event_id)
+    if event is None:
+        raise LookupError(f"no event {event_id}")
+    photos = [
+        {
+            "name": p["name"],
+            "src": photo_key(p["name"]),
+            "w": p["width"],
+            "h": p["height"],
+            "thumb": thumb_key(p["name"]),
+            "tw": p["thumb_width"],
+            "th": p["thumb_height"],
+            "taken": p["capture_time"],
+            "published": p["published_at"],
+            "color": p["color"],
+        }
+        for p in store.published(event_id, live_only=live_only)
+    ]
+    return {
+        "version": 1,
+        "event": {
+            "slug": event["slug"],
+            "title": event["title"],
+            "subtitle": event["subtitle"],
+            "hero": None,
+        },
+        "generated_at": utcnow(),
+        "photos": photos,
+    }
+
+
+def encode(manifest: dict[str, Any]) -> bytes:
+    """Compact JSON: the manifest is fetched by every guest every few seconds."""
+    return json.dumps(manifest, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def write_local(store: Store, event_id: int, event_dir: Path) -> Path:
+    """Atomically write the event's manifest into its web folder (all published photos)."""
+    path = event_dir / MANIFEST_NAME
+    atomic_write_bytes(path, encode(build(store, event_id, live_only=False)))
+    return path

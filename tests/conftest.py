@@ -1,0 +1,95 @@
+"""Shared fixtures: a real moto S3 server over HTTP and appliance configs in tmp folders."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config as BotoConfig
+from moto.server import ThreadedMotoServer
+
+from appliance.config import Config, load
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "camera-samples"
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """A moto S3 server on 127.0.0.1 for the whole test session."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(moto_url: str):  # noqa: ANN201
+    return boto3.client(
+        "s3", endpoint_url=moto_url, region_name="us-east-1", aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=BotoConfig(request_checksum_calculation="when_required",
+                          response_checksum_validation="when_required"),
+    )
+
+
+@pytest.fixture
+def bucket(s3) -> str:  # noqa: ANN001
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+def write_config(folder: Path, endpoint: str, bucket: str, extra: str = "") -> Path:
+    path = folder / "appliance.toml"
+    path.write_text(f"""
+[paths]
+data_root = "data"
+
+[importer]
+watch = "card"
+poll_seconds = 0.2
+
+[publish]
+poll_seconds = 0.1
+
+[sync]
+poll_seconds = 0.1
+
+[bucket]
+endpoint_url = "{endpoint}"
+bucket = "{bucket}"
+region = "us-east-1"
+key_id = "test"
+secret = "test"
+connect_timeout = 1.0
+read_timeout = 2.0
+
+[admin]
+password = "correct horse"
+
+[gpio]
+mock = true
+
+[event]
+slug = "wedding"
+title = "Anna & Ben"
+{extra}
+""")
+    (folder / "card").mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def config(tmp_path: Path, moto_url: str, bucket: str) -> Config:
+    return load(write_config(tmp_path, moto_url, bucket))
+
+
+@pytest.fixture
+def samples() -> Path:
+    if not SAMPLES.is_dir():
+        pytest.skip(f"camera samples not found at {SAMPLES}")
+    return SAMPLES
