@@ -208,10 +208,10 @@ def _section(name: str, raw: Any, base_dir: Path | None) -> Any:
             raise ConfigError(f"{name}.{key}: unknown key (known: {', '.join(sorted(known))})")
         f = known[key]
         coerced = _coerce(f"{name}.{key}", value, getattr(defaults, key), str(f.type))
-        if isinstance(coerced, Path) and not coerced.is_absolute() and base_dir is not None:
-            # data_root and optional files relative to the config file; folders relative to data_root
-            if name != "paths" or key == "data_root":
-                coerced = (base_dir / coerced).resolve()
+        # data_root and optional files are relative to the config file; folders to data_root
+        relative_to_file = name != "paths" or key == "data_root"
+        if isinstance(coerced, Path) and not coerced.is_absolute() and base_dir and relative_to_file:
+            coerced = (base_dir / coerced).resolve()
         values[key] = coerced
     return cls(**values)
 

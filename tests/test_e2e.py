@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 import requests
 from botocore.exceptions import ClientError
-
 from conftest import write_config
 
 CHROMIUM = "/usr/bin/chromium"
@@ -71,7 +70,7 @@ def services(tmp_path: Path, moto_url: str, bucket: str) -> Iterator[dict[str, A
     finally:
         for proc in procs.values():
             proc.terminate()
-        for name, proc in procs.items():
+        for proc in procs.values():
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:

@@ -1,0 +1,33 @@
+"""`pip install .` must carry the web assets: admin templates/static and the public gallery."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_wheel_contains_web_assets(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+    )
+    wheel = next(tmp_path.glob("appliance-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in ("appliance/web/index.html", "appliance/admin/templates/index.html",
+                     "appliance/admin/static/admin.js", "appliance/admin/static/admin.css"):
+        assert required in names, f"{required} missing from {wheel.name}"
+    gallery = {n for n in names if n.startswith("appliance/web/")}
+    source = {f"appliance/web/{p.relative_to(ROOT / 'web')}" for p in (ROOT / "web").rglob("*")
+              if p.is_file()}
+    assert source <= gallery
+    metadata = next(n for n in names if n.endswith("METADATA"))
+    text = zipfile.ZipFile(wheel).read(metadata).decode()
+    assert "pillow-simd" in text and "platform_machine == \"x86_64\"" in text
+    assert "systemd-python" in text and "sys_platform == \"linux\"" in text
