@@ -81,12 +81,12 @@ def seed_card(card: Path) -> int:
 
 
 def run_demo(root: Path, admin_port: int, gallery_port: int) -> int:
+    import logging
+
     from moto.server import ThreadedMotoServer
 
     from .bucket import client
     from .config import load
-
-    import logging
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
     root = root.resolve()
