@@ -1,21 +1,32 @@
 """The one image pipeline: a buffered original plus an edit recipe in, web JPEG and thumbnail out.
 
-Order of operations is chosen for a Pi: JPEG draft decoding (DCT scaling) and an early resize
-mean the edits run on a few megapixels, never on the full 24–45 MP frame.
+Used by the publisher, the admin preview, the button and the importer's grid thumbnails.
+
+Order of operations is chosen for a Pi. The whole edit (orientation, rotation, straighten, zoom,
+output size) is first planned as geometry on the original's size; then the JPEG is decoded with DCT
+scaling (``draft``) at the smallest scale that still has enough pixels, only the region the output
+needs is resampled once to about the output size, and everything after that (colour conversion,
+transposes, straighten, exposure, watermark) runs on ~3 MP, never on the full 24–45 MP frame.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import os
+import struct
+import threading
 import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PIL import Image, ImageCms
 
-from .fsutil import atomic_save
+from .fsutil import atomic_save, atomic_write_bytes
 
 SRGB = ImageCms.createProfile("sRGB")
 
@@ -23,7 +34,16 @@ SRGB = ImageCms.createProfile("sRGB")
 TAG_MAKE, TAG_MODEL, TAG_DATETIME, TAG_ARTIST, TAG_COPYRIGHT = 0x010F, 0x0110, 0x0132, 0x013B, 0x8298
 TAG_ORIENTATION = 0x0112
 IFD_EXIF = 0x8769
-EXIF_KEEP = (0x9003, 0x9004, 0x9010, 0x9011, 0x9290, 0x9291, 0x829A, 0x829D, 0x8827, 0x920A)
+# DateTimeOriginal/Digitized, offsets, sub-seconds, exposure time, f-number, ISO, focal length,
+# focal length in 35 mm, lens make and model.
+EXIF_KEEP = (0x9003, 0x9004, 0x9010, 0x9011, 0x9012, 0x9290, 0x9291, 0x9292, 0x829A, 0x829D,
+             0x8827, 0x920A, 0xA405, 0xA433, 0xA434)
+JPEG_FORMATS = ("JPEG", "MPO")  # MPO: cameras that embed a preview (Multi-Picture Format)
+THUMB_QUALITY = 80
+# Straighten: keep the resampling kernel this many output pixels away from the frame's edge.
+EDGE_INSET_PX = 3
+# Pillow releases the GIL while resampling and encoding: the Pi's four cores can share the work.
+THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 class RecipeError(ValueError):
@@ -36,7 +56,12 @@ class ImageError(ValueError):
 
 @dataclass(frozen=True)
 class Recipe:
-    """Edits applied on publish: exposure (EV), rotation, straighten (degrees), scale (zoom)."""
+    """Edits applied on publish.
+
+    ``exposure`` in EV (−2…+2), ``rotate`` clockwise (0/90/180/270), ``straighten`` in degrees
+    (−10…+10, positive turns the picture clockwise; cropped so no empty corner shows), ``scale``
+    0.5…2: above 1 zooms into the centre, below 1 publishes a smaller image.
+    """
 
     exposure: float = 0.0
     rotate: int = 0
@@ -46,12 +71,16 @@ class Recipe:
     LIMITS = {"exposure": (-2.0, 2.0), "straighten": (-10.0, 10.0), "scale": (0.5, 2.0)}
 
     @classmethod
-    def parse(cls, raw: dict[str, Any] | None) -> Recipe:
+    def parse(cls, raw: dict[str, Any] | Recipe | None) -> Recipe:
         """Validate a recipe from JSON or CLI flags; unknown keys and bad values raise."""
+        if isinstance(raw, Recipe):
+            return raw
+        if raw is not None and not isinstance(raw, dict):
+            raise RecipeError(f"recipe must be an object, got {type(raw).__name__}")
         raw = dict(raw or {})
         unknown = set(raw) - {"exposure", "rotate", "straighten", "scale"}
         if unknown:
-            raise RecipeError(f"unknown edit {sorted(unknown)[0]!r}")
+            raise RecipeError(f"unknown edit {sorted(unknown, key=str)[0]!r}")
         values: dict[str, Any] = {}
         for key, (low, high) in cls.LIMITS.items():
             if key in raw and raw[key] is not None:
@@ -63,7 +92,9 @@ class Recipe:
                 values[key] = float(value)
         if raw.get("rotate") is not None:
             rotate = raw["rotate"]
-            if isinstance(rotate, bool) or rotate not in (0, 90, 180, 270, -90):
+            if isinstance(rotate, bool) or not isinstance(rotate, int | float) or rotate not in (
+                0, 90, 180, 270, -90
+            ):
                 raise RecipeError(f"rotate must be 0, 90, 180 or 270, got {rotate!r}")
             values["rotate"] = int(rotate) % 360
         return cls(**values)
@@ -81,6 +112,8 @@ class Rendered:
     thumb_width: int
     thumb_height: int
     color: str
+    webp: bool = False
+    placeholder: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,6 +128,23 @@ class ExifInfo:
     model: str | None
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """A rendered photo encoded in memory, ready to be written: nothing touches disk before."""
+
+    web: bytes
+    thumb: bytes
+    webp: bytes | None
+    rendered: Rendered
+
+
+class Mark(Protocol):
+    """A watermark that composites itself onto a rendered image (see :mod:`appliance.watermark`)."""
+
+    def apply(self, image: Image.Image) -> Image.Image: ...
+
+
+# -- opening -------------------------------------------------------------------------------------
 def _open(path: Path) -> Image.Image:
     """Open a JPEG, turning every kind of bad input into an :class:`ImageError`."""
     try:
@@ -103,11 +153,17 @@ def _open(path: Path) -> Image.Image:
             image = Image.open(path)
     except FileNotFoundError as exc:
         raise ImageError(f"original missing from the buffer: {path.name}") from exc
+    except IsADirectoryError as exc:
+        raise ImageError(f"not a file: {path.name}") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageError(f"image too large (decompression bomb): {exc}") from exc
+        raise ImageError(
+            f"image too large (decompression bomb, limit {Image.MAX_IMAGE_PIXELS:,} pixels): {exc}"
+        ) from exc
+    except Image.UnidentifiedImageError as exc:
+        raise ImageError(f"not an image file: {path.name}") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageError(f"not a readable image: {exc}") from exc
-    if image.format != "JPEG":
+    if image.format not in JPEG_FORMATS:
         image.close()
         raise ImageError(f"not a JPEG (found {image.format})")
     return image
@@ -116,127 +172,248 @@ def _open(path: Path) -> Image.Image:
 def _load(image: Image.Image) -> None:
     try:
         image.load()
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, MemoryError) as exc:
         raise ImageError(f"corrupt or truncated JPEG: {exc}") from exc
 
 
-def _to_srgb(image: Image.Image) -> Image.Image:
-    """Convert to 8-bit RGB in sRGB, honouring an embedded ICC profile (RGB, CMYK or grey)."""
-    icc = image.info.get("icc_profile")
-    if icc:
-        try:
-            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            desc = ImageCms.getProfileDescription(source).strip().lower()
-            if not (image.mode == "RGB" and desc.startswith("srgb")):
-                return ImageCms.profileToProfile(
-                    image, source, SRGB, outputMode="RGB", renderingIntent=0
-                )
-        except (ImageCms.PyCMSError, OSError):
-            pass  # a broken profile is ignored rather than failing the photo
+def _orientation(exif: Image.Exif) -> int:
+    try:
+        value = int(exif.get(TAG_ORIENTATION, 1) or 1)
+    except (TypeError, ValueError):
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+# -- colour ---------------------------------------------------------------------------------------
+@lru_cache(maxsize=16)
+def _srgb_transform(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
+    """A cached transform from an embedded profile to sRGB; None when none is needed or possible."""
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        description = ImageCms.getProfileDescription(source).strip().lower()
+        if mode == "RGB" and description.startswith("srgb"):
+            return None
+        return ImageCms.buildTransform(source, SRGB, mode, "RGB", renderingIntent=0)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return None  # a broken profile is ignored rather than failing the photo
+
+
+def to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    """8-bit RGB in sRGB, honouring an embedded ICC profile (RGB, CMYK or grey)."""
+    if icc and image.mode in ("RGB", "CMYK", "L"):
+        transform = _srgb_transform(icc, image.mode)
+        if transform is not None:
+            return ImageCms.applyTransform(image, transform)
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
-def _largest_rotated_rect(w: float, h: float, angle_rad: float) -> tuple[float, float]:
-    """Size of the largest axis-aligned rectangle inside a w×h rectangle rotated by angle."""
-    if w <= 0 or h <= 0:
-        return 0, 0
-    wide = w >= h
-    side_long, side_short = (w, h) if wide else (h, w)
-    sin_a, cos_a = abs(math.sin(angle_rad)), abs(math.cos(angle_rad))
-    if side_short <= 2 * sin_a * cos_a * side_long or abs(sin_a - cos_a) < 1e-10:
-        x = 0.5 * side_short
-        wr, hr = (x / sin_a, x / cos_a) if wide else (x / cos_a, x / sin_a)
-    else:
-        cos_2a = cos_a * cos_a - sin_a * sin_a
-        wr = (w * cos_a - h * sin_a) / cos_2a
-        hr = (h * cos_a - w * sin_a) / cos_2a
-    return wr, hr
+_to_srgb = to_srgb  # name used by the walking skeleton
 
 
-def _center_crop(image: Image.Image, width: float, height: float) -> Image.Image:
-    w, h = image.size
-    left = (w - width) / 2
-    top = (h - height) / 2
-    return image.crop((round(left), round(top), round(left + width), round(top + height)))
+@lru_cache(maxsize=64)
+def _exposure_lut(ev: float) -> list[int]:
+    """A per-channel LUT applying ``ev`` stops in linear light (sRGB transfer curve)."""
+    gain = 2.0**ev
+
+    def to_linear(v: float) -> float:
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+    def to_srgb_value(v: float) -> float:
+        return v * 12.92 if v <= 0.0031308 else 1.055 * v ** (1 / 2.4) - 0.055
+
+    table = [round(255 * to_srgb_value(min(1.0, to_linear(i / 255) * gain))) for i in range(256)]
+    return table * 3
 
 
-_ORIENT = {
-    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
-    3: (Image.Transpose.ROTATE_180,),
-    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
-    5: (Image.Transpose.TRANSPOSE,),
-    6: (Image.Transpose.ROTATE_270,),
-    7: (Image.Transpose.TRANSVERSE,),
-    8: (Image.Transpose.ROTATE_90,),
+# -- geometry -------------------------------------------------------------------------------------
+_T = Image.Transpose
+_ORIENT: dict[int, tuple[Image.Transpose, ...]] = {
+    2: (_T.FLIP_LEFT_RIGHT,), 3: (_T.ROTATE_180,), 4: (_T.FLIP_TOP_BOTTOM,), 5: (_T.TRANSPOSE,),
+    6: (_T.ROTATE_270,), 7: (_T.TRANSVERSE,), 8: (_T.ROTATE_90,),
 }
+_ROTATE = {90: _T.ROTATE_270, 180: _T.ROTATE_180, 270: _T.ROTATE_90}  # recipe rotation is clockwise
+_SWAPS_AXES = {_T.ROTATE_90, _T.ROTATE_270, _T.TRANSPOSE, _T.TRANSVERSE}
+
+
+def _compose_table() -> dict[tuple[int, int], Image.Transpose | None]:
+    """EXIF orientation followed by a clockwise rotation, as one transpose (found by probing)."""
+    probe = Image.frombytes("L", (3, 2), bytes(range(6)))
+    candidates = {None: probe, **{t: probe.transpose(t) for t in _T}}
+    table: dict[tuple[int, int], Image.Transpose | None] = {}
+    for orientation in range(1, 9):
+        for rotate in (0, 90, 180, 270):
+            moved = probe
+            for method in _ORIENT.get(orientation, ()):
+                moved = moved.transpose(method)
+            if rotate:
+                moved = moved.transpose(_ROTATE[rotate])
+            table[orientation, rotate] = next(
+                t for t, img in candidates.items()
+                if img.size == moved.size and img.tobytes() == moved.tobytes()
+            )
+    return table
+
+
+_COMPOSED = _compose_table()
 
 
 def upright(image: Image.Image, orientation: int) -> Image.Image:
     """Apply an EXIF orientation (1–8) to the pixels."""
-    for method in _ORIENT.get(orientation, ()):
-        image = image.transpose(method)
-    return image
+    method = _COMPOSED.get((orientation, 0))
+    return image if method is None else image.transpose(method)
 
 
-_ROTATE = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180,
-           270: Image.Transpose.ROTATE_90}  # recipe rotation is clockwise
+def straighten_crop_factor(width: float, height: float, degrees: float) -> float:
+    """Largest k such that a centred k·w × k·h rectangle, turned by ``degrees``, fits in w × h."""
+    c, s = abs(math.cos(math.radians(degrees))), abs(math.sin(math.radians(degrees)))
+    return min(width / (width * c + height * s), height / (width * s + height * c))
 
 
-def _exposure_lut(ev: float) -> list[int]:
-    """A per-channel LUT applying ``ev`` stops in linear light (sRGB-ish gamma 2.2)."""
-    gain = 2.0**ev
-    table = [min(255, round(255 * min(1.0, (i / 255) ** 2.2 * gain) ** (1 / 2.2))) for i in range(256)]
-    return table * 3
+@dataclass(frozen=True)
+class Plan:
+    """Where the output comes from, in full-resolution pixels of the original."""
+
+    transpose: Image.Transpose | None
+    stored: tuple[int, int]  # the original as stored (before EXIF orientation)
+    region: tuple[float, float]  # the output's region, displayed orientation, before straighten
+    box: tuple[float, float]  # what must be resampled: region's bounding box (+ kernel margin)
+    output: tuple[int, int]
+    factor: float  # output pixels per original pixel (≤ 1)
+    straighten: float
+
+    @property
+    def swaps(self) -> bool:
+        return self.transpose in _SWAPS_AXES
+
+
+def plan(stored: tuple[int, int], orientation: int, recipe: Recipe, long_edge: int) -> Plan:
+    """Plan the whole edit as geometry on the original's size (nothing is decoded yet)."""
+    transpose = _COMPOSED[orientation, recipe.rotate]
+    width, height = stored
+    if transpose in _SWAPS_AXES:
+        width, height = height, width
+    k = straighten_crop_factor(width, height, recipe.straighten) if recipe.straighten else 1.0
+    zoom = max(recipe.scale, 1.0)
+    rw, rh = width * k / zoom, height * k / zoom
+    target = long_edge * min(recipe.scale, 1.0)
+    factor = min(1.0, target / max(rw, rh))  # never upscale
+    out_w, out_h = max(1, round(rw * factor)), max(1, round(rh * factor))
+    if recipe.straighten:
+        c, s = abs(math.cos(math.radians(recipe.straighten))), abs(math.sin(math.radians(recipe.straighten)))
+        margin = 2 * (EDGE_INSET_PX + 1) / factor
+        bw, bh = min(width, rw * c + rh * s + margin), min(height, rw * s + rh * c + margin)
+    else:
+        bw, bh = rw, rh
+    return Plan(transpose, stored, (rw, rh), (bw, bh), (out_w, out_h), factor, recipe.straighten)
+
+
+def _resample(image: Image.Image, p: Plan) -> Image.Image:
+    """Crop the plan's box out of the decoded frame and resample it to ~output size, in one pass."""
+    full_w, full_h = p.stored
+    box_w, box_h = (p.box[1], p.box[0]) if p.swaps else p.box
+    sx, sy = image.width / full_w, image.height / full_h  # decoded pixels per original pixel
+    left, top = (full_w - box_w) / 2 * sx, (full_h - box_h) / 2 * sy
+    box = (left, top, left + box_w * sx, top + box_h * sy)
+    if p.straighten:
+        size = (max(1, round(box_w * p.factor)), max(1, round(box_h * p.factor)))
+    else:
+        size = (p.output[1], p.output[0]) if p.swaps else p.output
+    if size == image.size and box == (0, 0, image.width, image.height):
+        return image
+    return image.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+
+
+def _straighten(image: Image.Image, p: Plan) -> Image.Image:
+    """Turn by ``p.straighten`` degrees clockwise and cut the output out, in one bicubic pass."""
+    out_w, out_h = p.output
+    gx = image.width / (p.box[0] * p.factor)  # source pixels per output pixel (≈ 1)
+    gy = image.height / (p.box[1] * p.factor)
+    inset = max(0.5, 1 - 2 * EDGE_INSET_PX / max(1, min(out_w, out_h)))  # stay off the edges
+    a = math.radians(p.straighten)
+    cos_a, sin_a = math.cos(a) * inset, math.sin(a) * inset
+    # Output (x, y) relative to its centre, turned, lands relative to the source's centre.
+    m = (gx * cos_a, gx * sin_a, 0.0, -gy * sin_a, gy * cos_a, 0.0)
+    cx, cy = out_w / 2, out_h / 2
+    data = (m[0], m[1], image.width / 2 - m[0] * cx - m[1] * cy,
+            m[3], m[4], image.height / 2 - m[3] * cx - m[4] * cy)
+    return parallel_affine(image, (out_w, out_h), data, Image.Resampling.BICUBIC)
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    """A process-wide worker pool (made again after a fork, e.g. in gunicorn workers)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), ThreadPoolExecutor(THREADS, thread_name_prefix="pipeline"))
+        return _pool[1]
+
+
+def parallel_affine(
+    image: Image.Image, size: tuple[int, int], data: tuple[float, ...],
+    resample: Image.Resampling, parts: int | None = None,
+) -> Image.Image:
+    """``image.transform(size, AFFINE, data)`` computed in horizontal bands on several cores.
+
+    Every output pixel depends only on its own coordinates, so the bands are exactly the pixels
+    one call would produce.
+    """
+    parts = THREADS if parts is None else parts
+    width, height = size
+    if parts <= 1 or height < 64 * parts:
+        return image.transform(size, Image.Transform.AFFINE, data, resample)
+    a, b, c, d, e, f = data
+    edges = [round(height * i / parts) for i in range(parts + 1)]
+
+    def band(top: int, bottom: int) -> Image.Image:
+        shifted = (a, b, c + b * top, d, e, f + e * top)  # output row ``top`` becomes row 0
+        return image.transform((width, bottom - top), Image.Transform.AFFINE, shifted, resample)
+
+    futures = [_executor().submit(band, edges[i], edges[i + 1]) for i in range(parts)]
+    out = Image.new(image.mode, size)
+    for top, future in zip(edges, futures, strict=False):
+        out.paste(future.result(), (0, top))
+    return out
+
+
+# -- rendering ------------------------------------------------------------------------------------
+def render_image(
+    image: Image.Image, recipe: Recipe, long_edge: int = 2048,
+    watermark: Mark | Image.Image | None = None,
+) -> Image.Image:
+    """Run the pipeline on an opened (not yet loaded) JPEG; returns sRGB RGB pixels."""
+    exif = image.getexif()
+    p = plan(image.size, _orientation(exif), recipe, long_edge)
+    # Decode at the smallest DCT scale that still gives at least the output's pixel density.
+    want = (math.ceil(image.width * p.factor), math.ceil(image.height * p.factor))
+    if p.factor < 1 and image.mode in ("RGB", "L", "CMYK", "YCbCr"):
+        image.draft(image.mode, want)
+    _load(image)
+    icc = image.info.get("icc_profile")
+    out = _resample(image, p)
+    out = to_srgb(out, icc)
+    if p.transpose is not None:
+        out = out.transpose(p.transpose)
+    if p.straighten:
+        out = _straighten(out, p)
+    if recipe.exposure:
+        out = out.point(_exposure_lut(recipe.exposure))
+    if watermark is not None:
+        out = apply_watermark(out, watermark) if isinstance(watermark, Image.Image) else watermark.apply(out)
+    out.info = {}  # never carry the original's comment, profile or XMP into an output
+    return out
 
 
 def render(
-    source: Path,
-    recipe: Recipe,
-    long_edge: int = 2048,
-    watermark: Image.Image | None = None,
+    source: Path, recipe: Recipe, long_edge: int = 2048, watermark: Mark | Image.Image | None = None,
 ) -> Image.Image:
     """Decode, orient, colour-manage and edit ``source``; return an RGB image ≤ ``long_edge``."""
     image = _open(source)
     with image:
-        exif = image.getexif()
-        orientation = exif.get(TAG_ORIENTATION, 1)
-        straighten = math.radians(recipe.straighten)
-        zoom = max(recipe.scale, 1.0)
-        # How much resolution the final crop needs from the decoded frame.
-        margin = (abs(math.cos(straighten)) + abs(math.sin(straighten))) ** 2 if straighten else 1
-        need = math.ceil(long_edge * zoom * margin)
-        w, h = image.size
-        scale_down = need / max(w, h)
-        if scale_down < 1 and image.mode in ("RGB", "L", "CMYK", "YCbCr"):
-            image.draft(image.mode, (math.ceil(w * scale_down), math.ceil(h * scale_down)))
-        _load(image)
-        image = _to_srgb(image)
-        image = upright(image, orientation)
-        if recipe.rotate:
-            image = image.transpose(_ROTATE[recipe.rotate])
-        # Resize before editing: everything after this runs on ~ the output size.
-        if max(image.size) > need:
-            factor = need / max(image.size)
-            size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
-            image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
-        if straighten:
-            w, h = image.size
-            rotated = image.rotate(-recipe.straighten, Image.Resampling.BICUBIC, expand=False)
-            cw, ch = _largest_rotated_rect(w, h, straighten)
-            image = _center_crop(rotated, math.floor(cw), math.floor(ch))
-        if recipe.scale > 1:
-            w, h = image.size
-            image = _center_crop(image, w / recipe.scale, h / recipe.scale)
-        target = long_edge * min(recipe.scale, 1.0)
-        if max(image.size) > target:
-            factor = target / max(image.size)
-            size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
-            image = image.resize(size, Image.Resampling.LANCZOS)
-        if recipe.exposure:
-            image = image.point(_exposure_lut(recipe.exposure))
-        if watermark is not None:
-            image = apply_watermark(image, watermark)
-        return image
+        return render_image(image, Recipe.parse(recipe), long_edge, watermark)
 
 
 def apply_watermark(image: Image.Image, mark: Image.Image, rel_width: float = 0.25) -> Image.Image:
@@ -244,32 +421,73 @@ def apply_watermark(image: Image.Image, mark: Image.Image, rel_width: float = 0.
     short = min(image.size)
     width = max(1, round(short * rel_width))
     height = max(1, round(mark.height * width / mark.width))
-    scaled = mark.resize((width, height), Image.Resampling.LANCZOS)
+    scaled = mark.convert("RGBA").resize((width, height), Image.Resampling.LANCZOS)
     margin = round(short * 0.03)
     out = image.copy()
     out.paste(scaled, (out.width - width - margin, out.height - height - margin), scaled)
     return out
 
 
-def output_exif(source: Path, artist: str = "", copyright_: str = "") -> bytes:
-    """EXIF for a published file: capture time and camera kept, location dropped, upright."""
-    with Image.open(source) as original:
-        src = original.getexif()
-        src_exif_ifd = src.get_ifd(IFD_EXIF)
+# -- metadata -------------------------------------------------------------------------------------
+def exif_for_output(src: Image.Exif, artist: str = "", copyright_: str = "") -> bytes:
+    """EXIF for a published file: capture time, camera and exposure kept; location dropped; upright.
+
+    Artist and copyright come from the settings; when those are empty the camera's own are kept.
+    """
     out = Image.Exif()
-    for tag in (TAG_MAKE, TAG_MODEL, TAG_DATETIME):
-        if tag in src:
+    for tag in (TAG_MAKE, TAG_MODEL, TAG_DATETIME, TAG_ARTIST, TAG_COPYRIGHT):
+        if tag in src and isinstance(src[tag], str | bytes):
             out[tag] = src[tag]
     if artist:
         out[TAG_ARTIST] = artist
     if copyright_:
         out[TAG_COPYRIGHT] = copyright_
     out[TAG_ORIENTATION] = 1
-    kept = {tag: src_exif_ifd[tag] for tag in EXIF_KEEP if tag in src_exif_ifd}
+    try:
+        src_ifd = src.get_ifd(IFD_EXIF)
+    except (KeyError, ValueError, TypeError, OSError):
+        src_ifd = {}
+    kept = {tag: src_ifd[tag] for tag in EXIF_KEEP if tag in src_ifd}
     if kept:
-        ifd = out.get_ifd(IFD_EXIF)
-        ifd.update(kept)
-    return out.tobytes()
+        out.get_ifd(IFD_EXIF).update(kept)
+    try:
+        return out.tobytes()
+    except (ValueError, TypeError, OSError, struct.error):
+        base = Image.Exif()  # an odd camera value that cannot be written again: keep the essentials
+        base[TAG_ORIENTATION] = 1
+        for tag in (TAG_ARTIST, TAG_COPYRIGHT):
+            if tag in out:
+                base[tag] = out[tag]
+        return base.tobytes()
+
+
+def output_exif(source: Path, artist: str = "", copyright_: str = "") -> bytes:
+    """EXIF for a published file, read from ``source`` (see :func:`exif_for_output`)."""
+    image = _open(source)
+    with image:
+        return exif_for_output(image.getexif(), artist, copyright_)
+
+
+# -- encoding -------------------------------------------------------------------------------------
+def jpeg_bytes(image: Image.Image, quality: int = 85, exif: bytes = b"") -> bytes:
+    """A progressive, optimised baseline-compatible web JPEG (4:2:0)."""
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality, progressive=True, optimize=True, exif=exif,
+               subsampling="4:2:0")
+    return buffer.getvalue()
+
+
+def thumb_jpeg_bytes(image: Image.Image, quality: int = THUMB_QUALITY) -> bytes:
+    """A small optimised baseline JPEG (at thumbnail size progressive buys nothing)."""
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality, optimize=True)
+    return buffer.getvalue()
+
+
+def webp_bytes(image: Image.Image, quality: int = 80, exif: bytes = b"") -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "WEBP", quality=quality, method=4, exif=exif)
+    return buffer.getvalue()
 
 
 def save_jpeg(image: Image.Image, path: Path, quality: int = 85, exif: bytes = b"") -> None:
@@ -284,15 +502,75 @@ def save_jpeg(image: Image.Image, path: Path, quality: int = 85, exif: bytes = b
 
 
 def make_thumbnail(image: Image.Image, edge: int) -> Image.Image:
-    thumb = image.copy()
-    thumb.thumbnail((edge, edge), Image.Resampling.LANCZOS)
-    return thumb
+    """A thumbnail made from the (already small) web image: long edge ``edge``, never upscaled."""
+    factor = min(1.0, edge / max(image.size))
+    size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
+    if size == image.size:
+        return image.copy()
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
 def dominant_color(image: Image.Image) -> str:
-    """A placeholder colour for the gallery: the image's average colour."""
-    r, g, b = image.convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+    """A placeholder colour for the gallery: the most common of a few representative colours."""
+    small = image.convert("RGB").resize((32, 32), Image.Resampling.BOX)
+    palette_image = small.quantize(colors=4, method=Image.Quantize.MEDIANCUT)
+    counts = sorted(palette_image.getcolors() or [(1, 0)], reverse=True)
+    palette = palette_image.getpalette() or [128, 128, 128]
+    index = counts[0][1] * 3
+    r, g, b = palette[index:index + 3]
     return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def placeholder(image: Image.Image) -> str:
+    """A 3×3 grid of the image's colours, row by row, 12-bit each: 27 hex digits.
+
+    Each group of three digits is a CSS ``#rgb`` colour, so the gallery can paint a blurred preview
+    of the photo's layout before any image loads, at 27 bytes per photo in the manifest.
+    """
+    cells = image.convert("RGB").resize((3, 3), Image.Resampling.BOX).tobytes()
+    return "".join(f"{min(15, (v + 8) // 17):x}" for v in cells)
+
+
+def encode(
+    image: Image.Image, exif: bytes, thumb_edge: int = 480, quality: int = 85,
+    webp_quality: int | None = None,
+) -> Encoded:
+    """Encode the web JPEG, its thumbnail (made from the web image) and an optional WebP."""
+    webp_job = _executor().submit(webp_bytes, image, webp_quality, exif) if webp_quality else None
+    thumb = make_thumbnail(image, thumb_edge)
+    web = jpeg_bytes(image, quality, exif)
+    thumb_data = thumb_jpeg_bytes(thumb)
+    webp = webp_job.result() if webp_job is not None else None
+    rendered = Rendered(image.width, image.height, thumb.width, thumb.height, dominant_color(thumb),
+                        webp is not None, placeholder(thumb))
+    return Encoded(web, thumb_data, webp, rendered)
+
+
+def render_encoded(
+    source: Path, recipe: Recipe, long_edge: int = 2048, thumb_edge: int = 480, quality: int = 85,
+    watermark: Mark | Image.Image | None = None, artist: str = "", copyright_: str = "",
+    webp_quality: int | None = None,
+) -> Encoded:
+    """Render and encode ``source`` entirely in memory (what a publish writes, before writing)."""
+    image = _open(source)
+    with image:
+        exif = exif_for_output(image.getexif(), artist, copyright_)
+        rendered = render_image(image, Recipe.parse(recipe), long_edge, watermark)
+    return encode(rendered, exif, thumb_edge, quality, webp_quality)
+
+
+def write_all(files: list[tuple[Path, bytes]], write: Callable[[Path, bytes], None] = atomic_write_bytes
+              ) -> None:
+    """Write every file atomically, or none: on an error the ones already written are removed."""
+    written: list[Path] = []
+    try:
+        for path, data in files:
+            write(path, data)
+            written.append(path)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
 
 
 def publish_files(
@@ -303,37 +581,40 @@ def publish_files(
     long_edge: int = 2048,
     thumb_edge: int = 480,
     quality: int = 85,
-    watermark: Image.Image | None = None,
+    watermark: Mark | Image.Image | None = None,
     artist: str = "",
     copyright_: str = "",
+    webp_path: Path | None = None,
+    webp_quality: int = 80,
 ) -> Rendered:
-    """Render ``source`` and atomically write its web JPEG and thumbnail."""
-    image = render(source, recipe, long_edge, watermark)
-    exif = output_exif(source, artist, copyright_)
-    thumb = make_thumbnail(image, thumb_edge)
-    save_jpeg(image, web_path, quality, exif)
-    try:
-        save_jpeg(thumb, thumb_path, quality=80)
-    except BaseException:
-        web_path.unlink(missing_ok=True)
-        raise
-    return Rendered(image.width, image.height, thumb.width, thumb.height, dominant_color(thumb))
+    """Render ``source`` and atomically write its web JPEG, thumbnail and optional WebP."""
+    encoded = render_encoded(source, recipe, long_edge, thumb_edge, quality, watermark, artist,
+                             copyright_, webp_quality if webp_path else None)
+    files = [(web_path, encoded.web), (thumb_path, encoded.thumb)]
+    if webp_path is not None and encoded.webp is not None:
+        files.append((webp_path, encoded.webp))
+    write_all(files)
+    return encoded.rendered
 
 
+# -- import-time helpers ----------------------------------------------------------------------------
 def read_exif_info(path: Path) -> ExifInfo:
     """Pixel size (as displayed), orientation, capture time and camera of an original."""
     image = _open(path)
     with image:
         exif = image.getexif()
-        sub = exif.get_ifd(IFD_EXIF)
-        orientation = int(exif.get(TAG_ORIENTATION, 1) or 1)
+        try:
+            sub = exif.get_ifd(IFD_EXIF)
+        except (KeyError, ValueError, TypeError, OSError):
+            sub = {}
+        orientation = _orientation(exif)
         w, h = image.size
         if orientation in (5, 6, 7, 8):
             w, h = h, w
         return ExifInfo(
             width=w,
             height=h,
-            orientation=orientation if 1 <= orientation <= 8 else 1,
+            orientation=orientation,
             capture_time=_capture_time(sub, exif),
             make=_text(exif.get(TAG_MAKE)),
             model=_text(exif.get(TAG_MODEL)),
@@ -373,10 +654,12 @@ def thumbnail_from_original(path: Path, dest: Path, edge: int = 400) -> tuple[in
     """Admin-grid thumbnail straight from an original, decoding at reduced size (draft mode)."""
     image = _open(path)
     with image:
-        image.draft("RGB", (edge, edge))
-        orientation = int(image.getexif().get(TAG_ORIENTATION, 1) or 1)
+        image.draft(image.mode if image.mode in ("RGB", "L", "CMYK") else "RGB", (edge, edge))
+        orientation = _orientation(image.getexif())
         _load(image)
-        rgb = upright(_to_srgb(image), orientation)
+        rgb = to_srgb(image, image.info.get("icc_profile"))
         rgb.thumbnail((edge, edge), Image.Resampling.BILINEAR)
+        rgb = upright(rgb, orientation)
+        rgb.info = {}
         save_jpeg(rgb, dest, quality=78)
         return rgb.size
