@@ -438,10 +438,9 @@ def exif_for_output(src: Image.Exif, artist: str = "", copyright_: str = "") -> 
     for tag in (TAG_MAKE, TAG_MODEL, TAG_DATETIME, TAG_ARTIST, TAG_COPYRIGHT):
         if tag in src and isinstance(src[tag], str | bytes):
             out[tag] = src[tag]
-    if artist:
-        out[TAG_ARTIST] = artist
-    if copyright_:
-        out[TAG_COPYRIGHT] = copyright_
+    for tag, text in ((TAG_ARTIST, artist), (TAG_COPYRIGHT, copyright_)):
+        if text:  # UTF-8 in the ASCII-typed tags, as exiftool and Lightroom write "©"
+            out[tag] = text if text.isascii() else text.encode("utf-8")
     out[TAG_ORIENTATION] = 1
     try:
         src_ifd = src.get_ifd(IFD_EXIF)

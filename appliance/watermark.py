@@ -146,7 +146,7 @@ def save_settings(store: Store, state_dir: Path, changes: dict[str, Any],
     current.update(changes)
     if png is not None:
         current["png"] = store_png(state_dir, png)
-        current.setdefault("enabled", True)
+        current["enabled"] = changes.get("enabled", True)
     settings = WatermarkSettings.parse(current)
     if settings.png and not png_path(state_dir, settings.png).exists():
         raise WatermarkError(f"no uploaded PNG {settings.png[:12]}…")
