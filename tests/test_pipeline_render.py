@@ -300,3 +300,23 @@ def test_bad_input_fails_with_its_reason_and_writes_nothing(tmp_path, make, reas
         pipeline.publish_files(src, Recipe(), out / "photos" / "a.jpg", out / "thumbs" / "a.jpg",
                                webp_path=out / "photos" / "a.webp")
     assert [p for p in out.rglob("*") if p.is_file()] == []
+
+
+def test_every_camera_sample_publishes_with_its_capture_data(tmp_path):
+    cameras = sorted((sample("exif-org/canon-ixus.jpg").parent).glob("*.jpg"))
+    assert len(cameras) >= 10
+    for src in cameras:
+        original = Image.open(src).getexif()
+        web = tmp_path / f"{src.stem}.jpg"
+        result = pipeline.publish_files(src, Recipe(exposure=0.3, straighten=1.5), web,
+                                        tmp_path / f"{src.stem}_t.jpg", artist="A", copyright_="C")
+        with Image.open(web) as image:
+            exif = image.getexif()
+            assert image.size == (result.width, result.height), src.name
+        assert exif[0x0112] == 1 and exif[0x013B] == "A", src.name
+        for tag in (0x010F, 0x0110):  # camera make and model survive
+            if isinstance(original.get(tag), str) and original[tag].strip("\x00 "):
+                assert exif.get(tag) == original[tag], (src.name, tag)
+        taken = original.get_ifd(0x8769).get(0x9003)
+        if taken:
+            assert exif.get_ifd(0x8769).get(0x9003) == taken, src.name
