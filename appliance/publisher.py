@@ -160,7 +160,13 @@ class Publisher:
         return True
 
     def _fail(self, pub_id: int, error: str) -> None:
+        """Record the reason; remove anything an earlier, interrupted attempt left under its name."""
         self.store.fail_publication(pub_id, error)
+        pub = self.store.publication(pub_id)
+        event = self.store.event(pub["event_id"]) if pub else None
+        if pub and event:
+            for path in self.files(event["slug"], pub["name"]).values():
+                path.unlink(missing_ok=True)  # names are never reused: these are only its own
 
     # -- manifest coalescing ------------------------------------------------------------------
     def manifest_changed(self, event_id: int, now: bool = False) -> None:
@@ -190,9 +196,12 @@ class Publisher:
     # -- service loop ---------------------------------------------------------------------------
     def run_once(self) -> bool:
         """Process the oldest queued publication; False when there was none."""
-        if not self._started:
+        if not self._started:  # after a restart: tidy up and make sure the manifest is current
             self._started = True
             clean_stale_temp_files(self.config.folder("web"))
+            event = self.store.current_event()
+            if event is not None:
+                self._dirty.setdefault(event["id"], time.monotonic())
         claimed = self.store.claim_publication()
         if claimed is None:
             self.flush_manifests(force=True)

@@ -372,3 +372,37 @@ def test_bad_originals_fail_their_job_and_the_worker_keeps_running(cfg, store, t
     assert not list(cfg.folder("web").rglob(f"{TEMP_PREFIX}*"))
     status = store.status()
     assert status["failed"] == 4 and status["published"] == 2
+
+
+def test_a_restart_cleans_what_a_crash_left_and_rewrites_the_manifest(cfg, store, tmp_path):
+    import os
+    import time
+
+    card = tmp_path / "card"
+    card_photo(card, "IMG_0100.JPG", 100, size=(600, 400))
+    card_photo(card, "IMG_0101.JPG", 101, size=(600, 400))
+    ids = import_card(cfg, store, card)
+    crashed = Publisher(cfg, store)
+    done = publish(crashed, store, ids["IMG_0100.JPG"])
+    (cfg.folder("web") / "party" / manifest.MANIFEST_NAME).unlink()  # died before writing it
+    # A second publication died mid-way: claimed, its web JPEG written, a temp file left behind.
+    pub_id = crashed.request(ids["IMG_0101.JPG"], {})
+    store.claim_publication(pub_id)
+    name = store.publication(pub_id)["name"]
+    photos = cfg.folder("web") / "party" / "photos"
+    (photos / f"{name}.jpg").write_bytes(b"half a jpeg")
+    leftover = photos / f"{TEMP_PREFIX}crash"
+    leftover.write_bytes(b"partial")
+    old = time.time() - 3600
+    os.utime(leftover, (old, old))
+    (cfg.folder("buffer") / store.photo(ids["IMG_0101.JPG"])["buffer_path"]).unlink()
+
+    assert store.release_stale_claims(older_than_s=0) == 1  # what `appliance publisher` does first
+    restarted = Publisher(cfg, store)
+    while restarted.run_once():
+        pass
+    failed = store.publication(pub_id)
+    assert failed["state"] == "failed" and "missing from the buffer" in failed["error"]
+    assert not leftover.exists() and not (photos / f"{name}.jpg").exists()
+    data = check_manifest_matches(cfg, store)
+    assert [e["name"] for e in data["photos"]] == [done["name"]]
