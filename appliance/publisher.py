@@ -166,7 +166,10 @@ class Publisher:
         event = self.store.event(pub["event_id"]) if pub else None
         if pub and event:
             for path in self.files(event["slug"], pub["name"]).values():
-                path.unlink(missing_ok=True)  # names are never reused: these are only its own
+                try:
+                    path.unlink(missing_ok=True)  # names are never reused: these are only its own
+                except OSError as exc:  # e.g. a file where its folder should be
+                    log.warning("cannot remove %s: %s", path, exc)
 
     # -- manifest coalescing ------------------------------------------------------------------
     def manifest_changed(self, event_id: int, now: bool = False) -> None:
