@@ -6,9 +6,11 @@ They change at run time (admin, CLI) without restarting the publisher: it reads 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .store import Store
+if TYPE_CHECKING:
+    from .store import Store
+
 
 SETTING = "credits"
 MAX_LENGTH = 200

