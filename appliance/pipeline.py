@@ -13,14 +13,9 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import struct
-import threading
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,26 +23,37 @@ from typing import Any, Protocol
 from PIL import Image, ImageCms
 
 from .fsutil import atomic_save, atomic_write_bytes
+from .geometry import (  # noqa: F401 - re-exported: the pipeline's public names
+    Plan,
+    executor,
+    parallel_affine,
+    plan,
+    resample_region,
+    straighten,
+    straighten_crop_factor,
+    upright,
+)
+from .metadata import (  # noqa: F401 - re-exported: the pipeline's public names
+    EXIF_KEEP,
+    IFD_EXIF,
+    TAG_ARTIST,
+    TAG_COPYRIGHT,
+    TAG_DATETIME,
+    TAG_MAKE,
+    TAG_MODEL,
+    TAG_ORIENTATION,
+    ExifInfo,
+    capture_time,
+    exif_for_output,
+    exif_ifd,
+    orientation_of,
+    text_value,
+)
 
 SRGB = ImageCms.createProfile("sRGB")
 
-# EXIF tags kept in published files (GPS and every other location tag are dropped).
-TAG_MAKE, TAG_MODEL, TAG_DATETIME, TAG_ARTIST, TAG_COPYRIGHT = 0x010F, 0x0110, 0x0132, 0x013B, 0x8298
-TAG_ORIENTATION = 0x0112
-IFD_EXIF = 0x8769
-# DateTimeOriginal/Digitized, offsets, sub-seconds, exposure time, f-number, ISO, focal length,
-# focal length in 35 mm, lens make and model.
-EXIF_KEEP = (0x9003, 0x9004, 0x9010, 0x9011, 0x9012, 0x9290, 0x9291, 0x9292, 0x829A, 0x829D,
-             0x8827, 0x920A, 0xA405, 0xA433, 0xA434)
 JPEG_FORMATS = ("JPEG", "MPO")  # MPO: cameras that embed a preview (Multi-Picture Format)
 THUMB_QUALITY = 80
-# Straighten: keep the resampling kernel this many output pixels away from the frame's edge.
-EDGE_INSET_PX = 3
-# Decode at a DCT scale that may leave the output up to this much short of pixels (upsampled by
-# the resize): a 45 MP frame straightened by 2° then decodes at 1/4 instead of 1/2, four times less.
-DRAFT_SLACK = 1.0
-# Pillow releases the GIL while resampling and encoding: the Pi's four cores can share the work.
-THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 class RecipeError(ValueError):
@@ -121,18 +127,6 @@ class Rendered:
 
 
 @dataclass(frozen=True)
-class ExifInfo:
-    """Metadata read from an original at import time."""
-
-    width: int
-    height: int
-    orientation: int
-    capture_time: str | None
-    make: str | None
-    model: str | None
-
-
-@dataclass(frozen=True)
 class Encoded:
     """A rendered photo encoded in memory, ready to be written: nothing touches disk before."""
 
@@ -180,14 +174,6 @@ def _load(image: Image.Image) -> None:
         raise ImageError(f"JPEG data truncated or corrupt: {exc}") from exc
 
 
-def _orientation(exif: Image.Exif) -> int:
-    try:
-        value = int(exif.get(TAG_ORIENTATION, 1) or 1)
-    except (TypeError, ValueError):
-        return 1
-    return value if 1 <= value <= 8 else 1
-
-
 # -- colour ---------------------------------------------------------------------------------------
 @lru_cache(maxsize=16)
 def _srgb_transform(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
@@ -229,165 +215,6 @@ def _exposure_lut(ev: float) -> list[int]:
     return table * 3
 
 
-# -- geometry -------------------------------------------------------------------------------------
-_T = Image.Transpose
-_ORIENT: dict[int, tuple[Image.Transpose, ...]] = {
-    2: (_T.FLIP_LEFT_RIGHT,), 3: (_T.ROTATE_180,), 4: (_T.FLIP_TOP_BOTTOM,), 5: (_T.TRANSPOSE,),
-    6: (_T.ROTATE_270,), 7: (_T.TRANSVERSE,), 8: (_T.ROTATE_90,),
-}
-_ROTATE = {90: _T.ROTATE_270, 180: _T.ROTATE_180, 270: _T.ROTATE_90}  # recipe rotation is clockwise
-_SWAPS_AXES = {_T.ROTATE_90, _T.ROTATE_270, _T.TRANSPOSE, _T.TRANSVERSE}
-
-
-def _compose_table() -> dict[tuple[int, int], Image.Transpose | None]:
-    """EXIF orientation followed by a clockwise rotation, as one transpose (found by probing)."""
-    probe = Image.frombytes("L", (3, 2), bytes(range(6)))
-    candidates = {None: probe, **{t: probe.transpose(t) for t in _T}}
-    table: dict[tuple[int, int], Image.Transpose | None] = {}
-    for orientation in range(1, 9):
-        for rotate in (0, 90, 180, 270):
-            moved = probe
-            for method in _ORIENT.get(orientation, ()):
-                moved = moved.transpose(method)
-            if rotate:
-                moved = moved.transpose(_ROTATE[rotate])
-            table[orientation, rotate] = next(
-                t for t, img in candidates.items()
-                if img.size == moved.size and img.tobytes() == moved.tobytes()
-            )
-    return table
-
-
-_COMPOSED = _compose_table()
-
-
-def upright(image: Image.Image, orientation: int) -> Image.Image:
-    """Apply an EXIF orientation (1–8) to the pixels."""
-    method = _COMPOSED.get((orientation, 0))
-    return image if method is None else image.transpose(method)
-
-
-def straighten_crop_factor(width: float, height: float, degrees: float) -> float:
-    """Largest k such that a centred k·w × k·h rectangle, turned by ``degrees``, fits in w × h."""
-    c, s = abs(math.cos(math.radians(degrees))), abs(math.sin(math.radians(degrees)))
-    return min(width / (width * c + height * s), height / (width * s + height * c))
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Where the output comes from, in full-resolution pixels of the original."""
-
-    transpose: Image.Transpose | None
-    stored: tuple[int, int]  # the original as stored (before EXIF orientation)
-    region: tuple[float, float]  # the output's region, displayed orientation, before straighten
-    crop: float  # the region's share of the frame's width and height (straighten crop / zoom)
-    box: tuple[float, float]  # what must be resampled: region's bounding box (+ kernel margin)
-    output: tuple[int, int]
-    factor: float  # output pixels per original pixel (≤ 1)
-    straighten: float
-
-    @property
-    def swaps(self) -> bool:
-        return self.transpose in _SWAPS_AXES
-
-
-def plan(stored: tuple[int, int], orientation: int, recipe: Recipe, long_edge: int) -> Plan:
-    """Plan the whole edit as geometry on the original's size (nothing is decoded yet)."""
-    transpose = _COMPOSED[orientation, recipe.rotate]
-    width, height = stored
-    if transpose in _SWAPS_AXES:
-        width, height = height, width
-    zoom = max(recipe.scale, 1.0)
-    target = long_edge * min(recipe.scale, 1.0)
-    k = 1.0 / zoom
-    if recipe.straighten:
-        k *= straighten_crop_factor(width, height, recipe.straighten)
-        # Keep the resampling kernel a few output pixels inside the frame: no dark corner pixel.
-        out_short = min(width, height) * k * min(1.0, target / (max(width, height) * k))
-        k *= max(0.5, 1 - 2 * EDGE_INSET_PX / max(1.0, out_short))
-    rw, rh = width * k, height * k
-    factor = min(1.0, target / max(rw, rh))  # never upscale
-    out_w, out_h = max(1, round(rw * factor)), max(1, round(rh * factor))
-    if recipe.straighten:
-        c, s = abs(math.cos(math.radians(recipe.straighten))), abs(math.sin(math.radians(recipe.straighten)))
-        margin = 2 * (EDGE_INSET_PX + 1) / factor
-        bw, bh = min(width, rw * c + rh * s + margin), min(height, rw * s + rh * c + margin)
-    else:
-        bw, bh = rw, rh
-    return Plan(transpose, stored, (rw, rh), k, (bw, bh), (out_w, out_h), factor, recipe.straighten)
-
-
-def _resample(image: Image.Image, p: Plan) -> Image.Image:
-    """Crop the plan's box out of the decoded frame and resample it to ~output size, in one pass."""
-    full_w, full_h = p.stored
-    box_w, box_h = (p.box[1], p.box[0]) if p.swaps else p.box
-    sx, sy = image.width / full_w, image.height / full_h  # decoded pixels per original pixel
-    left, top = (full_w - box_w) / 2 * sx, (full_h - box_h) / 2 * sy
-    box = (left, top, left + box_w * sx, top + box_h * sy)
-    if p.straighten:
-        size = (max(1, round(box_w * p.factor)), max(1, round(box_h * p.factor)))
-    else:
-        size = (p.output[1], p.output[0]) if p.swaps else p.output
-    if size == image.size and box == (0, 0, image.width, image.height):
-        return image
-    return image.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
-
-
-def _straighten(image: Image.Image, p: Plan) -> Image.Image:
-    """Turn by ``p.straighten`` degrees clockwise and cut the output out, in one bicubic pass."""
-    out_w, out_h = p.output
-    gx = image.width / (p.box[0] * p.factor)  # source pixels per output pixel (≈ 1)
-    gy = image.height / (p.box[1] * p.factor)
-    a = math.radians(p.straighten)
-    cos_a, sin_a = math.cos(a), math.sin(a)
-    # Output (x, y) relative to its centre, turned, lands relative to the source's centre.
-    m = (gx * cos_a, gx * sin_a, 0.0, -gy * sin_a, gy * cos_a, 0.0)
-    cx, cy = out_w / 2, out_h / 2
-    data = (m[0], m[1], image.width / 2 - m[0] * cx - m[1] * cy,
-            m[3], m[4], image.height / 2 - m[3] * cx - m[4] * cy)
-    return parallel_affine(image, (out_w, out_h), data, Image.Resampling.BICUBIC)
-
-
-_pool: tuple[int, ThreadPoolExecutor] | None = None
-_pool_lock = threading.Lock()
-
-
-def _executor() -> ThreadPoolExecutor:
-    """A process-wide worker pool (made again after a fork, e.g. in gunicorn workers)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None or _pool[0] != os.getpid():
-            _pool = (os.getpid(), ThreadPoolExecutor(THREADS, thread_name_prefix="pipeline"))
-        return _pool[1]
-
-
-def parallel_affine(
-    image: Image.Image, size: tuple[int, int], data: tuple[float, ...],
-    resample: Image.Resampling, parts: int | None = None,
-) -> Image.Image:
-    """``image.transform(size, AFFINE, data)`` computed in horizontal bands on several cores.
-
-    Every output pixel depends only on its own coordinates, so the bands are exactly the pixels
-    one call would produce.
-    """
-    parts = THREADS if parts is None else parts
-    width, height = size
-    if parts <= 1 or height < 64 * parts:
-        return image.transform(size, Image.Transform.AFFINE, data, resample)
-    a, b, c, d, e, f = data
-    edges = [round(height * i / parts) for i in range(parts + 1)]
-
-    def band(top: int, bottom: int) -> Image.Image:
-        shifted = (a, b, c + b * top, d, e, f + e * top)  # output row ``top`` becomes row 0
-        return image.transform((width, bottom - top), Image.Transform.AFFINE, shifted, resample)
-
-    futures = [_executor().submit(band, edges[i], edges[i + 1]) for i in range(parts)]
-    out = Image.new(image.mode, size)
-    for top, future in zip(edges, futures, strict=False):
-        out.paste(future.result(), (0, top))
-    return out
-
-
 # -- rendering ------------------------------------------------------------------------------------
 def render_image(
     image: Image.Image, recipe: Recipe, long_edge: int = 2048,
@@ -395,21 +222,21 @@ def render_image(
 ) -> Image.Image:
     """Run the pipeline on an opened (not yet loaded) JPEG; returns sRGB RGB pixels."""
     exif = image.getexif()
-    p = plan(image.size, _orientation(exif), recipe, long_edge)
+    p = plan(image.size, orientation_of(exif), recipe, long_edge)
     # Decode at the smallest DCT scale that still gives at least the output's pixel density.
-    want = (math.ceil(image.width * p.factor / DRAFT_SLACK), math.ceil(image.height * p.factor / DRAFT_SLACK))
-    if p.factor * DRAFT_SLACK < 1 and image.mode in ("RGB", "L", "CMYK", "YCbCr"):
+    want = (math.ceil(image.width * p.factor), math.ceil(image.height * p.factor))
+    if p.factor < 1 and image.mode in ("RGB", "L", "CMYK", "YCbCr"):
         image.draft(image.mode, want)
     _load(image)
     icc = image.info.get("icc_profile")
-    out = _resample(image, p)
+    out = resample_region(image, p)
     if out is not image:
         image.close()  # free the decoded frame now: up to 45 MB less at the peak on a 512 MB Pi
     out = to_srgb(out, icc)
     if p.transpose is not None:
         out = out.transpose(p.transpose)
     if p.straighten:
-        out = _straighten(out, p)
+        out = straighten(out, p)
     if recipe.exposure:
         out = out.point(_exposure_lut(recipe.exposure))
     if watermark is not None:
@@ -437,45 +264,6 @@ def apply_watermark(image: Image.Image, mark: Image.Image, rel_width: float = 0.
     out = image.copy()
     out.paste(scaled, (out.width - width - margin, out.height - height - margin), scaled)
     return out
-
-
-# -- metadata -------------------------------------------------------------------------------------
-def exif_for_output(src: Image.Exif, artist: str = "", copyright_: str = "") -> bytes:
-    """EXIF for a published file: capture time, camera and exposure kept; location dropped; upright.
-
-    Artist and copyright come from the settings; when those are empty the camera's own are kept.
-    """
-    out = Image.Exif()
-    for tag in (TAG_MAKE, TAG_MODEL, TAG_DATETIME, TAG_ARTIST, TAG_COPYRIGHT):
-        if tag in src and isinstance(src[tag], str | bytes):
-            out[tag] = src[tag]
-    for tag, text in ((TAG_ARTIST, artist), (TAG_COPYRIGHT, copyright_)):
-        if text:  # UTF-8 in the ASCII-typed tags, as exiftool and Lightroom write "©"
-            out[tag] = text if text.isascii() else text.encode("utf-8")
-    out[TAG_ORIENTATION] = 1
-    try:
-        src_ifd = src.get_ifd(IFD_EXIF)
-    except (KeyError, ValueError, TypeError, OSError):
-        src_ifd = {}
-    kept = {tag: src_ifd[tag] for tag in EXIF_KEEP if tag in src_ifd}
-    if kept:
-        out.get_ifd(IFD_EXIF).update(kept)
-    try:
-        return out.tobytes()
-    except (ValueError, TypeError, OSError, struct.error):
-        base = Image.Exif()  # an odd camera value that cannot be written again: keep the essentials
-        base[TAG_ORIENTATION] = 1
-        for tag in (TAG_ARTIST, TAG_COPYRIGHT):
-            if tag in out:
-                base[tag] = out[tag]
-        return base.tobytes()
-
-
-def output_exif(source: Path, artist: str = "", copyright_: str = "") -> bytes:
-    """EXIF for a published file, read from ``source`` (see :func:`exif_for_output`)."""
-    image = _open(source)
-    with image:
-        return exif_for_output(image.getexif(), artist, copyright_)
 
 
 # -- encoding -------------------------------------------------------------------------------------
@@ -546,7 +334,7 @@ def encode(
     webp_quality: int | None = None,
 ) -> Encoded:
     """Encode the web JPEG, its thumbnail (made from the web image) and an optional WebP."""
-    webp_job = _executor().submit(webp_bytes, image, webp_quality, exif) if webp_quality else None
+    webp_job = executor().submit(webp_bytes, image, webp_quality, exif) if webp_quality else None
     thumb = make_thumbnail(image, thumb_edge)
     web = jpeg_bytes(image, quality, exif)
     thumb_data = thumb_jpeg_bytes(thumb)
@@ -607,17 +395,21 @@ def publish_files(
     return encoded.rendered
 
 
-# -- import-time helpers ----------------------------------------------------------------------------
+# -- metadata and import-time helpers ----------------------------------------------------------
+def output_exif(source: Path, artist: str = "", copyright_: str = "") -> bytes:
+    """EXIF for a published file, read from ``source`` (see :func:`exif_for_output`)."""
+    image = _open(source)
+    with image:
+        return exif_for_output(image.getexif(), artist, copyright_)
+
+
 def read_exif_info(path: Path) -> ExifInfo:
     """Pixel size (as displayed), orientation, capture time and camera of an original."""
     image = _open(path)
     with image:
         exif = image.getexif()
-        try:
-            sub = exif.get_ifd(IFD_EXIF)
-        except (KeyError, ValueError, TypeError, OSError):
-            sub = {}
-        orientation = _orientation(exif)
+        sub = exif_ifd(exif)
+        orientation = orientation_of(exif)
         w, h = image.size
         if orientation in (5, 6, 7, 8):
             w, h = h, w
@@ -625,38 +417,10 @@ def read_exif_info(path: Path) -> ExifInfo:
             width=w,
             height=h,
             orientation=orientation,
-            capture_time=_capture_time(sub, exif),
-            make=_text(exif.get(TAG_MAKE)),
-            model=_text(exif.get(TAG_MODEL)),
+            capture_time=capture_time(sub, exif),
+            make=text_value(exif.get(TAG_MAKE)),
+            model=text_value(exif.get(TAG_MODEL)),
         )
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    value = str(value).strip("\x00 ").strip()
-    return value or None
-
-
-def _capture_time(sub: dict[int, Any], base: Any) -> str | None:
-    """EXIF DateTimeOriginal (+ sub-seconds, + offset) as ISO 8601, or None."""
-    raw = _text(sub.get(0x9003)) or _text(base.get(TAG_DATETIME))
-    if not raw or len(raw) < 19:
-        return None
-    try:  # a real date and time (a camera whose clock was never set writes 0000:00:00)
-        moment = datetime.strptime(raw[:10].replace("-", ":") + " " + raw[11:19], "%Y:%m:%d %H:%M:%S")
-    except ValueError:
-        return None
-    iso = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    subsec = _text(sub.get(0x9291))
-    if subsec and subsec.isdigit():
-        iso += f".{subsec[:3].ljust(3, '0')}"
-    offset = _text(sub.get(0x9011))
-    if offset and len(offset) == 6 and offset[0] in "+-":
-        iso += offset
-    return iso
 
 
 def thumbnail_from_original(path: Path, dest: Path, edge: int = 400) -> tuple[int, int]:
@@ -664,7 +428,7 @@ def thumbnail_from_original(path: Path, dest: Path, edge: int = 400) -> tuple[in
     image = _open(path)
     with image:
         image.draft(image.mode if image.mode in ("RGB", "L", "CMYK") else "RGB", (edge, edge))
-        orientation = _orientation(image.getexif())
+        orientation = orientation_of(image.getexif())
         _load(image)
         rgb = to_srgb(image, image.info.get("icc_profile"))
         rgb.thumbnail((edge, edge), Image.Resampling.BILINEAR)

@@ -208,8 +208,7 @@ def stages(path: Path, recipe: Recipe, mark: watermark.Watermark, repeat: int) -
     """Where (b)'s time goes, step by step (medians)."""
     image = Image.open(path)
     plan = pipeline.plan(image.size, image.getexif().get(0x0112, 1), recipe, LONG_EDGE)
-    want = (math.ceil(image.width * plan.factor / pipeline.DRAFT_SLACK),
-            math.ceil(image.height * plan.factor / pipeline.DRAFT_SLACK))
+    want = (math.ceil(image.width * plan.factor), math.ceil(image.height * plan.factor))
 
     def decode() -> Image.Image:
         with Image.open(path) as opened:
@@ -221,13 +220,13 @@ def stages(path: Path, recipe: Recipe, mark: watermark.Watermark, repeat: int) -
     out: dict[str, Image.Image] = {}
     steps: list[tuple[str, Callable[[], object]]] = [
         (f"decode (draft to {frame.width}x{frame.height})", decode),
-        ("resample region", lambda: out.__setitem__("a", pipeline._resample(frame, plan))),
+        ("resample region", lambda: out.__setitem__("a", pipeline.resample_region(frame, plan))),
         ("orient (transpose)", lambda: out.__setitem__("b", out["a"].transpose(plan.transpose)
                                                        if plan.transpose else out["a"])),
     ]
     if recipe.straighten:
         steps.append(("straighten (bicubic)", lambda: out.__setitem__(
-            "s", pipeline._straighten(out["b"], plan))))
+            "s", pipeline.straighten(out["b"], plan))))
     steps += [
         ("exposure (LUT)", lambda: out.__setitem__("c", out.get("s", out["b"]).point(
             pipeline._exposure_lut(recipe.exposure)))),
