@@ -118,6 +118,11 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO sync_state (id) VALUES (1);
     """,
+    # 2: publish pipeline outputs: an optional WebP beside the JPEG, a 3×3 colour placeholder
+    """
+    ALTER TABLE publications ADD COLUMN webp INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE publications ADD COLUMN placeholder TEXT;
+    """,
 ]
 
 
