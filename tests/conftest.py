@@ -13,7 +13,10 @@ from moto.server import ThreadedMotoServer
 
 from appliance.config import Config, load
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "camera-samples"
+_CAMERA_SAMPLES = Path("shared") / "testdata" / "camera-samples"
+# /work/main/tests -> /work; a worktree /work/wt/issue-N/tests -> /work too (first parent that has it)
+SAMPLES = next((p / _CAMERA_SAMPLES for p in Path(__file__).resolve().parents[1:]
+                if (p / _CAMERA_SAMPLES).is_dir()), Path(__file__).resolve().parents[2] / _CAMERA_SAMPLES)
 
 
 @pytest.fixture(scope="session")
