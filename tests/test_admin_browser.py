@@ -33,8 +33,8 @@ PHONES = {
                "has_touch": True, "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) "
                "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"},
     "android": {"viewport": {"width": 412, "height": 915}, "device_scale_factor": 2.625, "is_mobile": True,
-                "has_touch": True, "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
-                "(KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"},
+                "has_touch": True, "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) "
+                "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"},
 }
 PASSWORD = "correct horse"
 
@@ -183,7 +183,8 @@ def test_phone_flow(playwright_browser, server, config, photos, phone):
     store = Store(config.db_path)
     pub = store.row("SELECT * FROM publications ORDER BY id DESC LIMIT 1")
     store.close()
-    assert pub["name"] == "exif-org-fujifilm-dx10" and '"exposure": 0.8' in pub["recipe"] and '"rotate": 90' in pub["recipe"]
+    assert pub["name"] == "exif-org-fujifilm-dx10"
+    assert '"exposure": 0.8' in pub["recipe"] and '"rotate": 90' in pub["recipe"]
 
     # The publisher renders it, sync uploads it to the bucket: the live feed says so.
     run_services(config)
@@ -192,9 +193,8 @@ def test_phone_flow(playwright_browser, server, config, photos, phone):
     page.locator(".tabbar a[data-tab=live]").tap()
     row = page.locator("#live-list .row[data-name='exif-org-fujifilm-dx10']")
     row.wait_for()
-    page.wait_for_function(
-        "document.querySelector(\"#live-list .row[data-name='exif-org-fujifilm-dx10']\").dataset.sync === 'live'",
-        timeout=15_000)
+    page.wait_for_selector("#live-list .row[data-name='exif-org-fujifilm-dx10'][data-sync=live]",
+                           timeout=15_000)
     assert "Live" in row.locator(".pill").inner_text()
     page.wait_for_function("[...document.querySelectorAll('#live-list img')].every(i => i.complete)")
     shot(page, f"{phone}-6-live")
@@ -243,7 +243,8 @@ def test_keyboard_shortcuts(playwright_browser, server, config, photos):
     store = Store(config.db_path)
     assert store.scalar("SELECT COUNT(*) FROM publications WHERE name = ?",
                         (Path(first).stem,)) == 1
-    rejected = store.scalar("SELECT p.original_name FROM photo_rejections r JOIN photos p ON p.id = r.photo_id")
+    rejected = store.scalar(
+        "SELECT p.original_name FROM photo_rejections r JOIN photos p ON p.id = r.photo_id")
     assert rejected == second
     store.close()
     shot(page, "desktop-editor")

@@ -79,6 +79,11 @@ def published_thumb(publication_id: int) -> Any:
     abort(404)
 
 
+# viewBox without a fixed size: the code scales to any print size.
+SVG_OPTIONS = {"kind": "svg", "scale": 10, "border": 2, "dark": "#000", "light": "#fff", "xmldecl": False,
+               "omitsize": True}
+
+
 def _qr(url: str) -> segno.QRCode:
     return segno.make(url, error="m", micro=False)
 
@@ -91,7 +96,7 @@ def qr_svg() -> Any:
     if not url:
         abort(404, "no gallery URL set (Settings → Event)")
     out = io.BytesIO()
-    _qr(url).save(out, kind="svg", scale=10, border=2, dark="#000", light="#fff", xmldecl=False)
+    _qr(url).save(out, **SVG_OPTIONS)
     return Response(out.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
