@@ -10,6 +10,7 @@ import io
 import math
 import warnings
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -354,9 +355,9 @@ def _capture_time(sub: dict[int, Any], base: Any) -> str | None:
     raw = _text(sub.get(0x9003)) or _text(base.get(TAG_DATETIME))
     if not raw or len(raw) < 19:
         return None
-    try:
-        date, clock = raw[:10].replace(":", "-"), raw[11:19]
-        int(date.replace("-", "")), int(clock.replace(":", ""))
+    date, clock = raw[:10].replace(":", "-"), raw[11:19]
+    try:  # a real date: cameras with a flat clock battery write "0000:00:00 00:00:00"
+        datetime.strptime(f"{date}T{clock}", "%Y-%m-%dT%H:%M:%S")
     except ValueError:
         return None
     iso = f"{date}T{clock}"
