@@ -113,6 +113,20 @@ def run_services(config: Config, until: float = 20.0) -> None:
         store.close()
 
 
+def swipe(page: Any, dx: int) -> None:
+    """A one-finger horizontal swipe on the editor's photo (real TouchEvents)."""
+    page.evaluate("""(dx) => {
+      const stage = document.querySelector('#ed-stage');
+      const box = stage.getBoundingClientRect();
+      const x = box.left + box.width / 2, y = box.top + box.height / 2;
+      const touch = (cx) => new Touch({identifier: 1, target: stage, clientX: cx, clientY: y});
+      stage.dispatchEvent(new TouchEvent('touchstart', {touches: [touch(x)], changedTouches: [touch(x)],
+                                                        bubbles: true}));
+      stage.dispatchEvent(new TouchEvent('touchend', {touches: [], changedTouches: [touch(x + dx)],
+                                                      bubbles: true}));
+    }""", dx)
+
+
 def login(page: Any, base: str) -> None:
     page.goto(f"{base}/")
     assert "/login" in page.url
@@ -164,6 +178,14 @@ def test_phone_flow(playwright_browser, server, config, photos, phone):
     size0 = page.eval_on_selector("#ed-img", "i => [i.naturalWidth, i.naturalHeight]")
     assert size0 == [720, 540]  # 1024×768 original through the pipeline at 720 px
     shot(page, f"{phone}-4-editor")
+
+    # Swipe left: the next photo; swipe right: back.
+    position = page.inner_text("#ed-pos")
+    swipe(page, -160)
+    page.wait_for_function(f"document.querySelector('#ed-pos').textContent !== {position!r}")
+    swipe(page, 160)
+    page.wait_for_function(f"document.querySelector('#ed-pos').textContent === {position!r}")
+    page.wait_for_function("document.querySelector('#ed-img').src.includes('/api/preview/')")
 
     page.fill("#ed-range", "0.8")
     page.wait_for_function("document.querySelector('#ed-img').src.includes('exposure=0.80')")
@@ -261,5 +283,67 @@ def test_keyboard_shortcuts(playwright_browser, server, config, photos):
     page.wait_for_selector("#live-list .row", state="detached")
     store = Store(config.db_path)
     assert store.scalar("SELECT state FROM publications") == "unpublished"
+    store.close()
+    context.close()
+
+
+def test_settings_on_a_phone(playwright_browser, server, config, photos):
+    """Event page, watermark with its preview, QR code; changes land in the store at once."""
+    context = playwright_browser.new_context(**PHONES["iphone"], bypass_csp=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(page, server)
+    page.locator(".tabbar a[data-tab=settings]").tap()
+    form = page.locator("#form-event")
+    page.wait_for_function("document.querySelector('#form-event').title.value === 'Anna & Ben'")
+    form.locator("[name=subtitle]").fill("Lake house, June 2025")
+    form.locator("[name=gallery_url]").fill("https://photos.example.com/?event={event}")
+    form.locator("button[type=submit]").tap()
+    page.wait_for_selector("#toast:not([hidden])")
+    shot(page, "iphone-9-settings-event")
+    store = Store(config.db_path)
+    assert store.current_event()["subtitle"] == "Lake house, June 2025"
+
+    wm = page.locator("#form-watermark")
+    wm.scroll_into_view_if_needed()
+    wm.locator("input[name=kind][value=text] + span").tap()
+    wm.locator("[name=text]").fill("© Studio Lumen")
+    wm.locator("input[name=position][value=bottom-left] + span").tap()
+    page.wait_for_function("document.querySelector('#wm-preview').src.startsWith('blob:')")
+    page.wait_for_function("document.querySelector('#wm-preview').complete")
+    wm.locator("button[type=submit]").tap()
+    page.wait_for_function("document.querySelector('#toast').textContent.includes('Watermark saved')")
+    wm.scroll_into_view_if_needed()
+    shot(page, "iphone-10-settings-watermark")
+    assert store.get_setting("watermark")["text"] == "© Studio Lumen"
+    assert store.get_setting("watermark")["position"] == "bottom-left"
+    assert store.get_setting("watermark_version") == 1
+
+    page.goto(f"{server}/qr")
+    page.wait_for_function("document.querySelector('img.qr').complete && "
+                           "document.querySelector('img.qr').naturalWidth > 0")
+    assert "https://photos.example.com/?event=wedding" in page.inner_text(".qr-url")
+    shot(page, "iphone-11-qr")
+    store.close()
+    assert not errors, errors
+    context.close()
+
+
+def test_status_bar_follows_a_card_import(playwright_browser, server, config, photos):
+    """The always-visible status shows import progress, then 'safe to remove', from the store."""
+    context = playwright_browser.new_context(**PHONES["android"], bypass_csp=True)
+    page = context.new_page()
+    login(page, server)
+    store = Store(config.db_path)
+    import_id = store.start_import("/media/pi/CARD")
+    store.update_import(import_id, files_total=240, files_done=90, bytes_total=2400, bytes_done=900)
+    page.wait_for_function("document.querySelector('#card-banner').textContent.includes('90/240')",
+                           timeout=10_000)
+    assert page.locator("#card-banner .bar i").evaluate("i => i.style.width") == "38%"
+    shot(page, "android-9-importing")
+    store.update_import(import_id, state="done", finished_at="2999-01-01T00:00:00Z", imported=90)
+    page.wait_for_function("document.querySelector('#card-banner').textContent.includes('safe to remove')",
+                           timeout=10_000)
     store.close()
     context.close()

@@ -137,8 +137,10 @@ function renderStatus(s) {
     $("#st-card").textContent = `Importing ${card.files_done}/${card.files_total} — do not remove`;
   } else if (card.state === "done") {
     banner.className = "banner done";
-    banner.replaceChildren(el("span", {}, `✓ Card imported (${card.imported} new) — safe to remove`));
-    banner.hidden = false;
+    banner.replaceChildren(el("span", {}, `✓ Card imported (${card.imported} new) — safe to remove`),
+      el("button", { type: "button", class: "close", "aria-label": "Dismiss", onclick: () => {
+        localStorage.setItem("cardDismissed", card.finished_at); banner.hidden = true; } }, "✕"));
+    banner.hidden = localStorage.getItem("cardDismissed") === card.finished_at;
     $("#st-card").textContent = "Safe to remove";
   } else {
     banner.hidden = true;
