@@ -213,6 +213,31 @@ def test_buffer_pages_newest_first_with_a_stable_cursor(authed, store):
     assert len(seen) == len(set(seen)) == 130
 
 
+def test_counts_match_what_each_filter_lists(authed, store):
+    fake_photos(store, 300)
+    event_id = store.current_event()["id"]
+    with store.transaction():
+        for photo_id in range(1, 301, 3):  # every third photo published, a few of them unpublished
+            state = "unpublished" if photo_id % 7 == 0 else "published"
+            store.conn.execute(
+                "INSERT INTO publications (photo_id, event_id, base, seq, name, recipe, state, requested_at) "
+                "VALUES (?, ?, ?, 1, ?, '{}', ?, '2024-01-01T00:00:00Z')",
+                (photo_id, event_id, f"P{photo_id}", f"P{photo_id}", state))
+        for photo_id in range(2, 301, 10):
+            store.conn.execute("INSERT INTO photo_rejections VALUES (?, '2024-01-01T00:00:00Z')", (photo_id,))
+    counts = authed.get("/api/buffer").get_json()["counts"]
+    for name in ("all", "new", "published", "rejected"):
+        listed, cursor = 0, ""
+        while True:
+            page = authed.get(f"/api/buffer?filter={name}&limit=70&cursor={cursor}").get_json()
+            listed += len(page["photos"])
+            if not page["next"]:
+                break
+            cursor = page["next"]
+        assert listed == counts[name] == page["total"], name
+    assert counts["published"] == 100 - len([i for i in range(1, 301, 3) if i % 7 == 0])
+
+
 @pytest.mark.parametrize("query", ["cursor=abc", "cursor=W10", "cursor=WyJ4IiwieSJd", "filter=old",
                                    "limit=0", "offset=-1"])
 def test_buffer_bad_queries(authed, query):
