@@ -347,6 +347,10 @@ def test_failed_publication_shows_its_reason_and_can_be_retried(authed, buffered
     row = authed.get("/api/live").get_json()["photos"][0]
     assert row["id"] == pub_id and row["sync"] == "failed" and "not a readable image" in row["error"]
     assert authed.get("/api/cleanup").get_json()["failed_publications"] == 1
+    assert authed.post("/api/retry", json={"id": 999}).status_code == 404
+    assert authed.post("/api/retry", json={"id": pub_id}).get_json()["state"] == "queued"
+    assert authed.post("/api/retry", json={"id": pub_id}).status_code == 409  # queued, not failed
+    Publisher(config, store).run_once()  # fails again: the original is still garbage
     res = authed.post("/api/cleanup", json={"action": "retry_failed"}).get_json()
     assert res["affected"] == 1 and store.publication(pub_id)["state"] == "queued"
 

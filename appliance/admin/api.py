@@ -1,4 +1,4 @@
-"""JSON API of the admin: status, buffer, reject/restore, publish, live feed, unpublish."""
+"""JSON API of the admin: status, buffer, reject/restore, publish, live feed, unpublish, retry."""
 
 from __future__ import annotations
 
@@ -128,3 +128,19 @@ def unpublish() -> Any:
     except ValueError as exc:
         raise ApiError(str(exc), 409) from exc
     return jsonify(ok=True)
+
+
+@bp.post("/retry")
+def retry() -> Any:
+    """Queue a failed publication again (after the cause was fixed, or a transient error)."""
+    pub_id = whole(body().get("id"), "id")
+    store = get_store()
+    if store.publication(pub_id) is None:
+        raise LookupError(f"no publication {pub_id}")
+    changed = store.conn.execute(
+        "UPDATE publications SET state = 'queued', error = NULL, claimed_at = NULL "
+        "WHERE id = ? AND state = 'failed'", (pub_id,),
+    ).rowcount
+    if not changed:
+        raise ApiError(f"publication {pub_id} has not failed", 409)
+    return jsonify(ok=True, id=pub_id, state="queued")

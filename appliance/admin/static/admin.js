@@ -465,7 +465,13 @@ function liveRow(p) {
   return el("div", { class: "row", role: "listitem", tabindex: 0, "data-id": p.id, "data-name": p.name, "data-sync": p.sync },
     el("img", { src: p.thumb, alt: "", loading: "lazy", width: 60, height: 60 }),
     el("div", { class: "grow" }, el("div", { class: "name" }, el("span", { class: `pill ${p.sync}` }, SYNC_TEXT[p.sync] || p.sync), p.name), sub),
-    p.state === "published" ? el("button", { type: "button", class: "danger unpub", onclick: () => unpublishLive(p) }, "Unpublish") : null);
+    p.state === "published" ? el("button", { type: "button", class: "danger unpub", onclick: () => unpublishLive(p) }, "Unpublish")
+      : p.state === "failed" ? el("button", { type: "button", class: "unpub", onclick: () => retryLive(p) }, "Retry") : null);
+}
+
+async function retryLive(p) {
+  try { await api("/api/retry", { body: { id: p.id } }); toast(`Publishing ${p.name} again`); loadLive(); }
+  catch (e) { toast(e.message, { error: true }); }
 }
 
 async function loadLive() {
