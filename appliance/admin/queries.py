@@ -227,6 +227,9 @@ def status_snapshot(config: Config, store: Store) -> dict[str, Any]:
         disk=disk(config),
         card=card_state(store),
         new=buffer_counts(store)["new"],
+        live=store.scalar(
+            "SELECT COUNT(*) FROM publications WHERE state = 'published' AND live_at IS NOT NULL"
+        ),
         watermark_version=store.get_setting("watermark_version", 0),
     )
     return status

@@ -121,6 +121,8 @@ function renderStatus(s) {
   $("#st-last").textContent = ago(s.last_upload_at);
   $("#st-disk").textContent = `${bytes(s.disk.free_bytes)} of ${bytes(s.disk.total_bytes)}`;
   $("#st-buffer").textContent = `${s.buffer} photos · ${s.new} new`;
+  $("#st-published").textContent = [`${s.published} published`, `${s.live} live`,
+    s.publishing && `${s.publishing} rendering`, s.failed && `${s.failed} failed`].filter(Boolean).join(" · ");
   const err = $("#st-error");
   err.hidden = !s.last_error;
   err.textContent = s.last_error ? `Last error: ${s.last_error}` : "";
