@@ -398,7 +398,13 @@ def test_hero_must_be_a_published_photo(authed, buffered, store, config):
     Publisher(config, store).run_once()
     data = authed.put("/api/settings/event", json={"hero_publication_id": pub_id}).get_json()
     assert data["hero"]["publication_id"] == pub_id
-    assert store.get_setting(f"event_hero.{store.current_event()['id']}") == pub_id
+    event_id = store.current_event()["id"]
+    assert store.get_setting(f"event_hero.{event_id}") == pub_id
+    local = json.loads((config.folder("web") / "wedding" / "manifest.json").read_text())
+    assert local["event"]["hero"] == "photos/DSCN0010.jpg"  # what the gallery shows as its cover
+    from appliance import manifest
+
+    assert manifest.build(store, event_id, live_only=True)["event"]["hero"] is None  # not in the bucket yet
     assert authed.put("/api/settings/event", json={"hero_publication_id": None}).get_json()["hero"] is None
 
 
