@@ -102,7 +102,7 @@ def create_app(config: Config) -> Flask:
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    from . import api, auth, errors, metrics, pages, preview, settings
+    from . import api, auth, errors, events, housekeeping, metrics, pages, preview, settings, watermark_api
 
     errors.register(app)
     app.register_blueprint(auth.bp)
@@ -110,6 +110,9 @@ def create_app(config: Config) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(preview.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(watermark_api.bp)
+    app.register_blueprint(events.bp)
+    app.register_blueprint(housekeeping.bp)
     app.register_blueprint(metrics.bp)
     # Further blueprints (e.g. the ingest engineer's upload.py) register here, one line each.
     return app

@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import segno
-from flask import Blueprint, Response, abort, render_template, send_file
+from flask import Blueprint, Response, abort, jsonify, render_template, send_file
 
 from .. import manifest
 from . import get_config, get_store
 from .auth import login_required
-from .queries import buffer_counts, buffer_page, photo_json, status_snapshot
-from .settings import gallery_url
+from .queries import buffer_counts, buffer_page, gallery_url, photo_json, status_snapshot
 
 bp = Blueprint("pages", __name__)
 
@@ -23,8 +22,7 @@ PAGE = 60
 
 @bp.get("/health")
 def health() -> Any:
-    from flask import jsonify
-
+    """The only route open without login: for systemd, the demo and monitoring."""
     return jsonify(ok=True, schema=get_store().schema_version)
 
 
@@ -92,7 +90,7 @@ def _qr(url: str) -> segno.QRCode:
 @login_required
 def qr_svg() -> Any:
     """The public gallery URL as an SVG QR code (scales to any print size)."""
-    url = gallery_url(get_store())
+    url = gallery_url(get_config(), get_store())
     if not url:
         abort(404, "no gallery URL set (Settings → Event)")
     out = io.BytesIO()
@@ -105,4 +103,4 @@ def qr_svg() -> Any:
 def qr_page() -> Any:
     """A printable page for guests: the QR code, the event title and the URL."""
     store = get_store()
-    return render_template("qr.html", event=store.current_event(), url=gallery_url(store))
+    return render_template("qr.html", event=store.current_event(), url=gallery_url(get_config(), store))

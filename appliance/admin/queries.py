@@ -233,3 +233,19 @@ def status_snapshot(config: Config, store: Store) -> dict[str, Any]:
         watermark_version=store.get_setting("watermark_version", 0),
     )
     return status
+
+
+def gallery_url(config: Config, store: Store) -> str:
+    """The public gallery URL for the current event ('' when none is set)."""
+    url = store.get_setting("gallery_url") or config.admin.gallery_url
+    event = store.current_event()
+    return url.replace("{event}", event["slug"] if event else "") if url else ""
+
+
+def hero(store: Store, event_id: int) -> dict[str, Any] | None:
+    """The event's cover photo chosen in the admin, while it is published."""
+    pub_id = store.get_setting(f"event_hero.{event_id}")
+    pub = store.publication(pub_id) if isinstance(pub_id, int) else None
+    if pub is None or pub["event_id"] != event_id or pub["state"] != "published":
+        return None
+    return {"publication_id": pub["id"], "name": pub["name"], "thumb": f"/published/{pub['id']}/thumb"}
