@@ -118,10 +118,11 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO sync_state (id) VALUES (1);
     """,
-    # 2 (admin): buffer sort/filter indexes, rejected photos, failed logins (rate limit)
+    # 2 (admin): buffer sort/filter and live-feed indexes, rejected photos, failed logins (rate limit)
     """
     CREATE INDEX photos_by_sort ON photos(COALESCE(capture_time, imported_at) DESC, id DESC);
     CREATE INDEX publications_by_photo ON publications(photo_id, id);
+    CREATE INDEX jobs_by_publication ON jobs(publication_id, kind, state);
     CREATE TABLE photo_rejections (
         photo_id INTEGER PRIMARY KEY REFERENCES photos(id),
         rejected_at TEXT NOT NULL
