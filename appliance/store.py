@@ -118,7 +118,12 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO sync_state (id) VALUES (1);
     """,
-    # 2 (admin): buffer sort/filter and live-feed indexes, rejected photos, failed logins (rate limit)
+    # 2: publish pipeline outputs: an optional WebP beside the JPEG, a 3×3 colour placeholder
+    """
+    ALTER TABLE publications ADD COLUMN webp INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE publications ADD COLUMN placeholder TEXT;
+    """,
+    # 3 (admin): buffer sort/filter and live-feed indexes, rejected photos, failed logins (rate limit)
     """
     CREATE INDEX photos_by_sort ON photos(COALESCE(capture_time, imported_at) DESC, id DESC);
     CREATE INDEX publications_by_photo ON publications(photo_id, id);

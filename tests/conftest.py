@@ -13,10 +13,12 @@ from moto.server import ThreadedMotoServer
 
 from appliance.config import Config, load
 
-_CAMERA_SAMPLES = Path("shared") / "testdata" / "camera-samples"
-# /work/main/tests -> /work; a worktree /work/wt/issue-N/tests -> /work too (first parent that has it)
-SAMPLES = next((p / _CAMERA_SAMPLES for p in Path(__file__).resolve().parents[1:]
-                if (p / _CAMERA_SAMPLES).is_dir()), Path(__file__).resolve().parents[2] / _CAMERA_SAMPLES)
+# /work/shared beside the repository: /work/main -> parents[2], a worktree /work/wt/issue-N -> parents[3]
+SAMPLES = next(
+    (p / "shared" / "testdata" / "camera-samples" for p in Path(__file__).resolve().parents
+     if (p / "shared" / "testdata" / "camera-samples").is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "testdata" / "camera-samples",
+)
 
 
 @pytest.fixture(scope="session")

@@ -102,7 +102,8 @@ def create_app(config: Config) -> Flask:
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    from . import api, auth, errors, events, housekeeping, metrics, pages, preview, settings, watermark_api
+    from . import (api, auth, errors, events, housekeeping, metrics, pages, preview, publish_api,
+                   settings, watermark_api)
 
     errors.register(app)
     app.register_blueprint(auth.bp)
@@ -114,6 +115,7 @@ def create_app(config: Config) -> Flask:
     app.register_blueprint(events.bp)
     app.register_blueprint(housekeeping.bp)
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(publish_api.bp)
     # Further blueprints (e.g. the ingest engineer's upload.py) register here, one line each.
     return app
 
