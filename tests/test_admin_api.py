@@ -179,7 +179,7 @@ def test_traversal_attempts_are_refused(authed, path):
 
 def test_watermark_image_sha_cannot_name_a_path(authed):
     for sha in ("../../appliance", "/etc/passwd", "a" * 63, "A" * 64):
-        res = authed.put("/api/settings/watermark", json={"kind": "image", "image_sha": sha})
+        res = authed.put("/api/settings/watermark", json={"kind": "image", "png": sha})
         assert res.status_code == 400, sha
 
 
@@ -270,6 +270,14 @@ def _image(res) -> Image.Image:  # noqa: ANN001
     return Image.open(io.BytesIO(res.data))
 
 
+def _diff(a: Image.Image, b: Image.Image) -> float:
+    """Mean absolute difference of two images (resized to the same size), 0..255."""
+    from PIL import ImageChops, ImageStat
+
+    a, b = a.convert("L").resize((160, 120)), b.convert("L").resize((160, 120))
+    return ImageStat.Stat(ImageChops.difference(a, b)).mean[0]
+
+
 def _mean(image: Image.Image) -> float:
     return float(image.convert("L").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0)))
 
@@ -283,9 +291,11 @@ def test_preview_is_the_pipeline_render(authed, buffered, store):
     brighter = _image(authed.get(f"/api/preview/{dx10}?exposure=1.5"))
     assert _mean(brighter) > _mean(plain) + 20
     straight = _image(authed.get(f"/api/preview/{dx10}?straighten=5&scale=1.5"))
-    assert straight.width < 720  # cropped inside the rotated frame, then zoomed
+    assert max(straight.size) <= 720 and _diff(straight, plain) > 10  # turned, cropped, zoomed
+    small = _image(authed.get(f"/api/preview/{dx10}?size=320"))
+    assert small.size == (320, 240)
     res = authed.get(f"/api/preview/{dx10}?exposure=1.5")
-    assert "max-age" in res.headers["Cache-Control"] and res.headers["ETag"]
+    assert res.headers["Cache-Control"] == "no-store" and res.headers["ETag"]
     again = authed.get(f"/api/preview/{dx10}?exposure=1.5", headers={"If-None-Match": res.headers["ETag"]})
     assert again.status_code == 304
 
@@ -294,6 +304,7 @@ def test_preview_is_the_pipeline_render(authed, buffered, store):
     ("exposure=abc", "exposure must be a number"), ("exposure=9", "exposure must be between"),
     ("exposure=nan", "finite"), ("rotate=45", "rotate must be"), ("rotate=1.5", "rotate must be a number"),
     ("scale=3", "scale must be between"), ("path=/etc/passwd", "unknown preview parameter"),
+    ("size=9000", "size must be between"), ("size=big", "size must be a whole number"),
 ])
 def test_preview_rejects_bad_recipes(authed, buffered, query, message):
     res = authed.get(f"/api/preview/{buffered[0]}?{query}")
@@ -414,21 +425,28 @@ def test_watermark_settings_versioned(authed, store):
     res = authed.put("/api/settings/watermark", json={
         "kind": "text", "text": "© Studio", "position": "top-left", "opacity": 0.5, "size": 0.3})
     assert res.status_code == 200 and res.get_json()["version"] == 1
-    assert store.get_setting("watermark") == {"kind": "text", "text": "© Studio", "image_sha": None,
-                                              "position": "top-left", "opacity": 0.5, "size": 0.3}
+    # Stored as the pipeline's watermark settings, which the publisher reads for every photo.
+    assert store.get_setting("watermark") == {"enabled": True, "text": "© Studio", "png": None,
+                                              "position": "top-left", "opacity": 0.5, "size": 0.3,
+                                              "margin": 0.03}
     assert store.get_setting("watermark_version") == 1
     assert authed.put("/api/settings/watermark", json={"opacity": 0.8}).get_json()["version"] == 2
+    assert authed.put("/api/settings/publish", json={"watermark": {"size": 0.2}}).status_code == 200
+    off = authed.put("/api/settings/watermark", json={"kind": "none"}).get_json()
+    assert off["version"] == 4 and off["watermark"]["kind"] == "none"
+    assert store.get_setting("watermark")["text"] == "© Studio"  # kept for switching back on
 
 
 @pytest.mark.parametrize("body, message", [
     ({"kind": "video"}, "kind must be"), ({"position": "middle"}, "position must be"),
     ({"opacity": 2}, "opacity must be"), ({"size": 0.01}, "size must be"), ({"size": True}, "size must be"),
-    ({"kind": "text", "text": ""}, "needs text"), ({"kind": "image"}, "needs an uploaded PNG"),
-    ({"font": "x"}, "unknown watermark setting"),
+    ({"kind": "text", "text": ""}, "needs a text"), ({"kind": "image"}, "needs an uploaded PNG"),
+    ({"font": "x"}, "unknown watermark setting"), ({"kind": "image", "png": "a" * 64}, "no uploaded PNG"),
 ])
-def test_watermark_validation(authed, body, message):
+def test_watermark_validation(authed, store, body, message):
     res = authed.put("/api/settings/watermark", json=body)
     assert res.status_code == 400 and message in res.get_json()["error"]
+    assert store.get_setting("watermark_version", 0) == 0  # nothing saved
 
 
 def _png(size=(200, 80), color=(255, 255, 255, 255)) -> bytes:
@@ -438,15 +456,17 @@ def _png(size=(200, 80), color=(255, 255, 255, 255)) -> bytes:
 
 
 def test_watermark_png_upload_and_preview(authed, buffered, store, config):
-    res = authed.post("/api/settings/watermark/image", data={"image": (io.BytesIO(_png()), "logo.png")},
-                      content_type="multipart/form-data")
-    assert res.status_code == 201, res.get_json()
-    settings = res.get_json()["watermark"]
-    assert settings["kind"] == "image" and re.fullmatch(r"[0-9a-f]{64}", settings["image_sha"])
-    stored = config.folder("state") / "watermarks" / f"{settings['image_sha']}.png"
+    res = authed.put("/api/settings/watermark.png", data={"png": (io.BytesIO(_png()), "logo.png")},
+                     content_type="multipart/form-data")
+    assert res.status_code == 200, res.get_json()
+    data = authed.get("/api/settings/watermark").get_json()
+    settings = data["watermark"]
+    assert settings["kind"] == "image" and re.fullmatch(r"[0-9a-f]{64}", settings["png"])
+    assert data["version"] == 1
+    stored = config.folder("state") / "watermarks" / f"{settings['png']}.png"
     assert stored.is_file() and Image.open(stored).mode == "RGBA"
     assert authed.get("/api/settings/watermark/image").mimetype == "image/png"
-    # The preview composites the mark where the settings say (a white box, bottom-right).
+    # The draft preview composites the mark where the draft says (a white box, bottom-right).
     base = _image(authed.get("/api/settings/watermark/preview?kind=none"))
     marked = _image(authed.get("/api/settings/watermark/preview?position=bottom-right&opacity=1&size=0.3"))
     corner = (marked.width - 60, marked.height - 30)
@@ -454,8 +474,20 @@ def test_watermark_png_upload_and_preview(authed, buffered, store, config):
     assert base.getpixel(corner) != marked.getpixel(corner)
     text = _image(authed.get(
         "/api/settings/watermark/preview?kind=text&text=STUDIO&position=center&opacity=1"))
-    assert text.size == base.size
+    middle = (base.width // 2 - 100, base.height // 2 - 40, base.width // 2 + 100, base.height // 2 + 40)
+    assert text.size == base.size and _diff(text.crop(middle), base.crop(middle)) > 5
     assert authed.get("/api/settings/watermark/preview?kind=text&text=").status_code == 400
+    assert authed.get("/api/settings/watermark/preview?png=../../x").status_code == 400
+
+
+def test_editor_preview_follows_the_saved_watermark(authed, buffered, store):
+    dx10 = store.row("SELECT id FROM photos WHERE original_name = 'DX10.jpg'")["id"]
+    before = _image(authed.get(f"/api/preview/{dx10}"))
+    authed.put("/api/settings/watermark", json={"kind": "text", "text": "STUDIO", "position": "center",
+                                                "opacity": 1, "size": 0.5})
+    after = _image(authed.get(f"/api/preview/{dx10}"))  # same URL: the cache knows the settings changed
+    centre = (after.width // 2 - 60, after.height // 2 - 40, after.width // 2 + 60, after.height // 2 + 40)
+    assert _diff(after.crop(centre), before.crop(centre)) > 10
 
 
 @pytest.mark.parametrize("payload, message", [
@@ -467,10 +499,10 @@ def test_watermark_upload_rejects_bad_files(authed, payload, message):
         out = io.BytesIO()
         Image.new("RGB", (50, 50)).save(out, "JPEG")
         payload = out.getvalue()
-    res = authed.post("/api/settings/watermark/image", data={"image": (io.BytesIO(payload), "x.png")},
-                      content_type="multipart/form-data")
+    res = authed.put("/api/settings/watermark.png", data={"png": (io.BytesIO(payload), "x.png")},
+                     content_type="multipart/form-data")
     assert res.status_code == 400 and message in res.get_json()["error"]
-    assert authed.post("/api/settings/watermark/image", data={}).status_code == 400
+    assert authed.put("/api/settings/watermark.png", data={}).status_code == 400
 
 
 def test_events_create_and_switch(authed, store):
@@ -505,7 +537,7 @@ def test_cleanup_tools(authed, store, config, buffered):
 
 def test_all_settings_in_one_call(authed):
     data = authed.get("/api/settings").get_json()
-    assert set(data) == {"event", "watermark", "folders", "events", "cleanup"}
+    assert set(data) == {"event", "watermark", "credits", "folders", "events", "cleanup"}
 
 
 # -- QR and metrics --------------------------------------------------------------------------------

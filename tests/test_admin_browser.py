@@ -173,7 +173,7 @@ def test_phone_flow(playwright_browser, server, config, photos, phone):
     landscape = page.locator("#grid .tile[aria-label='exif-org-fujifilm-dx10.jpg']")
     landscape.tap()
     page.wait_for_selector("#editor:not([hidden])")
-    page.wait_for_function("document.querySelector('#ed-img').src.includes('/api/preview/')")
+    page.wait_for_function("document.querySelector('#ed-img').dataset.src.includes('/api/preview/')")
     page.wait_for_function("document.querySelector('#ed-img').complete")
     size0 = page.eval_on_selector("#ed-img", "i => [i.naturalWidth, i.naturalHeight]")
     assert size0 == [720, 540]  # 1024×768 original through the pipeline at 720 px
@@ -185,12 +185,12 @@ def test_phone_flow(playwright_browser, server, config, photos, phone):
     page.wait_for_function(f"document.querySelector('#ed-pos').textContent !== {position!r}")
     swipe(page, 160)
     page.wait_for_function(f"document.querySelector('#ed-pos').textContent === {position!r}")
-    page.wait_for_function("document.querySelector('#ed-img').src.includes('/api/preview/')")
+    page.wait_for_function("document.querySelector('#ed-img').dataset.src.includes('/api/preview/')")
 
     page.fill("#ed-range", "0.8")
-    page.wait_for_function("document.querySelector('#ed-img').src.includes('exposure=0.80')")
+    page.wait_for_function("document.querySelector('#ed-img').dataset.src.includes('exposure=0.80')")
     page.locator("[data-ed=rotate]").tap()
-    page.wait_for_function("document.querySelector('#ed-img').src.includes('rotate=90')")
+    page.wait_for_function("document.querySelector('#ed-img').dataset.src.includes('rotate=90')")
     page.wait_for_function("document.querySelector('#ed-img').complete && "
                            "document.querySelector('#ed-img').naturalHeight > 0")
     size1 = page.eval_on_selector("#ed-img", "i => [i.naturalWidth, i.naturalHeight]")
@@ -256,7 +256,7 @@ def test_keyboard_shortcuts(playwright_browser, server, config, photos):
     assert page.inner_text("#ed-pos").startswith("1 /")
     first = page.inner_text("#ed-name")
     page.keyboard.press("r")
-    page.wait_for_function("document.querySelector('#ed-img').src.includes('rotate=90')")
+    page.wait_for_function("document.querySelector('#ed-img').dataset.src.includes('rotate=90')")
     page.keyboard.press("Enter")  # publish, moves on
     page.wait_for_function("document.querySelector('#ed-pos').textContent.startsWith('2 /')")
     second = page.inner_text("#ed-name")

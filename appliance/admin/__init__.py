@@ -102,8 +102,19 @@ def create_app(config: Config) -> Flask:
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    from . import (api, auth, errors, events, housekeeping, metrics, pages, preview, publish_api,
-                   settings, watermark_api)
+    from . import (
+        api,
+        auth,
+        errors,
+        events,
+        housekeeping,
+        metrics,
+        pages,
+        preview,
+        publish_api,
+        settings,
+        watermark_api,
+    )
 
     errors.register(app)
     app.register_blueprint(auth.bp)

@@ -1,29 +1,31 @@
-"""Live preview of the editor: the real pipeline at ~720 px, recipe in the query string, cached briefly."""
+"""Live preview of the editor: the one pipeline (with the current watermark), cached briefly.
+
+``GET /api/preview/ID?exposure=&rotate=&straighten=&scale=&size=`` renders what a publish would
+produce, at ``size`` px (default 720). Renders are kept a couple of minutes per worker, keyed by the
+photo, the recipe, the size and the watermark settings, so stepping back and forth costs nothing.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, request
-from PIL import Image
 
-from .. import pipeline
+from .. import pipeline, publisher, watermark
 from . import get_config, get_store
-from . import watermark as wm
 from .auth import login_required
 from .errors import ApiError
 
 bp = Blueprint("preview", __name__, url_prefix="/api")
 
 PREVIEW_EDGE = 720
-QUALITY = 80
+SIZES = (320, 2048)
 CACHE_SECONDS = 120
 CACHE_ENTRIES = 48
 RECIPE_KEYS = ("exposure", "rotate", "straighten", "scale")
@@ -81,36 +83,35 @@ def recipe_from_query(args: Any, extra: tuple[str, ...] = ()) -> pipeline.Recipe
         raise ApiError(str(exc)) from exc
 
 
-def render_jpeg(photo: dict[str, Any], recipe: pipeline.Recipe, mark: dict[str, Any] | None) -> bytes:
-    """Render a buffered photo through the pipeline (+ watermark) as preview JPEG bytes."""
-    config = get_config()
-    key = (photo["id"], photo["sha256"], recipe, json.dumps(mark, sort_keys=True) if mark else None)
+def size_from_query(args: Any) -> int:
+    raw = args.get("size") or str(PREVIEW_EDGE)
+    try:
+        size = int(raw)
+    except ValueError as exc:
+        raise ApiError("size must be a whole number") from exc
+    if not SIZES[0] <= size <= SIZES[1]:
+        raise ApiError(f"size must be between {SIZES[0]} and {SIZES[1]}")
+    return size
+
+
+def cached(key: Any, render: Callable[[], bytes]) -> bytes:
+    """A render from the cache, else made now (at most two at a time per worker)."""
     data = cache.get(key)
-    if data is not None:
-        return data
-    with _renders:
-        try:
-            image = pipeline.render(
-                config.folder("buffer") / photo["buffer_path"], recipe, long_edge=PREVIEW_EDGE
-            )
-        except pipeline.ImageError as exc:
-            raise ApiError(f"cannot render this photo: {exc}", 422) from exc
-        if mark:
-            image = wm.composite(image, mark, config.folder("state"))
-        data = encode(image)
-    cache.put(key, data)
+    if data is None:
+        with _renders:
+            try:
+                data = render()
+            except pipeline.ImageError as exc:
+                raise ApiError(f"cannot render this photo: {exc}", 422) from exc
+            except watermark.WatermarkError as exc:
+                raise ApiError(f"cannot draw the watermark: {exc}", 422) from exc
+        cache.put(key, data)
     return data
 
 
-def encode(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=QUALITY, progressive=True)
-    return out.getvalue()
-
-
-def jpeg_response(data: bytes, max_age: int = CACHE_SECONDS) -> Response:
-    response = Response(data, mimetype="image/jpeg")
-    response.headers["Cache-Control"] = f"private, max-age={max_age}"
+def jpeg_response(data: bytes) -> Response:
+    """The JPEG, never stored by the browser (the admin swaps it in from a blob), with an ETag."""
+    response = Response(data, mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
     response.set_etag(hashlib.sha256(data).hexdigest()[:20])
     return response.make_conditional(request)
 
@@ -118,14 +119,14 @@ def jpeg_response(data: bytes, max_age: int = CACHE_SECONDS) -> Response:
 @bp.get("/preview/<int:photo_id>")
 @login_required
 def preview(photo_id: int) -> Any:
-    """``GET /api/preview/ID?exposure=0.5&rotate=90&straighten=-2&scale=1.2[&wm=1]``."""
-    recipe = recipe_from_query(request.args, extra=("wm", "v"))
+    """The photo as it would be published with this recipe (and the current watermark)."""
+    recipe = recipe_from_query(request.args, extra=("size", "v"))
+    size = size_from_query(request.args)
     store = get_store()
     photo = store.photo(photo_id)
     if photo is None:
         raise ApiError(f"no photo {photo_id} in the buffer", 404)
-    mark = None
-    if request.args.get("wm") == "1":
-        settings = wm.load(store)
-        mark = settings if settings["kind"] != "none" else None
-    return jpeg_response(render_jpeg(photo, recipe, mark))
+    digest = watermark.load_settings(store).digest
+    key = ("publish", photo_id, photo["sha256"], recipe, size, digest)
+    data = cached(key, lambda: publisher.preview(get_config(), store, photo_id, recipe.to_dict(), size))
+    return jpeg_response(data)

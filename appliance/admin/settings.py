@@ -5,7 +5,8 @@ change on their next look without a restart. Store keys written by the admin:
 
 - ``gallery_url``: public gallery URL (``{event}`` is replaced by the event slug)
 - ``event_hero.<event id>``: publication id of the event's cover photo
-- ``watermark``, ``watermark_version``: see :mod:`appliance.admin.watermark`
+- ``watermark``, ``credits``: see :mod:`appliance.watermark`, :mod:`appliance.credits`;
+  ``watermark_version`` is bumped on every watermark change (:mod:`appliance.admin.watermark_api`)
 - ``folders``: ``{"watch": path | null}``: see :mod:`appliance.admin.housekeeping`
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from .. import manifest
+from .. import credits, manifest
 from ..publisher import bucket_key
 from ..store import Store
 from . import get_config, get_store
@@ -108,6 +109,7 @@ def all_settings() -> Any:
     return jsonify(
         event=None if event is None else event_json(store, event),
         watermark=watermark_json(store),
+        credits=credits.load(store).to_dict(),
         folders=folders_json(store),
         events=events_json(store),
         cleanup=cleanup_json(store),

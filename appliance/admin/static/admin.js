@@ -244,7 +244,7 @@ const neutral = () => ({ exposure: 0, rotate: 0, straighten: 0, scale: 1 });
 
 function previewUrl(p, r) {
   const q = new URLSearchParams({ exposure: r.exposure.toFixed(2), rotate: r.rotate, straighten: r.straighten.toFixed(2),
-    scale: r.scale.toFixed(2), wm: 1, v: state.status?.watermark_version ?? 0 });
+    scale: r.scale.toFixed(2), v: state.status?.watermark_version ?? 0 });
   return `/api/preview/${p.id}?${q}`;
 }
 
@@ -265,6 +265,7 @@ function openEditor(index) {
   const img = $("#ed-img");
   img.style.transform = ""; img.style.filter = "";
   img.src = p.thumb; // instant, then the real pipeline's preview replaces it
+  img.dataset.src = "";
   renderEdState(p);
   selectTool(state.ed.tool);
   refreshPreview(true);
@@ -327,26 +328,33 @@ let previewTimer = 0;
 function refreshPreview(now = false) {
   clearTimeout(previewTimer);
   approximate();
-  previewTimer = setTimeout(() => {
+  previewTimer = setTimeout(async () => {
     const ed = state.ed;
     if (!ed) return;
     const p = state.photos[ed.index];
     const recipe = { ...ed.recipe };
     const seq = ++ed.seq;
     const url = previewUrl(p, recipe);
-    const loader = new Image();
     $("#ed-busy").hidden = false;
-    loader.onload = () => {
+    try {
+      // The server renders with the real pipeline (and caches briefly); the blob is shown as is.
+      const res = await fetch(url, { credentials: "same-origin" });
+      if (!res.ok) throw new Error((await res.json().catch(() => ({}))).error || "Preview failed");
+      const blob = await res.blob();
       if (state.ed !== ed || seq !== ed.seq) return;
       const img = $("#ed-img");
-      img.src = url;
+      const shown = URL.createObjectURL(blob);
+      await new Promise((resolve) => { img.onload = resolve; img.onerror = resolve; img.src = shown; });
+      if (img.dataset.blob) URL.revokeObjectURL(img.dataset.blob);
+      img.dataset.blob = shown;
+      img.dataset.src = url;
       ed.shown = recipe;
       approximate();
-      $("#ed-busy").hidden = true;
-      img.dataset.recipe = JSON.stringify(recipe);
-    };
-    loader.onerror = () => { if (state.ed === ed && seq === ed.seq) { $("#ed-busy").hidden = true; toast("Preview failed", { error: true }); } };
-    loader.src = url;
+    } catch (e) {
+      if (state.ed === ed && seq === ed.seq) toast(e.message, { error: true });
+    } finally {
+      if (state.ed === ed && seq === ed.seq) $("#ed-busy").hidden = true;
+    }
   }, now ? 0 : 220);
 }
 
@@ -512,6 +520,7 @@ async function loadSettings() {
     state.settings = s;
     fillEvent(s.event);
     fillWatermark(s.watermark);
+    fillCredits(s.credits);
     fillEvents(s.events);
     fillFolders(s.folders);
     fillCleanup(s.cleanup);
@@ -570,7 +579,7 @@ function fillWatermark(w) {
   for (const r of f.querySelectorAll('[name="kind"]')) r.checked = r.value === s.kind;
   for (const r of f.querySelectorAll('[name="position"]')) r.checked = r.value === s.position;
   f.text.value = s.text; f.opacity.value = s.opacity; f.size.value = s.size;
-  f.dataset.imageSha = s.image_sha || "";
+  f.dataset.png = s.png || "";
   syncWatermarkForm();
 }
 
@@ -579,7 +588,7 @@ function wmDraft() {
   const draft = { kind: f.querySelector('[name="kind"]:checked')?.value || "none",
     position: f.querySelector('[name="position"]:checked')?.value || "bottom-right",
     text: f.text.value, opacity: Number(f.opacity.value), size: Number(f.size.value) };
-  if (f.dataset.imageSha) draft.image_sha = f.dataset.imageSha;
+  if (draft.kind === "image" && f.dataset.png) draft.png = f.dataset.png;
   return draft;
 }
 
@@ -593,14 +602,10 @@ function syncWatermarkForm() {
   f["size-out"].value = `${Math.round(d.size * 100)}% of the short edge`;
   clearTimeout(wmTimer);
   wmTimer = setTimeout(async () => {
-    const ready = d.kind === "none" || (d.kind === "text" && d.text.trim()) || (d.kind === "image" && d.image_sha);
+    const ready = d.kind === "none" || (d.kind === "text" && d.text.trim()) || (d.kind === "image" && d.png);
     const img = $("#wm-preview"), note = $("#wm-note");
     if (!ready) { note.textContent = d.kind === "text" ? "Type the text to preview it." : "Choose a PNG to preview it."; return; }
-    const q = new URLSearchParams({ ...d, t: "" });
-    q.delete("t");
-    if (!d.image_sha) q.delete("image_sha");
-    const url = "/api/settings/watermark/preview?" + q;
-    const res = await fetch(url, { credentials: "same-origin" });
+    const res = await fetch("/api/settings/watermark/preview?" + new URLSearchParams(d), { credentials: "same-origin" });
     if (res.ok) {
       const blob = await res.blob();
       if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
@@ -617,11 +622,11 @@ wmForm().image.addEventListener("change", async (e) => {
   const file = e.target.files[0];
   if (!file) return;
   const form = new FormData();
-  form.append("image", file);
+  form.append("png", file);
   try {
-    const w = await api("/api/settings/watermark/image", { form });
-    fillWatermark(w);
-    toast("Watermark image uploaded");
+    await api("/api/settings/watermark.png", { method: "PUT", form });
+    fillWatermark(await api("/api/settings/watermark"));
+    toast("Watermark image uploaded — it is on");
   } catch (err) { toast(err.message, { error: true }); }
   e.target.value = "";
 });
@@ -630,6 +635,22 @@ wmForm().addEventListener("submit", async (ev) => {
   try {
     fillWatermark(await api("/api/settings/watermark", { method: "PUT", body: wmDraft() }));
     toast("Watermark saved — used for the next publications");
+  } catch (e) { toast(e.message, { error: true }); }
+});
+
+function fillCredits(c) {
+  const f = $("#form-credits");
+  f.artist.value = c.artist; f.copyright.value = c.copyright;
+}
+
+$("#form-credits").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = ev.currentTarget;
+  try {
+    const res = await api("/api/settings/publish", { method: "PUT",
+      body: { credits: { artist: f.artist.value, copyright: f.copyright.value } } });
+    fillCredits(res.credits);
+    toast("Credits saved — written into the next publications");
   } catch (e) { toast(e.message, { error: true }); }
 });
 
