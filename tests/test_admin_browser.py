@@ -314,8 +314,10 @@ def test_settings_on_a_phone(playwright_browser, server, config, photos):
     page.wait_for_function("document.querySelector('#wm-preview').complete")
     wm.locator("button[type=submit]").tap()
     page.wait_for_function("document.querySelector('#toast').textContent.includes('Watermark saved')")
-    wm.scroll_into_view_if_needed()
+    page.evaluate("document.querySelector('#toast').hidden = true")  # to see the preview's corner
+    wm.locator("#wm-preview").scroll_into_view_if_needed()
     shot(page, "iphone-10-settings-watermark")
+    wm.screenshot(path=str(ARTIFACTS / "admin-iphone-10b-watermark-card.png"))
     assert store.get_setting("watermark")["text"] == "© Studio Lumen"
     assert store.get_setting("watermark")["position"] == "bottom-left"
     assert store.get_setting("watermark_version") == 1
