@@ -118,6 +118,45 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO sync_state (id) VALUES (1);
     """,
+    # 2 (card ingest): inserted cards and their "safe to remove" state, RAW files in the archive
+    # paired with their JPEG, live progress of an import (MB/s and ETA derive from it)
+    """
+    CREATE TABLE cards (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        label TEXT NOT NULL DEFAULT '',
+        fs_type TEXT NOT NULL DEFAULT '',
+        device TEXT NOT NULL DEFAULT '',
+        mount_path TEXT,
+        state TEXT NOT NULL,
+        error TEXT,
+        import_id INTEGER REFERENCES imports(id),
+        first_seen_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE raw_files (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        original_name TEXT NOT NULL,
+        source_path TEXT,
+        archive_path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        pair_key TEXT NOT NULL,
+        photo_id INTEGER REFERENCES photos(id),
+        import_id INTEGER REFERENCES imports(id),
+        imported_at TEXT NOT NULL
+    );
+    CREATE INDEX raw_files_by_pair ON raw_files(pair_key);
+    CREATE INDEX raw_files_by_size ON raw_files(size);
+    CREATE INDEX photos_by_size ON photos(size);
+    ALTER TABLE imports ADD COLUMN card_id INTEGER REFERENCES cards(id);
+    ALTER TABLE imports ADD COLUMN pid INTEGER;
+    ALTER TABLE imports ADD COLUMN current_file TEXT;
+    ALTER TABLE imports ADD COLUMN started_ts REAL;
+    ALTER TABLE imports ADD COLUMN updated_ts REAL;
+    ALTER TABLE photos ADD COLUMN pair_key TEXT;
+    CREATE INDEX photos_by_pair ON photos(pair_key);
+    """,
 ]
 
 

@@ -13,7 +13,12 @@ from moto.server import ThreadedMotoServer
 
 from appliance.config import Config, load
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "camera-samples"
+# /work/main/tests -> /work/shared; a worktree (/work/wt/issue-N/tests) sits one level deeper
+SAMPLES = next(
+    (p / "shared" / "testdata" / "camera-samples" for p in Path(__file__).resolve().parents[2:4]
+     if (p / "shared" / "testdata" / "camera-samples").is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "testdata" / "camera-samples",
+)
 
 
 @pytest.fixture(scope="session")
