@@ -7,13 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import write_config
 
 from appliance.config import Config, load
 from appliance.importer import Importer
 from appliance.publisher import Publisher
 from appliance.store import Store
 from appliance.sync import Syncer
-from conftest import write_config
 
 
 @pytest.fixture
