@@ -46,7 +46,7 @@ class ImporterConfig:
     mount_root: Path = Path("/run/appliance-cards")  # cards are mounted read-only at <root>/<fs uuid>
     mount: str = "auto"  # auto (kernel, else FUSE), kernel or fuse
     folders: tuple[str, ...] = ()  # folders imported from drives without DCIM/ (SSDs)
-    loop_devices: bool = False  # treat loop devices as cards (tests, demos)
+    card_images: Path | None = None  # loop devices backed by image files in here are cards (tests)
     settle_seconds: float = 2.0  # a hot-folder file must be unchanged this long before import
     upload_max_mb: int = 200  # largest file accepted by the admin's upload
     thumb_workers: int = 0  # thumbnail threads; 0 = one per core

@@ -559,3 +559,22 @@ class FolderWatcher:
                 self.done[path] = current[path][:2]
                 self.seen.pop(path, None)
         return report
+
+
+def run_hot_folder(config: Config, folder: Path, stop: threading.Event,
+                   on_report: Callable[[ImportReport], None] | None = None) -> None:
+    """The hot-folder loop, for a thread of its own (its store connection is made here)."""
+    store = Store(config.db_path)
+    try:
+        watcher = FolderWatcher(Importer(config, store), folder, config.importer.settle_seconds)
+        while not stop.is_set():
+            try:
+                report = watcher.scan()
+            except Exception:  # noqa: BLE001 - keep watching; the next scan retries
+                log.exception("hot folder scan of %s failed", folder)
+                report = None
+            if report is not None and on_report is not None:
+                on_report(report)
+            stop.wait(config.importer.poll_seconds)
+    finally:
+        store.close()
