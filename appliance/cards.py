@@ -176,6 +176,8 @@ class CardJob(threading.Thread):
         self.abort = threading.Event()
         self.report: ImportReport | None = None
         self.identity: tuple[str, str] | None = None
+        self.card_id: int | None = None
+        self.outcome = "running"
 
     def device_gone(self) -> None:
         self.abort.set()
@@ -184,8 +186,11 @@ class CardJob(threading.Thread):
         store = Store(self.manager.config.db_path)
         try:
             self._run(store)
-        except Exception:  # noqa: BLE001 - a card must never take the service down
+        except Exception as exc:  # noqa: BLE001 - a card must never take the service down
             log.exception("card %s failed", self.event.node)
+            if self.card_id is not None:
+                records.set_card(store, self.card_id, state=records.ERROR,
+                                 error=f"{type(exc).__name__}: {exc}")
         finally:
             store.close()
 
@@ -193,35 +198,46 @@ class CardJob(threading.Thread):
         config, event = self.manager.config, self.event
         fs = filesystem_of(event, self.manager.prober)
         if fs is None:
+            self.outcome = "no filesystem"
             log.info("%s: no filesystem, ignored", event.node)
             return
         if fs.type not in SUPPORTED_FS:
+            self.outcome = f"unsupported filesystem {fs.type}"
             log.info("%s: %s is not a card filesystem, ignored", event.node, fs.type)
             return
         self.identity = (event.properties.get("DISKSEQ", ""), fs.uuid)
         if self.manager.already_done(event.node, self.identity):
+            self.outcome = "already imported"
             return
         elsewhere = [e.target for e in mount_table() if e.source == event.node
                      and not e.target.is_relative_to(config.importer.mount_root)]
         if elsewhere:
+            self.outcome = f"mounted elsewhere ({elsewhere[0]})"
             log.info("%s is mounted at %s by someone else: left alone", event.node, elsewhere[0])
             return
-        card_id = records.card_seen(store, fs.uuid or mount_dir_name(fs, event.sys_name),
-                                    fs.label, fs.type, event.node)
-        target = self._target(fs)
+        card_id = self.card_id = records.card_seen(
+            store, fs.uuid or mount_dir_name(fs, event.sys_name), fs.label, fs.type, event.node)
+        target = self._mount_point(fs)
         log.info("card %s (%s %s) on %s", fs.label or fs.uuid, fs.type, fs.uuid, event.node)
-        set_read_only(event.node)
+        made_read_only = set_read_only(event.node)
+
+        def let_go() -> None:
+            release(self.manager.mounter, target)
+            if made_read_only:  # the next user of this device node gets it as it was
+                set_read_only(event.node, False)
+
         try:
             self.manager.mounter.mount(event.node, fs.type, target)
         except MountError as exc:
             records.set_card(store, card_id, state=records.ERROR, error=exc.strerror or str(exc))
             log.error("cannot mount %s: %s", event.node, exc)
-            release(self.manager.mounter, target)
+            self.outcome = f"mount failed: {exc.strerror or exc}"
+            let_go()
             return
         records.set_card(store, card_id, mount_path=str(target))
 
         def unmount_and_release(report: ImportReport) -> None:
-            release(self.manager.mounter, target)
+            let_go()
             state = {records.DONE: records.SAFE_TO_REMOVE}.get(report.state, (
                 records.INTERRUPTED if report.state == records.IMPORT_INTERRUPTED else records.ERROR))
             records.set_card(store, card_id, state=state, mount_path=None,
@@ -236,14 +252,13 @@ class CardJob(threading.Thread):
                 abort=self.abort, after_copy=unmount_and_release,
             )
         except BaseException:
-            release(self.manager.mounter, target)
-            records.set_card(store, card_id, state=records.ERROR, mount_path=None,
-                             error="the import stopped unexpectedly")
+            let_go()
             raise
+        self.outcome = f"import {self.report.state}"
         if self.report.state == records.DONE:
             self.manager.mark_done(event.node, self.identity)
 
-    def _target(self, fs: Filesystem) -> Path:
+    def _mount_point(self, fs: Filesystem) -> Path:
         root = self.manager.config.importer.mount_root
         base = mount_dir_name(fs, self.event.sys_name)
         taken = {e.target for e in mount_table()}
@@ -264,6 +279,7 @@ class CardManager:
         self.prober = prober
         self.jobs: dict[str, CardJob] = {}
         self.done: dict[str, tuple[str, str]] = {}
+        self.outcomes: dict[str, str] = {}  # device node -> what its last job did
         self.lock = threading.Lock()
         self.monitor: Any = None
         self.store = Store(config.db_path)
@@ -346,7 +362,7 @@ class CardManager:
     def _reap(self) -> None:
         with self.lock:
             for node in [n for n, j in self.jobs.items() if not j.is_alive()]:
-                del self.jobs[node]
+                self.outcomes[node] = self.jobs.pop(node).outcome
 
     # -- life cycle -------------------------------------------------------------------------------
     def release_stale_mounts(self) -> int:

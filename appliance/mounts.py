@@ -88,19 +88,22 @@ def is_mounted(target: Path) -> bool:
     return any(entry.target == target for entry in mount_table())
 
 
-def set_read_only(device: str) -> bool:
-    """Make the block device read-only in the kernel; False when not permitted or not a device."""
+def set_read_only(device: str, read_only: bool = True) -> bool:
+    """Switch the block device read-only in the kernel (or back once unmounted); False when not
+    permitted or not a device."""
     try:
         fd = os.open(device, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as exc:
-        log.warning("cannot open %s to make it read-only: %s", device, exc.strerror)
+        if read_only:
+            log.warning("cannot open %s to make it read-only: %s", device, exc.strerror)
         return False
     try:
-        fcntl.ioctl(fd, BLKROSET, struct.pack("i", 1))
+        fcntl.ioctl(fd, BLKROSET, struct.pack("i", 1 if read_only else 0))
         return True
     except OSError as exc:
-        log.warning("cannot make %s read-only (%s); relying on a read-only mount", device,
-                    exc.strerror)
+        if read_only:
+            log.warning("cannot make %s read-only (%s); relying on a read-only mount", device,
+                        exc.strerror)
         return False
     finally:
         os.close(fd)

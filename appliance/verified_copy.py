@@ -13,6 +13,7 @@ Nothing is ever opened for writing on the source side.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
@@ -137,7 +138,7 @@ def stage(source: Path, folder: Path, on_bytes: Callable[[int], None] = lambda n
     except OSError as exc:
         raise _source_error(exc, source) from exc
     try:
-        os.posix_fadvise(src, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        _advise(src, os.POSIX_FADV_SEQUENTIAL)
         try:
             fd, temp = _locked_temp(folder)
         except OSError as exc:
@@ -173,13 +174,19 @@ def stage(source: Path, folder: Path, on_bytes: Callable[[int], None] = lambda n
                 raise SourceChanged(errno.EAGAIN, f"{source.name} changed while it was being read")
             staged.sha256 = digest.hexdigest()
             # The card's pages are not needed again: keep the cache for the buffer.
-            os.posix_fadvise(src, 0, 0, os.POSIX_FADV_DONTNEED)
+            _advise(src, os.POSIX_FADV_DONTNEED)
             return staged
         except BaseException:
             staged.discard()
             raise
     finally:
-        os.close(src)
+        with contextlib.suppress(OSError):  # a dead FUSE driver fails even close() (ENOTCONN)
+            os.close(src)
+
+
+def _advise(fd: int, advice: int) -> None:
+    with contextlib.suppress(OSError):
+        os.posix_fadvise(fd, 0, 0, advice)
 
 
 def commit(staged: Staged, dest: Path) -> None:
