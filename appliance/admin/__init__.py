@@ -59,6 +59,9 @@ def create_app(config: Config) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    from . import upload  # card ingest: upload from the phone
+
+    app.register_blueprint(upload.bp)
 
     @app.teardown_appcontext
     def _close_store(exc: BaseException | None) -> None:
