@@ -57,6 +57,7 @@ HIDDEN_NAMES = {".ds_store", ".trashes", ".spotlight-v100", ".fseventsd", ".temp
                 "system volume information", "$recycle.bin", "thumbs.db", "desktop.ini"}
 JPEG_MAGIC = b"\xff\xd8\xff"
 PROGRESS_EVERY_S = 0.25
+VERIFIERS = 2  # files being fsynced and read back at once (keeps the disk's queue busy)
 
 REASON_EMPTY = "empty file (0 bytes)"
 REASON_NOT_JPEG = "not a JPEG (content does not start with a JPEG marker)"
@@ -302,12 +303,14 @@ class _Run:
             records.set_card(self.store, self.card_id, import_id=self.import_id,
                              state=records.IMPORTING)
 
-        verify_q: queue.Queue[tuple[int, Staged, str, str] | None] = queue.Queue(maxsize=2)
+        verify_q: queue.Queue[tuple[int, Staged, str, str] | None] = queue.Queue(
+            maxsize=2 * VERIFIERS)
         pool = ThreadPoolExecutor(self.imp.thumb_workers, thread_name_prefix="thumb",
                                   initializer=_lower_priority)
-        verifier = threading.Thread(target=self._verify_loop, args=(verify_q, pool),
-                                    name="verify", daemon=True)
-        verifier.start()
+        verifiers = [threading.Thread(target=self._verify_loop, args=(verify_q, pool),
+                                      name=f"verify-{n}", daemon=True) for n in range(VERIFIERS)]
+        for verifier in verifiers:
+            verifier.start()
         state = records.DONE
         try:
             for path, kind, st in candidates:
@@ -334,8 +337,10 @@ class _Run:
                 self._drain()
                 self._progress()
         finally:
-            verify_q.put(None)
-            verifier.join()
+            for _ in verifiers:
+                verify_q.put(None)
+            for verifier in verifiers:
+                verifier.join()
             self.current = ""
             self._progress(force=True)
         report.state = state
@@ -343,8 +348,10 @@ class _Run:
             after_copy(report)
         pool.shutdown(wait=True)
         self._drain()
-        for seq in sorted(self.pending):  # only if a result went missing: never drop one
-            self.pending.pop(seq)()
+        if self.pending:  # only if a result went missing: never drop one
+            with self.store.transaction():
+                for seq in sorted(self.pending):
+                    self.pending.pop(seq)()
         self._finish(state)
         return report
 
@@ -443,13 +450,17 @@ class _Run:
             except queue.Empty:
                 break
             self.pending[seq] = action
-        while self.next_to_record in self.pending:
-            self.pending.pop(self.next_to_record)()
-            self.next_to_record += 1
+        if self.next_to_record not in self.pending:
+            return
+        with self.store.transaction():  # one commit (one fsync) for every photo ready now
+            while self.next_to_record in self.pending:
+                self.pending.pop(self.next_to_record)()
+                self.next_to_record += 1
 
     def _record_photo(self, c: _Copied, info: pipeline.ExifInfo, thumb: Path) -> None:
         key = records.pair_key(c.source)
-        _, created = self.store.add_photo(
+        created = records.insert(
+            self.store, "photos",
             sha256=c.sha256,
             original_name=c.source.name,
             source_path=c.label,
@@ -470,10 +481,10 @@ class _Run:
 
     def _record_raw(self, c: _Copied) -> None:
         key = records.pair_key(c.source)
-        _, created = records.add_raw(
-            self.store, sha256=c.sha256, original_name=c.source.name, source_path=c.label,
-            archive_path=str(c.dest.relative_to(self.imp.archive)), size=c.size, pair_key=key,
-            import_id=self.import_id,
+        created = records.insert(
+            self.store, "raw_files", sha256=c.sha256, original_name=c.source.name,
+            source_path=c.label, archive_path=str(c.dest.relative_to(self.imp.archive)),
+            size=c.size, pair_key=key, import_id=self.import_id,
         )
         (self.report.raw_archived if created else self.report.duplicates).append(c.label)
         self.report.paired += records.pair(self.store, key)

@@ -108,18 +108,18 @@ def pair_key(source: Path) -> str:
     return f"{source.parent}/{source.stem.lower()}"
 
 
-# -- RAW files and pairing ----------------------------------------------------------------------
-def add_raw(store: Store, **fields: Any) -> tuple[int, bool]:
-    """Record an archived RAW file; returns (id, created). Identity is the sha256."""
+# -- photos, RAW files and pairing ---------------------------------------------------------------
+def insert(store: Store, table: str, **fields: Any) -> bool:
+    """Record a buffered photo or an archived RAW file (inside the caller's transaction, so a
+    batch costs one fsync); False when that sha256 is already recorded."""
+    assert table in ("photos", "raw_files")
     fields.setdefault("imported_at", utcnow())
-    with store.transaction():
-        cursor = store.conn.execute(
-            f"INSERT OR IGNORE INTO raw_files ({', '.join(fields)}) "
-            f"VALUES ({', '.join('?' for _ in fields)})",
-            tuple(fields.values()),
-        )
-        raw_id = store.scalar("SELECT id FROM raw_files WHERE sha256 = ?", (fields["sha256"],))
-    return int(raw_id), cursor.rowcount == 1
+    cursor = store.conn.execute(
+        f"INSERT OR IGNORE INTO {table} ({', '.join(fields)}) "
+        f"VALUES ({', '.join('?' for _ in fields)})",
+        tuple(fields.values()),
+    )
+    return cursor.rowcount == 1
 
 
 def pair(store: Store, key: str) -> int:

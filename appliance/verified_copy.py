@@ -29,7 +29,7 @@ from .fsutil import TEMP_PREFIX as ATOMIC_TEMP_PREFIX
 from .fsutil import fsync_dir
 
 TEMP_PREFIX = ".ingest-"
-CHUNK = 4 << 20
+CHUNK = 1 << 20  # read, hash and write while the chunk is still in the CPU cache
 # errno values meaning "the card (or its reader, or its FUSE driver) is gone"
 DEVICE_GONE = {errno.EIO, errno.ENODEV, errno.ENXIO, errno.ENOTCONN, errno.ESHUTDOWN,
                errno.ENOMEDIUM, errno.ESTALE, errno.ECONNABORTED}
