@@ -11,8 +11,8 @@
    picked up by the card manager, probed, mounted read-only (FUSE here), first temp file written.
    Needs root, loop devices and fusefat; otherwise reported as null.
 
-Peak RSS of an import is measured in a fresh child process. Run: .venv/bin/python bench/import.py
-[--quick]. The last line is one JSON object.
+Every import runs in a fresh child process, which reports its own peak RSS.
+Run: .venv/bin/python bench/import.py [--quick]. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -118,7 +117,7 @@ def time_cp(src: Path, dst: Path, files: list[Path], durable: bool) -> float:
 
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[3])
 from appliance.config import parse
@@ -136,7 +135,10 @@ report = importer.import_tree(Path(sys.argv[1]),
 total = time.perf_counter() - start
 assert report.state == "done" and not report.errors, report.summary()
 print(json.dumps({"copy_s": marks["copy"] - start, "total_s": total,
-                  "imported": len(report.imported)}))
+                  "imported": len(report.imported),
+                  # VmHWM, not ru_maxrss: Linux carries the forking parent's peak across exec
+                  "peak_rss_mb": int(next(l.split()[1] for l in open("/proc/self/status")
+                                          if l.startswith("VmHWM"))) / 1024}))
 """
 
 
@@ -152,16 +154,23 @@ def time_import(src: Path, files: list[Path], work: Path) -> dict:
 
 
 # -- 2. thumbnails ---------------------------------------------------------------------------------
-def thumbs_rate(files: list[Path], out: Path, workers: int) -> float:
+def thumbs_rate(files: list[Path], out: Path, workers: int) -> tuple[float, float]:
+    """(photos/s by the wall clock, CPU seconds per photo) making admin thumbnails."""
     from appliance import pipeline
 
     out.mkdir(parents=True, exist_ok=True)
+
+    def one(path: Path) -> float:
+        cpu = time.thread_time()
+        pipeline.thumbnail_from_original(path, out / path.name, 400)
+        return time.thread_time() - cpu
+
     start = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda p: pipeline.thumbnail_from_original(p, out / p.name, 400), files))
+        cpu_times = list(pool.map(one, files))
     rate = len(files) / (time.perf_counter() - start)
     shutil.rmtree(out)
-    return rate
+    return rate, statistics.median(cpu_times)
 
 
 # -- 3. udev event to first copy ---------------------------------------------------------------------
@@ -229,15 +238,6 @@ def udev_to_first_copy(photos: list[Path], work: Path) -> float:
     return elapsed
 
 
-def peak_rss_of_import(src: Path, work: Path) -> float:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([sys.executable, "-c", CHILD, str(src), str(work), str(ROOT)], check=True,
-                   capture_output=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    shutil.rmtree(work)
-    return max(after, before) / 1024
-
-
 # -- main --------------------------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -253,25 +253,27 @@ def main() -> None:
         dataset = sum(p.stat().st_size for p in files)
         print(f"inputs: {count} camera-like 24 MP JPEGs, {dataset / 1e6:.0f} MB "
               f"(made in {time.perf_counter() - t0:.0f} s)")
-        cp_durable, cp_bare, copy_phase, whole = [], [], [], []
+        cp_durable, cp_bare, copy_phase, whole, rss = [], [], [], [], []
         for run in range(repeats):  # interleaved so drift hits both sides alike
             cp_durable.append(time_cp(src, work / "cp", files, durable=True))
             timing = time_import(src, files, work / f"import-{run}")
             copy_phase.append(timing["copy_s"])
             whole.append(timing["total_s"])
+            rss.append(timing["peak_rss_mb"])
             cp_bare.append(time_cp(src, work / "cp", files, durable=False))
         med = {name: statistics.median(values) for name, values in (
             ("cp", cp_durable), ("cp_bare", cp_bare), ("copy", copy_phase), ("whole", whole))}
         cpus = os.cpu_count() or 1
-        thumbs_par = statistics.median(thumbs_rate(files[:thumb_files], work / "thumbs", cpus)
-                                       for _ in range(repeats))
-        thumbs_one = thumbs_rate(files[:thumb_files // 2], work / "thumbs", 1)
+        load = os.getloadavg()[0]
+        par = [thumbs_rate(files[:thumb_files], work / "thumbs", cpus) for _ in range(repeats)]
+        thumbs_par = statistics.median(rate for rate, _ in par)
+        thumb_cpu_s = statistics.median(cpu for _, cpu in par)
+        thumbs_one = thumbs_rate(files[:thumb_files // 2], work / "thumbs", 1)[0]
         reason = can_attach_cards()
         udev = None
         if reason is None:
             udev = statistics.median(udev_to_first_copy(files[:5], work / f"udev-{i}")
                                      for i in range(3))
-        rss = peak_rss_of_import(src, work / "rss")
 
     mb = dataset / 1e6
     rows = [
@@ -290,7 +292,10 @@ def main() -> None:
         "cp_ratio_with_thumbs": round(med["cp"] / med["whole"], 3),
         "cp_ratio_vs_page_cache_cp": round(med["cp_bare"] / med["copy"], 3),
         "thumbs_per_s_24mp_one_worker": round(thumbs_one, 1),
-        "peak_rss_mb_import": round(rss, 1),
+        "thumb_cpu_ms_24mp": round(thumb_cpu_s * 1000, 1),
+        "thumbs_per_s_24mp_cpu_bound": round(cpus / thumb_cpu_s, 1),
+        "load_average": round(load, 1),
+        "peak_rss_mb_import": round(max(rss), 1),
         "dataset_mb": round(mb),
         "files": count,
         "cores": cpus,
@@ -300,6 +305,8 @@ def main() -> None:
           f" vs page-cache cp: {figures['cp_ratio_vs_page_cache_cp']}")
     print(f"thumbnails 24 MP: {figures['thumbs_per_s_24mp']}/s with {cpus} workers, "
           f"{figures['thumbs_per_s_24mp_one_worker']}/s with one  (goal >= 10)")
+    print(f"  {figures['thumb_cpu_ms_24mp']} ms of CPU each: {figures['thumbs_per_s_24mp_cpu_bound']}/s"
+          f" when the {cpus} cores are ours (load average here: {figures['load_average']})")
     print("udev event to first copy: " + (f"{udev:.3f} s  (goal <= 2)" if udev is not None
                                           else f"not measured ({reason})"))
     print(f"peak RSS of an import (fresh child): {figures['peak_rss_mb_import']} MB")
