@@ -374,6 +374,7 @@ class CardManager:
             log.info("releasing %s left mounted by a previous run", target)
             release(self.mounter, target)
         records.close_dead_imports(self.store)
+        records.close_dead_cards(self.store)
         return len(stale)
 
     def active(self) -> list[CardJob]:

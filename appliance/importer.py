@@ -279,6 +279,18 @@ class _Run:
     # main loop -------------------------------------------------------------------------------
     def execute(self, entries: Iterable[tuple[Path, str | None]],
                 after_copy: Callable[[ImportReport], None] | None) -> ImportReport:
+        self.import_id = 0
+        try:
+            return self._execute(entries, after_copy)
+        except BaseException as exc:  # a bug or the store failing: never leave it "running"
+            if self.import_id:
+                self.report.message = f"stopped by {type(exc).__name__}: {exc}"
+                with contextlib.suppress(Exception):
+                    self._finish(records.FAILED)
+            raise
+
+    def _execute(self, entries: Iterable[tuple[Path, str | None]],
+                 after_copy: Callable[[ImportReport], None] | None) -> ImportReport:
         report = self.report
         candidates: list[tuple[Path, str, os.stat_result]] = []
         for path, reason in entries:

@@ -76,14 +76,19 @@ def close_dead_imports(store: Store) -> int:
             update_import(store, row["id"], state=IMPORT_INTERRUPTED, finished_at=utcnow(),
                           current_file=None)
             closed += 1
-    store.conn.execute(
-        "UPDATE cards SET state = ?, updated_at = ?, error = COALESCE(error, ?) "
-        "WHERE state IN (?, ?) AND (import_id IS NULL OR import_id NOT IN "
-        "(SELECT id FROM imports WHERE state = 'running'))",
+    return closed
+
+
+def close_dead_cards(store: Store) -> int:
+    """At importer start-up no card is being handled: cards left mounting or importing by the
+    previous run are interrupted (they are picked up again if still inserted)."""
+    cursor = store.conn.execute(
+        "UPDATE cards SET state = ?, updated_at = ?, mount_path = NULL, "
+        "error = COALESCE(error, ?) WHERE state IN (?, ?)",
         (INTERRUPTED, utcnow(), "the importer stopped before this card was finished",
          MOUNTING, IMPORTING),
     )
-    return closed
+    return cursor.rowcount
 
 
 # -- identity -----------------------------------------------------------------------------------
