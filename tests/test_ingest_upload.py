@@ -123,3 +123,14 @@ def test_upload_of_an_app_wide_limit_sized_file(client, config, samples):
     assert Path(config.folder("buffer") / store.photo(res.get_json()["id"])["buffer_path"]
                 ).stat().st_size == len(big)
     store.close()
+
+
+def test_ingest_status_for_the_admin(client, config, samples):
+    assert client.get("/api/ingest").status_code == 401
+    token = login(client)
+    post(client, (samples / "gps" / "DSCN0021.jpg").read_bytes(), "a.jpg", token)
+    data = client.get("/api/ingest").get_json()
+    assert data["importing"] is False and data["imports"] == []
+    last = data["recent"][0]
+    assert last["state"] == "done" and last["percent"] == 100.0 and last["report"]["imported"] == 1
+    assert {"mb_per_s", "eta_s", "files_done", "bytes_total"} <= set(last)

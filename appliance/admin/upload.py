@@ -1,4 +1,9 @@
-"""Upload from the phone's browser: the same verified import as a card, one file per request.
+"""Card ingest in the admin: upload from the phone's browser, and live import progress.
+
+``GET /api/ingest`` is what the admin polls while cards import: running imports with files and
+bytes done/total, MB/s and ETA, the cards with their "safe to remove" state and import reports.
+
+Upload: the same verified import as a card, one file per request.
 
 ``POST /api/upload`` with the file as the raw request body (``fetch(url, {method: "POST", body:
 file})``), its name in ``X-Filename`` (URL-encoded) or ``?name=``, and the CSRF token in
@@ -21,6 +26,7 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
+from .. import progress
 from ..importer import Importer, classify
 from . import csrf, get_store
 from .auth import login_required
@@ -105,3 +111,13 @@ def _answer(summary: dict[str, Any], name: str, kind: str, sha: str) -> Any:
     body.update(imported=bool(summary["imported"]), duplicate=bool(summary["duplicates"]),
                 id=store.scalar("SELECT id FROM photos WHERE sha256 = ?", (sha,)))
     return jsonify(body), 201 if summary["imported"] else 200
+
+
+@bp.get("/ingest")
+@login_required
+def ingest() -> Any:
+    """Live progress of running imports, the cards and their reports."""
+    store = get_store()
+    status = progress.ingest_status(store)
+    status["recent"] = progress.recent_imports(store, limit=10)
+    return jsonify(status)
