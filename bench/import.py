@@ -7,6 +7,8 @@
    The import is timed to "every file verified in the buffer" (the card is safe to remove) and to
    the end (thumbnails and store records done).
 2. Admin thumbnails of 24 MP JPEGs: JPEG draft mode, one worker thread per core.
+   The same from a FUSE-mounted FAT card image (``card_source_cp_ratio``): the card's driver
+   sets the pace, as a card reader does on the Pi.
 3. udev event to first byte copied: a FAT card image attached as a loop device (the kernel's event),
    picked up by the card manager, probed, mounted read-only (FUSE here), first temp file written.
    Needs root, loop devices and fusefat; otherwise reported as null.
@@ -184,24 +186,57 @@ def can_attach_cards() -> str | None:
     return None
 
 
-def udev_to_first_copy(photos: list[Path], work: Path) -> float:
-    from appliance.cards import CardManager
-    from appliance.config import parse
-
-    images = work / "images"
-    images.mkdir(parents=True)
+def card_image(photos: list[Path], work: Path, volume_id: str) -> Path:
+    """A FAT card image holding ``photos`` under DCIM/100CANON (32 KiB clusters, like a camera)."""
     tree = work / "tree" / "DCIM" / "100CANON"
     tree.mkdir(parents=True)
     for photo in photos:
         shutil.copy(photo, tree / photo.name)
-    image = images / "card.img"
+    image = work / "images" / "card.img"
+    image.parent.mkdir(parents=True)
     size_mb = 64 + sum(p.stat().st_size for p in photos) // (1 << 20) * 2
     with open(image, "wb") as handle:
         handle.truncate(size_mb << 20)
     subprocess.run(["mkfs.vfat", "-F", "16" if size_mb < 1000 else "32", "-s", "64", "-i",
-                    "BE0C0001", str(image)], check=True, capture_output=True)
+                    volume_id, str(image)], check=True, capture_output=True)
     subprocess.run(["mcopy", "-s", "-i", str(image), str(work / "tree" / "DCIM"), "::/"],
                    check=True, capture_output=True, env={**os.environ, "MTOOLS_SKIP_CHECK": "1"})
+    shutil.rmtree(work / "tree")
+    return image
+
+
+def card_source_ratio(photos: list[Path], work: Path, repeats: int) -> tuple[float, float]:
+    """(cp+sync seconds, import copy-phase seconds) from a FUSE-mounted FAT card image: the
+    card's driver, not the destination, sets the pace (as a card reader does on the Pi)."""
+    image = card_image(photos, work, "CA7D0001")
+    mount = work / "mnt"
+    mount.mkdir()
+    loop = subprocess.run(["losetup", "-f", "--show", "-r", str(image)], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    subprocess.run(["fusefat", "-o", "ro", loop, str(mount)], check=True, capture_output=True)
+    try:
+        files = all_files(mount)
+        cps, imports = [], []
+        for run in range(repeats):
+            for cached in (image, Path(loop)):
+                drop_cache([cached])
+            cps.append(time_cp(mount, work / "cp", files, durable=True))
+            for cached in (image, Path(loop)):
+                drop_cache([cached])
+            imports.append(time_import(mount, files, work / f"import-{run}")["copy_s"])
+        return statistics.median(cps), statistics.median(imports)
+    finally:
+        subprocess.run(["fusermount", "-u", str(mount)], capture_output=True)
+        subprocess.run(["losetup", "-d", loop], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def udev_to_first_copy(photos: list[Path], work: Path) -> float:
+    from appliance.cards import CardManager
+    from appliance.config import parse
+
+    image = card_image(photos, work, "BE0C0001")
+    images = image.parent
     config = parse(f'[paths]\ndata_root = "{work}/data"\n[importer]\nmount_root = "{work}/cards"\n'
                    f'card_images = "{images}"\n[event]\nslug = "bench"\n')
     config.ensure_folders()
@@ -245,6 +280,7 @@ def main() -> None:
     args = parser.parse_args()
     count, bases, repeats = (24, 2, 2) if args.quick else (150, 4, 3)
     thumb_files = 16 if args.quick else 48
+    card_files = 8 if args.quick else 40
     with tempfile.TemporaryDirectory(prefix="bench-import-", dir=os.environ.get("BENCH_TMP")) as tmp:
         work = Path(tmp)
         src = work / "card"
@@ -270,10 +306,11 @@ def main() -> None:
         thumb_cpu_s = statistics.median(cpu for _, cpu in par)
         thumbs_one = thumbs_rate(files[:thumb_files // 2], work / "thumbs", 1)[0]
         reason = can_attach_cards()
-        udev = None
+        udev = card = None
         if reason is None:
             udev = statistics.median(udev_to_first_copy(files[:5], work / f"udev-{i}")
                                      for i in range(3))
+            card = card_source_ratio(files[:card_files], work / "card-source", repeats)
 
     mb = dataset / 1e6
     rows = [
@@ -291,6 +328,7 @@ def main() -> None:
         "udev_to_first_copy_s": None if udev is None else round(udev, 3),
         "cp_ratio_with_thumbs": round(med["cp"] / med["whole"], 3),
         "cp_ratio_vs_page_cache_cp": round(med["cp_bare"] / med["copy"], 3),
+        "card_source_cp_ratio": None if card is None else round(card[0] / card[1], 3),
         "thumbs_per_s_24mp_one_worker": round(thumbs_one, 1),
         "thumb_cpu_ms_24mp": round(thumb_cpu_s * 1000, 1),
         "thumbs_per_s_24mp_cpu_bound": round(cpus / thumb_cpu_s, 1),
@@ -307,6 +345,9 @@ def main() -> None:
           f"{figures['thumbs_per_s_24mp_one_worker']}/s with one  (goal >= 10)")
     print(f"  {figures['thumb_cpu_ms_24mp']} ms of CPU each: {figures['thumbs_per_s_24mp_cpu_bound']}/s"
           f" when the {cpus} cores are ours (load average here: {figures['load_average']})")
+    if card is not None:
+        print(f"from a FUSE-mounted FAT card image ({card_files} files): cp+sync {card[0]:.2f} s, "
+              f"import {card[1]:.2f} s, ratio {figures['card_source_cp_ratio']}")
     print("udev event to first copy: " + (f"{udev:.3f} s  (goal <= 2)" if udev is not None
                                           else f"not measured ({reason})"))
     print(f"peak RSS of an import (fresh child): {figures['peak_rss_mb_import']} MB")
