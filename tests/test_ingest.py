@@ -371,3 +371,29 @@ def test_cli_import_json(config, samples, tmp_path):
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["imported"] == 2 and summary["state"] == "done"
+
+
+def test_importer_service_imports_the_hot_folder(config, samples):
+    """`appliance importer` (udev listener and hot-folder thread) picks up a dropped file and
+    stops cleanly on SIGTERM."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env.pop("NOTIFY_SOCKET", None)
+    service = subprocess.Popen([sys.executable, "-m", "appliance", "--config", str(config.source),
+                                "importer"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        hot = config.importer.watch
+        shutil.copy(samples / "gps" / "DSCN0012.jpg", hot / "tether_0001.jpg")
+        deadline = time.monotonic() + 30
+        store = Store(config.db_path)
+        while not store.scalar("SELECT COUNT(*) FROM photos"):
+            assert service.poll() is None, service.stdout.read()
+            assert time.monotonic() < deadline, "the hot folder file was never imported"
+            time.sleep(0.1)
+        assert store.scalar("SELECT sha256 FROM photos") == sha256(hot / "tether_0001.jpg")
+        store.close()
+    finally:
+        service.send_signal(signal.SIGTERM)
+        output = service.communicate(timeout=20)[0]
+    assert service.returncode == 0, output
+    assert "listening for cards" in output
