@@ -27,7 +27,8 @@ def run_importer(config: Config, args: argparse.Namespace) -> int:
     import threading
 
     from .cards import CardManager
-    from .importer import Importer, run_hot_folder
+    from .hotfolder import run_hot_folder
+    from .importer import Importer
     from .service import Service
 
     service = Service("importer")

@@ -90,9 +90,16 @@ def skip_reason(path: Path) -> str | None:
     return classify(path)[1]
 
 
+def _raise(exc: OSError) -> None:
+    raise exc
+
+
 def walk(root: Path) -> Iterator[tuple[Path, str | None]]:
-    """Every regular file under ``root`` with its skip reason; hidden folders are not entered."""
-    for folder, dirnames, filenames in os.walk(root):
+    """Every regular file under ``root`` with its skip reason; hidden folders are not entered.
+
+    A folder that cannot be listed (card pulled, I/O error) raises instead of being skipped.
+    """
+    for folder, dirnames, filenames in os.walk(root, onerror=_raise):
         kept = []
         for d in sorted(dirnames):
             if d.startswith(".") or d.lower() in HIDDEN_NAMES:
@@ -293,18 +300,23 @@ class _Run:
                  after_copy: Callable[[ImportReport], None] | None) -> ImportReport:
         report = self.report
         candidates: list[tuple[Path, str, os.stat_result]] = []
-        for path, reason in entries:
-            if reason is None:
-                kind, reason = classify(path)
-            else:
-                kind = None
-            if kind is None:
-                report.skip(str(path), reason or "not a photo")
-                continue
-            try:
-                candidates.append((path, kind, path.stat()))
-            except OSError as exc:
-                report.errors[str(path)] = f"cannot read: {exc.strerror}"
+        listing_error: OSError | None = None
+        try:
+            for path, reason in entries:
+                if reason is None:
+                    kind, reason = classify(path)
+                else:
+                    kind = None
+                if kind is None:
+                    report.skip(str(path), reason or "not a photo")
+                    continue
+                try:
+                    candidates.append((path, kind, path.stat()))
+                except OSError as exc:
+                    report.errors[str(path)] = f"cannot read: {exc.strerror}"
+        except OSError as exc:  # the files listed so far are still imported
+            listing_error = exc
+            report.errors[str(exc.filename or report.source)] = f"cannot list: {exc.strerror}"
         # In the camera's order (folder, then file name); photos are recorded in this order too.
         candidates.sort(key=lambda c: str(c[0]))
         self.import_id = records.start_import(self.store, report.source, self.card_id)
@@ -324,6 +336,10 @@ class _Run:
         for verifier in verifiers:
             verifier.start()
         state = records.DONE
+        if listing_error is not None:
+            state = records.IMPORT_INTERRUPTED
+            report.message = (f"could not list every folder ({listing_error.strerror}); "
+                              "insert the card again to finish")
         try:
             for path, kind, st in candidates:
                 self.current = str(path)
@@ -533,71 +549,3 @@ def _lower_priority() -> None:
     """Thumbnail threads yield the CPU to copying and verifying (Linux: per-thread nice)."""
     with contextlib.suppress(OSError, AttributeError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-
-
-class FolderWatcher:
-    """The hot folder: imports files once their size and mtime have been stable for a while.
-
-    Tethering software and FTP/SMB servers write files in place; a file is taken only when two
-    scans at least ``settle_seconds`` apart saw the same size and mtime and that mtime is older
-    than ``settle_seconds``.
-    """
-
-    def __init__(self, importer: Importer, folder: Path, settle_seconds: float = 2.0) -> None:
-        self.importer = importer
-        self.folder = folder
-        self.settle = settle_seconds
-        self.seen: dict[Path, tuple[int, int, float]] = {}
-        self.done: dict[Path, tuple[int, int]] = {}
-
-    def scan(self, now: float | None = None) -> ImportReport | None:
-        """One pass: import the files that have settled; None when there was nothing to do."""
-        if not self.folder.is_dir():
-            return None
-        now = time.time() if now is None else now
-        stable: list[tuple[Path, str | None]] = []
-        current: dict[Path, tuple[int, int, float]] = {}
-        for path, reason in walk(self.folder):
-            if reason is not None:
-                continue
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            sig = (st.st_size, st.st_mtime_ns)
-            if self.done.get(path) == sig:
-                continue
-            first_seen = self.seen.get(path)
-            since = first_seen[2] if first_seen and first_seen[:2] == sig else now
-            current[path] = (*sig, since)
-            settled = now - since >= self.settle and now - st.st_mtime_ns / 1e9 >= self.settle
-            if settled and st.st_size > 0:
-                stable.append((path, None))
-        self.seen = current
-        if not stable:
-            return None
-        report = self.importer.import_paths(stable, source=f"hot folder {self.folder}")
-        for path, _ in stable:
-            if str(path) not in report.errors:
-                self.done[path] = current[path][:2]
-                self.seen.pop(path, None)
-        return report
-
-
-def run_hot_folder(config: Config, folder: Path, stop: threading.Event,
-                   on_report: Callable[[ImportReport], None] | None = None) -> None:
-    """The hot-folder loop, for a thread of its own (its store connection is made here)."""
-    store = Store(config.db_path)
-    try:
-        watcher = FolderWatcher(Importer(config, store), folder, config.importer.settle_seconds)
-        while not stop.is_set():
-            try:
-                report = watcher.scan()
-            except Exception:  # noqa: BLE001 - keep watching; the next scan retries
-                log.exception("hot folder scan of %s failed", folder)
-                report = None
-            if report is not None and on_report is not None:
-                on_report(report)
-            stop.wait(config.importer.poll_seconds)
-    finally:
-        store.close()

@@ -197,7 +197,7 @@ def card_image(photos: list[Path], work: Path, volume_id: str) -> Path:
     size_mb = 64 + sum(p.stat().st_size for p in photos) // (1 << 20) * 2
     with open(image, "wb") as handle:
         handle.truncate(size_mb << 20)
-    subprocess.run(["mkfs.vfat", "-F", "16" if size_mb < 1000 else "32", "-s", "64", "-i",
+    subprocess.run(["mkfs.vfat", "-F", "16" if size_mb < 2000 else "32", "-s", "64", "-i",
                     volume_id, str(image)], check=True, capture_output=True)
     subprocess.run(["mcopy", "-s", "-i", str(image), str(work / "tree" / "DCIM"), "::/"],
                    check=True, capture_output=True, env={**os.environ, "MTOOLS_SKIP_CHECK": "1"})

@@ -29,7 +29,8 @@ from PIL import Image
 
 from appliance import progress
 from appliance.config import Config
-from appliance.importer import FolderWatcher, Importer, capture_sort_time, classify
+from appliance.hotfolder import FolderWatcher
+from appliance.importer import Importer, capture_sort_time, classify
 from appliance.store import Store
 from appliance.verified_copy import TEMP_PREFIX, clean_stale_temps
 
@@ -397,3 +398,25 @@ def test_importer_service_imports_the_hot_folder(config, samples):
         output = service.communicate(timeout=20)[0]
     assert service.returncode == 0, output
     assert "listening for cards" in output
+
+
+def test_a_folder_that_cannot_be_listed_is_not_a_finished_import(config, store, samples, tmp_path):
+    """The card goes away while its folders are listed: what was listed is imported, and the
+    import says it is unfinished instead of 'done'."""
+    from appliance.importer import walk
+
+    card = tmp_path / "card"
+    for folder, photo in (("100CANON", "DSCN0010.jpg"), ("101CANON", "DSCN0012.jpg")):
+        (card / "DCIM" / folder).mkdir(parents=True)
+        shutil.copy2(samples / "gps" / photo, card / "DCIM" / folder / photo)
+
+    def listing_that_breaks():  # noqa: ANN202
+        for entry in walk(card / "DCIM"):
+            yield entry
+            shutil.rmtree(card / "DCIM" / "101CANON", ignore_errors=True)
+
+    report = Importer(config, store).import_paths(listing_that_breaks(), source=str(card))
+    assert report.state == "interrupted" and "could not list" in report.message
+    assert [Path(p).name for p in report.imported] == ["DSCN0010.jpg"]
+    row = store.row("SELECT state FROM imports WHERE id = ?", (report.import_id,))
+    assert row["state"] == "interrupted"
