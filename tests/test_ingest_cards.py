@@ -437,3 +437,25 @@ def test_importer_service_sigkilled_mid_file_resumes(tmp_path, samples, loops):
         notify.close()
         if is_mounted(target):
             subprocess.run(["fusermount", "-u", "-z", str(target)], capture_output=True)
+
+
+def test_udev_properties_are_used_when_udevd_probed_the_device():
+    """With udevd (the Pi) the filesystem comes from ID_FS_*; without it, from our own probe."""
+    from appliance.cards import Filesystem, filesystem_of
+
+    probed: list[str] = []
+
+    def prober(node: str) -> Filesystem | None:
+        probed.append(node)
+        return Filesystem("vfat", "AAAA-0001", "PROBED")
+
+    udev = BlockEvent("add", "/dev/sdb1", "sdb1", {"ID_FS_TYPE": "exfat", "ID_FS_UUID": "5F3A-1C2B",
+                                                  "ID_FS_LABEL": "EOS_DIGITAL",
+                                                  "ID_FS_USAGE": "filesystem"})
+    assert filesystem_of(udev, prober) == Filesystem("exfat", "5F3A-1C2B", "EOS_DIGITAL")
+    assert probed == []
+    raid = BlockEvent("add", "/dev/sdc", "sdc", {"ID_FS_TYPE": "linux_raid_member",
+                                                "ID_FS_USAGE": "raid"})
+    assert filesystem_of(raid, prober) is None
+    kernel = BlockEvent("add", "/dev/sdb1", "sdb1", {"DEVTYPE": "partition"})
+    assert filesystem_of(kernel, prober).label == "PROBED" and probed == ["/dev/sdb1"]
