@@ -7,6 +7,8 @@ NODE_STAMP := functions/node_modules/.installed
 # Build headers for pillow-simd / systemd-python, the browser for UI tests, fonts for watermarks.
 APT_PACKAGES := pkg-config libjpeg-dev zlib1g-dev liblcms2-dev libwebp-dev \
 	libfreetype-dev libsystemd-dev fonts-dejavu-core chromium
+# Card ingest tests: FAT/exFAT card images mounted with FUSE (kernels without vfat/exfat)
+APT_PACKAGES += fusefat exfat-fuse dosfstools exfatprogs mtools
 
 .PHONY: demo test lint bench system-deps install clean
 

@@ -23,23 +23,34 @@ def _open(config: Config) -> Store:
 
 # -- services ---------------------------------------------------------------------------------
 def run_importer(config: Config, args: argparse.Namespace) -> int:
-    from .importer import FolderWatcher, Importer
+    """Cards (udev) in the main loop, the hot folder in a thread; each card in a thread of its own."""
+    import threading
+
+    from .cards import CardManager
+    from .hotfolder import run_hot_folder
+    from .importer import Importer
     from .service import Service
 
     service = Service("importer")
     store = _open(config)
-    importer = Importer(config, store)
+    Importer(config, store)  # removes copies a crash left half-done, closes dead imports
+    cards = CardManager(config)
+    cards.start()
     watch = config.importer.watch
-    watcher = FolderWatcher(importer, watch) if watch else None
-    service.ready(f"watching {watch}" if watch else "idle (no watch folder configured)")
+    stop = threading.Event()
+    hot = threading.Thread(target=run_hot_folder, args=(config, watch, stop), name="hot-folder",
+                           daemon=True) if watch else None
+    if hot is not None:
+        hot.start()
+    service.ready("waiting for cards" + (f", watching {watch}" if watch else ""))
     while service.running():
         service.alive()
-        if watcher is not None:
-            report = watcher.scan()
-            if report is not None:
-                s = report.summary()
-                service.status(f"imported {s['imported']}, duplicates {s['duplicates']}")
-        service.sleep(config.importer.poll_seconds)
+        cards.poll(config.importer.poll_seconds)
+        service.status(cards.status_line())
+    stop.set()
+    cards.stop()
+    if hot is not None:
+        hot.join(10)
     return 0
 
 

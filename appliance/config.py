@@ -42,6 +42,14 @@ class ImporterConfig:
     watch: Path | None = None
     poll_seconds: float = 1.0
     thumb_size: int = 400
+    # Card ingest (see README "Card ingest")
+    mount_root: Path = Path("/run/appliance-cards")  # cards are mounted read-only at <root>/<fs uuid>
+    mount: str = "auto"  # auto (kernel, else FUSE), kernel or fuse
+    folders: tuple[str, ...] = ()  # folders imported from drives without DCIM/ (SSDs)
+    card_images: Path | None = None  # loop devices backed by image files in here are cards (tests)
+    settle_seconds: float = 2.0  # a hot-folder file must be unchanged this long before import
+    upload_max_mb: int = 200  # largest file accepted by the admin's upload
+    thumb_workers: int = 0  # thumbnail threads; 0 = one per core
 
 
 @dataclass(frozen=True)
@@ -157,6 +165,9 @@ _SECTION_TYPES = {
 _RANGES: dict[str, tuple[float, float]] = {
     "importer.poll_seconds": (0.05, 3600),
     "importer.thumb_size": (64, 2048),
+    "importer.settle_seconds": (0, 3600),
+    "importer.upload_max_mb": (1, 4096),
+    "importer.thumb_workers": (0, 64),
     "publish.long_edge": (320, 8192),
     "publish.thumb_edge": (64, 2048),
     "publish.quality": (30, 100),
@@ -197,6 +208,10 @@ def _coerce(key: str, value: Any, default: Any, annotation: str) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"{key}: expected a string, got {value!r}")
         return value
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{key}: expected a list of strings, got {value!r}")
+        return tuple(value)
     raise ConfigError(f"{key}: unsupported value {value!r}")  # pragma: no cover
 
 
@@ -267,6 +282,8 @@ def _validate(config: Config) -> None:
     prefix = config.bucket.prefix
     if prefix and not re.match(r"^[A-Za-z0-9][A-Za-z0-9_/-]*[A-Za-z0-9]$|^[A-Za-z0-9]$", prefix):
         raise ConfigError(f"bucket.prefix: {prefix!r} must not start or end with '/'")
+    if config.importer.mount not in ("auto", "kernel", "fuse"):
+        raise ConfigError(f"importer.mount: {config.importer.mount!r} must be auto, kernel or fuse")
     url = config.bucket.endpoint_url
     if url and not re.match(r"^https?://", url):
         raise ConfigError(f"bucket.endpoint_url: {url!r} must start with http:// or https://")

@@ -123,7 +123,7 @@ MIGRATIONS: list[str] = [
     ALTER TABLE publications ADD COLUMN webp INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE publications ADD COLUMN placeholder TEXT;
     """,
-    # 3 (admin): buffer sort/filter and live-feed indexes, rejected photos, failed logins (rate limit)
+    # 3: admin: buffer sort/filter and live-feed indexes, rejected photos, failed logins (rate limit)
     """
     CREATE INDEX photos_by_sort ON photos(COALESCE(capture_time, imported_at) DESC, id DESC);
     CREATE INDEX publications_by_photo ON publications(photo_id, id);
@@ -134,6 +134,45 @@ MIGRATIONS: list[str] = [
     );
     CREATE TABLE login_failures (id INTEGER PRIMARY KEY, client TEXT NOT NULL, at REAL NOT NULL);
     CREATE INDEX login_failures_by_client ON login_failures(client, at);
+    """,
+    # 4: card ingest: inserted cards and their "safe to remove" state, RAW files in the archive
+    # paired with their JPEG, live progress of an import (MB/s and ETA derive from it)
+    """
+    CREATE TABLE cards (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        label TEXT NOT NULL DEFAULT '',
+        fs_type TEXT NOT NULL DEFAULT '',
+        device TEXT NOT NULL DEFAULT '',
+        mount_path TEXT,
+        state TEXT NOT NULL,
+        error TEXT,
+        import_id INTEGER REFERENCES imports(id),
+        first_seen_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE raw_files (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        original_name TEXT NOT NULL,
+        source_path TEXT,
+        archive_path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        pair_key TEXT NOT NULL,
+        photo_id INTEGER REFERENCES photos(id),
+        import_id INTEGER REFERENCES imports(id),
+        imported_at TEXT NOT NULL
+    );
+    CREATE INDEX raw_files_by_pair ON raw_files(pair_key);
+    CREATE INDEX raw_files_by_size ON raw_files(size);
+    CREATE INDEX photos_by_size ON photos(size);
+    ALTER TABLE imports ADD COLUMN card_id INTEGER REFERENCES cards(id);
+    ALTER TABLE imports ADD COLUMN pid INTEGER;
+    ALTER TABLE imports ADD COLUMN current_file TEXT;
+    ALTER TABLE imports ADD COLUMN started_ts REAL;
+    ALTER TABLE imports ADD COLUMN updated_ts REAL;
+    ALTER TABLE photos ADD COLUMN pair_key TEXT;
+    CREATE INDEX photos_by_pair ON photos(pair_key);
     """,
 ]
 

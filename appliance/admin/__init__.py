@@ -113,6 +113,7 @@ def create_app(config: Config) -> Flask:
         preview,
         publish_api,
         settings,
+        upload,
         watermark_api,
     )
 
@@ -127,7 +128,7 @@ def create_app(config: Config) -> Flask:
     app.register_blueprint(housekeeping.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(publish_api.bp)
-    # Further blueprints (e.g. the ingest engineer's upload.py) register here, one line each.
+    app.register_blueprint(upload.bp)  # card ingest: upload from the phone
     return app
 
 

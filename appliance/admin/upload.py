@@ -1,0 +1,123 @@
+"""Card ingest in the admin: upload from the phone's browser, and live import progress.
+
+``GET /api/ingest`` is what the admin polls while cards import: running imports with files and
+bytes done/total, MB/s and ETA, the cards with their "safe to remove" state and import reports.
+
+Upload: the same verified import as a card, one file per request.
+
+``POST /api/upload`` with the file as the raw request body (``fetch(url, {method: "POST", body:
+file})``), its name in ``X-Filename`` (URL-encoded) or ``?name=``, and the CSRF token in
+``X-CSRFToken``. The body is streamed to a temp folder (never held in memory) up to
+``importer.upload_max_mb``, then imported exactly like a file on a card.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import secure_filename
+
+from .. import progress
+from ..importer import Importer, classify
+from . import csrf, get_store
+from .auth import login_required
+
+bp = Blueprint("upload", __name__, url_prefix="/api")
+
+CHUNK = 1 << 20
+STALE_UPLOAD_S = 3600
+
+
+def _staging_root() -> Path:
+    root = current_app.config["APPLIANCE"].folder("state") / "uploads"
+    root.mkdir(parents=True, exist_ok=True)
+    for leftover in root.glob(".upload-*"):  # from a worker killed mid-upload
+        try:
+            if leftover.stat().st_mtime < time.time() - STALE_UPLOAD_S:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except FileNotFoundError:
+            continue
+    return root
+
+
+def _error(status: int, message: str) -> Any:
+    return jsonify(error=message), status
+
+
+@bp.post("/upload")
+@csrf.exempt  # checked below, once this request's size limit is set
+@login_required
+def upload() -> Any:
+    config = current_app.config["APPLIANCE"]
+    limit = config.importer.upload_max_mb * 1024 * 1024
+    # this route's limit instead of the app-wide one, set before the body is touched (Flask 3.1+;
+    # older Flask keeps the app-wide MAX_CONTENT_LENGTH)
+    with contextlib.suppress(AttributeError):
+        request.max_content_length = limit
+    csrf.protect()
+    raw_name = unquote(request.headers.get("X-Filename") or request.args.get("name") or "")
+    name = secure_filename(raw_name)
+    if not name:
+        return _error(400, "give the file name in X-Filename or ?name=")
+    kind, reason = classify(Path(name))
+    if kind is None:
+        return _error(415, f"{raw_name}: {reason}")
+    if request.content_length is None:
+        return _error(411, "Content-Length is required")
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return _error(415, "send the file itself as the request body, not a form")
+    staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=_staging_root()))
+    try:
+        path = staging / name
+        written = 0
+        digest = hashlib.sha256()
+        try:
+            with open(path, "wb") as out:
+                while chunk := request.stream.read(CHUNK):
+                    written += len(chunk)
+                    digest.update(chunk)
+                    out.write(chunk)
+        except RequestEntityTooLarge:
+            return _error(413, f"larger than importer.upload_max_mb ({config.importer.upload_max_mb} MB)")
+        if written != request.content_length:
+            return _error(400, f"upload incomplete ({written} of {request.content_length} bytes)")
+        report = Importer(config, get_store()).import_paths([(path, None)], source=f"upload {name}")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return _answer(report.summary(), name, kind, digest.hexdigest())
+
+
+def _answer(summary: dict[str, Any], name: str, kind: str, sha: str) -> Any:
+    """201 when new, 200 when already there; 422 when the file is not a usable photo."""
+    store = get_store()
+    body: dict[str, Any] = {"name": name, "kind": kind, "import_id": summary["import_id"],
+                            "sha256": sha}
+    if summary["errors"]:
+        return _error(500, next(iter(summary["errors"].values())))
+    if summary["skipped"]:
+        return _error(422, f"{name}: {next(iter(summary['skipped']))}")
+    if kind == "raw":
+        body.update(archived=bool(summary["raw_archived"]), duplicate=bool(summary["duplicates"]))
+        return jsonify(body), 201 if summary["raw_archived"] else 200
+    body.update(imported=bool(summary["imported"]), duplicate=bool(summary["duplicates"]),
+                id=store.scalar("SELECT id FROM photos WHERE sha256 = ?", (sha,)))
+    return jsonify(body), 201 if summary["imported"] else 200
+
+
+@bp.get("/ingest")
+@login_required
+def ingest() -> Any:
+    """Live progress of running imports, the cards and their reports."""
+    store = get_store()
+    status = progress.ingest_status(store)
+    status["recent"] = progress.recent_imports(store, limit=10)
+    return jsonify(status)

@@ -1,0 +1,358 @@
+"""Card ingest benchmark (see ../shared/BENCH.md).
+
+1. Import throughput vs ``cp -r`` of the same camera-like 24 MP JPEGs, one folder to another on the
+   same disk, source pages dropped from the cache before every run (both read from the disk).
+   Baseline: ``cp -r`` followed by ``sync`` of the copied files (the import fsyncs every file, so
+   both end with the data on the disk); the bare ``cp -r`` (page cache only) is shown too.
+   The import is timed to "every file verified in the buffer" (the card is safe to remove) and to
+   the end (thumbnails and store records done).
+2. Admin thumbnails of 24 MP JPEGs: JPEG draft mode, one worker thread per core.
+   The same from a FUSE-mounted FAT card image (``card_source_cp_ratio``): the card's driver
+   sets the pace, as a card reader does on the Pi.
+3. udev event to first byte copied: a FAT card image attached as a loop device (the kernel's event),
+   picked up by the card manager, probed, mounted read-only (FUSE here), first temp file written.
+   Needs root, loop devices and fusefat; otherwise reported as null.
+
+Every import runs in a fresh child process, which reports its own peak RSS.
+Run: .venv/bin/python bench/import.py [--quick]. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PIL import Image, ImageChops  # noqa: E402
+
+W, H = 6000, 4000  # 24 MP
+
+
+# -- inputs ------------------------------------------------------------------------------------
+def camera_like(seed: int) -> Image.Image:
+    """Noise and detail like a high-ISO 24 MP frame (coarse structure plus fine grain)."""
+    bands = []
+    for band in range(3):
+        coarse = Image.effect_noise((W // 16, H // 16), 64 + 8 * ((seed + band) % 3))
+        coarse = coarse.resize((W, H), Image.Resampling.BICUBIC)
+        grain = Image.effect_noise((W, H), 7)
+        bands.append(ImageChops.add(coarse, grain, scale=1.0, offset=-128))
+    return Image.merge("RGB", bands)
+
+
+def exif_bytes(index: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0112] = "Canon", "EOS R6", 6
+    sub = exif.get_ifd(0x8769)
+    sub[0x9003] = f"2024:06:01 {10 + index // 3600 % 10:02d}:{index // 60 % 60:02d}:{index % 60:02d}"
+    sub[0x9291] = f"{index % 100:02d}"
+    return exif.tobytes()
+
+
+def with_exif(jpeg: bytes, exif: bytes) -> bytes:
+    """The same image data with another EXIF block (a distinct file, like the next frame)."""
+    assert jpeg[:2] == b"\xff\xd8"
+    pos = 2
+    while jpeg[pos] == 0xFF and jpeg[pos + 1] in (0xE0, 0xE1):  # drop JFIF/EXIF segments
+        pos += 2 + int.from_bytes(jpeg[pos + 2:pos + 4], "big")
+    app1 = b"Exif\x00\x00" + exif if not exif.startswith(b"Exif") else exif
+    return b"\xff\xd8\xff\xe1" + (len(app1) + 2).to_bytes(2, "big") + app1 + jpeg[pos:]
+
+
+def make_inputs(folder: Path, count: int, bases: int) -> list[Path]:
+    """``count`` distinct 24 MP JPEGs (quality 95, EXIF orientation 6) in a DCIM-like tree."""
+    import io
+
+    encoded = []
+    for seed in range(bases):
+        buf = io.BytesIO()
+        camera_like(seed).save(buf, "JPEG", quality=95, exif=exif_bytes(0))
+        encoded.append(buf.getvalue())
+    out = []
+    for i in range(count):
+        path = folder / "DCIM" / f"{100 + i // 50}CANON" / f"IMG_{i:04d}.JPG"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(with_exif(encoded[i % bases], exif_bytes(i + 1)))
+        out.append(path)
+    os.sync()
+    return out
+
+
+def drop_cache(paths: list[Path]) -> None:
+    """Evict these files from the page cache (only ours: the machine is shared)."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fdatasync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
+def all_files(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file()]
+
+
+# -- 1. import vs cp -------------------------------------------------------------------------------
+def time_cp(src: Path, dst: Path, files: list[Path], durable: bool) -> float:
+    drop_cache(files)
+    start = time.perf_counter()
+    subprocess.run(["cp", "-r", str(src), str(dst)], check=True)
+    if durable:
+        subprocess.run(["sync", *map(str, all_files(dst))], check=True)
+    elapsed = time.perf_counter() - start
+    shutil.rmtree(dst)
+    os.sync()
+    return elapsed
+
+
+CHILD = """
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from appliance.config import parse
+from appliance.importer import Importer
+from appliance.store import Store
+
+work = Path(sys.argv[2])
+config = parse(f'[paths]\\ndata_root = "{work}"\\n[event]\\nslug = "bench"\\n')
+store = Store(config.db_path)
+importer = Importer(config, store)
+marks = {}
+start = time.perf_counter()
+report = importer.import_tree(Path(sys.argv[1]),
+                              after_copy=lambda r: marks.setdefault("copy", time.perf_counter()))
+total = time.perf_counter() - start
+assert report.state == "done" and not report.errors, report.summary()
+print(json.dumps({"copy_s": marks["copy"] - start, "total_s": total,
+                  "imported": len(report.imported),
+                  # VmHWM, not ru_maxrss: Linux carries the forking parent's peak across exec
+                  "peak_rss_mb": int(next(l.split()[1] for l in open("/proc/self/status")
+                                          if l.startswith("VmHWM"))) / 1024}))
+"""
+
+
+def time_import(src: Path, files: list[Path], work: Path) -> dict:
+    drop_cache(files)
+    result = subprocess.run([sys.executable, "-c", CHILD, str(src), str(work), str(ROOT)],
+                            check=True, capture_output=True, text=True)
+    timing = json.loads(result.stdout.strip().splitlines()[-1])
+    assert timing["imported"] == len(files), timing
+    shutil.rmtree(work)
+    os.sync()
+    return timing
+
+
+# -- 2. thumbnails ---------------------------------------------------------------------------------
+def thumbs_rate(files: list[Path], out: Path, workers: int) -> tuple[float, float]:
+    """(photos/s by the wall clock, CPU seconds per photo) making admin thumbnails."""
+    from appliance import pipeline
+
+    out.mkdir(parents=True, exist_ok=True)
+
+    def one(path: Path) -> float:
+        cpu = time.thread_time()
+        pipeline.thumbnail_from_original(path, out / path.name, 400)
+        return time.thread_time() - cpu
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        cpu_times = list(pool.map(one, files))
+    rate = len(files) / (time.perf_counter() - start)
+    shutil.rmtree(out)
+    return rate, statistics.median(cpu_times)
+
+
+# -- 3. udev event to first copy ---------------------------------------------------------------------
+def can_attach_cards() -> str | None:
+    tools = ["losetup", "mkfs.vfat", "mcopy", "fusefat", "fusermount"]
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        return f"missing {', '.join(missing)}"
+    if os.geteuid() != 0 or not Path("/dev/fuse").exists():
+        return "needs root and /dev/fuse"
+    return None
+
+
+def card_image(photos: list[Path], work: Path, volume_id: str) -> Path:
+    """A FAT card image holding ``photos`` under DCIM/100CANON (32 KiB clusters, like a camera)."""
+    tree = work / "tree" / "DCIM" / "100CANON"
+    tree.mkdir(parents=True)
+    for photo in photos:
+        shutil.copy(photo, tree / photo.name)
+    image = work / "images" / "card.img"
+    image.parent.mkdir(parents=True)
+    size_mb = 64 + sum(p.stat().st_size for p in photos) // (1 << 20) * 2
+    with open(image, "wb") as handle:
+        handle.truncate(size_mb << 20)
+    subprocess.run(["mkfs.vfat", "-F", "16" if size_mb < 2000 else "32", "-s", "64", "-i",
+                    volume_id, str(image)], check=True, capture_output=True)
+    subprocess.run(["mcopy", "-s", "-i", str(image), str(work / "tree" / "DCIM"), "::/"],
+                   check=True, capture_output=True, env={**os.environ, "MTOOLS_SKIP_CHECK": "1"})
+    shutil.rmtree(work / "tree")
+    return image
+
+
+def card_source_ratio(photos: list[Path], work: Path, repeats: int) -> tuple[float, float]:
+    """(cp+sync seconds, import copy-phase seconds) from a FUSE-mounted FAT card image: the
+    card's driver, not the destination, sets the pace (as a card reader does on the Pi)."""
+    image = card_image(photos, work, "CA7D0001")
+    mount = work / "mnt"
+    mount.mkdir()
+    loop = subprocess.run(["losetup", "-f", "--show", "-r", str(image)], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    subprocess.run(["fusefat", "-o", "ro", loop, str(mount)], check=True, capture_output=True)
+    try:
+        files = all_files(mount)
+        cps, imports = [], []
+        for run in range(repeats):
+            for cached in (image, Path(loop)):
+                drop_cache([cached])
+            cps.append(time_cp(mount, work / "cp", files, durable=True))
+            for cached in (image, Path(loop)):
+                drop_cache([cached])
+            imports.append(time_import(mount, files, work / f"import-{run}")["copy_s"])
+        return statistics.median(cps), statistics.median(imports)
+    finally:
+        subprocess.run(["fusermount", "-u", str(mount)], capture_output=True)
+        subprocess.run(["losetup", "-d", loop], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def udev_to_first_copy(photos: list[Path], work: Path) -> float:
+    from appliance.cards import CardManager
+    from appliance.config import parse
+
+    image = card_image(photos, work, "BE0C0001")
+    images = image.parent
+    config = parse(f'[paths]\ndata_root = "{work}/data"\n[importer]\nmount_root = "{work}/cards"\n'
+                   f'card_images = "{images}"\n[event]\nslug = "bench"\n')
+    config.ensure_folders()
+    manager = CardManager(config)
+    manager.start()
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            manager.poll(0.05)
+
+    poller = threading.Thread(target=loop, daemon=True)
+    poller.start()
+    buffer = config.folder("buffer")
+    loop_dev = None
+    try:
+        start = time.perf_counter()
+        loop_dev = subprocess.run(["losetup", "-f", "--show", str(image)], check=True,
+                                  capture_output=True, text=True).stdout.strip()
+        deadline = start + 30
+        while not any(buffer.glob(".ingest-*")) and not any(buffer.glob("*/*.jpg")):
+            if time.perf_counter() > deadline:
+                raise RuntimeError("the card was never picked up")
+            time.sleep(0.001)
+        elapsed = time.perf_counter() - start
+        manager.wait_idle(60)
+    finally:
+        stop.set()
+        poller.join()
+        manager.stop()
+        if loop_dev:
+            subprocess.run(["losetup", "-d", loop_dev], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+    return elapsed
+
+
+# -- main --------------------------------------------------------------------------------------------
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="~400 MB, fewer repeats (< 1 min)")
+    args = parser.parse_args()
+    count, bases, repeats = (24, 2, 2) if args.quick else (150, 4, 3)
+    thumb_files = 16 if args.quick else 48
+    card_files = 8 if args.quick else 40
+    with tempfile.TemporaryDirectory(prefix="bench-import-", dir=os.environ.get("BENCH_TMP")) as tmp:
+        work = Path(tmp)
+        src = work / "card"
+        t0 = time.perf_counter()
+        files = make_inputs(src, count, bases)
+        dataset = sum(p.stat().st_size for p in files)
+        print(f"inputs: {count} camera-like 24 MP JPEGs, {dataset / 1e6:.0f} MB "
+              f"(made in {time.perf_counter() - t0:.0f} s)")
+        cp_durable, cp_bare, copy_phase, whole, rss = [], [], [], [], []
+        for run in range(repeats):  # interleaved so drift hits both sides alike
+            cp_durable.append(time_cp(src, work / "cp", files, durable=True))
+            timing = time_import(src, files, work / f"import-{run}")
+            copy_phase.append(timing["copy_s"])
+            whole.append(timing["total_s"])
+            rss.append(timing["peak_rss_mb"])
+            cp_bare.append(time_cp(src, work / "cp", files, durable=False))
+        med = {name: statistics.median(values) for name, values in (
+            ("cp", cp_durable), ("cp_bare", cp_bare), ("copy", copy_phase), ("whole", whole))}
+        cpus = os.cpu_count() or 1
+        load = os.getloadavg()[0]
+        par = [thumbs_rate(files[:thumb_files], work / "thumbs", cpus) for _ in range(repeats)]
+        thumbs_par = statistics.median(rate for rate, _ in par)
+        thumb_cpu_s = statistics.median(cpu for _, cpu in par)
+        thumbs_one = thumbs_rate(files[:thumb_files // 2], work / "thumbs", 1)[0]
+        reason = can_attach_cards()
+        udev = card = None
+        if reason is None:
+            udev = statistics.median(udev_to_first_copy(files[:5], work / f"udev-{i}")
+                                     for i in range(3))
+            card = card_source_ratio(files[:card_files], work / "card-source", repeats)
+
+    mb = dataset / 1e6
+    rows = [
+        ("cp -r + sync of the copies (baseline)", med["cp"], mb / med["cp"]),
+        ("cp -r, page cache only", med["cp_bare"], mb / med["cp_bare"]),
+        ("import: all verified in the buffer", med["copy"], mb / med["copy"]),
+        ("import: incl. thumbnails + store", med["whole"], mb / med["whole"]),
+    ]
+    print(f"\n{'':40} {'median s':>9} {'MB/s':>8}")
+    for label, seconds, rate in rows:
+        print(f"{label:40} {seconds:9.2f} {rate:8.0f}")
+    figures = {
+        "cp_ratio": round(med["cp"] / med["copy"], 3),
+        "thumbs_per_s_24mp": round(thumbs_par, 1),
+        "udev_to_first_copy_s": None if udev is None else round(udev, 3),
+        "cp_ratio_with_thumbs": round(med["cp"] / med["whole"], 3),
+        "cp_ratio_vs_page_cache_cp": round(med["cp_bare"] / med["copy"], 3),
+        "card_source_cp_ratio": None if card is None else round(card[0] / card[1], 3),
+        "thumbs_per_s_24mp_one_worker": round(thumbs_one, 1),
+        "thumb_cpu_ms_24mp": round(thumb_cpu_s * 1000, 1),
+        "thumbs_per_s_24mp_cpu_bound": round(cpus / thumb_cpu_s, 1),
+        "load_average": round(load, 1),
+        "peak_rss_mb_import": round(max(rss), 1),
+        "dataset_mb": round(mb),
+        "files": count,
+        "cores": cpus,
+    }
+    print(f"\ncp ratio (import / cp+sync throughput): {figures['cp_ratio']}  (goal >= 0.9)")
+    print(f"  with thumbnails and records: {figures['cp_ratio_with_thumbs']};"
+          f" vs page-cache cp: {figures['cp_ratio_vs_page_cache_cp']}")
+    print(f"thumbnails 24 MP: {figures['thumbs_per_s_24mp']}/s with {cpus} workers, "
+          f"{figures['thumbs_per_s_24mp_one_worker']}/s with one  (goal >= 10)")
+    print(f"  {figures['thumb_cpu_ms_24mp']} ms of CPU each: {figures['thumbs_per_s_24mp_cpu_bound']}/s"
+          f" when the {cpus} cores are ours (load average here: {figures['load_average']})")
+    if card is not None:
+        print(f"from a FUSE-mounted FAT card image ({card_files} files): cp+sync {card[0]:.2f} s, "
+              f"import {card[1]:.2f} s, ratio {figures['card_source_cp_ratio']}")
+    print("udev event to first copy: " + (f"{udev:.3f} s  (goal <= 2)" if udev is not None
+                                          else f"not measured ({reason})"))
+    print(f"peak RSS of an import (fresh child): {figures['peak_rss_mb_import']} MB")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
