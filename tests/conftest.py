@@ -13,7 +13,11 @@ from moto.server import ThreadedMotoServer
 
 from appliance.config import Config, load
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "camera-samples"
+SAMPLES_RELATIVE = Path("shared") / "testdata" / "camera-samples"
+# /work/main/tests -> /work/shared; a worktree /work/wt/issue-N/tests -> also /work/shared.
+SAMPLES = next((p / SAMPLES_RELATIVE for p in Path(__file__).resolve().parents[1:4]
+                if (p / SAMPLES_RELATIVE).is_dir()),
+               Path(__file__).resolve().parents[2] / SAMPLES_RELATIVE)
 
 
 @pytest.fixture(scope="session")
