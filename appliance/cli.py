@@ -68,6 +68,7 @@ def run_sync(config: Config, args: argparse.Namespace) -> int:
     syncer = Syncer(config, store)
     if args.once:
         left = syncer.drain_once()
+        syncer.close()
         print(f"sync: {left} job(s) left" if left else "sync: bucket up to date")
         return 1 if left else 0
     from .service import Service
@@ -227,9 +228,20 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
           f"{status['failed']} failed)")
     print(f"queue:      {status['queue']['jobs']} jobs, {status['queue']['bytes']} bytes")
     print(f"bucket:     {online}; last upload {status['last_success_at'] or 'never'}")
+    if status.get("current_upload"):
+        more = status.get("in_flight", 1) - 1
+        print(f"uploading:  {status['current_upload']}" + (f" (+{more} more)" if more > 0 else ""))
+    if status.get("retrying"):
+        print(f"retrying:   {status['retrying']} jobs")
     if status["last_error"]:
         print(f"last error: {status['last_error']}")
     return 0
+
+
+def cmd_r2(config: Config, args: argparse.Namespace) -> int:
+    from . import r2tools
+
+    return r2tools.run(config, _open(config), args)
 
 
 def cmd_demo(config: Config, args: argparse.Namespace) -> int:
@@ -267,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     unpub.add_argument("id", type=int)
     status = sub.add_parser("status", help="buffer, published, queue and bucket state")
     status.add_argument("--json", action="store_true")
+    from .r2tools import add_parser as add_r2_parser
+
+    add_r2_parser(sub)
     demo = sub.add_parser("demo", help="run every service locally with embedded defaults")
     demo.add_argument("--dir", default="demo")
     demo.add_argument("--admin-port", type=int, default=8080)
@@ -277,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
 COMMANDS = {
     "importer": run_importer, "admin": run_admin, "publisher": run_publisher, "sync": run_sync,
     "gpio": run_gpio, "gallery": run_gallery, "import": cmd_import, "publish": cmd_publish,
-    "unpublish": cmd_unpublish, "status": cmd_status, "demo": cmd_demo,
+    "unpublish": cmd_unpublish, "status": cmd_status, "demo": cmd_demo, "r2": cmd_r2,
 }
 
 

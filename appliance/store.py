@@ -118,6 +118,14 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO sync_state (id) VALUES (1);
     """,
+    # 2: sync outbox details: confirmed ETag, attempt times, parallel uploads, manifest writes
+    """
+    ALTER TABLE jobs ADD COLUMN etag TEXT;
+    ALTER TABLE jobs ADD COLUMN last_attempt_at REAL;
+    CREATE INDEX jobs_by_publication ON jobs(publication_id, kind, state);
+    ALTER TABLE sync_state ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sync_state ADD COLUMN manifest_puts INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 
@@ -410,6 +418,12 @@ class Store:
             "online": None if sync.get("online") is None else bool(sync["online"]),
             "last_success_at": sync.get("last_success_at"),
             "last_error": sync.get("last_error"),
+            "last_error_at": sync.get("last_error_at"),
+            "current_upload": sync.get("current_key"),
+            "in_flight": sync.get("in_flight") or 0,
+            "retrying": self.scalar(
+                "SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND attempts > 0"
+            ),
             "importing": running is not None,
         }
 
