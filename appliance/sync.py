@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 MANIFEST_MIN_INTERVAL_S = 1.0  # R2 allows about one write per second to the same key
 MANIFEST_MAX_WAIT_S = 5.0  # longest a manifest waits for a burst of uploads to finish
 PROBE_INTERVAL_S = 2.0  # while offline: how often to check whether the uplink is back
+IDLE_PROBE_S = 30.0  # while idle: how often to check the uplink (keeps online/offline honest)
 BACKOFF_BASE_S = 1.0
 STATE_INTERVAL_S = 0.5  # how often the in-flight state (current upload) is written for people
 IDLE_SLICE_S = 0.05  # idle: how often to look for commits by other services (PRAGMA data_version)
@@ -392,6 +393,7 @@ class Syncer:
         """The service loop: drain, back off while offline, probe for the uplink's return."""
         self.probe()
         last_tick = 0.0
+        last_probe = time.monotonic()
         try:
             while keep_going():
                 if time.monotonic() - last_tick >= STATE_INTERVAL_S:
@@ -403,7 +405,12 @@ class Syncer:
                     if keep_going():
                         self.probe()
                     continue
-                self.dispatch(self.runnable())
+                if self.dispatch(self.runnable()):
+                    last_probe = time.monotonic()  # a request is as good as a probe
+                elif not self.in_flight and time.monotonic() - last_probe > IDLE_PROBE_S:
+                    self.probe()
+                    last_probe = time.monotonic()
+                    continue
                 if self.in_flight:
                     try:
                         self.collect(timeout=self.config.sync.poll_seconds)

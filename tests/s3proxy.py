@@ -52,6 +52,7 @@ class S3Proxy:
         self.stall_after_rate = 0.0  # forward, then hold the answer and drop it
         self.stall_seconds = 3.0
         self.latency = 0.0  # added to every forwarded request
+        self.down = False  # the uplink is gone: every request is answered with a reset
         self.records: list[Record] = []
         self.observers: list[Observer] = []
         self.lock = threading.Lock()
@@ -111,7 +112,7 @@ class S3Proxy:
                 if request is None:
                     return
                 method, target, headers, body = request
-                fault = self._pick()
+                fault = "reset" if self.down else self._pick()
                 if fault == "reset":
                     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     return
