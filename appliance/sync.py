@@ -60,6 +60,9 @@ class Syncer:
         self.client = client or bucket.client(config.bucket, pool_size=self.workers + 2)
         self.bucket = config.bucket.bucket
         self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="sync")
+        # Jobs handed to the pool at once: one running per worker plus one waiting, so workers do
+        # not idle while this thread records results in the store.
+        self.depth = self.workers * 2
         self.in_flight: dict[Future[Any], Job] = {}
         self.online: bool | None = None
         self.last_manifest_at: dict[int, float] = {
@@ -85,7 +88,7 @@ class Syncer:
         due = float("inf") if ignore_backoff else now
         busy_ids = {j["id"] for j in self.in_flight.values()}
         busy_keys = {j["key"] for j in self.in_flight.values()}
-        limit = self.workers + len(busy_ids)
+        limit = self.depth + len(busy_ids)
         found: list[Job] = []
         if "manifest" in kinds:
             for job in self.store.rows(
@@ -143,7 +146,7 @@ class Syncer:
         """Start jobs on free workers; returns the jobs started."""
         started: list[Job] = []
         for job in jobs:
-            if len(self.in_flight) >= self.workers:
+            if len(self.in_flight) >= self.depth:
                 break
             if any(j["id"] == job["id"] or j["key"] == job["key"] for j in self.in_flight.values()):
                 continue

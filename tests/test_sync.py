@@ -195,11 +195,10 @@ def test_parallel_uploads_overlap_when_the_uplink_is_slow(tmp_path, store, bucke
     proxy.faults(latency=0.3)  # every request takes 0.3 s: the uplink is the bottleneck
     syncer = Syncer(config, store, workers=4)
     started = time.monotonic()
-    for _ in range(2):  # 8 uploads, 4 at a time
-        syncer.dispatch(syncer.runnable(ignore_backoff=True, kinds=("upload",)))
-        assert len(syncer.in_flight) == 4
-        while syncer.in_flight:
-            syncer.collect(timeout=None)
+    syncer.dispatch(syncer.runnable(ignore_backoff=True, kinds=("upload",)))
+    assert len(syncer.in_flight) == 8  # 4 running, 4 waiting for a worker
+    while syncer.in_flight:
+        syncer.collect(timeout=None)
     elapsed = time.monotonic() - started
     assert elapsed < 8 * 0.3 * 0.6, f"8 uploads at 0.3 s each took {elapsed:.2f}s"
     assert store.scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'upload' AND state = 'done'") == 8
