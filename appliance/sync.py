@@ -394,6 +394,7 @@ class Syncer:
     def run(self, keep_going: Callable[[], bool], sleep: Callable[[float], Any],
             tick: Callable[[], None] = lambda: None) -> None:
         """The service loop: drain, back off while offline, probe for the uplink's return."""
+        self._write_state(force=True)  # clears what a killed predecessor left in sync_state
         self.probe()
         last_tick = 0.0
         last_probe = time.monotonic()

@@ -97,9 +97,14 @@ async function refreshStatus() {
     const state = s.online === false ? "offline" : s.queue.jobs ? "busy" : "online";
     node.className = `status ${state}`;
     const parts = [s.online === false ? "Offline" : "Online"];
-    if (s.queue.jobs) parts.push(`${s.queue.jobs} queued`);
+    if (s.queue.jobs) parts.push(`${s.queue.jobs} queued (${(s.queue.bytes / 1e6).toFixed(1)} MB)`);
     if (s.importing) parts.push("importing");
     node.replaceChildren(el("span", { class: "dot" }), parts.join(" · "));
+    const details = [];
+    if (s.current_upload) details.push(`Uploading ${s.current_upload}`);
+    if (s.last_success_at) details.push(`Last upload ${s.last_success_at}`);
+    if (s.last_error) details.push(`Last error ${s.last_error_at || ""}: ${s.last_error}`);
+    node.title = details.join("\n");
   } catch (err) { /* next poll */ }
 }
 
