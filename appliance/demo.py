@@ -81,11 +81,14 @@ def seed_card(card: Path) -> int:
 
 
 def run_demo(root: Path, admin_port: int, gallery_port: int) -> int:
+    import logging
+
     from moto.server import ThreadedMotoServer
 
     from .bucket import client
     from .config import load
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
     root = root.resolve()
     root.mkdir(parents=True, exist_ok=True)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

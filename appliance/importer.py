@@ -133,6 +133,7 @@ class Importer:
         self.thumbs = config.folder("state") / "thumbs"
         config.ensure_folders()
         clean_temp_files(self.buffer)
+        clean_temp_files(self.thumbs)
 
     def buffer_path(self, sha: str) -> Path:
         return self.buffer / sha[:2] / f"{sha}.jpg"
@@ -168,7 +169,7 @@ class Importer:
                 pipeline.thumbnail_from_original(dest, thumb, self.config.importer.thumb_size)
             except pipeline.ImageError as exc:
                 dest.unlink(missing_ok=True)
-                report.skip(label, f"corrupt or truncated JPEG: {exc}")
+                report.skip(label, str(exc))  # already says why: "corrupt or truncated JPEG: ..."
                 return
             _, created = self.store.add_photo(
                 sha256=sha,
@@ -200,16 +201,19 @@ class Importer:
             else:
                 candidates.append(path)
         import_id = self.store.start_import(str(root))
-        total = sum(_size(p) for p in candidates)
-        self.store.update_import(import_id, files_total=len(candidates), bytes_total=total)
+        sizes = [_size(p) for p in candidates]
+        self.store.update_import(import_id, files_total=len(candidates), bytes_total=sum(sizes))
         done_bytes = 0
 
         def on_bytes(n: int) -> None:
             nonlocal done_bytes
             done_bytes += n
 
-        for index, path in enumerate(candidates, start=1):
+        for index, (path, size) in enumerate(zip(candidates, sizes, strict=True), start=1):
+            before = done_bytes
             self.import_file(path, report, import_id, on_bytes)
+            # skipped and failed files count as done too, so progress ends at bytes_total
+            done_bytes = before + size
             self.store.update_import(import_id, files_done=index, bytes_done=done_bytes)
         summary = report.summary()
         self.store.update_import(

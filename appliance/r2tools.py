@@ -37,6 +37,8 @@ class Expected:
     size: int | None  # None: the local file is missing
     md5: str | None
     live: bool
+    content_type: str
+    cache_control: str
 
 
 @dataclass
@@ -75,18 +77,28 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def expected_objects(config: Config, store: Store, event: dict[str, Any]) -> dict[str, Expected]:
-    """Every object the store says is published in ``event``, keyed by bucket key."""
-    folder = config.folder("web") / event["slug"]
+def expected_objects(store: Store, event: dict[str, Any]) -> dict[str, Expected]:
+    """Every object the store says is published in ``event`` (the uploads queued for its
+    published photos: JPEG, thumbnail, WebP...), keyed by bucket key."""
     found: dict[str, Expected] = {}
-    for pub in store.published(event["id"]):
-        for relative in (manifest.photo_key(pub["name"]), manifest.thumb_key(pub["name"])):
-            path = folder / relative
-            exists = path.is_file()
-            key = bucket_key(config, event["slug"], relative)
-            found[key] = Expected(key, pub["id"], path, path.stat().st_size if exists else None,
-                                  _md5(path) if exists else None, bool(pub["live_at"]))
+    for row in store.rows(
+        "SELECT j.key, j.path, j.content_type, j.cache_control, j.publication_id, p.live_at "
+        "FROM jobs j JOIN publications p ON p.id = j.publication_id WHERE j.kind = 'upload' "
+        "AND j.state IN ('pending', 'done') AND p.event_id = ? AND p.state = 'published' "
+        "ORDER BY j.id", (event["id"],),
+    ):
+        path = Path(row["path"])
+        exists = path.is_file()
+        found[row["key"]] = Expected(
+            row["key"], row["publication_id"], path, path.stat().st_size if exists else None,
+            _md5(path) if exists else None, bool(row["live_at"]),
+            row["content_type"] or "image/jpeg", row["cache_control"] or PHOTO_CACHE)
     return found
+
+
+def manifest_refs(entry: dict[str, Any]) -> list[str]:
+    """The object keys (relative to the event) a manifest entry points at."""
+    return [str(entry[f]) for f in ("src", "thumb", "webp") if entry.get(f)]
 
 
 def owner(store: Store, key: str) -> dict[str, Any] | None:
@@ -103,7 +115,7 @@ def verify(config: Config, store: Store, s3: Any, event: dict[str, Any],
     prefix = event_prefix(config, event["slug"])
     manifest_key = prefix + manifest.MANIFEST_NAME
     listing = {o["key"]: o for o in bucket.list_objects(s3, config.bucket.bucket, prefix)}
-    expected = expected_objects(config, store, event)
+    expected = expected_objects(store, event)
     report = Report(event["slug"], prefix, objects=len(listing), expected=len(expected))
     report.pending_jobs = int(store.scalar(
         "SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND event_id = ?", (event["id"],)
@@ -144,8 +156,8 @@ def _manifest_problems(config: Config, store: Store, s3: Any, event: dict[str, A
     problems = []
     prefix = manifest_key[: -len(manifest.MANIFEST_NAME)]
     for name, entry in sorted(listed.items()):
-        for ref in (entry.get("src"), entry.get("thumb")):
-            if prefix + str(ref) not in listing:
+        for ref in manifest_refs(entry):
+            if prefix + ref not in listing:
                 problems.append(f"manifest references missing object {prefix}{ref}")
         if name not in published:
             problems.append(f"manifest lists {name}, which is not published")
@@ -175,8 +187,8 @@ def _repair(config: Config, store: Store, event: dict[str, Any], report: Report,
                 manifest_needed = True
             if not _pending(store, "upload", want.key):
                 store.enqueue("upload", event["id"], want.key, publication_id=want.publication_id,
-                              path=str(want.path), content_type="image/jpeg",
-                              cache_control=PHOTO_CACHE, size=want.size)
+                              path=str(want.path), content_type=want.content_type,
+                              cache_control=want.cache_control, size=want.size)
                 report.queued.append(f"upload {want.key}")
         for item in report.extra:
             if not item["deletable"]:

@@ -118,7 +118,12 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO sync_state (id) VALUES (1);
     """,
-    # 2: sync outbox details: confirmed ETag, attempt times, parallel uploads, manifest writes
+    # 2: publish pipeline outputs: an optional WebP beside the JPEG, a 3×3 colour placeholder
+    """
+    ALTER TABLE publications ADD COLUMN webp INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE publications ADD COLUMN placeholder TEXT;
+    """,
+    # 3: sync outbox details: confirmed ETag, attempt times, parallel uploads, manifest writes
     """
     ALTER TABLE jobs ADD COLUMN etag TEXT;
     ALTER TABLE jobs ADD COLUMN last_attempt_at REAL;

@@ -13,11 +13,12 @@ from moto.server import ThreadedMotoServer
 
 from appliance.config import Config, load
 
-SAMPLES_RELATIVE = Path("shared") / "testdata" / "camera-samples"
-# /work/main/tests -> /work/shared; a worktree /work/wt/issue-N/tests -> also /work/shared.
-SAMPLES = next((p / SAMPLES_RELATIVE for p in Path(__file__).resolve().parents[1:4]
-                if (p / SAMPLES_RELATIVE).is_dir()),
-               Path(__file__).resolve().parents[2] / SAMPLES_RELATIVE)
+# /work/shared beside the repository: /work/main -> parents[2], a worktree /work/wt/issue-N -> parents[3]
+SAMPLES = next(
+    (p / "shared" / "testdata" / "camera-samples" for p in Path(__file__).resolve().parents
+     if (p / "shared" / "testdata" / "camera-samples").is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "testdata" / "camera-samples",
+)
 
 
 @pytest.fixture(scope="session")

@@ -215,7 +215,7 @@ class GalleryInvariant:
                 self.manifest_puts += 1
                 prefix = key[: -len("manifest.json")]
                 photos = json.loads(body)["photos"]
-                refs = {prefix + p[f] for p in photos for f in ("src", "thumb")}
+                refs = {prefix + p[f] for p in photos for f in ("src", "thumb", "webp") if p.get(f)}
                 for missing in sorted(refs - self.keys):
                     self.violations.append(f"{key} references {missing}, not in the bucket")
                 self.manifests[key] = refs

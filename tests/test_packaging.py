@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import email.parser
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,6 +30,12 @@ def test_wheel_contains_web_assets(tmp_path: Path) -> None:
               if p.is_file()}
     assert source <= gallery
     metadata = next(n for n in names if n.endswith("METADATA"))
-    text = zipfile.ZipFile(wheel).read(metadata).decode()
-    assert "pillow-simd" in text and "platform_machine == \"x86_64\"" in text
-    assert "systemd-python" in text and "sys_platform == \"linux\"" in text
+    headers = email.parser.Parser().parsestr(zipfile.ZipFile(wheel).read(metadata).decode())
+    requires = {Requirement(r).name: Requirement(r) for r in headers.get_all("Requires-Dist")}
+    simd, stock = requires["pillow-simd"].marker, requires["pillow"].marker
+    assert simd.evaluate({"platform_machine": "x86_64"})
+    assert not simd.evaluate({"platform_machine": "aarch64"})
+    assert stock.evaluate({"platform_machine": "aarch64"})
+    assert not stock.evaluate({"platform_machine": "x86_64"})
+    assert not requires["systemd-python"].marker.evaluate({"sys_platform": "darwin"})
+    assert headers["Requires-Python"] == ">=3.11"

@@ -54,11 +54,12 @@ def create_app(config: Config) -> Flask:
     )
     csrf.init_app(app)
 
-    from . import api, auth, pages
+    from . import api, auth, pages, publish_api
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(publish_api.bp)
 
     @app.teardown_appcontext
     def _close_store(exc: BaseException | None) -> None:
