@@ -269,3 +269,20 @@ def test_status_shows_sync_state(tmp_path, config, store, bucket, samples, capsy
     store.set_sync_state(current_key="events/wedding/photos/X.jpg", in_flight=1)
     assert cli.main(["--config", str(dead), "status"]) == 0
     assert "uploading:  events/wedding/photos/X.jpg" in capsys.readouterr().out
+
+
+def test_webp_files_are_uploaded_verified_and_deleted(config, store, s3, bucket, samples):
+    from appliance import r2tools
+
+    config = replace(config, publish=replace(config.publish, webp=True))
+    pubs = publish_samples(config, store, samples, ["DSCN0010.jpg", "DSCN0012.jpg"])
+    assert Syncer(config, store).drain_once() == 0
+    webp = f"events/wedding/photos/{pubs[0]['name']}.webp"
+    assert s3.head_object(Bucket=bucket, Key=webp)["ContentType"] == "image/webp"
+    assert all(p.get("webp") for p in bucket_manifest(s3, bucket)["photos"])
+    assert_gallery_whole(s3, bucket)
+    assert r2tools.verify(config, store, s3, store.current_event()).equal
+    Publisher(config, store).unpublish(pubs[0]["id"])
+    assert Syncer(config, store).drain_once() == 0
+    assert webp not in bucket_keys(s3, bucket)
+    assert r2tools.verify(config, store, s3, store.current_event()).equal
