@@ -128,6 +128,7 @@ MIGRATIONS: list[str] = [
     ALTER TABLE jobs ADD COLUMN etag TEXT;
     ALTER TABLE jobs ADD COLUMN last_attempt_at REAL;
     CREATE INDEX jobs_by_publication ON jobs(publication_id, kind, state);
+    CREATE INDEX jobs_pending_by_kind ON jobs(kind, id) WHERE state = 'pending';
     ALTER TABLE sync_state ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE sync_state ADD COLUMN manifest_puts INTEGER NOT NULL DEFAULT 0;
     """,

@@ -90,24 +90,25 @@ class Syncer:
         busy_keys = {j["key"] for j in self.in_flight.values()}
         limit = self.depth + len(busy_ids)
         found: list[Job] = []
+        # (``+next_attempt_at``: walk the partial index of pending jobs in id order, no sort)
         if "manifest" in kinds:
             for job in self.store.rows(
                 "SELECT * FROM jobs WHERE state = 'pending' AND kind = 'manifest' "
-                "AND next_attempt_at <= ? ORDER BY id", (due,),
+                "AND +next_attempt_at <= ? ORDER BY id", (due,),
             ):
                 if self._manifest_ready(job, now, coalesce=not ignore_backoff):
                     found.append(job)
         if "delete" in kinds:
             found += self.store.rows(
                 "SELECT * FROM jobs j WHERE state = 'pending' AND kind = 'delete' "
-                "AND next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM jobs m WHERE "
+                "AND +next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM jobs m WHERE "
                 "m.kind = 'manifest' AND m.state = 'pending' AND m.event_id = j.event_id) "
                 "ORDER BY id LIMIT ?", (due, limit),
             )
         if "upload" in kinds:
             found += self.store.rows(
                 "SELECT * FROM jobs WHERE state = 'pending' AND kind = 'upload' "
-                "AND next_attempt_at <= ? ORDER BY id LIMIT ?", (due, limit),
+                "AND +next_attempt_at <= ? ORDER BY id LIMIT ?", (due, limit),
             )
         return [j for j in found if j["id"] not in busy_ids and j["key"] not in busy_keys]
 
