@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from . import bucket, manifest
 from .config import Config
 from .publisher import PHOTO_CACHE, bucket_key
@@ -253,6 +255,7 @@ def add_parser(sub: Any) -> None:
 def run(config: Config, store: Store, args: argparse.Namespace,
         ask: Callable[[str], str] = input) -> int:
     """Entry point of ``appliance r2``; returns the exit status."""
+    from .sync import describe
     try:
         s3 = bucket.client(config.bucket)
     except ValueError as exc:
@@ -275,6 +278,9 @@ def run(config: Config, store: Store, args: argparse.Namespace,
         return EXIT_USAGE
     except bucket.OFFLINE_ERRORS as exc:
         print(f"r2: the bucket is unreachable: {exc}", file=sys.stderr)
+        return EXIT_OFFLINE
+    except ClientError as exc:
+        print(f"r2: the bucket refused: {describe(exc)}", file=sys.stderr)
         return EXIT_OFFLINE
 
 
@@ -318,6 +324,13 @@ def cmd_delete(config: Config, store: Store, s3: Any, key: str, yes: bool, force
         print(f"r2 delete: {key} is part of the live gallery ({kind}); {hint}, or add --force",
               file=sys.stderr)
         return EXIT_USAGE
+    try:
+        s3.head_object(Bucket=config.bucket.bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+            print(f"r2 delete: no object {key} in {config.bucket.bucket}", file=sys.stderr)
+            return EXIT_DIFFERENT
+        raise
     if not yes:
         answer = ask(f"Delete {config.bucket.bucket}/{key} ({kind})? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):

@@ -230,7 +230,7 @@ class Syncer:
                     offline = error
                     message = f"offline: {error}"
                 else:
-                    message = _describe(error)
+                    message = describe(error)
                     if not isinstance(error, ClientError | OSError):
                         log.error("job %s %s: unexpected error", job["kind"], job["key"],
                                   exc_info=error)
@@ -331,7 +331,7 @@ class Syncer:
         except ClientError:
             pass  # the endpoint answered (e.g. 403 for a token scoped to objects): we are online
         except Exception as exc:  # noqa: BLE001 - e.g. missing credentials: show it, keep trying
-            self.store.set_sync_state(last_error=_describe(exc), last_error_at=utcnow())
+            self.store.set_sync_state(last_error=describe(exc), last_error_at=utcnow())
             return False
         was_offline = self.online is False or self.store.sync_state().get("online") == 0
         with self.store.transaction():
@@ -442,7 +442,7 @@ class Syncer:
         self._write_state(force=True)
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")

@@ -46,12 +46,13 @@ from appliance.sync import Syncer  # noqa: E402
 
 BUCKET = "bench-sync"
 MOTO = """
-import sys
+import os, sys
 from moto.server import ThreadedMotoServer
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 server.start()
 print(server.get_host_and_port()[1], flush=True)
-sys.stdin.read()
+sys.stdin.read()  # until the bench closes the pipe (or dies)
+os._exit(0)
 """
 
 

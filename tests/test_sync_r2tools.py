@@ -57,6 +57,8 @@ def test_delete_asks_first_and_protects_the_live_gallery(setup, s3, bucket, caps
     assert r2(path, "delete", "events/wedding/manifest.json", "--yes") == 2
     assert r2(path, "delete", photo, "--yes", "--force") == 0
     assert photo not in bucket_keys(s3, bucket)
+    assert r2(path, "delete", photo, "--yes", "--force") == 1
+    assert "no object" in capsys.readouterr().err
 
 
 def test_refresh_rebuilds_and_uploads_the_manifest(setup, s3, bucket, capsys):
