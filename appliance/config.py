@@ -94,6 +94,7 @@ class AdminConfig:
     bind: str = "0.0.0.0:8080"
     secret_key: str = ""  # generated into state/ when empty
     gallery_url: str = ""  # public gallery URL shown to the photographer
+    metrics_token: str = ""  # bearer token for /metrics (Prometheus); empty: login only
 
 
 @dataclass(frozen=True)

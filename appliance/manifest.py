@@ -68,11 +68,22 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
             "slug": event["slug"],
             "title": event["title"],
             "subtitle": event["subtitle"],
-            "hero": None,
+            "hero": hero_key(store, event_id, live_only),
         },
         "generated_at": utcnow(),
         "photos": photos,
     }
+
+
+def hero_key(store: Store, event_id: int, live_only: bool) -> str | None:
+    """The cover photo chosen in the admin (setting ``event_hero.<id>``), while it is published."""
+    pub_id = store.get_setting(f"event_hero.{event_id}")
+    pub = store.publication(pub_id) if isinstance(pub_id, int) else None
+    if pub is None or pub["event_id"] != event_id or pub["state"] != "published":
+        return None
+    if live_only and not pub["live_at"]:
+        return None
+    return photo_key(pub["name"])
 
 
 def encode(manifest: dict[str, Any]) -> bytes:

@@ -1,23 +1,22 @@
-"""Admin JSON API for publishing: the edit preview and the run-time publish settings.
+"""Admin JSON API for the run-time publish settings: watermark and credits, the watermark PNG.
 
-The preview runs the one image pipeline (same recipe validation, same watermark) at a small size;
-watermark and credits are saved in the store and picked up by the publisher on its next photo.
+Watermark and credits are saved in the store and picked up by the publisher on its next photo.
+The edit preview (``GET /api/preview/<id>``) lives in :mod:`appliance.admin.preview`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
-from .. import credits, publisher, watermark
+from .. import credits, watermark
 from ..pipeline import ImageError, RecipeError
 from . import get_store
 from .auth import login_required
+from .watermark_api import bump_version
 
 bp = Blueprint("publish_api", __name__, url_prefix="/api")
-
-PREVIEW_SIZES = (320, 2048)
 
 
 class BadRequest(Exception):
@@ -40,30 +39,6 @@ def _not_found(exc: LookupError) -> Any:
 @bp.errorhandler(ImageError)
 def _unprocessable(exc: ImageError) -> Any:
     return jsonify(error=str(exc)), 422
-
-
-def _number(name: str, kind: type) -> Any:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        return kind(raw)
-    except ValueError as exc:
-        raise BadRequest(f"{name} must be a number") from exc
-
-
-@bp.get("/preview/<int:photo_id>")
-@login_required
-def preview(photo_id: int) -> Any:
-    """``?exposure=&rotate=&straighten=&scale=&size=``: the photo as it would be published."""
-    recipe = {key: value for key, kind in (("exposure", float), ("rotate", int),
-                                           ("straighten", float), ("scale", float))
-              if (value := _number(key, kind)) is not None}
-    size = _number("size", int) or publisher.PREVIEW_EDGE
-    if not PREVIEW_SIZES[0] <= size <= PREVIEW_SIZES[1]:
-        raise BadRequest(f"size must be between {PREVIEW_SIZES[0]} and {PREVIEW_SIZES[1]}")
-    data = publisher.preview(current_app.config["APPLIANCE"], get_store(), photo_id, recipe, size)
-    return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 def _settings() -> dict[str, Any]:
@@ -98,6 +73,7 @@ def put_settings() -> Any:
         credits.Credits.parse({**credits.load(store).to_dict(), **data["credits"]})
     if "watermark" in data:
         watermark.save_settings(store, state, data["watermark"])
+        bump_version(store)
     if "credits" in data:
         credits.save(store, data["credits"])
     return jsonify(_settings())
@@ -111,5 +87,7 @@ def put_watermark_png() -> Any:
     body = upload.read() if upload is not None else request.get_data(cache=False)
     if not body:
         raise BadRequest("send the PNG as the body or as the form field 'png'")
-    watermark.save_settings(get_store(), current_app.config["APPLIANCE"].folder("state"), {}, png=body)
+    store = get_store()
+    watermark.save_settings(store, current_app.config["APPLIANCE"].folder("state"), {}, png=body)
+    bump_version(store)
     return jsonify(_settings())
