@@ -79,6 +79,7 @@ def run_sync(config: Config, args: argparse.Namespace) -> int:
     syncer = Syncer(config, store)
     if args.once:
         left = syncer.drain_once()
+        syncer.close()
         print(f"sync: {left} job(s) left" if left else "sync: bucket up to date")
         return 1 if left else 0
     from .service import Service
@@ -238,6 +239,11 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
           f"{status['failed']} failed)")
     print(f"queue:      {status['queue']['jobs']} jobs, {status['queue']['bytes']} bytes")
     print(f"bucket:     {online}; last upload {status['last_success_at'] or 'never'}")
+    if status.get("current_upload"):
+        more = status.get("in_flight", 1) - 1
+        print(f"uploading:  {status['current_upload']}" + (f" (+{more} more)" if more > 0 else ""))
+    if status.get("retrying"):
+        print(f"retrying:   {status['retrying']} jobs")
     if status["last_error"]:
         print(f"last error: {status['last_error']}")
     return 0
@@ -279,6 +285,12 @@ def cmd_credits(config: Config, args: argparse.Namespace) -> int:
         return 2
     print(json.dumps(saved.to_dict(), indent=2, ensure_ascii=False))
     return 0
+
+
+def cmd_r2(config: Config, args: argparse.Namespace) -> int:
+    from . import r2tools
+
+    return r2tools.run(config, _open(config), args)
 
 
 def cmd_demo(config: Config, args: argparse.Namespace) -> int:
@@ -328,6 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     cred = sub.add_parser("credits", help="show or change the artist and copyright in published EXIF")
     cred.add_argument("--artist")
     cred.add_argument("--copyright")
+    from .r2tools import add_parser as add_r2_parser
+
+    add_r2_parser(sub)
     demo = sub.add_parser("demo", help="run every service locally with embedded defaults")
     demo.add_argument("--dir", default="demo")
     demo.add_argument("--admin-port", type=int, default=8080)
@@ -339,7 +354,7 @@ COMMANDS = {
     "importer": run_importer, "admin": run_admin, "publisher": run_publisher, "sync": run_sync,
     "gpio": run_gpio, "gallery": run_gallery, "import": cmd_import, "publish": cmd_publish,
     "unpublish": cmd_unpublish, "status": cmd_status, "demo": cmd_demo,
-    "watermark": cmd_watermark, "credits": cmd_credits,
+    "watermark": cmd_watermark, "credits": cmd_credits, "r2": cmd_r2,
 }
 
 

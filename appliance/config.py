@@ -81,6 +81,7 @@ class BucketConfig:
     prefix: str = "events"
     connect_timeout: float = 3.0
     read_timeout: float = 10.0
+    account_id: str = ""  # R2: the endpoint is derived from it when endpoint_url is empty
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class SyncConfig:
 
     poll_seconds: float = 0.5
     max_backoff_seconds: float = 60.0
+    workers: int = 4  # parallel uploads (helps when the uplink, not the CPU, is the bottleneck)
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "bucket.read_timeout": (0.1, 600),
     "sync.poll_seconds": (0.05, 3600),
     "sync.max_backoff_seconds": (1, 3600),
+    "sync.workers": (1, 16),
     "gpio.status_led": (0, 27),
     "gpio.button": (0, 27),
 }
@@ -284,6 +287,9 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"bucket.prefix: {prefix!r} must not start or end with '/'")
     if config.importer.mount not in ("auto", "kernel", "fuse"):
         raise ConfigError(f"importer.mount: {config.importer.mount!r} must be auto, kernel or fuse")
+    account = config.bucket.account_id
+    if account and not re.match(r"^[A-Za-z0-9]{1,64}$", account):
+        raise ConfigError(f"bucket.account_id: {account!r} must be letters and digits only")
     url = config.bucket.endpoint_url
     if url and not re.match(r"^https?://", url):
         raise ConfigError(f"bucket.endpoint_url: {url!r} must start with http:// or https://")

@@ -174,6 +174,14 @@ MIGRATIONS: list[str] = [
     ALTER TABLE photos ADD COLUMN pair_key TEXT;
     CREATE INDEX photos_by_pair ON photos(pair_key);
     """,
+    # 5: sync outbox details: confirmed ETag, attempt times, parallel uploads, manifest writes
+    """
+    ALTER TABLE jobs ADD COLUMN etag TEXT;
+    ALTER TABLE jobs ADD COLUMN last_attempt_at REAL;
+    CREATE INDEX jobs_pending_by_kind ON jobs(kind, id) WHERE state = 'pending';
+    ALTER TABLE sync_state ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sync_state ADD COLUMN manifest_puts INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 
@@ -468,6 +476,12 @@ class Store:
             "online": None if sync.get("online") is None else bool(sync["online"]),
             "last_success_at": sync.get("last_success_at"),
             "last_error": sync.get("last_error"),
+            "last_error_at": sync.get("last_error_at"),
+            "current_upload": sync.get("current_key"),
+            "in_flight": sync.get("in_flight") or 0,
+            "retrying": self.scalar(
+                "SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND attempts > 0"
+            ),
             "importing": running is not None,
         }
 

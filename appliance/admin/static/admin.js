@@ -117,7 +117,8 @@ function renderStatus(s) {
   else if (!offline && s.last_upload_at) parts.push(ago(s.last_upload_at));
   $(".status-text", node).textContent = parts.join(" · ");
   $("#st-online").textContent = offline ? "Offline — uploads wait" : s.online === null ? "Not checked yet" : "Online";
-  $("#st-queue").textContent = s.queue.jobs ? `${s.queue.jobs} jobs · ${bytes(s.queue.bytes)}` : "Empty";
+  $("#st-queue").textContent = s.queue.jobs ? `${s.queue.jobs} jobs · ${bytes(s.queue.bytes)}` +
+    (s.current_upload ? ` · uploading ${s.current_upload.split("/").pop()}` : "") : "Empty";
   $("#st-last").textContent = ago(s.last_upload_at);
   $("#st-disk").textContent = `${bytes(s.disk.free_bytes)} of ${bytes(s.disk.total_bytes)}`;
   $("#st-buffer").textContent = `${s.buffer} photos · ${s.new} new`;
