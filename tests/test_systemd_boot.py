@@ -385,6 +385,27 @@ def test_service_user_may_power_off_through_logind(booted: dict[str, Any]) -> No
     assert nobody != 's "yes"'  # the rule is for the appliance user only
 
 
+def test_every_unit_keeps_pinging_the_watchdog(booted: dict[str, Any]) -> None:
+    """systemd records the last WATCHDOG=1 of each unit; with WatchdogSec=60 pings come every 15 s."""
+    container: Container = booted["container"]
+
+    def last_pings() -> dict[str, int]:
+        pings = {}
+        for name in SERVICES:
+            out = container.run("systemctl", "show", f"appliance-{name}.service",
+                                "--property=WatchdogTimestampMonotonic,WatchdogUSec").stdout
+            props = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+            assert props["WatchdogUSec"] == "1min", props
+            pings[name] = int(props["WatchdogTimestampMonotonic"])
+        return pings
+
+    first = last_pings()
+    time.sleep(17)
+    second = last_pings()
+    stale = [name for name in SERVICES if not second[name] > first[name] > 0]
+    assert not stale, f"no fresh watchdog ping from {stale}: {first} then {second}"
+
+
 def test_a_hung_service_is_restarted_by_the_watchdog(booted: dict[str, Any]) -> None:
     """SIGSTOP the publisher: no more WATCHDOG=1, so systemd kills and restarts it."""
     container: Container = booted["container"]
