@@ -22,6 +22,21 @@ def _open(config: Config) -> Store:
 
 
 # -- services ---------------------------------------------------------------------------------
+class NotReady(RuntimeError):
+    """A service cannot do its work (e.g. a data folder is not writable)."""
+
+
+def _open_for_service(config: Config, service: Any) -> Store:
+    """Open and migrate the store and check every data folder is writable, else raise NotReady."""
+    from .health import unwritable_folders
+
+    service.status("opening the store")
+    problems = unwritable_folders(config)
+    if problems:
+        raise NotReady("; ".join(problems))
+    return _open(config)
+
+
 def run_importer(config: Config, args: argparse.Namespace) -> int:
     """Cards (udev) in the main loop, the hot folder in a thread; each card in a thread of its own."""
     import threading
@@ -29,10 +44,11 @@ def run_importer(config: Config, args: argparse.Namespace) -> int:
     from .cards import CardManager
     from .hotfolder import run_hot_folder
     from .importer import Importer
+    from .progress import ingest_status
     from .service import Service
 
     service = Service("importer")
-    store = _open(config)
+    store = _open_for_service(config, service)
     Importer(config, store)  # removes copies a crash left half-done, closes dead imports
     cards = CardManager(config)
     cards.start()
@@ -42,15 +58,25 @@ def run_importer(config: Config, args: argparse.Namespace) -> int:
                            daemon=True) if watch else None
     if hot is not None:
         hot.start()
-    service.ready("waiting for cards" + (f", watching {watch}" if watch else ""))
+    service.ready("waiting for cards" + (f", watching {watch}" if watch else ""), store)
+    shown: dict[str, Any] | None = None
     while service.running():
         service.alive()
         cards.poll(config.importer.poll_seconds)
+        # What the card LED shows: a card (or the watch folder) is there; busy comes from imports.
+        ingest = ingest_status(store)
+        present = any(c["state"] != "removed" for c in ingest["cards"]) or bool(
+            watch and watch.is_dir())
+        card = {"present": present, "safe_to_remove": ingest["safe_to_remove"]}
+        if card != shown:
+            store.set_setting("card", card)
+            shown = card
         service.status(cards.status_line())
     stop.set()
     cards.stop()
     if hot is not None:
         hot.join(10)
+    service.stopped()
     return 0
 
 
@@ -59,25 +85,28 @@ def run_publisher(config: Config, args: argparse.Namespace) -> int:
     from .service import Service
 
     service = Service("publisher")
-    store = _open(config)
+    store = _open_for_service(config, service)
     publisher = Publisher(config, store)
     store.release_stale_claims(older_than_s=0)
-    service.ready("waiting for publish requests")
+    service.ready("waiting for publish requests", store)
     while service.running():
         service.alive()
         if publisher.run_once():
-            service.status(f"published; {store.status()['publishing']} waiting")
+            status = store.status()
+            service.status(f"{status['published']} published, {status['publishing']} waiting, "
+                           f"{status['failed']} failed")
             continue
         service.sleep(config.publish.poll_seconds)
+    service.stopped()
     return 0
 
 
 def run_sync(config: Config, args: argparse.Namespace) -> int:
     from .sync import Syncer
 
-    store = _open(config)
-    syncer = Syncer(config, store)
     if args.once:
+        store = _open(config)
+        syncer = Syncer(config, store)
         left = syncer.drain_once()
         syncer.close()
         print(f"sync: {left} job(s) left" if left else "sync: bucket up to date")
@@ -85,15 +114,22 @@ def run_sync(config: Config, args: argparse.Namespace) -> int:
     from .service import Service
 
     service = Service("sync")
-    service.ready("uploading to " + config.bucket.bucket)
+    store = _open_for_service(config, service)
+    try:
+        syncer = Syncer(config, store)
+    except ValueError as exc:  # bucket not configured: no retry will help
+        raise ConfigError(str(exc)) from exc
+    service.ready(f"uploading to {config.bucket.bucket} at {config.bucket.endpoint_url}", store)
 
     def tick() -> None:
         service.alive()
         depth = store.queue_depth()
         online = store.sync_state().get("online")
-        service.status(f"{'offline' if online == 0 else 'online'}, {depth['jobs']} queued")
+        where = {None: "connecting", 0: "offline", 1: "online"}.get(online, "online")
+        service.status(f"{where}, {depth['jobs']} queued ({depth['bytes'] // 1024} KB)")
 
     syncer.run(service.running, service.sleep, tick)
+    service.stopped()
     return 0
 
 
@@ -102,24 +138,29 @@ def run_gpio(config: Config, args: argparse.Namespace) -> int:
     from .service import Service
 
     service = Service("gpio")
-    if config.gpio.mock or os.environ.get("GPIOZERO_PIN_FACTORY") == "mock":
+    mock = config.gpio.mock or os.environ.get("GPIOZERO_PIN_FACTORY") == "mock"
+    if mock:
         gpio.use_mock_pins()
-    store = _open(config)
+    store = _open_for_service(config, service)
+    panel = gpio.StatusPanel(config.gpio, gpio.StoreActions(config, mock=mock))
 
-    def publish_latest() -> None:
-        local = Store(config.db_path)  # called from gpiozero's thread
-        try:
-            _publish_request(config, local, latest=True, recipe={})
-        finally:
-            local.close()
+    def describe() -> str:
+        text = f"LED {panel.state}: {gpio.MEANING[panel.state or 'starting']}"
+        if panel.card_state == "safe":
+            text += "; card safe to remove"
+        elif panel.card_state == "busy":
+            text += "; card busy, do not remove"
+        return text + (" (mock pins)" if mock else "")
 
-    panel = gpio.StatusPanel(config, store, publish_latest)
-    service.ready(f"LED {panel.refresh()}")
+    panel.refresh(config, store)
+    service.ready(describe(), store)
     while service.running():
         service.alive()
-        service.status(f"LED {panel.refresh()}")
+        panel.refresh(config, store)
+        service.status(describe())
         service.sleep(0.5)
     panel.close()
+    service.stopped()
     return 0
 
 
@@ -128,6 +169,12 @@ def run_admin(config: Config, args: argparse.Namespace) -> int:
     from .admin import _password_hash
 
     _password_hash(config)  # fail fast with a clear message before gunicorn starts workers
+    from .health import unwritable_folders
+
+    problems = unwritable_folders(config)
+    if problems:
+        raise NotReady("; ".join(problems))
+    _open(config).close()  # the store exists and is migrated before gunicorn says READY=1
     env = dict(os.environ)
     if config.source:
         env["APPLIANCE_CONFIG"] = str(config.source)
@@ -343,6 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .r2tools import add_parser as add_r2_parser
 
     add_r2_parser(sub)
+    doctor = sub.add_parser("doctor", help="check config, folders, space, bucket, units and GPIO")
+    doctor.add_argument("--json", action="store_true")
+    doctor.add_argument("--min-free-mb", type=int, default=512, help="free space below this FAILs")
     demo = sub.add_parser("demo", help="run every service locally with embedded defaults")
     demo.add_argument("--dir", default="demo")
     demo.add_argument("--admin-port", type=int, default=8080)
@@ -360,12 +410,27 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "doctor":  # runs even when the config does not load: it says why
+        from . import doctor
+
+        return doctor.main(args.config, args.json, args.min_free_mb * 1024 * 1024)
     try:
         config = config_mod.parse("") if args.command == "demo" else config_mod.load(args.config)
         return COMMANDS[args.command](config, args)
     except ConfigError as exc:
         print(f"appliance: configuration error: {exc}", file=sys.stderr)
+        _notify_failure(f"configuration error: {exc}")
         return 78  # EX_CONFIG: systemd shows it as a configuration failure
+    except NotReady as exc:
+        print(f"appliance: {args.command} cannot start: {exc}", file=sys.stderr)
+        _notify_failure(f"cannot start: {exc}")
+        return 73  # EX_CANTCREAT: systemd restarts the service (Restart=on-failure)
+
+
+def _notify_failure(text: str) -> None:
+    from .service import notify
+
+    notify(f"STATUS={text}")
 
 
 if __name__ == "__main__":

@@ -59,30 +59,27 @@ def test_cli_settings_then_publish(config_file, capsys):
 def test_button_publishes_the_latest_photo_through_the_pipeline(config_file):
     from gpiozero import Device
 
+    from appliance.publisher import Publisher
+
     gpio.use_mock_pins()
     config = config_mod.load(config_file)
     store = Store(config.db_path)
-
-    def publish_latest() -> None:  # what `appliance gpio` wires to the button
-        local = Store(config.db_path)
-        try:
-            cli._publish_request(config, local, latest=True, recipe={})
-        finally:
-            local.close()
-
-    panel = gpio.StatusPanel(config, store, publish_latest)
+    # what `appliance gpio` wires to the button: it queues the publication, the publisher renders it
+    panel = gpio.StatusPanel(config.gpio, gpio.StoreActions(config, mock=True))
     try:
         pin = Device.pin_factory.pin(27)
         pin.drive_low()  # pressed (pull-up)
+        time.sleep(0.2)
+        pin.drive_high()  # released before gpio.hold_seconds: a press
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            row = store.row("SELECT * FROM publications WHERE state = 'published'")
-            if row:
+            if store.row("SELECT * FROM publications WHERE state = 'queued'"):
                 break
             time.sleep(0.05)
         else:
-            raise AssertionError("the button did not publish within 10 s")
-        pin.drive_high()
+            raise AssertionError("the button did not queue a publication within 10 s")
+        assert Publisher(config, store).run_once()  # the publisher service's turn
+        row = store.row("SELECT * FROM publications WHERE state = 'published'")
     finally:
         panel.close()
         Device.pin_factory.reset()
