@@ -54,8 +54,15 @@ def run_importer(config: Config, args: argparse.Namespace) -> int:
     cards.start()
     watch = config.importer.watch
     stop = threading.Event()
-    hot = threading.Thread(target=run_hot_folder, args=(config, watch, stop), name="hot-folder",
-                           daemon=True) if watch else None
+    last_import: list[str] = []  # written by the hot-folder thread, read for STATUS
+
+    def on_report(report: Any) -> None:
+        s = report.summary()
+        last_import[:] = [f"last import: {s['imported']} imported, {s['duplicates']} duplicates, "
+                          f"{len(s['errors'])} errors"]
+
+    hot = threading.Thread(target=run_hot_folder, args=(config, watch, stop, on_report),
+                           name="hot-folder", daemon=True) if watch else None
     if hot is not None:
         hot.start()
     service.ready("waiting for cards" + (f", watching {watch}" if watch else ""), store)
@@ -71,7 +78,8 @@ def run_importer(config: Config, args: argparse.Namespace) -> int:
         if card != shown:
             store.set_setting("card", card)
             shown = card
-        service.status(cards.status_line())
+        line = cards.status_line() + (f", watching {watch}" if watch else "")
+        service.status("; ".join([line, *last_import]))
     stop.set()
     cards.stop()
     if hot is not None:

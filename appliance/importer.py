@@ -197,7 +197,7 @@ class Importer:
         self.archive = config.folder("archive")
         self.thumbs = config.folder("state") / "thumbs"
         config.ensure_folders()
-        for folder in (self.buffer, self.archive):
+        for folder in (self.buffer, self.archive, self.thumbs):
             clean_stale_temps(folder)
         records.close_dead_imports(store)
         self.thumb_workers = config.importer.thumb_workers or os.cpu_count() or 1
@@ -277,7 +277,8 @@ class _Run:
         if force or now - self.last_progress >= PROGRESS_EVERY_S:
             self.last_progress = now
             records.update_import(self.store, self.import_id, files_done=self.files_done,
-                                  bytes_done=self.bytes_done, current_file=self.current or None)
+                                  bytes_done=self.bytes_done,
+                                  current_file=records.text(self.current) if self.current else None)
 
     def _bytes(self, n: int) -> None:
         self.bytes_done += n
@@ -490,8 +491,8 @@ class _Run:
         created = records.insert(
             self.store, "photos",
             sha256=c.sha256,
-            original_name=c.source.name,
-            source_path=c.label,
+            original_name=records.text(c.source.name),
+            source_path=records.text(c.label),
             buffer_path=str(c.dest.relative_to(self.imp.buffer)),
             size=c.size,
             width=info.width,
@@ -510,8 +511,8 @@ class _Run:
     def _record_raw(self, c: _Copied) -> None:
         key = records.pair_key(c.source)
         created = records.insert(
-            self.store, "raw_files", sha256=c.sha256, original_name=c.source.name,
-            source_path=c.label, archive_path=str(c.dest.relative_to(self.imp.archive)),
+            self.store, "raw_files", sha256=c.sha256, original_name=records.text(c.source.name),
+            source_path=records.text(c.label), archive_path=str(c.dest.relative_to(self.imp.archive)),
             size=c.size, pair_key=key, import_id=self.import_id,
         )
         (self.report.raw_archived if created else self.report.duplicates).append(c.label)

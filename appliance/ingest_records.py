@@ -108,9 +108,18 @@ def raw_by_sha(store: Store, sha: str) -> dict[str, Any] | None:
     return store.row("SELECT * FROM raw_files WHERE sha256 = ?", (sha,))
 
 
+def text(value: str | Path) -> str:
+    """A file name or path as text SQLite can store.
+
+    Names that are not UTF-8 (an ext4 drive, an FTP/SMB hot folder) reach Python as
+    surrogate-escaped strings, which SQLite refuses; undecodable bytes become U+FFFD.
+    """
+    return os.fsencode(value).decode("utf-8", "replace")
+
+
 def pair_key(source: Path) -> str:
     """Key pairing a RAW with its JPEG: same folder, same base name (any case)."""
-    return f"{source.parent}/{source.stem.lower()}"
+    return text(f"{source.parent}/{source.stem.lower()}")
 
 
 # -- photos, RAW files and pairing ---------------------------------------------------------------

@@ -156,14 +156,14 @@ def test_offline_keeps_jobs_and_recovers(tmp_path, store, config, s3, bucket, sa
     assert status["queue"]["jobs"] == 2 and status["queue"]["bytes"] > 0
     job = store.row("SELECT * FROM jobs WHERE kind = 'upload' AND attempts > 0 LIMIT 1")
     assert job["last_error"].startswith("offline") and job["next_attempt_at"] > time.time()
-    assert gpio.led_state(status) == "fast"
+    assert gpio.panel_state(status, services_ready=True, problems=[]) == "offline"
     # Back online: the probe makes every job due at once, and the queue drains.
     online = Syncer(config, store)
     assert online.probe() is True
     assert store.scalar("SELECT MAX(next_attempt_at) FROM jobs WHERE state='pending'") == 0
     assert online.drain_once() == 0
     assert len(bucket_manifest(s3, bucket)["photos"]) == 1
-    assert gpio.led_state(store.status()) == "solid"
+    assert gpio.panel_state(store.status(), services_ready=True, problems=[]) == "ready"
 
 
 def test_backoff_is_exponential_capped_and_jittered(tmp_path, store, bucket, samples, proxy):

@@ -129,7 +129,7 @@ def test_service_unit_is_supervised_and_hardened(name: str) -> None:
                        "ReadWritePaths": "/var/lib/appliance"}.items():
         assert service[key] == value, key
     caps = service["CapabilityBoundingSet"]
-    assert caps == ("CAP_SYS_ADMIN" if name == "importer" else ""), caps
+    assert caps == ("CAP_SYS_ADMIN CAP_DAC_READ_SEARCH" if name == "importer" else ""), caps
     assert "@system-service" in service["SystemCallFilter"]
     assert unit["Unit"]["PartOf"] == "appliance.target"
     assert unit["Install"]["WantedBy"] == "appliance.target"
