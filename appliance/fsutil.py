@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,11 +55,19 @@ def atomic_save(path: Path, save: Callable[[BinaryIO], None]) -> None:
         save(handle)
 
 
-def clean_temp_files(folder: Path) -> int:
-    """Remove temp files left by a crash (they were never renamed into place)."""
+def clean_temp_files(folder: Path, older_than_s: float = 0) -> int:
+    """Remove temp files a crashed writer left (never renamed into place).
+
+    Only files older than ``older_than_s`` go: a recent one may belong to a writer still at work.
+    """
     removed = 0
     if folder.is_dir():
+        cutoff = time.time() - older_than_s
         for leftover in folder.rglob(f"{TEMP_PREFIX}*"):
-            leftover.unlink(missing_ok=True)
-            removed += 1
+            try:
+                if older_than_s <= 0 or leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
     return removed

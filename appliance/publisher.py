@@ -21,6 +21,7 @@ from typing import Any
 
 from . import credits, manifest, pipeline, watermark
 from .config import Config
+from .fsutil import clean_temp_files
 from .store import Store, utcnow
 
 log = logging.getLogger(__name__)
@@ -45,19 +46,7 @@ def bucket_key(config: Config, event_slug: str, relative: str) -> str:
 
 def clean_stale_temp_files(folder: Path, older_than_s: float = STALE_TEMP_S) -> int:
     """Remove temp files a crashed writer left behind; recent ones may belong to a live writer."""
-    from .fsutil import TEMP_PREFIX
-
-    removed = 0
-    if folder.is_dir():
-        cutoff = time.time() - older_than_s
-        for leftover in folder.rglob(f"{TEMP_PREFIX}*"):
-            try:
-                if leftover.stat().st_mtime < cutoff:
-                    leftover.unlink()
-                    removed += 1
-            except FileNotFoundError:
-                pass
-    return removed
+    return clean_temp_files(folder, older_than_s)
 
 
 class Publisher:

@@ -20,13 +20,11 @@ import hashlib
 import os
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fsutil import TEMP_PREFIX as ATOMIC_TEMP_PREFIX
-from .fsutil import fsync_dir
+from .fsutil import clean_temp_files, fsync_dir
 
 TEMP_PREFIX = ".ingest-"
 CHUNK = 1 << 20  # read, hash and write while the chunk is still in the CPU cache
@@ -250,12 +248,4 @@ def clean_stale_temps(folder: Path, atomic_older_than_s: float = 3600) -> int:
         finally:
             os.close(fd)
     # fsutil.atomic_file temp files carry no lock: only remove clearly abandoned ones
-    cutoff = time.time() - atomic_older_than_s
-    for leftover in folder.rglob(f"{ATOMIC_TEMP_PREFIX}*"):
-        try:
-            if leftover.stat().st_mtime < cutoff:
-                leftover.unlink()
-                removed += 1
-        except FileNotFoundError:
-            continue
-    return removed
+    return removed + clean_temp_files(folder, atomic_older_than_s)

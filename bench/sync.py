@@ -18,10 +18,8 @@ Times are medians of repeated runs on a shared machine. The last line is one JSO
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
-import random
 import signal
 import statistics
 import subprocess
@@ -31,10 +29,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from camera import camera_like  # noqa: E402  (bench/camera.py)
 
 from appliance import bucket as bucket_mod  # noqa: E402
 from appliance import manifest  # noqa: E402
@@ -57,36 +55,6 @@ os._exit(0)
 
 
 # -- inputs ----------------------------------------------------------------------------------------
-def camera_like(size: tuple[int, int], seed: int, quality: int = 95) -> bytes:
-    """A JPEG like a camera's: smooth light, hard-edged shapes, texture, sensor noise, EXIF 6."""
-    w, h = size
-    rng = random.Random(seed)
-    light = Image.merge("RGB", (Image.linear_gradient("L").resize((w, h)),
-                                Image.radial_gradient("L").resize((w, h)),
-                                Image.linear_gradient("L").rotate(90).resize((w, h))))
-    texture = Image.merge("RGB", [Image.effect_noise((w // 3, h // 3), 50).resize(
-        (w, h), Image.Resampling.BICUBIC) for _ in range(3)])
-    image = Image.blend(light, texture, 0.35)
-    draw = ImageDraw.Draw(image)
-    for i in range(300):
-        x, y, r = rng.randrange(w), rng.randrange(h), rng.randrange(10, max(11, w // 12))
-        colour = tuple(rng.randrange(256) for _ in range(3))
-        if i % 2:
-            draw.ellipse((x, y, x + r, y + r), outline=colour, width=rng.randrange(2, 10))
-        else:
-            draw.rectangle((x, y, x + r, y + r // 2), fill=colour)
-    image = image.filter(ImageFilter.BoxBlur(0.6))
-    noise = Image.merge("RGB", [Image.effect_noise((w, h), 8) for _ in range(3)])
-    image = ImageChops.add(image, noise, 1.0, -128)
-    exif = Image.Exif()
-    exif[0x0112] = 6
-    exif[0x010F], exif[0x0110] = "BenchCam", "Model 24"
-    out = io.BytesIO()
-    image.transpose(Image.Transpose.ROTATE_90).save(out, "JPEG", quality=quality,
-                                                    exif=exif.tobytes())
-    return out.getvalue()
-
-
 def web_files(folder: Path, count: int) -> list[tuple[Path, Path]]:
     """``count`` distinct (web ~1 MB, thumb ~40 KB) JPEG pairs, reused round-robin by the queue."""
     folder.mkdir(parents=True, exist_ok=True)
