@@ -39,10 +39,8 @@ def _open_for_service(config: Config, service: Any) -> Store:
 
 def run_importer(config: Config, args: argparse.Namespace) -> int:
     """Cards (udev) in the main loop, the hot folder in a thread; each card in a thread of its own."""
-    import threading
-
     from .cards import CardManager
-    from .hotfolder import run_hot_folder
+    from .hotfolder import HotFolder, chosen_folder
     from .importer import Importer
     from .progress import ingest_status
     from .service import Service
@@ -52,8 +50,6 @@ def run_importer(config: Config, args: argparse.Namespace) -> int:
     Importer(config, store)  # removes copies a crash left half-done, closes dead imports
     cards = CardManager(config)
     cards.start()
-    watch = config.importer.watch
-    stop = threading.Event()
     last_import: list[str] = []  # written by the hot-folder thread, read for STATUS
 
     def on_report(report: Any) -> None:
@@ -61,29 +57,26 @@ def run_importer(config: Config, args: argparse.Namespace) -> int:
         last_import[:] = [f"last import: {s['imported']} imported, {s['duplicates']} duplicates, "
                           f"{len(s['errors'])} errors"]
 
-    hot = threading.Thread(target=run_hot_folder, args=(config, watch, stop, on_report),
-                           name="hot-folder", daemon=True) if watch else None
-    if hot is not None:
-        hot.start()
-    service.ready("waiting for cards" + (f", watching {watch}" if watch else ""), store)
+    hot = HotFolder(config, on_report)
+    hot.follow(chosen_folder(config, store))
+    service.ready("waiting for cards" + (f", watching {hot.folder}" if hot.folder else ""), store)
     shown: dict[str, Any] | None = None
     while service.running():
         service.alive()
         cards.poll(config.importer.poll_seconds)
-        # What the card LED shows: a card (or the watch folder) is there; busy comes from imports.
+        hot.follow(chosen_folder(config, store))  # the admin may pick another hot folder
+        # What the card LED shows: a card (or the hot folder) is there; busy comes from imports.
         ingest = ingest_status(store)
         present = any(c["state"] != "removed" for c in ingest["cards"]) or bool(
-            watch and watch.is_dir())
+            hot.folder and hot.folder.is_dir())
         card = {"present": present, "safe_to_remove": ingest["safe_to_remove"]}
         if card != shown:
             store.set_setting("card", card)
             shown = card
-        line = cards.status_line() + (f", watching {watch}" if watch else "")
+        line = cards.status_line() + (f", watching {hot.folder}" if hot.folder else "")
         service.status("; ".join([line, *last_import]))
-    stop.set()
+    hot.stop()
     cards.stop()
-    if hot is not None:
-        hot.join(10)
     service.stopped()
     return 0
 

@@ -85,3 +85,39 @@ def run_hot_folder(config: Config, folder: Path, stop: threading.Event,
             stop.wait(config.importer.poll_seconds)
     finally:
         store.close()
+
+
+def chosen_folder(config: Config, store: Store) -> Path | None:
+    """The hot folder: the one picked in the admin (setting ``folders``), else ``importer.watch``."""
+    chosen = (store.get_setting("folders") or {}).get("watch")
+    return Path(chosen) if chosen else config.importer.watch
+
+
+class HotFolder:
+    """The hot-folder thread; :meth:`follow` moves it to another folder without a restart."""
+
+    def __init__(self, config: Config, on_report: Callable[[ImportReport], None] | None = None) -> None:
+        self.config = config
+        self.on_report = on_report
+        self.folder: Path | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def follow(self, folder: Path | None) -> None:
+        """Watch ``folder`` (None: none) from now on."""
+        if folder == self.folder:
+            return
+        self.stop()
+        self.folder = folder
+        if folder is not None:
+            self._stop = threading.Event()
+            self._thread = threading.Thread(
+                target=run_hot_folder, args=(self.config, folder, self._stop, self.on_report),
+                name="hot-folder", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join(10)
+            self._thread = None
