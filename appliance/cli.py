@@ -22,24 +22,47 @@ def _open(config: Config) -> Store:
 
 
 # -- services ---------------------------------------------------------------------------------
+class NotReady(RuntimeError):
+    """A service cannot do its work (e.g. a data folder is not writable)."""
+
+
+def _open_for_service(config: Config, service: Any) -> Store:
+    """Open and migrate the store and check every data folder is writable, else raise NotReady."""
+    from .health import unwritable_folders
+
+    service.status("opening the store")
+    problems = unwritable_folders(config)
+    if problems:
+        raise NotReady("; ".join(problems))
+    return _open(config)
+
+
 def run_importer(config: Config, args: argparse.Namespace) -> int:
     from .importer import FolderWatcher, Importer
     from .service import Service
 
     service = Service("importer")
-    store = _open(config)
+    store = _open_for_service(config, service)
     importer = Importer(config, store)
     watch = config.importer.watch
     watcher = FolderWatcher(importer, watch) if watch else None
-    service.ready(f"watching {watch}" if watch else "idle (no watch folder configured)")
+    card: dict[str, Any] | None = None
+    idle = f"watching {watch}" if watch else "idle (no watch folder configured)"
+    service.ready(idle, store)
     while service.running():
         service.alive()
         if watcher is not None:
-            report = watcher.scan()
+            present = {"present": watch.is_dir(), "source": str(watch)}
+            if present != card:
+                card = present
+                store.set_setting("card", card)
+            report = watcher.scan(on_bytes=lambda n: service.alive())
             if report is not None:
                 s = report.summary()
-                service.status(f"imported {s['imported']}, duplicates {s['duplicates']}")
+                service.status(f"{idle}; last import: {s['imported']} imported, "
+                               f"{s['duplicates']} duplicates, {len(s['errors'])} errors")
         service.sleep(config.importer.poll_seconds)
+    service.stopped()
     return 0
 
 
@@ -48,40 +71,50 @@ def run_publisher(config: Config, args: argparse.Namespace) -> int:
     from .service import Service
 
     service = Service("publisher")
-    store = _open(config)
+    store = _open_for_service(config, service)
     publisher = Publisher(config, store)
     store.release_stale_claims(older_than_s=0)
-    service.ready("waiting for publish requests")
+    service.ready("waiting for publish requests", store)
     while service.running():
         service.alive()
         if publisher.run_once():
-            service.status(f"published; {store.status()['publishing']} waiting")
+            status = store.status()
+            service.status(f"{status['published']} published, {status['publishing']} waiting, "
+                           f"{status['failed']} failed")
             continue
         service.sleep(config.publish.poll_seconds)
+    service.stopped()
     return 0
 
 
 def run_sync(config: Config, args: argparse.Namespace) -> int:
     from .sync import Syncer
 
-    store = _open(config)
-    syncer = Syncer(config, store)
     if args.once:
-        left = syncer.drain_once()
+        store = _open(config)
+        left = Syncer(config, store).drain_once()
         print(f"sync: {left} job(s) left" if left else "sync: bucket up to date")
         return 1 if left else 0
     from .service import Service
 
     service = Service("sync")
-    service.ready("uploading to " + config.bucket.bucket)
+    store = _open_for_service(config, service)
+    try:
+        syncer = Syncer(config, store)
+    except ValueError as exc:  # bucket not configured: no retry will help
+        raise ConfigError(str(exc)) from exc
+    syncer.heartbeat = service.alive  # pinged per job: a long drain is progress, not a hang
+    service.ready(f"uploading to {config.bucket.bucket} at {config.bucket.endpoint_url}", store)
 
     def tick() -> None:
         service.alive()
         depth = store.queue_depth()
         online = store.sync_state().get("online")
-        service.status(f"{'offline' if online == 0 else 'online'}, {depth['jobs']} queued")
+        where = {None: "connecting", 0: "offline", 1: "online"}.get(online, "online")
+        service.status(f"{where}, {depth['jobs']} queued ({depth['bytes'] // 1024} KB)")
 
     syncer.run(service.running, service.sleep, tick)
+    service.stopped()
     return 0
 
 
@@ -90,24 +123,29 @@ def run_gpio(config: Config, args: argparse.Namespace) -> int:
     from .service import Service
 
     service = Service("gpio")
-    if config.gpio.mock or os.environ.get("GPIOZERO_PIN_FACTORY") == "mock":
+    mock = config.gpio.mock or os.environ.get("GPIOZERO_PIN_FACTORY") == "mock"
+    if mock:
         gpio.use_mock_pins()
-    store = _open(config)
+    store = _open_for_service(config, service)
+    panel = gpio.StatusPanel(config.gpio, gpio.StoreActions(config, mock=mock))
 
-    def publish_latest() -> None:
-        local = Store(config.db_path)  # called from gpiozero's thread
-        try:
-            _publish_request(config, local, latest=True, recipe={})
-        finally:
-            local.close()
+    def describe() -> str:
+        text = f"LED {panel.state}: {gpio.MEANING[panel.state or 'starting']}"
+        if panel.card_state == "safe":
+            text += "; card safe to remove"
+        elif panel.card_state == "busy":
+            text += "; card busy, do not remove"
+        return text + (" (mock pins)" if mock else "")
 
-    panel = gpio.StatusPanel(config, store, publish_latest)
-    service.ready(f"LED {panel.refresh()}")
+    panel.refresh(config, store)
+    service.ready(describe(), store)
     while service.running():
         service.alive()
-        service.status(f"LED {panel.refresh()}")
+        panel.refresh(config, store)
+        service.status(describe())
         service.sleep(0.5)
     panel.close()
+    service.stopped()
     return 0
 
 
@@ -116,6 +154,12 @@ def run_admin(config: Config, args: argparse.Namespace) -> int:
     from .admin import _password_hash
 
     _password_hash(config)  # fail fast with a clear message before gunicorn starts workers
+    from .health import unwritable_folders
+
+    problems = unwritable_folders(config)
+    if problems:
+        raise NotReady("; ".join(problems))
+    _open(config).close()  # the store exists and is migrated before gunicorn says READY=1
     env = dict(os.environ)
     if config.source:
         env["APPLIANCE_CONFIG"] = str(config.source)
@@ -288,7 +332,18 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](config, args)
     except ConfigError as exc:
         print(f"appliance: configuration error: {exc}", file=sys.stderr)
+        _notify_failure(f"configuration error: {exc}")
         return 78  # EX_CONFIG: systemd shows it as a configuration failure
+    except NotReady as exc:
+        print(f"appliance: {args.command} cannot start: {exc}", file=sys.stderr)
+        _notify_failure(f"cannot start: {exc}")
+        return 73  # EX_CANTCREAT: systemd restarts the service (Restart=on-failure)
+
+
+def _notify_failure(text: str) -> None:
+    from .service import notify
+
+    notify(f"STATUS={text}")
 
 
 if __name__ == "__main__":

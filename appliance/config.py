@@ -99,6 +99,12 @@ class GpioConfig:
     status_led: int = 17
     button: int = 27
     mock: bool = False  # use gpiozero's MockFactory (laptops, tests)
+    card_led: int = 0  # second LED: card busy (flicker) / safe to remove (on) / no card (off)
+    rgb_red: int = 0  # an RGB LED (all three pins set) shows the status in colour
+    rgb_green: int = 0
+    rgb_blue: int = 0
+    hold_seconds: float = 3.0  # hold, then release: undo the last button publish
+    shutdown_seconds: float = 10.0  # long hold, then release: shut the Pi down
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,12 @@ _RANGES: dict[str, tuple[float, float]] = {
     "sync.max_backoff_seconds": (1, 3600),
     "gpio.status_led": (0, 27),
     "gpio.button": (0, 27),
+    "gpio.card_led": (0, 27),
+    "gpio.rgb_red": (0, 27),
+    "gpio.rgb_green": (0, 27),
+    "gpio.rgb_blue": (0, 27),
+    "gpio.hold_seconds": (1, 30),
+    "gpio.shutdown_seconds": (3, 60),
 }
 
 
@@ -266,6 +278,23 @@ def _validate(config: Config) -> None:
     url = config.bucket.endpoint_url
     if url and not re.match(r"^https?://", url):
         raise ConfigError(f"bucket.endpoint_url: {url!r} must start with http:// or https://")
+    _validate_gpio(config.gpio)
+
+
+def _validate_gpio(gpio: GpioConfig) -> None:
+    pins = {key: getattr(gpio, key) for key in ("status_led", "button", "card_led", "rgb_red",
+                                                "rgb_green", "rgb_blue")}
+    used: dict[int, str] = {}
+    for key, pin in pins.items():
+        if pin and pin in used:
+            raise ConfigError(f"gpio.{key}: pin {pin} is already used by gpio.{used[pin]}")
+        used[pin] = key
+    rgb = [pins["rgb_red"], pins["rgb_green"], pins["rgb_blue"]]
+    if any(rgb) and not all(rgb):
+        raise ConfigError("gpio.rgb_red: set all of gpio.rgb_red, rgb_green and rgb_blue (or none)")
+    if gpio.shutdown_seconds <= gpio.hold_seconds:
+        raise ConfigError(f"gpio.shutdown_seconds: {gpio.shutdown_seconds:g} must be longer than "
+                          f"gpio.hold_seconds ({gpio.hold_seconds:g})")
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> tuple[Path, bool]:

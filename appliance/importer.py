@@ -237,8 +237,11 @@ class FolderWatcher:
         self.seen: dict[Path, tuple[int, int]] = {}
         self.done: dict[Path, tuple[int, int]] = {}
 
-    def scan(self) -> ImportReport | None:
-        """One pass: import files unchanged since the previous pass; None when nothing to do."""
+    def scan(self, on_bytes: Callable[[int], None] = lambda n: None) -> ImportReport | None:
+        """One pass: import files unchanged since the previous pass; None when nothing to do.
+
+        ``on_bytes`` is called as bytes are copied (the service pings its watchdog there).
+        """
         stable: list[Path] = []
         current: dict[Path, tuple[int, int]] = {}
         if not self.folder.is_dir():
@@ -262,7 +265,7 @@ class FolderWatcher:
         report = ImportReport(source=str(self.folder))
         import_id = self.importer.store.start_import(str(self.folder))
         for path in stable:
-            self.importer.import_file(path, report, import_id)
+            self.importer.import_file(path, report, import_id, on_bytes)
             if str(path) not in report.errors:
                 self.done[path] = current[path]
         summary = report.summary()

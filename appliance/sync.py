@@ -41,6 +41,7 @@ class Syncer:
         self.client = client or bucket.client(config.bucket)
         self.bucket = config.bucket.bucket
         self.last_manifest_at: dict[int, float] = {}
+        self.heartbeat: Callable[[], None] = lambda: None  # called per job (watchdog pings)
 
     # -- picking -----------------------------------------------------------------------------
     def runnable(self, ignore_backoff: bool = False) -> list[dict[str, Any]]:
@@ -158,6 +159,7 @@ class Syncer:
         """Run every runnable job once; returns (succeeded, failed). Raises Offline."""
         ok = failed = 0
         for job in self.runnable(ignore_backoff):
+            self.heartbeat()
             current = self.store.row("SELECT * FROM jobs WHERE id = ?", (job["id"],))
             if not current or current["state"] != "pending":
                 continue

@@ -14,6 +14,8 @@ from moto.server import ThreadedMotoServer
 from appliance.config import Config, load
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "camera-samples"
+if not SAMPLES.is_dir():  # a git worktree under /work/wt/<name>: shared/ is one level further up
+    SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "camera-samples"
 
 
 @pytest.fixture(scope="session")
