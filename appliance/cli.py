@@ -311,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     unpub.add_argument("id", type=int)
     status = sub.add_parser("status", help="buffer, published, queue and bucket state")
     status.add_argument("--json", action="store_true")
+    doctor = sub.add_parser("doctor", help="check config, folders, space, bucket, units and GPIO")
+    doctor.add_argument("--json", action="store_true")
+    doctor.add_argument("--min-free-mb", type=int, default=512, help="free space below this FAILs")
     demo = sub.add_parser("demo", help="run every service locally with embedded defaults")
     demo.add_argument("--dir", default="demo")
     demo.add_argument("--admin-port", type=int, default=8080)
@@ -327,6 +330,10 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "doctor":  # runs even when the config does not load: it says why
+        from . import doctor
+
+        return doctor.main(args.config, args.json, args.min_free_mb * 1024 * 1024)
     try:
         config = config_mod.parse("") if args.command == "demo" else config_mod.load(args.config)
         return COMMANDS[args.command](config, args)
