@@ -314,6 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="check config, folders, space, bucket, units and GPIO")
     doctor.add_argument("--json", action="store_true")
     doctor.add_argument("--min-free-mb", type=int, default=512, help="free space below this FAILs")
+    from .firstboot import add_arguments as firstboot_arguments
+
+    firstboot_arguments(sub.add_parser("firstboot", help="apply the boot partition's appliance.toml (root)"))
     demo = sub.add_parser("demo", help="run every service locally with embedded defaults")
     demo.add_argument("--dir", default="demo")
     demo.add_argument("--admin-port", type=int, default=8080)
@@ -334,6 +337,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import doctor
 
         return doctor.main(args.config, args.json, args.min_free_mb * 1024 * 1024)
+    if args.command == "firstboot":  # reads the boot partition's file, not the config
+        from . import firstboot
+
+        return firstboot.run(args)
     try:
         config = config_mod.parse("") if args.command == "demo" else config_mod.load(args.config)
         return COMMANDS[args.command](config, args)

@@ -60,6 +60,13 @@ def create_app(config: Config) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
 
+    @app.context_processor
+    def _setup_problems() -> dict[str, list[str]]:
+        """A bad appliance.toml on the boot partition is explained on every page, login included."""
+        from ..firstboot import problems
+
+        return {"setup_problems": problems(get_store())}
+
     @app.teardown_appcontext
     def _close_store(exc: BaseException | None) -> None:
         store = g.pop("store", None)
