@@ -58,6 +58,11 @@ packages=(python3 python3-venv ca-certificates dbus polkitd)
 if [ -z "$wheelhouse" ]; then
   packages+=(python3-dev gcc pkg-config libsystemd-dev)  # systemd-python builds from source
 fi
+if [ "$(dpkg --print-architecture)" = amd64 ]; then
+  # pillow-simd (x86 only) is built from source and links the system's image libraries; the
+  # Pi's stock Pillow wheels carry their own.
+  packages+=(libjpeg62-turbo libtiff6 libwebp7 libwebpmux3 libwebpdemux2 liblcms2-2 libfreetype6 libxcb1)
+fi
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

@@ -33,7 +33,9 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("APPLIANCE_TEST_CACHE", "/var/cache/appliance-test"))
 MIRROR = os.environ.get("APPLIANCE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
-INCLUDE = "systemd,systemd-sysv,libpam-systemd,dbus,polkitd,python3,python3-venv,ca-certificates"
+# What install-appliance.sh needs, preinstalled so the install runs offline (x86: pillow-simd's libs).
+INCLUDE = ("systemd,systemd-sysv,libpam-systemd,dbus,polkitd,python3,python3-venv,ca-certificates,"
+           "libjpeg62-turbo,libtiff6,libwebp7,libwebpmux3,libwebpdemux2,liblcms2-2,libfreetype6,libxcb1")
 ROOTFS_TAR = CACHE / "bookworm-rootfs.tar"
 WHEELHOUSE = CACHE / "wheelhouse"
 SERVICES = ("importer", "publisher", "sync", "gpio", "admin")
@@ -253,8 +255,11 @@ EXPECTED_STATUS = {
 def test_every_unit_reaches_active_with_its_status(booted: dict[str, Any]) -> None:
     container: Container = booted["container"]
 
+    seen: dict[str, dict[str, str]] = {}
+
     def all_active() -> dict[str, dict[str, str]] | None:
         states = {name: container.show(f"appliance-{name}.service") for name in SERVICES}
+        seen.update(states)
         failed = {n: s for n, s in states.items() if s.get("ActiveState") == "failed"}
         if failed:
             journal = container.run("journalctl", "-b", "--no-pager", "-u", "appliance-*", check=False)
@@ -267,7 +272,8 @@ def test_every_unit_reaches_active_with_its_status(booted: dict[str, Any]) -> No
     try:
         states = wait_for(all_active, 120, "every appliance unit active with its STATUS")
     except AssertionError:
-        print(booted["console"].read_text(errors="replace")[-4000:])
+        journal = container.run("journalctl", "-b", "--no-pager", "-u", "appliance-*", check=False)
+        print(f"states: {seen}\n{journal.stdout[-6000:]}")
         raise
     print("\nunits in the booted container:")
     for name, state in states.items():
