@@ -88,8 +88,9 @@ def wheelhouse() -> Path:
         WHEELHOUSE.mkdir(parents=True, exist_ok=True)
         for old in WHEELHOUSE.glob("appliance-*.whl"):
             old.unlink()
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "-w", str(WHEELHOUSE), str(ROOT)],
-                       check=True, timeout=900)
+        built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "-w", str(WHEELHOUSE),
+                                str(ROOT)], capture_output=True, text=True, timeout=900)
+        assert built.returncode == 0, built.stdout + built.stderr
     return WHEELHOUSE
 
 
@@ -335,8 +336,16 @@ def test_a_card_photo_travels_through_the_hardened_services_to_the_bucket(
     data = wait_for(manifest, 90, "the manifest listing the photo in the bucket")
     assert len(data["photos"]) == 1
     assert s3.head_object(Bucket=booted["bucket"], Key="events/boot-test/photos/IMG_0001.jpg")
-    wait_for(lambda: "LED ready" in container.show("appliance-gpio.service")["StatusText"], 30,
-             "the status LED to show ready (every photo in the bucket)")
+    led: list[str] = []
+
+    def led_ready() -> bool:
+        led.append(container.show("appliance-gpio.service")["StatusText"])
+        return "LED ready" in led[-1]
+
+    try:
+        wait_for(led_ready, 30, "the status LED to show ready (every photo in the bucket)")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; gpio said {led[-1]!r}") from None
 
 
 def test_doctor_inside_the_box_is_happy(booted: dict[str, Any]) -> None:
@@ -383,7 +392,7 @@ def test_a_hung_service_is_restarted_by_the_watchdog(booted: dict[str, Any]) -> 
                       "the publisher to restart with WatchdogSec=3")
     pid = int(before["MainPID"])
     restarts = int(before["NRestarts"])
-    container.run("kill", "-STOP", str(pid))
+    container.run("systemctl", "kill", "--kill-who=main", "--signal=SIGSTOP", unit)
     after = wait_for(lambda: (s := container.show(unit))["ActiveState"] == "active"
                      and int(s["MainPID"]) not in (0, pid) and s, 60, "the watchdog to restart it")
     assert int(after["NRestarts"]) == restarts + 1
