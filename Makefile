@@ -4,9 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := functions/node_modules/.installed
-# Build headers for pillow-simd / systemd-python, the browser for UI tests, fonts for watermarks.
+# Build headers for pillow-simd / systemd-python, the browser for UI tests, fonts for watermarks;
+# systemd-nspawn, debootstrap and shellcheck for the systemd boot test and the install script.
 APT_PACKAGES := pkg-config libjpeg-dev zlib1g-dev liblcms2-dev libwebp-dev \
-	libfreetype-dev libsystemd-dev fonts-dejavu-core chromium
+	libfreetype-dev libsystemd-dev fonts-dejavu-core chromium \
+	systemd-container debootstrap shellcheck
 
 .PHONY: demo test lint bench system-deps install clean
 

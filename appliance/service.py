@@ -49,11 +49,17 @@ def watchdog_seconds() -> float | None:
 
 
 def boot_id() -> str:
-    """This boot's id (readiness recorded in an earlier boot does not count)."""
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:  # pragma: no cover - not Linux
-        return ""
+    """This boot's id (readiness recorded in an earlier boot does not count).
+
+    The units pass it as ``APPLIANCE_BOOT_ID=%b`` because ``ProcSubset=pid`` hides /proc/sys.
+    """
+    value = os.environ.get("APPLIANCE_BOOT_ID", "")
+    if not value:
+        try:
+            value = Path("/proc/sys/kernel/random/boot_id").read_text()
+        except OSError:  # pragma: no cover - not Linux
+            return ""
+    return value.strip().replace("-", "").lower()
 
 
 class JournalFields(logging.Filter):

@@ -140,3 +140,12 @@ def test_target_wants_every_service() -> None:
     wanted = set(target["Unit"]["Wants"].replace(" | ", " ").split())
     assert wanted == {f"appliance-{name}.service" for name in SERVICES}
     assert target["Install"]["WantedBy"] == "multi-user.target"
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="apt install shellcheck")
+def test_install_script_is_shellcheck_clean() -> None:
+    script = ROOT / "image-build" / "install-appliance.sh"
+    result = subprocess.run(["shellcheck", "--severity=style", str(script)], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stdout
+    assert script.stat().st_mode & 0o111, "install-appliance.sh must be executable"
