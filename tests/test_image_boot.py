@@ -346,8 +346,9 @@ def test_networkmanager_loaded_the_hotspot_profile(image: dict[str, Any]) -> Non
     container: ImageContainer = image["container"]
     # UTF-8 output: under the C locale nmcli prints the SSID's ’ as '?'
     fields = container.run("env", "LANG=C.UTF-8", "nmcli", "-t", "-f",
-                           "802-11-wireless.mode,802-11-wireless.ssid,802-11-wireless-security.key-mgmt,802-11-wireless-security.proto,ipv4.method,"
-                           "ipv4.addresses,connection.interface-name", "connection", "show",
+                           "802-11-wireless.mode,802-11-wireless.ssid,802-11-wireless-security.key-mgmt,"
+                           "802-11-wireless-security.proto,ipv4.method,ipv4.addresses,"
+                           "connection.interface-name", "connection", "show",
                            "appliance-hotspot").stdout
     shown = dict(line.split(":", 1) for line in fields.splitlines())
     assert shown == {
