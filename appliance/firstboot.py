@@ -527,6 +527,24 @@ def record(result: Result, config: config_mod.Config) -> bool:
     return as_service_user(write)
 
 
+def read_record(config: config_mod.Config) -> dict[str, Any] | None:
+    """The last recorded outcome, read without writing anything (for ``appliance doctor``)."""
+    import json
+    import sqlite3
+
+    if not config.db_path.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{config.db_path}?mode=ro", uri=True, timeout=5)
+        try:
+            row = conn.execute("SELECT value FROM settings WHERE key = ?", (SETTING,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return json.loads(row[0]) if row else None
+
+
 def problems(store: Any) -> list[str]:
     """What is wrong with the boot file, for the status LED and the admin (empty when fine)."""
     found = store.get_setting(SETTING) or {}

@@ -366,6 +366,10 @@ def test_the_venues_file_was_applied(image: dict[str, Any]) -> None:
                           ".execute('SELECT title FROM events').fetchone()[0])").stdout.strip()
     assert title == EVENT
     assert container.run("hostname").stdout.strip() == HOSTNAME
+    doctor = container.run("/opt/appliance/venv/bin/appliance", "doctor", check=False, timeout=60 * SLOW)
+    print("\n" + doctor.stdout)
+    assert "ok    bootfile /boot/firmware/appliance.toml is valid" in doctor.stdout
+    assert doctor.stdout.count("ok    units") == len(SERVICES)
 
 
 def test_secrets_left_the_boot_partition_for_root_only_storage(image: dict[str, Any]) -> None:
@@ -443,6 +447,8 @@ def test_a_bad_file_shows_the_error_led_and_the_admin_explains(image: dict[str, 
         assert "appliance.toml on the SD card: gpio.button: 99 is outside 0..27" in page
         journal = container.run("journalctl", "-b", "-u", "appliance-firstboot", "--no-pager").stdout
         assert "gpio.button: 99 is outside 0..27" in journal
+        doctor = container.run("/opt/appliance/venv/bin/appliance", "doctor", check=False, timeout=60 * SLOW)
+        assert doctor.returncode == 1 and "FAIL  bootfile gpio.button: 99 is outside 0..27" in doctor.stdout
         # the settings in force stay: the admin still takes the venue's password
         assert login(image["base"], PASSWORD)[0] == 302
     finally:

@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash
 from appliance import bootfile, firstboot, hotspot
 from appliance import config as config_mod
 from appliance.cli import main as cli_main
+from appliance.doctor import check_boot_file
 from appliance.firstboot import Layout
 from appliance.gpio import panel_state
 from appliance.health import attention
@@ -233,9 +234,15 @@ def test_outcome_reaches_the_status_led_and_the_admin(tmp_path: Path) -> None:
     page = app.test_client().get("/login").get_data(as_text=True)
     assert "The settings file needs fixing" in page and "&#39;XX&#39; is not an ISO 3166" in page
 
+    findings = check_boot_file(config)
+    assert [(f.level, f.message) for f in findings] == [
+        ("fail", "wifi.country: 'XX' is not an ISO 3166 country code")]
+    assert "then reboot" in findings[0].fix
+
     layout.boot_file.write_text(GOOD)
     assert firstboot.record(firstboot.apply(layout), config)
     assert attention(config, store, min_free=0) == []
+    assert [f.level for f in check_boot_file(config)] == ["ok"]
     assert "needs fixing" not in app.test_client().get("/login").get_data(as_text=True)
     store.close()
 
