@@ -9,7 +9,8 @@ the file changed since it was last applied:
    password as a hash, the bucket keys in ``bucket-secrets.toml`` readable by the service user
    only), the NetworkManager hotspot, the hostname, the Wi-Fi country and the SSD mount are written;
 3. the outcome is recorded in the store (setting ``firstboot``): a bad file makes the status LED
-   show the error pattern and the admin say what is wrong. The previous settings stay in force.
+   show the error pattern and the admin say what is wrong. The previous settings stay in force,
+   except a valid ``[wifi]`` and hostname: they are applied anyway, so the phone can reach the admin.
 
 Files are only rewritten when their content changes (the SD card is not worn by every boot).
 """
@@ -225,6 +226,7 @@ def apply(layout: Layout, force: bool = False) -> Result:
         result.ok = False
         result.errors = errors
         _fallback_config(layout, settings, result)
+        _apply_access(layout, settings, vault, result)
         return result
 
     owner = _service_user()
@@ -382,6 +384,18 @@ def _fallback_config(layout: Layout, settings: BootSettings | None, result: Resu
                                         "has errors (see the admin or `appliance doctor`).")
     if write_if_changed(layout.config_file, text, 0o640, _service_user(), group_only=True):
         result.changed.append(f"{layout.config_file} (fallback)")
+
+
+def _apply_access(layout: Layout, settings: BootSettings, vault: dict[str, str], result: Result) -> None:
+    """With errors elsewhere in the file, still bring up a valid access point and hostname: the
+    phone must be able to join and read in the admin what to fix."""
+    own = ("wifi.", "[wifi]", "system.", "[system]")
+    if any(error.startswith(own) for error in result.errors):
+        return
+    if settings.wifi is not None and "wifi_passphrase" not in vault:
+        return
+    _apply_network(layout, settings, vault, result)
+    _apply_hostname(layout, settings.system.hostname, result)
 
 
 def _apply_network(layout: Layout, settings: BootSettings, vault: dict[str, str], result: Result) -> None:

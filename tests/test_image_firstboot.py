@@ -171,6 +171,17 @@ def test_a_bad_file_lists_every_problem_without_quoting_secrets(tmp_path: Path) 
     assert load_written(layout).bucket.key_id == "AKIAEXAMPLEKEY"  # kept from the first read
 
 
+def test_with_errors_elsewhere_the_access_point_still_comes_up(tmp_path: Path) -> None:
+    layout = make_root(tmp_path, GOOD.replace("https://abc123.r2", "abc123.r2"))
+    result = firstboot.apply(layout)
+    assert result.errors == ["bucket.endpoint_url: 'abc123.r2.cloudflarestorage.com' must start with "
+                             "http:// or https://"]
+    assert "phone pass 42" in layout.nm_connection.read_text()  # the phone can join and read why
+    assert layout.hostname.read_text() == "photos\n"
+    assert tomllib.loads(layout.config_file.read_text())["gpio"] == {"status_led": 22, "button": 23,
+                                                                    "mock": True}
+
+
 def test_a_previous_good_configuration_stays_when_the_file_turns_bad(tmp_path: Path) -> None:
     layout = make_root(tmp_path)
     assert firstboot.apply(layout).applied
