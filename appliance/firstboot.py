@@ -525,7 +525,8 @@ def record(result: Result, config: config_mod.Config) -> bool:
     root = config.paths.data_root
     user = _service_user() if os.geteuid() == 0 else None
     if user is not None and not root.exists():  # normally StateDirectory= makes it, later
-        root.mkdir(parents=True, mode=0o750)
+        root.mkdir(parents=True)
+        os.chmod(root, 0o750)  # as StateDirectoryMode= (the unit's umask is 077)
         os.chown(root, user.pw_uid, user.pw_gid)
 
     def write() -> None:
