@@ -54,6 +54,20 @@ def overlay(lowers: list[Path], work: Path) -> Path:
     return merged
 
 
+def poll(check: object, timeout: float, what: str) -> float:
+    """Seconds since ``check`` started being polled until it returned something true (0.1 s steps)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+        except Exception:  # noqa: BLE001 - not up yet (connection refused, no bus)
+            value = None
+        if value:
+            return value
+        time.sleep(0.1)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
 def system_up(container: object) -> float | None:
     """Seconds since start once systemd says the boot finished (early on it cannot answer yet)."""
     state = container.run("systemctl", "is-system-running", "--wait", check=False, timeout=180).stdout
@@ -64,7 +78,7 @@ def system_up(container: object) -> float | None:
 
 def boot_once(lowers: list[Path], work: Path, appliance: bool) -> dict[str, float]:
     import requests
-    from test_image_boot import BOOT_FILE, ImageContainer, Link, wait_for
+    from test_image_boot import BOOT_FILE, ImageContainer, Link
 
     rootfs = overlay(lowers, work)
     link = Link()
@@ -77,12 +91,12 @@ def boot_once(lowers: list[Path], work: Path, appliance: bool) -> dict[str, floa
         container = ImageContainer(rootfs, work / "console.log", link)
         figures: dict[str, float] = {}
         if appliance:
-            wait_for(lambda: requests.get(f"http://{link.inner_ip}/health", timeout=2).ok, 120, "the admin")
+            poll(lambda: requests.get(f"http://{link.inner_ip}/health", timeout=2).ok, 120, "the admin")
             figures["admin"] = time.monotonic() - container.started
-            wait_for(lambda: "LED ready" in container.show("appliance-gpio.service").get("StatusText", ""),
-                     120, "LED ready")
+            poll(lambda: "LED ready" in container.show("appliance-gpio.service").get("StatusText", ""),
+                 120, "LED ready")
             figures["ready"] = time.monotonic() - container.started
-        figures["system"] = wait_for(lambda: system_up(container), 180, "the boot to finish")
+        figures["system"] = poll(lambda: system_up(container), 180, "the boot to finish")
         if appliance:
             rss = container.run("/opt/appliance/venv/bin/python", "-c", RSS_SCRIPT).stdout
             figures["rss_mb"] = float(rss)
