@@ -85,6 +85,7 @@ FOREIGN = ARCH != NATIVE
 SLOW = 10 if FOREIGN else 1  # waits scale under emulation
 QEMU = {"arm64": "aarch64", "amd64": "x86_64"}.get(ARCH, ARCH)
 MIRROR = os.environ.get("APPLIANCE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+HOST_CA = Path(os.environ.get("PIP_CERT") or "/etc/ssl/certs/ca-certificates.crt")
 
 pytestmark = [
     pytest.mark.slow,
@@ -290,8 +291,11 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     container: ImageContainer | None = None
     try:
         source = "--wheel /wheels/appliance-*.whl" if FOREIGN else "--wheelhouse /wheels"
+        # PyPI through this host's trust store (a host behind a TLS-inspecting proxy adds its CA there).
+        trust = [f"--bind-ro={HOST_CA}:/run/host-ca.pem", "--setenv=PIP_CERT=/run/host-ca.pem"] if (
+            FOREIGN and HOST_CA.exists()) else []
         install = subprocess.run(
-            nspawn(rootfs, f"--bind-ro={ROOT}:/src", f"--bind-ro={wheels}:/wheels", "/bin/bash", "-c",
+            nspawn(rootfs, f"--bind-ro={ROOT}:/src", f"--bind-ro={wheels}:/wheels", *trust, "/bin/bash", "-c",
                    f"/src/image-build/install-appliance.sh --source /src {source} && "
                    "/src/image-build/install-image.sh --source /src --offline"),
             capture_output=True, text=True, timeout=600 * SLOW)
