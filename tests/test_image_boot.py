@@ -303,6 +303,13 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         assert (rootfs / "boot/firmware/appliance.toml").read_text().startswith("# Event gallery appliance")
         link = Link()
         (rootfs / "boot/firmware/appliance.toml").write_text(BOOT_FILE.format(host_ip=link.host_ip))
+        if FOREIGN:
+            # qemu-user cannot emulate creating user and network namespaces (EINVAL/EIO at the
+            # USER/NETWORK step), so under emulation only, those two sandboxing settings are relaxed.
+            for name in SERVICES:
+                drop_in = rootfs / f"etc/systemd/system/appliance-{name}.service.d/90-qemu-user.conf"
+                drop_in.parent.mkdir(parents=True, exist_ok=True)
+                drop_in.write_text("[Service]\nPrivateUsers=no\nPrivateNetwork=no\n")
         # The test's veth is the host's plumbing, not the Pi's Ethernet: NetworkManager leaves it alone.
         (rootfs / "etc/NetworkManager/conf.d/99-test-veth.conf").write_text(
             f"[keyfile]\nunmanaged-devices=interface-name:{link.inner_if}\n")
