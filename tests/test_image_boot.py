@@ -354,9 +354,15 @@ def test_boot_to_ready_every_unit_active_and_admin_on_port_80(image: dict[str, A
     states = {unit: container.show(unit) for unit in units}
     assert all(s["ActiveState"] == "active" and s["SubState"] == "running" for s in states.values()), states
     assert "serving the admin on 0.0.0.0:80" in states["appliance-admin.service"]["StatusText"]
-    for unit in ("appliance.target", "appliance-admin.socket", "appliance-firstboot.service",
-                 "NetworkManager.service", "avahi-daemon.service"):
-        assert container.run("systemctl", "is-active", unit, check=False).stdout.strip() == "active", unit
+    system_units = ["appliance.target", "appliance-admin.socket", "appliance-firstboot.service",
+                    "avahi-daemon.service"]
+    if not FOREIGN:  # NetworkManager aborts under qemu-user: its netlink use is not emulated
+        system_units.append("NetworkManager.service")
+    for unit in system_units:
+        state = container.run("systemctl", "is-active", unit, check=False).stdout.strip()
+        if state != "active":
+            print(container.run("journalctl", "-b", "-u", unit, "--no-pager", "-n", "40", check=False).stdout)
+        assert state == "active", unit
     firstboot = container.show("appliance-firstboot.service")
     assert firstboot["Result"] == "success" and firstboot["SubState"] == "exited"
     failed = container.run("systemctl", "list-units", "--failed", "--plain", "--no-legend", check=False)
@@ -409,6 +415,9 @@ def test_secrets_left_the_boot_partition_for_root_only_storage(image: dict[str, 
 
 
 def test_networkmanager_loaded_the_hotspot_profile(image: dict[str, Any]) -> None:
+    if FOREIGN:
+        pytest.skip("NetworkManager aborts under qemu-user (netlink is not emulated); the profile is "
+                    "the same file on every architecture and is checked by the native run")
     container: ImageContainer = image["container"]
     # UTF-8 output: under the C locale nmcli prints the SSID's ’ as '?'
     fields = container.run("env", "LANG=C.UTF-8", "nmcli", "-t", "-f",
@@ -428,9 +437,17 @@ def test_networkmanager_loaded_the_hotspot_profile(image: dict[str, Any]) -> Non
 
 
 def test_avahi_answers_the_mdns_name(image: dict[str, Any]) -> None:
+    if FOREIGN:
+        pytest.skip("under qemu-user avahi cannot join the IPv4 mDNS group (IP_ADD_MEMBERSHIP fails "
+                    "with ENODEV in the emulation); the native run checks the answer")
     link: Link = image["link"]
-    address = wait_for(lambda: mdns_lookup(f"{HOSTNAME}.local", link.host_ip, link.inner_ip), 30 * SLOW,
-                       f"an mDNS answer for {HOSTNAME}.local")
+    container: ImageContainer = image["container"]
+    try:
+        address = wait_for(lambda: mdns_lookup(f"{HOSTNAME}.local", link.host_ip, link.inner_ip), 30,
+                           f"an mDNS answer for {HOSTNAME}.local")
+    except AssertionError:
+        print(container.run("journalctl", "-b", "-u", "avahi-daemon", "--no-pager", check=False).stdout)
+        raise
     assert address == link.inner_ip
 
 
