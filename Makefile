@@ -19,12 +19,12 @@ demo: install
 	$(VENV)/bin/appliance demo
 
 test: install $(NODE_STAMP)
-	$(PY) -m ruff check appliance tests bench
+	$(PY) -m ruff check .
 	$(PY) -m pytest
 	node --test functions/test/
 
 lint: install
-	$(PY) -m ruff check appliance tests bench
+	$(PY) -m ruff check .
 
 install: system-deps $(STAMP)
 

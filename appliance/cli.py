@@ -276,6 +276,44 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_watermark(config: Config, args: argparse.Namespace) -> int:
+    """Show or change the watermark; the publisher uses the new one from its next photo."""
+    from . import watermark
+
+    changes = {k: v for k, v in (("text", args.text), ("position", args.position),
+                                 ("opacity", args.opacity), ("size", args.size)) if v is not None}
+    if args.on or args.off:
+        changes["enabled"] = bool(args.on)
+    elif args.text or args.png:
+        changes["enabled"] = True
+    store = _open(config)
+    try:
+        png = Path(args.png).read_bytes() if args.png else None
+        settings = watermark.save_settings(store, config.folder("state"), changes, png) \
+            if changes or png else watermark.load_settings(store)
+    except (OSError, watermark.WatermarkError) as exc:
+        print(f"watermark: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(settings.to_dict(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_credits(config: Config, args: argparse.Namespace) -> int:
+    """Show or change the artist and copyright written into published photos."""
+    from . import credits
+
+    changes = {k: v for k, v in (("artist", args.artist), ("copyright", args.copyright))
+               if v is not None}
+    store = _open(config)
+    try:
+        saved = credits.save(store, changes) if changes else credits.load(store)
+    except credits.CreditsError as exc:
+        print(f"credits: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(saved.to_dict(), indent=2, ensure_ascii=False))
+    return 0
+
+
 def cmd_demo(config: Config, args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -311,12 +349,24 @@ def build_parser() -> argparse.ArgumentParser:
     unpub.add_argument("id", type=int)
     status = sub.add_parser("status", help="buffer, published, queue and bucket state")
     status.add_argument("--json", action="store_true")
+    mark = sub.add_parser("watermark", help="show or change the watermark of published photos")
+    switch = mark.add_mutually_exclusive_group()
+    switch.add_argument("--on", action="store_true")
+    switch.add_argument("--off", action="store_true")
+    mark.add_argument("--text", help="the watermark's text (e.g. '© Jane Doe')")
+    mark.add_argument("--png", help="a PNG to use instead of text")
+    mark.add_argument("--position", help="bottom-right, bottom-left, top-right, top-left or center")
+    mark.add_argument("--opacity", type=float, help="0.05..1")
+    mark.add_argument("--size", type=float, help="long side as a fraction of the short edge, 0.02..0.9")
+    cred = sub.add_parser("credits", help="show or change the artist and copyright in published EXIF")
+    cred.add_argument("--artist")
+    cred.add_argument("--copyright")
     doctor = sub.add_parser("doctor", help="check config, folders, space, bucket, units and GPIO")
-    doctor.add_argument("--json", action="store_true")
-    doctor.add_argument("--min-free-mb", type=int, default=512, help="free space below this FAILs")
     from .firstboot import add_arguments as firstboot_arguments
 
     firstboot_arguments(sub.add_parser("firstboot", help="apply the boot partition's appliance.toml (root)"))
+    doctor.add_argument("--json", action="store_true")
+    doctor.add_argument("--min-free-mb", type=int, default=512, help="free space below this FAILs")
     demo = sub.add_parser("demo", help="run every service locally with embedded defaults")
     demo.add_argument("--dir", default="demo")
     demo.add_argument("--admin-port", type=int, default=8080)
@@ -328,6 +378,7 @@ COMMANDS = {
     "importer": run_importer, "admin": run_admin, "publisher": run_publisher, "sync": run_sync,
     "gpio": run_gpio, "gallery": run_gallery, "import": cmd_import, "publish": cmd_publish,
     "unpublish": cmd_unpublish, "status": cmd_status, "demo": cmd_demo,
+    "watermark": cmd_watermark, "credits": cmd_credits,
 }
 
 

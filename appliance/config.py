@@ -52,6 +52,8 @@ class PublishConfig:
     thumb_edge: int = 480
     quality: int = 85
     poll_seconds: float = 0.5
+    webp: bool = False  # also write a WebP beside each web JPEG
+    webp_quality: int = 80
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class AdminConfig:
     bind: str = "0.0.0.0:8080"
     secret_key: str = ""  # generated into state/ when empty
     gallery_url: str = ""  # public gallery URL shown to the photographer
+    metrics_token: str = ""  # bearer token for /metrics (Prometheus); empty: login only
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "publish.thumb_edge": (64, 2048),
     "publish.quality": (30, 100),
     "publish.poll_seconds": (0.05, 3600),
+    "publish.webp_quality": (30, 100),
     "bucket.connect_timeout": (0.1, 120),
     "bucket.read_timeout": (0.1, 600),
     "sync.poll_seconds": (0.05, 3600),

@@ -95,7 +95,8 @@ def check_folders(config: Config) -> list[Finding]:
             findings.append(Finding("folders", "fail", f"{name} folder {folder} is not writable",
                                     f"chown -R {SERVICE_USER}:{SERVICE_USER} {folder}"))
         if units_installed() and not folder.resolve().is_relative_to(UNIT_WRITABLE):
-            outside.append(str(folder.resolve()))
+            root = config.paths.data_root.resolve()
+            outside.append(str(root if folder.resolve().is_relative_to(root) else folder.resolve()))
     if outside:
         dropin = "[Service]\\nReadWritePaths=" + " ".join(sorted(set(outside)))
         findings.append(Finding(

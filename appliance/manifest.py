@@ -1,4 +1,11 @@
-"""The gallery manifest of an event, generated from the store (never read back as state)."""
+"""The gallery manifest of an event, generated from the store (never read back as state).
+
+Newest first; each photo with its keys, pixel sizes (exactly those of the files), thumbnail, capture
+and publish time, a placeholder colour (``color``) and a 3×3 colour grid (``ph``, 27 hex digits: nine
+CSS ``#rgb`` colours row by row) so the gallery reserves and tints the space before images load.
+``webp`` is present when a WebP sits beside the JPEG. Compact: 2,500 photos stay well under 150 KB
+gzipped.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +27,31 @@ def thumb_key(name: str) -> str:
     return f"thumbs/{name}.jpg"
 
 
+def webp_key(name: str) -> str:
+    return f"photos/{name}.webp"
+
+
+def entry(p: dict[str, Any]) -> dict[str, Any]:
+    """One photo of the manifest, from a published publication row."""
+    item = {
+        "name": p["name"],
+        "src": photo_key(p["name"]),
+        "w": p["width"],
+        "h": p["height"],
+        "thumb": thumb_key(p["name"]),
+        "tw": p["thumb_width"],
+        "th": p["thumb_height"],
+        "taken": p["capture_time"],
+        "published": p["published_at"],
+        "color": p["color"],
+    }
+    if p.get("placeholder"):
+        item["ph"] = p["placeholder"]
+    if p.get("webp"):
+        item["webp"] = webp_key(p["name"])
+    return item
+
+
 def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
     """The manifest of an event: published photos, newest first.
 
@@ -29,32 +61,29 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
     event = store.event(event_id)
     if event is None:
         raise LookupError(f"no event {event_id}")
-    photos = [
-        {
-            "name": p["name"],
-            "src": photo_key(p["name"]),
-            "w": p["width"],
-            "h": p["height"],
-            "thumb": thumb_key(p["name"]),
-            "tw": p["thumb_width"],
-            "th": p["thumb_height"],
-            "taken": p["capture_time"],
-            "published": p["published_at"],
-            "color": p["color"],
-        }
-        for p in store.published(event_id, live_only=live_only)
-    ]
+    photos = [entry(p) for p in store.published(event_id, live_only=live_only)]
     return {
         "version": 1,
         "event": {
             "slug": event["slug"],
             "title": event["title"],
             "subtitle": event["subtitle"],
-            "hero": None,
+            "hero": hero_key(store, event_id, live_only),
         },
         "generated_at": utcnow(),
         "photos": photos,
     }
+
+
+def hero_key(store: Store, event_id: int, live_only: bool) -> str | None:
+    """The cover photo chosen in the admin (setting ``event_hero.<id>``), while it is published."""
+    pub_id = store.get_setting(f"event_hero.{event_id}")
+    pub = store.publication(pub_id) if isinstance(pub_id, int) else None
+    if pub is None or pub["event_id"] != event_id or pub["state"] != "published":
+        return None
+    if live_only and not pub["live_at"]:
+        return None
+    return photo_key(pub["name"])
 
 
 def encode(manifest: dict[str, Any]) -> bytes:

@@ -118,6 +118,23 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO sync_state (id) VALUES (1);
     """,
+    # 2: publish pipeline outputs: an optional WebP beside the JPEG, a 3×3 colour placeholder
+    """
+    ALTER TABLE publications ADD COLUMN webp INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE publications ADD COLUMN placeholder TEXT;
+    """,
+    # 3 (admin): buffer sort/filter and live-feed indexes, rejected photos, failed logins (rate limit)
+    """
+    CREATE INDEX photos_by_sort ON photos(COALESCE(capture_time, imported_at) DESC, id DESC);
+    CREATE INDEX publications_by_photo ON publications(photo_id, id);
+    CREATE INDEX jobs_by_publication ON jobs(publication_id, kind, state);
+    CREATE TABLE photo_rejections (
+        photo_id INTEGER PRIMARY KEY REFERENCES photos(id),
+        rejected_at TEXT NOT NULL
+    );
+    CREATE TABLE login_failures (id INTEGER PRIMARY KEY, client TEXT NOT NULL, at REAL NOT NULL);
+    CREATE INDEX login_failures_by_client ON login_failures(client, at);
+    """,
 ]
 
 
@@ -158,6 +175,8 @@ class Store:
 
     def migrate(self) -> None:
         """Apply pending migrations, each in its own transaction."""
+        if self.schema_version >= len(MIGRATIONS):
+            return  # up to date: no write lock taken (every admin request opens a store)
         with self.transaction(immediate=True):
             current = self.schema_version
             for number, script in enumerate(MIGRATIONS[current:], start=current + 1):

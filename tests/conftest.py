@@ -13,9 +13,12 @@ from moto.server import ThreadedMotoServer
 
 from appliance.config import Config, load
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "camera-samples"
-if not SAMPLES.is_dir():  # a git worktree under /work/wt/<name>: shared/ is one level further up
-    SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "camera-samples"
+# /work/shared beside the repository: /work/main -> parents[2], a worktree /work/wt/issue-N -> parents[3]
+SAMPLES = next(
+    (p / "shared" / "testdata" / "camera-samples" for p in Path(__file__).resolve().parents
+     if (p / "shared" / "testdata" / "camera-samples").is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "testdata" / "camera-samples",
+)
 
 
 @pytest.fixture(scope="session")

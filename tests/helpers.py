@@ -14,8 +14,10 @@ from PIL import Image, ImageChops, ImageStat
 from appliance import config as config_mod
 from appliance.config import Config
 
-# The repository sits at /work/main, the shared test data at /work/shared.
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "camera-samples"
+# The repository sits at /work/main (or a worktree /work/wt/issue-N), the shared test data at /work/shared.
+_CAMERA_SAMPLES = Path("shared") / "testdata" / "camera-samples"
+SAMPLES = next((p / _CAMERA_SAMPLES for p in Path(__file__).resolve().parents[1:]
+                if (p / _CAMERA_SAMPLES).is_dir()), Path(__file__).resolve().parents[2] / _CAMERA_SAMPLES)
 
 
 def sample(relative: str) -> Path:

@@ -7,6 +7,7 @@ held); the button is driven by pulling its pin low/high with contact bounce, as 
 from __future__ import annotations
 
 import shutil
+import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,16 +62,27 @@ def merged(steps: tuple[tuple[int, float], ...]) -> list[tuple[bool, float]]:
 
 
 def assert_cycles(pin: Any, steps: tuple[tuple[int, float], ...], cycles: float = 1.5) -> None:
-    """The pin went through the steps, in order, with their durations (±80 ms)."""
+    """The pin went through the steps, in order, each lasting its time (median per step ±50 ms + 10 %).
+
+    Levels must follow the pattern exactly; durations are compared as medians over the cycles seen,
+    so one late wake-up of a thread on a busy machine does not fail the test.
+    """
     expected = merged(steps)
     seen = held(pin)[1:]  # the first level was entered before the pattern started
-    assert len(seen) >= int(len(expected) * cycles), f"too few changes: {seen}"
-    for offset in range(len(expected)):
-        if all(level == expected[(offset + i) % len(expected)][0] and
-               abs(seconds - expected[(offset + i) % len(expected)][1]) <= 0.08
-               for i, (level, seconds) in enumerate(seen)):
-            return
-    raise AssertionError(f"pin went {[(lvl, round(s, 3)) for lvl, s in seen]}, wanted {expected}")
+    n = len(expected)
+    assert len(seen) >= int(n * cycles), f"too few changes: {seen}"
+    shown = [(lvl, round(sec, 3)) for lvl, sec in seen]
+    best: tuple[float, int] | None = None
+    for offset in range(n):
+        if all(level == expected[(offset + i) % n][0] for i, (level, _) in enumerate(seen)):
+            error = sum(abs(sec - expected[(offset + i) % n][1]) for i, (_, sec) in enumerate(seen))
+            best = min(best or (error, offset), (error, offset))
+    assert best is not None, f"pin went {shown}, wanted levels of {expected}"
+    offset = best[1]
+    for k, (_, want) in enumerate(expected):
+        durations = [sec for i, (_, sec) in enumerate(seen) if (offset + i) % n == k]
+        got = statistics.median(durations)
+        assert abs(got - want) <= 0.05 + 0.1 * want, f"step {k}: {got:.3f} s, wanted {want} ({shown})"
 
 
 def period(steps: tuple[tuple[int, float], ...]) -> float:

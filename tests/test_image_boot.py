@@ -40,12 +40,12 @@ from test_systemd_boot import (
     CACHE,
     INCLUDE,
     ROOT,
-    WHEELHOUSE,
     Container,
     locked,
     nspawn,
     rootfs_tarball,
     wait_for,
+    wheelhouse,
 )
 
 SERVICES = ("importer", "publisher", "sync", "gpio", "admin")
@@ -164,23 +164,15 @@ def image_rootfs() -> Path:
 
 
 def private_wheelhouse(dest: Path) -> Path:
-    """This tree's wheel and its dependencies', copied while the shared cache is locked.
+    """This tree's wheel and its dependencies' (the systemd boot test's cache, copied under its lock).
 
     For a foreign ARCH only the appliance's own (pure Python) wheel: the rest comes from PyPI.
     """
-    if FOREIGN:
-        built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dest),
-                                str(ROOT)], capture_output=True, text=True, timeout=900)
-        assert built.returncode == 0, built.stdout + built.stderr
-        return dest
-    with locked(CACHE / ".wheelhouse.lock"):
-        WHEELHOUSE.mkdir(parents=True, exist_ok=True)
-        for old in WHEELHOUSE.glob("appliance-*.whl"):
-            old.unlink()
-        built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "-w", str(WHEELHOUSE), str(ROOT)],
-                               capture_output=True, text=True, timeout=900)
-        assert built.returncode == 0, built.stdout + built.stderr
-        shutil.copytree(WHEELHOUSE, dest)
+    if not FOREIGN:
+        return wheelhouse(dest)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dest),
+                            str(ROOT)], capture_output=True, text=True, timeout=900)
+    assert built.returncode == 0, built.stdout + built.stderr
     return dest
 
 

@@ -270,3 +270,20 @@ def test_gunicorn_arbiter_says_ready_and_pings_only_while_workers_live(
         assert proc.poll() is None
     finally:
         stop(proc)
+
+
+def test_gpio_service_shows_starting_until_the_core_services_are_ready(
+        config_path: Path, listener: NotifyListener, tmp_path: Path) -> None:
+    from appliance.service import CORE_SERVICES, boot_id
+
+    proc = start(["gpio"], config_path, listener, tmp_path)
+    try:
+        listener.wait("READY", "1")
+        assert "LED starting" in listener.wait("STATUS", "LED")[1]
+        store = Store(load(config_path).db_path)
+        for name in CORE_SERVICES:
+            store.set_setting(f"service:{name}", {"state": "ready", "boot_id": boot_id()})
+        store.close()
+        listener.wait("STATUS", "LED ready: every photo is in the bucket", timeout=10)
+    finally:
+        assert stop(proc) == 0

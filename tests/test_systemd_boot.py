@@ -82,8 +82,9 @@ def rootfs_tarball() -> Path:
     return ROOTFS_TAR
 
 
-def wheelhouse() -> Path:
-    """Wheels for the appliance (built from this tree) and every runtime dependency."""
+def wheelhouse(into: Path) -> Path:
+    """Wheels for the appliance (built from this tree) and every runtime dependency, copied into
+    ``into`` under the lock: other worktrees may rebuild the shared cache while this run installs."""
     with locked(CACHE / ".wheelhouse.lock"):
         WHEELHOUSE.mkdir(parents=True, exist_ok=True)
         for old in WHEELHOUSE.glob("appliance-*.whl"):
@@ -91,7 +92,10 @@ def wheelhouse() -> Path:
         built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "-w", str(WHEELHOUSE),
                                 str(ROOT)], capture_output=True, text=True, timeout=900)
         assert built.returncode == 0, built.stdout + built.stderr
-    return WHEELHOUSE
+        into.mkdir(parents=True, exist_ok=True)
+        for wheel in WHEELHOUSE.glob("*.whl"):
+            shutil.copy(wheel, into / wheel.name)
+    return into
 
 
 def nspawn(rootfs: Path, *args: str) -> list[str]:
@@ -194,7 +198,7 @@ def booted(tmp_path_factory: pytest.TempPathFactory, moto_url: str) -> Iterator[
     rootfs.mkdir()
     started = time.monotonic()
     tarball = rootfs_tarball()
-    wheels = wheelhouse()
+    wheels = wheelhouse(work / "wheels")
     subprocess.run(["tar", "-C", str(rootfs), "--numeric-owner", "-xf", str(tarball)], check=True,
                    timeout=300)
     bucket = f"boot-{os.getpid()}"
@@ -238,6 +242,9 @@ title = "Boot test"
 
     container = Container(rootfs, work / "console.log")
     try:
+        wait_for(lambda: container.run("systemctl", "is-system-running", "--wait", check=False,
+                                       timeout=120).stdout.strip() in ("running", "degraded"),
+                 150, "the container to finish booting")
         yield {"container": container, "port": port, "bucket": bucket, "moto_url": moto_url,
                "rootfs": rootfs, "console": work / "console.log", "install": install.stdout}
     finally:
@@ -378,6 +385,27 @@ def test_service_user_may_power_off_through_logind(booted: dict[str, Any]) -> No
     assert nobody != 's "yes"'  # the rule is for the appliance user only
 
 
+def test_every_unit_keeps_pinging_the_watchdog(booted: dict[str, Any]) -> None:
+    """systemd records the last WATCHDOG=1 of each unit; with WatchdogSec=60 pings come every 15 s."""
+    container: Container = booted["container"]
+
+    def last_pings() -> dict[str, int]:
+        pings = {}
+        for name in SERVICES:
+            out = container.run("systemctl", "show", f"appliance-{name}.service",
+                                "--property=WatchdogTimestampMonotonic,WatchdogUSec").stdout
+            props = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+            assert props["WatchdogUSec"] == "1min", props
+            pings[name] = int(props["WatchdogTimestampMonotonic"])
+        return pings
+
+    first = last_pings()
+    time.sleep(17)
+    second = last_pings()
+    stale = [name for name in SERVICES if not second[name] > first[name] > 0]
+    assert not stale, f"no fresh watchdog ping from {stale}: {first} then {second}"
+
+
 def test_a_hung_service_is_restarted_by_the_watchdog(booted: dict[str, Any]) -> None:
     """SIGSTOP the publisher: no more WATCHDOG=1, so systemd kills and restarts it."""
     container: Container = booted["container"]
@@ -401,3 +429,26 @@ def test_a_hung_service_is_restarted_by_the_watchdog(booted: dict[str, Any]) -> 
     container.run("rm", "-r", "/run/systemd/system/appliance-publisher.service.d")
     container.run("systemctl", "daemon-reload")
     container.run("systemctl", "restart", unit)
+
+
+def test_zz_long_hold_power_off_works_from_inside_the_gpio_sandbox(booted: dict[str, Any]) -> None:
+    """What the button's long hold runs (`systemctl poweroff`), as the appliance user with every
+    hardening setting of appliance-gpio.service, really powers the box off (last test: it ends it)."""
+    container: Container = booted["container"]
+    unit = (ROOT / "systemd" / "appliance-gpio.service").read_text()
+    service = unit.split("[Service]", 1)[1].split("[Install]", 1)[0]
+    keep = ("User", "Group", "SupplementaryGroups", "NoNewPrivileges", "CapabilityBoundingSet",
+            "PrivateNetwork", "RestrictAddressFamilies", "SystemCallFilter", "SystemCallArchitectures",
+            "ProtectSystem", "ProtectHome", "PrivateTmp", "PrivateDevices", "DevicePolicy",
+            "DeviceAllow", "ProtectKernelTunables", "ProtectControlGroups", "ProtectProc",
+            "RestrictNamespaces", "MemoryDenyWriteExecute", "LockPersonality", "RestrictSUIDSGID")
+    props = [f"--property={line.strip()}" for line in service.splitlines()
+             if line.split("=", 1)[0] in keep]
+    assert len(props) >= 20, props
+    result = container.run("systemd-run", "--wait", "--collect", "--quiet", "--unit=poweroff-probe",
+                           *props, "/usr/bin/systemctl", "poweroff", check=False, timeout=60)
+    try:
+        code = container.proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the container did not power off: {result.stdout}{result.stderr}") from None
+    assert code == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import write_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,3 +99,14 @@ def test_world_readable_config_with_secrets_is_flagged(tmp_path: Path, moto_url:
     config.chmod(0o640)
     code, findings = doctor(config)
     assert not any("world-readable" in f["message"] for f in findings)
+
+
+def test_gpio_without_a_gpio_chip_is_a_failure_with_a_fix(tmp_path: Path, moto_url: str,
+                                                          bucket: str) -> None:
+    if glob.glob("/dev/gpiochip*"):
+        pytest.skip("this machine has GPIO chips")
+    config = write_config(tmp_path, moto_url, bucket)
+    config.write_text(config.read_text().replace("mock = true", "mock = false"))
+    code, findings = doctor(config)
+    gpio = by_check(findings, "gpio")
+    assert code == 1 and gpio[0]["level"] == "fail" and "gpio.mock = true" in gpio[0]["fix"]

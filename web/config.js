@@ -6,7 +6,8 @@
 //              "https://photos.example.com/events" (no Function invocations;
 //              needs a CORS rule on the bucket, see functions/README.md).
 // defaultEvent event slug shown when the URL has no ?event=<slug>, or null.
-// pollSeconds  how often guests' browsers check for new photos (±20% jitter).
+// pollSeconds  how often guests' browsers check for new photos: every
+//              pollSeconds to 1.2 × pollSeconds (random jitter), never sooner.
 window.GALLERY_CONFIG = {
   photoBase: "/photo",
   defaultEvent: null,

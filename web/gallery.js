@@ -58,17 +58,22 @@
     colCount: 0,
     timer: null,
     inFlight: false,
+    nextPollAt: null,      // Date.now() when the next poll is due (null: none scheduled)
     failures: 0,
     lb: { open: false, name: null, pushed: false, touch: null },
   };
 
   // Counters for tests and debugging (window.gallery.stats).
-  var stats = { polls: 0, notModified: 0, changed: 0, errors: 0, lastStatus: null };
+  var stats = {
+    polls: 0, notModified: 0, changed: 0, notFound: 0, errors: 0, lastStatus: null, lastPollEnd: null,
+  };
+
+  var EMPTY_TEXT = "No photos yet. Keep this page open: photos appear here by themselves as soon as the photographer shares them.";
 
   /* ------------------------------------------------------------ helpers */
 
   function signature(e) {
-    return [e.src, e.thumb, e.w, e.h, e.tw, e.th, e.color].join("|");
+    return [e.src, e.thumb, e.w, e.h, e.tw, e.th, e.color, e.ph, e.webp].join("|");
   }
 
   function posInt(v) {
@@ -98,10 +103,12 @@
       var tw = posInt(p.tw), th = posInt(p.th);
       if (!thumb || !tw || !th) { thumb = null; tw = 0; th = 0; }
       var color = typeof p.color === "string" && /^#[0-9a-fA-F]{3,8}$/.test(p.color) ? p.color : "#8a8580";
+      var ph = typeof p.ph === "string" && /^[0-9a-fA-F]{27}$/.test(p.ph) ? p.ph : null;
+      var webp = relOk(p.webp) && /\.webp$/.test(p.webp) ? p.webp : null;
       seen.add(p.name);
       out.push({
         name: p.name, src: p.src, w: w, h: h, thumb: thumb, tw: tw, th: th, color: color,
-        taken: typeof p.taken === "string" ? p.taken : null,
+        ph: ph, webp: webp, taken: typeof p.taken === "string" ? p.taken : null,
       });
     }
     return out;
@@ -133,6 +140,44 @@
 
   function setState(s) { root.setAttribute("data-state", s); }
 
+  // WebP: the manifest names one beside the web JPEG when the appliance made
+  // it (publish.webp). Used for the web size (lightbox, large tiles) once
+  // this browser has shown it can decode WebP; downloads stay JPEG.
+  var webpOk = false;
+  (function () {
+    var probe = new Image();
+    probe.onload = function () { webpOk = probe.width === 1; };
+    probe.src = "data:image/webp;base64,UklGRiIAAABXRUJQVlA4IBYAAAAwAQCdASoBAAEADsD+JaQAA3AAAAAA";
+  })();
+
+  /** URL of the web-size image to display (not to download). */
+  function webUrl(e) { return urlFor(webpOk && e.webp ? e.webp : e.src); }
+
+  // The manifest's `ph`: a 3x3 grid of the photo's colours (nine #rgb, row by
+  // row). Painted as a 3x3 PNG that the browser stretches smoothly over the
+  // tile: a blurred preview of the photo until the thumbnail arrives.
+  var phCanvas = null;
+  function placeholderUrl(ph) {
+    if (!ph) return null;
+    try {
+      if (!phCanvas) {
+        phCanvas = document.createElement("canvas");
+        phCanvas.width = 3;
+        phCanvas.height = 3;
+      }
+      var ctx = phCanvas.getContext("2d");
+      var img = ctx.createImageData(3, 3);
+      for (var i = 0; i < 9; i++) {
+        for (var k = 0; k < 3; k++) img.data[i * 4 + k] = parseInt(ph.charAt(i * 3 + k), 16) * 17;
+        img.data[i * 4 + 3] = 255;
+      }
+      ctx.putImageData(img, 0, 0);
+      return phCanvas.toDataURL("image/png");
+    } catch (_) {
+      return null; // canvas unavailable: the flat colour remains
+    }
+  }
+
   /* ------------------------------------------------------------ columns */
 
   function wantedColumns() {
@@ -142,9 +187,23 @@
     return 1;
   }
 
+  // `sizes` for the tiles: the slot widths of the CSS (3 columns in a max
+  // 1800px container, 2, or 1), scaled down on purpose so the browser takes
+  // the thumbnail unless it would be blown up a lot. A grid tile is small:
+  // device pixels are counted up to 2 per CSS pixel (a 3x phone gets no 3x
+  // tiles), and a thumbnail covering 80% of that is good enough. Without
+  // this, phones would fetch the 2048px web JPEG (10-20x the bytes) for
+  // every tile, and portrait thumbnails (480px tall, 320px wide) would lose
+  // almost everywhere. The lightbox always shows the web size.
+  var TILE_MAX_DENSITY = 2;
+  var TILE_COVER = 0.8;
+
   function sizesAttr() {
-    // Matches the CSS: 3 columns in a max 1800px container, 2, or 1.
-    return "(min-width: 1024px) min(33vw, 600px), (min-width: 360px) 50vw, 100vw";
+    var dpr = window.devicePixelRatio || 1;
+    var f = (Math.min(dpr, TILE_MAX_DENSITY) / dpr) * TILE_COVER;
+    var s = function (len) { return "calc(" + len + " * " + f.toFixed(3) + ")"; };
+    return "(min-width: 1024px) " + s("min(33vw, 600px)") + ", (min-width: 360px) " + s("50vw") +
+      ", " + s("100vw");
   }
 
   function tileUnits(entry) {
@@ -235,12 +294,15 @@
     img.width = e.w;
     img.height = e.h;
     img.sizes = sizesAttr();
-    var set = urlFor(e.src) + " " + e.w + "w";
+    var set = webUrl(e) + " " + e.w + "w";
     if (e.thumb) set = urlFor(e.thumb) + " " + e.tw + "w, " + set;
     img.srcset = set;
     img.src = e.thumb ? urlFor(e.thumb) : urlFor(e.src);
     t.el.style.setProperty("--ar", e.w + " / " + e.h);
     t.el.style.setProperty("--ph", e.color);
+    var phUrl = placeholderUrl(e.ph);
+    if (phUrl) t.el.style.backgroundImage = "url(" + phUrl + ")";
+    else t.el.style.removeProperty("background-image");
     t.el.href = urlFor(e.src);
   }
 
@@ -487,7 +549,7 @@
     if (!state.loaded) return;
     if (total === 0) {
       setState("empty");
-      setNotice("No photos yet. They will appear here by themselves as soon as the photographer shares them.", "empty");
+      setNotice(EMPTY_TEXT, "empty");
     } else {
       setState("ready");
       if (!els.notice.classList.contains("notice--error")) setNotice("");
@@ -509,8 +571,12 @@
     clearTimeout(state.timer);
     state.timer = null;
     if (document.hidden) return; // resumes on visibilitychange
-    var jitter = 0.8 + Math.random() * 0.4;
-    state.timer = setTimeout(poll, Math.max(0.2, seconds) * jitter * 1000);
+    // Jitter spreads guests' polls apart; it only ever lengthens the interval,
+    // so a tab never makes more than one request per pollSeconds.
+    var jitter = 1 + Math.random() * 0.2;
+    var ms = Math.max(0.2, seconds) * jitter * 1000;
+    state.nextPollAt = Date.now() + ms; // for tests and bench/gallery.py
+    state.timer = setTimeout(poll, ms);
   }
 
   function nextDelay() {
@@ -523,6 +589,7 @@
     if (state.inFlight) return;
     clearTimeout(state.timer);
     state.timer = null;
+    state.nextPollAt = null;
     state.inFlight = true;
     stats.polls += 1;
     var headers = {};
@@ -564,16 +631,22 @@
         els.live.classList.remove("live--offline");
         els.live.querySelector(".live__text").textContent = "Live";
       }, function (err) {
+        if (!state.loaded && err && err.notFound) {
+          // No manifest yet: the event's first photo has not been published.
+          // That is a normal state, not a failure: keep the normal rhythm so
+          // the first photos show up as quickly as later ones.
+          stats.notFound += 1;
+          state.failures = 0;
+          els.live.hidden = false;
+          setState("missing");
+          setNotice(EMPTY_TEXT, "empty");
+          return;
+        }
         state.failures += 1;
         stats.errors += 1;
         if (!state.loaded) {
-          if (err && err.notFound) {
-            setState("missing");
-            setNotice("This gallery is not open yet. Keep this page open: photos will appear here as soon as it starts.", "empty");
-          } else {
-            setState("error");
-            setNotice("Could not load the gallery. Retrying…", "error");
-          }
+          setState("error");
+          setNotice("Could not load the gallery. Retrying…", "error");
         } else {
           els.live.classList.add("live--offline");
           els.live.querySelector(".live__text").textContent = "Reconnecting…";
@@ -581,6 +654,7 @@
       })
       .then(function () {
         state.inFlight = false;
+        stats.lastPollEnd = Date.now();
         schedule(nextDelay());
       });
   }
@@ -655,7 +729,7 @@
     if (e.thumb) img.style.setProperty("--thumb", "url(\"" + urlFor(e.thumb).replace(/"/g, "%22") + "\")");
     else img.style.removeProperty("--thumb");
     img.removeAttribute("srcset");
-    img.src = urlFor(e.src);
+    img.src = webUrl(e);
     els.lbDownload.href = urlFor(e.src);
     els.lbDownload.setAttribute("download", fileName(e));
     var cap = "";
@@ -675,7 +749,7 @@
 
   function preload(i) {
     var e = state.list[i];
-    if (e) { var im = new Image(); im.decoding = "async"; im.src = urlFor(e.src); }
+    if (e) { var im = new Image(); im.decoding = "async"; im.src = webUrl(e); }
   }
 
   function updateLightboxChrome() {
@@ -794,7 +868,13 @@
   });
   els.lbImg.addEventListener("load", function () { els.lbImg.classList.add("is-loaded"); });
   els.lbImg.addEventListener("error", function () {
-    if (els.lbImg.getAttribute("src")) els.lbError.hidden = false;
+    var cur = els.lbImg.getAttribute("src");
+    var e = state.list[lbIndex()];
+    if (e && e.webp && cur === urlFor(e.webp)) { // no WebP after all: the JPEG
+      els.lbImg.src = urlFor(e.src);
+      return;
+    }
+    if (cur) els.lbError.hidden = false;
   });
 
   els.lbDownload.addEventListener("click", function (ev) {
@@ -806,7 +886,12 @@
     if (u.origin === location.origin || !window.fetch || !window.URL || !URL.createObjectURL) return;
     ev.preventDefault();
     var name = els.lbDownload.getAttribute("download") || "photo.jpg";
-    fetch(href, { mode: "cors" })
+    // The <img> already loaded this URL without CORS, and that cached copy has
+    // no Access-Control-Allow-Origin: bypass the browser cache, and use a
+    // separate URL so a CDN never answers this CORS request with the copy it
+    // cached for an <img> either (R2 ignores the query string).
+    var corsUrl = href + (href.indexOf("?") === -1 ? "?" : "&") + "download";
+    fetch(corsUrl, { mode: "cors", cache: "no-store", credentials: "omit" })
       .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.blob(); })
       .then(function (blob) {
         var obj = URL.createObjectURL(blob);

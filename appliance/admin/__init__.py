@@ -1,12 +1,16 @@
-"""The Flask admin: app factory and blueprints (auth, pages, JSON API)."""
+"""The Flask admin: app factory and blueprints (auth, pages, JSON API, settings, preview, metrics)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
+import threading
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from flask import Flask, g
+from flask import Flask, current_app, request, url_for
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.security import generate_password_hash
 
@@ -14,6 +18,13 @@ from ..config import Config, ConfigError
 from ..store import Store
 
 csrf = CSRFProtect()
+
+# Every asset is served by the box itself: no CDN, no outside fonts (there is no internet on its Wi-Fi).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
 
 
 def _secret_key(config: Config) -> str:
@@ -39,26 +50,47 @@ def _password_hash(config: Config) -> str:
     raise ConfigError("admin.password: set admin.password or admin.password_hash to use the admin")
 
 
+def _asset_versions(static: Path) -> dict[str, str]:
+    """Content hashes of the static files: URLs carry them, so browsers may cache for a year."""
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:10]
+        for p in static.iterdir()
+        if p.is_file()
+    }
+
+
 def create_app(config: Config) -> Flask:
     """Build the admin app for ``config``."""
     config.ensure_folders()
+    store = Store(config.db_path)  # applies migrations once, before any request
+    try:
+        store.ensure_event(config.event.slug, config.event.title, config.event.subtitle)
+    finally:
+        store.close()
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=_secret_key(config),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="admin_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(days=7),
         WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=False,  # plain http on the box's own Wi-Fi
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
+        SEND_FILE_MAX_AGE_DEFAULT=timedelta(days=365),  # static URLs carry a content hash
         APPLIANCE=config,
         PASSWORD_HASH=_password_hash(config),
     )
+    app.extensions["appliance_stores"] = threading.local()
     csrf.init_app(app)
+    versions = _asset_versions(Path(app.static_folder or ""))
 
-    from . import api, auth, pages
+    @app.context_processor
+    def _assets() -> dict[str, Any]:
+        def asset(name: str) -> str:
+            return url_for("static", filename=name, v=versions.get(name, "0"))
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(api.bp)
+        return {"asset": asset}
 
     @app.context_processor
     def _setup_problems() -> dict[str, list[str]]:
@@ -67,22 +99,61 @@ def create_app(config: Config) -> Flask:
 
         return {"setup_problems": problems(get_store())}
 
-    @app.teardown_appcontext
-    def _close_store(exc: BaseException | None) -> None:
-        store = g.pop("store", None)
-        if store is not None:
-            store.close()
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if response.mimetype in ("application/json", "text/html") and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
+    from . import (
+        api,
+        auth,
+        errors,
+        events,
+        housekeeping,
+        metrics,
+        pages,
+        preview,
+        publish_api,
+        settings,
+        watermark_api,
+    )
+
+    errors.register(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(preview.bp)
+    app.register_blueprint(settings.bp)
+    app.register_blueprint(watermark_api.bp)
+    app.register_blueprint(events.bp)
+    app.register_blueprint(housekeeping.bp)
+    app.register_blueprint(metrics.bp)
+    app.register_blueprint(publish_api.bp)
+    # Further blueprints (e.g. the ingest engineer's upload.py) register here, one line each.
     return app
 
 
 def get_store() -> Store:
-    """The request's store connection (one per request; SQLite connections are per thread)."""
-    from flask import current_app
+    """This thread's store connection (SQLite connections are per thread; reused across requests)."""
+    local = current_app.extensions["appliance_stores"]
+    store = getattr(local, "store", None)
+    if store is None:
+        store = local.store = Store(current_app.config["APPLIANCE"].db_path)
+    return store
 
-    if "store" not in g:
-        g.store = Store(current_app.config["APPLIANCE"].db_path)
-    return g.store
+
+def get_config() -> Config:
+    return current_app.config["APPLIANCE"]
+
+
+def client_id() -> str:
+    """Who is asking, for the login rate limit (the admin is served directly, no proxy)."""
+    return request.remote_addr or "unknown"
 
 
 def web_root() -> Path:

@@ -1,27 +1,34 @@
-"""JSON API of the admin: buffer, publish, live feed, unpublish, status."""
+"""JSON API of the admin: status, buffer, reject/restore, publish, live feed, unpublish, retry."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from ..pipeline import RecipeError
 from ..publisher import Publisher
-from . import get_store
+from ..store import utcnow
+from . import get_config, get_store
 from .auth import login_required
+from .errors import ApiError, body, int_arg, whole
+from .queries import (
+    FILTERS,
+    CursorError,
+    buffer_counts,
+    buffer_page,
+    live_feed,
+    photo_json,
+    status_snapshot,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-class BadRequest(Exception):
-    pass
-
-
-@bp.errorhandler(BadRequest)
-def _bad_request(exc: BadRequest) -> Any:
-    return jsonify(error=str(exc)), 400
+@bp.before_request
+@login_required
+def _require_login() -> None:
+    """Every API route needs a session (the decorator returns 401 before the view runs)."""
 
 
 @bp.errorhandler(LookupError)
@@ -29,136 +36,111 @@ def _not_found(exc: LookupError) -> Any:
     return jsonify(error=str(exc).strip("'\"")), 404
 
 
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name, str(default))
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise BadRequest(f"{name} must be a whole number") from exc
-    if not low <= value <= high:
-        raise BadRequest(f"{name} must be between {low} and {high}")
-    return value
-
-
-def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("expected a JSON object body")
-    return data
-
-
-def _id(data: dict[str, Any]) -> int:
-    value = data.get("id")
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRequest("id must be a whole number")
-    return value
-
-
 @bp.get("/status")
-@login_required
 def status() -> Any:
-    return jsonify(get_store().status())
+    return jsonify(status_snapshot(get_config(), get_store()))
 
 
 @bp.get("/buffer")
-@login_required
 def buffer() -> Any:
     store = get_store()
     filter_ = request.args.get("filter", "all")
-    if filter_ not in ("all", "new", "published"):
-        raise BadRequest("filter must be all, new or published")
-    rows = store.buffer_page(
-        limit=_int_arg("limit", 60, 1, 500), offset=_int_arg("offset", 0, 0, 10**7), filter_=filter_
-    )
+    if filter_ not in FILTERS:
+        raise ApiError(f"filter must be one of {', '.join(FILTERS)}")
+    limit = int_arg("limit", 60, 1, 500)
+    try:
+        rows, next_cursor = buffer_page(
+            store, filter_, limit, request.args.get("cursor") or None,
+            int_arg("offset", 0, 0, 10**7),
+        )
+    except CursorError as exc:
+        raise ApiError(str(exc)) from exc
+    counts = buffer_counts(store)
     return jsonify(
-        total=store.scalar("SELECT COUNT(*) FROM photos"),
-        photos=[
-            {
-                "id": r["id"],
-                "name": r["original_name"],
-                "capture_time": r["capture_time"],
-                "camera": " ".join(x for x in (r["camera_make"], r["camera_model"]) if x) or None,
-                "width": r["width"],
-                "height": r["height"],
-                "thumb": f"/thumbs/{r['id']}",
-                "state": r["publication_state"],
-            }
-            for r in rows
-        ],
+        total=counts[filter_], counts=counts, next=next_cursor, photos=[photo_json(r) for r in rows]
     )
+
+
+def _photo_id(data: dict[str, Any]) -> int:
+    photo_id = whole(data.get("id"), "id")
+    if get_store().photo(photo_id) is None:
+        raise LookupError(f"no photo {photo_id} in the buffer")
+    return photo_id
 
 
 @bp.post("/publish")
-@login_required
 def publish() -> Any:
-    data = _body()
-    photo_id = _id(data)
+    data = body()
+    photo_id = whole(data.get("id"), "id")
     recipe = data.get("recipe") or {}
     if not isinstance(recipe, dict):
-        raise BadRequest("recipe must be an object")
+        raise ApiError("recipe must be an object")
     store = get_store()
     try:
-        pub_id = Publisher(current_app.config["APPLIANCE"], store).request(photo_id, recipe)
+        pub_id = Publisher(get_config(), store).request(photo_id, recipe)
     except RecipeError as exc:
-        raise BadRequest(str(exc)) from exc
+        raise ApiError(str(exc)) from exc
+    store.conn.execute("DELETE FROM photo_rejections WHERE photo_id = ?", (photo_id,))
     pub = store.publication(pub_id)
     assert pub is not None
     return jsonify(id=pub_id, name=pub["name"], state=pub["state"]), 202
 
 
+@bp.post("/reject")
+def reject() -> Any:
+    """Reject (skip) a photo: it leaves the "new" filter; nothing is deleted."""
+    photo_id = _photo_id(body())
+    get_store().conn.execute(
+        "INSERT OR IGNORE INTO photo_rejections (photo_id, rejected_at) VALUES (?, ?)",
+        (photo_id, utcnow()),
+    )
+    return jsonify(ok=True, id=photo_id, rejected=True)
+
+
+@bp.post("/restore")
+def restore() -> Any:
+    """Undo a rejection."""
+    photo_id = _photo_id(body())
+    get_store().conn.execute("DELETE FROM photo_rejections WHERE photo_id = ?", (photo_id,))
+    return jsonify(ok=True, id=photo_id, rejected=False)
+
+
 @bp.get("/live")
-@login_required
 def live() -> Any:
     store = get_store()
     event = store.current_event()
     if event is None:
         return jsonify(event=None, photos=[])
-    rows = store.rows(
-        """SELECT p.*,
-             (SELECT COUNT(*) FROM jobs j WHERE j.publication_id = p.id AND j.kind = 'upload'
-                AND j.state = 'pending') AS pending,
-             (SELECT j.last_error FROM jobs j WHERE j.publication_id = p.id AND j.kind = 'upload'
-                AND j.state = 'pending' ORDER BY j.id DESC LIMIT 1) AS sync_error
-           FROM publications p WHERE p.event_id = ? AND p.state IN
-             ('queued', 'processing', 'published', 'failed')
-           ORDER BY p.id DESC LIMIT 500""",
-        (event["id"],),
+    photos = live_feed(store, event["id"], int_arg("limit", 200, 1, 1000), int_arg("offset", 0, 0, 10**7))
+    counts = dict(
+        store.conn.execute(
+            "SELECT state, COUNT(*) FROM publications WHERE event_id = ? GROUP BY state", (event["id"],)
+        ).fetchall()
     )
-    return jsonify(
-        event=event["slug"],
-        photos=[
-            {
-                "id": r["id"],
-                "photo_id": r["photo_id"],
-                "name": r["name"],
-                "state": r["state"],
-                "sync": _sync_state(r),
-                "error": r["error"] or r["sync_error"],
-                "recipe": json.loads(r["recipe"]),
-                "published_at": r["published_at"],
-                "thumb": f"/thumbs/{r['photo_id']}",
-            }
-            for r in rows
-        ],
-    )
-
-
-def _sync_state(row: dict[str, Any]) -> str:
-    if row["state"] == "failed":
-        return "failed"
-    if row["state"] != "published":
-        return "publishing"
-    if row["live_at"]:
-        return "live"
-    return "retrying" if row["sync_error"] else "queued"
+    return jsonify(event=event["slug"], title=event["title"], counts=counts, photos=photos)
 
 
 @bp.post("/unpublish")
-@login_required
 def unpublish() -> Any:
-    data = _body()
+    data = body()
     try:
-        Publisher(current_app.config["APPLIANCE"], get_store()).unpublish(_id(data))
+        Publisher(get_config(), get_store()).unpublish(whole(data.get("id"), "id"))
     except ValueError as exc:
-        raise BadRequest(str(exc)) from exc
+        raise ApiError(str(exc), 409) from exc
     return jsonify(ok=True)
+
+
+@bp.post("/retry")
+def retry() -> Any:
+    """Queue a failed publication again (after the cause was fixed, or a transient error)."""
+    pub_id = whole(body().get("id"), "id")
+    store = get_store()
+    if store.publication(pub_id) is None:
+        raise LookupError(f"no publication {pub_id}")
+    changed = store.conn.execute(
+        "UPDATE publications SET state = 'queued', error = NULL, claimed_at = NULL "
+        "WHERE id = ? AND state = 'failed'", (pub_id,),
+    ).rowcount
+    if not changed:
+        raise ApiError(f"publication {pub_id} has not failed", 409)
+    return jsonify(ok=True, id=pub_id, state="queued")

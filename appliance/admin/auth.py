@@ -1,9 +1,15 @@
-"""Login with the password from config; every route but /health and /login needs a session."""
+"""Login with the password from config; every route but /health and /login needs a session.
+
+Failed logins are counted in the store (table ``login_failures``), so the limit holds across all
+gunicorn workers: :data:`MAX_FAILURES` wrong passwords per client within :data:`WINDOW_S` seconds,
+then 429 until the oldest of them leaves the window.
+"""
 
 from __future__ import annotations
 
 import functools
-import hmac
+import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +25,13 @@ from flask import (
 )
 from werkzeug.security import check_password_hash
 
+from ..store import Store
+from . import client_id, get_store
+
 bp = Blueprint("auth", __name__)
+
+MAX_FAILURES = 5
+WINDOW_S = 300.0
 
 
 def logged_in() -> bool:
@@ -40,15 +52,40 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def retry_after(store: Store, client: str, now: float | None = None) -> int:
+    """Seconds until ``client`` may try again (0: allowed now)."""
+    now = time.time() if now is None else now
+    rows = store.conn.execute(
+        "SELECT at FROM login_failures WHERE client = ? AND at > ? ORDER BY at DESC LIMIT ?",
+        (client, now - WINDOW_S, MAX_FAILURES),
+    ).fetchall()
+    if len(rows) < MAX_FAILURES:
+        return 0
+    return max(1, math.ceil(rows[-1][0] + WINDOW_S - now))
+
+
+def record_failure(store: Store, client: str) -> None:
+    now = time.time()
+    with store.transaction():
+        store.conn.execute("DELETE FROM login_failures WHERE at < ?", (now - WINDOW_S,))
+        store.conn.execute("INSERT INTO login_failures (client, at) VALUES (?, ?)", (client, now))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    error = None
+    error, status, headers = None, 200, {}
     if request.method == "POST":
+        store, client = get_store(), client_id()
+        wait = retry_after(store, client)
         data = request.get_json(silent=True) if request.is_json else request.form
         password = (data or {}).get("password", "")
-        if isinstance(password, str) and check_password_hash(
+        if wait:
+            error, status = f"Too many wrong passwords. Try again in {wait} s.", 429
+            headers["Retry-After"] = str(wait)
+        elif isinstance(password, str) and check_password_hash(
             current_app.config["PASSWORD_HASH"], password
         ):
+            store.conn.execute("DELETE FROM login_failures WHERE client = ?", (client,))
             session.clear()
             session["admin"] = True
             session.permanent = True
@@ -56,10 +93,12 @@ def login() -> Any:
                 return jsonify(ok=True)
             target = request.args.get("next", "/")
             return redirect(target if _local(target) else "/")
-        error = "Wrong password"
+        else:
+            record_failure(store, client)
+            error, status = "Wrong password", 401
         if request.is_json:
-            return jsonify(error=error), 401
-    return render_template("login.html", error=error), 401 if error else 200
+            return jsonify(error=error), status, headers
+    return render_template("login.html", error=error), status, headers
 
 
 @bp.post("/logout")
@@ -71,7 +110,3 @@ def logout() -> Any:
 def _local(target: str) -> bool:
     """Only same-site paths are followed after login (no open redirect)."""
     return target.startswith("/") and not target.startswith("//") and "\\" not in target
-
-
-def same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a, b)

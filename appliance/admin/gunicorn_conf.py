@@ -1,4 +1,4 @@
-"""gunicorn settings suited to a Pi: two workers with a few threads, short timeouts.
+"""gunicorn settings suited to a Pi: two workers with a few threads, short timeouts, no SD-card churn.
 
 Under systemd (``Type=notify``) gunicorn's arbiter sends ``READY=1`` itself once it listens. With
 ``WatchdogSec=`` set, :func:`when_ready` starts a thread in the arbiter that sends ``WATCHDOG=1``
@@ -13,10 +13,14 @@ import time
 
 bind = os.environ.get("APPLIANCE_ADMIN_BIND", "0.0.0.0:8080")
 workers = int(os.environ.get("APPLIANCE_ADMIN_WORKERS", "2"))
-worker_class = "gthread"
+worker_class = "gthread"  # threads: the admin waits on SQLite and the image pipeline, not the network
 threads = 4
 timeout = int(os.environ.get("APPLIANCE_ADMIN_TIMEOUT", "30"))
 graceful_timeout = 5
+keepalive = 5  # phones reuse connections for the thumbnail grid
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeats off the SD card
+max_requests = 2000  # recycle workers now and then: bounded memory on a small board
+max_requests_jitter = 200
 accesslog = None
 errorlog = "-"
 # The app (and its config check) loads in the arbiter before READY=1; workers share it copy-on-write.

@@ -1,0 +1,75 @@
+"""Events API: list, create and switch the current event (where new publications go)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from ..config import SLUG_RE
+from ..store import Store, utcnow
+from . import get_store
+from .auth import login_required
+from .errors import ApiError, body, text, whole
+
+bp = Blueprint("events", __name__, url_prefix="/api")
+
+
+@bp.before_request
+@login_required
+def _require_login() -> None:
+    """Every route here needs a session."""
+
+
+def events_json(store: Store) -> dict[str, Any]:
+    rows = store.rows(
+        """SELECT e.id, e.slug, e.title, e.subtitle, e.created_at,
+             (SELECT COUNT(*) FROM publications p WHERE p.event_id = e.id AND p.state = 'published')
+               AS published
+           FROM events e ORDER BY e.id DESC"""
+    )
+    return {"current_id": store.get_setting("current_event_id"), "events": rows}
+
+
+@bp.get("/events")
+def events() -> Any:
+    return jsonify(events_json(get_store()))
+
+
+@bp.post("/events")
+def create_event() -> Any:
+    """``{"slug", "title", "subtitle"?, "switch"?: true}``: create an event (and make it current)."""
+    data = body()
+    unknown = set(data) - {"slug", "title", "subtitle", "switch"}
+    if unknown:
+        raise ApiError(f"unknown event field {sorted(unknown)[0]!r}")
+    slug = text(data.get("slug"), "slug", 63, required=True)
+    if not SLUG_RE.match(slug):
+        raise ApiError("slug must be lowercase letters, digits and '-' (it becomes part of URLs)")
+    title = text(data.get("title"), "title", 120, required=True)
+    subtitle = text(data.get("subtitle", ""), "subtitle", 200)
+    switch = data.get("switch", True)
+    if not isinstance(switch, bool):
+        raise ApiError("switch must be true or false")
+    store = get_store()
+    with store.transaction():
+        if store.scalar("SELECT 1 FROM events WHERE slug = ?", (slug,)):
+            raise ApiError(f"an event {slug!r} exists already", 409)
+        cursor = store.conn.execute(
+            "INSERT INTO events (slug, title, subtitle, created_at) VALUES (?, ?, ?, ?)",
+            (slug, title, subtitle, utcnow()),
+        )
+        if switch:
+            store.set_setting("current_event_id", cursor.lastrowid)
+    return jsonify(events_json(store)), 201
+
+
+@bp.post("/events/current")
+def switch_event() -> Any:
+    """``{"id"}``: make an existing event the one new publications go to."""
+    event_id = whole(body().get("id"), "id")
+    store = get_store()
+    if store.event(event_id) is None:
+        raise ApiError(f"no event {event_id}", 404)
+    store.set_setting("current_event_id", event_id)
+    return jsonify(events_json(store))

@@ -1,0 +1,251 @@
+"""Read models of the admin over the store: buffer pages, live feed, status snapshot."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import shutil
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..config import Config
+from ..store import Store
+
+# Must match the expression of the photos_by_sort index (migration 2) for SQLite to use it.
+SORT = "COALESCE(capture_time, imported_at)"
+FILTERS = {
+    "all": "1",
+    "new": "NOT EXISTS (SELECT 1 FROM publications p WHERE p.photo_id = photos.id)"
+    " AND NOT EXISTS (SELECT 1 FROM photo_rejections r WHERE r.photo_id = photos.id)",
+    "published": "EXISTS (SELECT 1 FROM publications p WHERE p.photo_id = photos.id"
+    " AND p.state IN ('queued', 'processing', 'published'))",
+    "rejected": "EXISTS (SELECT 1 FROM photo_rejections r WHERE r.photo_id = photos.id)",
+}
+RECENT_IMPORT = timedelta(minutes=30)
+
+
+class CursorError(ValueError):
+    """A pagination cursor that this server did not make."""
+
+
+def encode_cursor(sort_key: str, photo_id: int) -> str:
+    raw = json.dumps([sort_key, photo_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key, photo_id = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise CursorError("cursor is not valid") from exc
+    if not isinstance(key, str) or isinstance(photo_id, bool) or not isinstance(photo_id, int):
+        raise CursorError("cursor is not valid")
+    return key, photo_id
+
+
+def buffer_counts(store: Store) -> dict[str, int]:
+    """How many photos each filter shows (same sets as :data:`FILTERS`).
+
+    Counted from the small tables (publications, rejections) rather than by probing them once per
+    photo: the status bar asks for this every few seconds.
+    """
+    row = store.conn.execute(
+        """SELECT (SELECT COUNT(*) FROM photos),
+                  (SELECT COUNT(*) FROM (SELECT photo_id FROM publications
+                                         UNION SELECT photo_id FROM photo_rejections)),
+                  (SELECT COUNT(DISTINCT photo_id) FROM publications
+                   WHERE state IN ('queued', 'processing', 'published')),
+                  (SELECT COUNT(*) FROM photo_rejections)"""
+    ).fetchone()
+    total, handled, published, rejected = (int(v or 0) for v in row)
+    return {"all": total, "new": total - handled, "published": published, "rejected": rejected}
+
+
+def buffer_page(
+    store: Store, filter_: str, limit: int, cursor: str | None = None, offset: int = 0
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Photos newest first (capture time) with their latest publication; returns (rows, next cursor).
+
+    With a cursor the page starts after the photo it names (keyset pagination: stable while
+    a card is importing); without one at ``offset``.
+    """
+    where, params = [FILTERS[filter_]], []
+    if cursor:
+        key, photo_id = decode_cursor(cursor)
+        # (key, id) < (cursor key, cursor id), written so that SQLite seeks the index to the cursor
+        where.append(f"{SORT} <= ? AND ({SORT} < ? OR id < ?)")
+        params += [key, key, photo_id]
+    rows = store.rows(
+        f"""SELECT photos.id, original_name, capture_time, imported_at, camera_make, camera_model,
+                   width, height, {SORT} AS sort_key,
+                   (SELECT r.rejected_at FROM photo_rejections r WHERE r.photo_id = photos.id)
+                     AS rejected_at
+            FROM photos WHERE {' AND '.join(where)}
+            ORDER BY {SORT} DESC, id DESC LIMIT ? OFFSET ?""",
+        (*params, limit + 1, 0 if cursor else offset),
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    latest = _latest_publications(store, [r["id"] for r in rows])
+    for r in rows:
+        r["publication"] = latest.get(r["id"])
+    next_cursor = encode_cursor(rows[-1]["sort_key"], rows[-1]["id"]) if more and rows else None
+    return rows, next_cursor
+
+
+def _latest_publications(store: Store, photo_ids: list[int]) -> dict[int, dict[str, Any]]:
+    if not photo_ids:
+        return {}
+    marks = ",".join("?" * len(photo_ids))
+    rows = store.rows(
+        f"""SELECT p.id, p.photo_id, p.name, p.state, p.live_at, p.error FROM publications p
+            WHERE p.id IN (SELECT MAX(id) FROM publications WHERE photo_id IN ({marks})
+                           GROUP BY photo_id)""",
+        photo_ids,
+    )
+    return {r["photo_id"]: r for r in rows}
+
+
+def photo_json(row: dict[str, Any]) -> dict[str, Any]:
+    pub = row.get("publication")
+    return {
+        "id": row["id"],
+        "name": row["original_name"],
+        "capture_time": row["capture_time"],
+        "camera": " ".join(x for x in (row["camera_make"], row["camera_model"]) if x) or None,
+        "width": row["width"],
+        "height": row["height"],
+        "thumb": f"/thumbs/{row['id']}",
+        "state": pub["state"] if pub else None,
+        "live": bool(pub and pub["state"] == "published" and pub["live_at"]),
+        "publication_id": pub["id"] if pub else None,
+        "rejected": row["rejected_at"] is not None,
+    }
+
+
+def live_feed(store: Store, event_id: int, limit: int, offset: int) -> list[dict[str, Any]]:
+    """Publications of an event, newest first, with their sync state."""
+    current = store.sync_state().get("current_key")
+    rows = store.rows(
+        """SELECT p.*,
+             (SELECT COUNT(*) FROM jobs j WHERE j.publication_id = p.id AND j.kind = 'upload'
+                AND j.state = 'pending') AS pending,
+             (SELECT j.last_error FROM jobs j WHERE j.publication_id = p.id AND j.kind = 'upload'
+                AND j.state = 'pending' AND j.last_error IS NOT NULL ORDER BY j.id DESC LIMIT 1)
+                AS sync_error,
+             (SELECT 1 FROM jobs j WHERE j.publication_id = p.id AND j.kind = 'upload'
+                AND j.state = 'pending' AND j.key = ?) AS uploading
+           FROM publications p WHERE p.event_id = ? AND p.state IN
+             ('queued', 'processing', 'published', 'failed')
+           ORDER BY p.id DESC LIMIT ? OFFSET ?""",
+        (current, event_id, limit, offset),
+    )
+    return [
+        {
+            "id": r["id"],
+            "photo_id": r["photo_id"],
+            "name": r["name"],
+            "state": r["state"],
+            "sync": sync_state(r),
+            "error": r["error"] or r["sync_error"],
+            "recipe": json.loads(r["recipe"]),
+            "requested_at": r["requested_at"],
+            "published_at": r["published_at"],
+            "live_at": r["live_at"],
+            "thumb": f"/published/{r['id']}/thumb" if r["state"] == "published"
+            else f"/thumbs/{r['photo_id']}",
+        }
+        for r in rows
+    ]
+
+
+def sync_state(row: dict[str, Any]) -> str:
+    """publishing → queued → uploading → live; retrying (with a reason) or failed on errors."""
+    if row["state"] == "failed":
+        return "failed"
+    if row["state"] != "published":
+        return "publishing"
+    if row["live_at"]:
+        return "live"
+    if row.get("uploading"):
+        return "uploading"
+    return "retrying" if row["sync_error"] else "queued"
+
+
+def card_state(store: Store, now: datetime | None = None) -> dict[str, Any]:
+    """Import progress of the inserted card and whether it may be pulled out."""
+    running = store.row("SELECT * FROM imports WHERE state = 'running' ORDER BY id DESC LIMIT 1")
+    if running:
+        return {
+            "state": "importing",
+            "source": running["source"],
+            "files_done": running["files_done"],
+            "files_total": running["files_total"],
+            "bytes_done": running["bytes_done"],
+            "bytes_total": running["bytes_total"],
+            "imported": store.scalar(
+                "SELECT COUNT(*) FROM photos WHERE import_id = ?", (running["id"],)
+            ),
+            "safe_to_remove": False,
+        }
+    last = store.row("SELECT * FROM imports ORDER BY id DESC LIMIT 1")
+    now = now or datetime.now(UTC)
+    cutoff = (now - RECENT_IMPORT).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if last and last["finished_at"] and last["finished_at"] >= cutoff:
+        return {
+            "state": "done",
+            "source": last["source"],
+            "finished_at": last["finished_at"],
+            "imported": last["imported"],
+            "duplicates": last["duplicates"],
+            "skipped": last["skipped"],
+            "safe_to_remove": True,
+        }
+    return {"state": "idle", "safe_to_remove": True}
+
+
+def disk(config: Config) -> dict[str, int]:
+    """Free and total bytes where the buffer lives (the folder that fills up at an event)."""
+    usage = shutil.disk_usage(config.folder("buffer"))
+    return {"free_bytes": usage.free, "total_bytes": usage.total}
+
+
+def status_snapshot(config: Config, store: Store) -> dict[str, Any]:
+    """Everything the always-visible status bar shows."""
+    status = store.status()
+    sync = store.sync_state()
+    status.update(
+        server_time=time.time(),
+        last_upload_at=status["last_success_at"],
+        uploading=sync.get("current_key"),
+        retrying=store.scalar(
+            "SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND last_error IS NOT NULL"
+        ),
+        disk=disk(config),
+        card=card_state(store),
+        new=buffer_counts(store)["new"],
+        live=store.scalar(
+            "SELECT COUNT(*) FROM publications WHERE state = 'published' AND live_at IS NOT NULL"
+        ),
+        watermark_version=store.get_setting("watermark_version", 0),
+    )
+    return status
+
+
+def gallery_url(config: Config, store: Store) -> str:
+    """The public gallery URL for the current event ('' when none is set)."""
+    url = store.get_setting("gallery_url") or config.admin.gallery_url
+    event = store.current_event()
+    return url.replace("{event}", event["slug"] if event else "") if url else ""
+
+
+def hero(store: Store, event_id: int) -> dict[str, Any] | None:
+    """The event's cover photo chosen in the admin, while it is published."""
+    pub_id = store.get_setting(f"event_hero.{event_id}")
+    pub = store.publication(pub_id) if isinstance(pub_id, int) else None
+    if pub is None or pub["event_id"] != event_id or pub["state"] != "published":
+        return None
+    return {"publication_id": pub["id"], "name": pub["name"], "thumb": f"/published/{pub['id']}/thumb"}

@@ -1,0 +1,2 @@
+"use strict";
+document.querySelector('[data-action="print"]')?.addEventListener("click", () => window.print());

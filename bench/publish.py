@@ -1,0 +1,373 @@
+"""Publish pipeline benchmark: naive Pillow vs the project's pipeline vs the JPEG decode floor.
+
+Makes camera-like 24 MP and 45 MP JPEGs (scene detail, texture, sensor noise, quality 95, EXIF
+orientation 6), then in one run measures, per size and edit recipe:
+
+  (a) naive:    open, decode at full size, orient, edit at full size, resize, watermark, save
+  (b) pipeline: appliance.pipeline.render_encoded with the same edits and watermark
+  (c) floor:    a bare draft() + decode at the smallest DCT scale that still covers 2048 px
+
+Both (a) and (b) encode the web JPEG (progressive, quality 85) and a 480 px thumbnail in memory;
+neither writes to disk, so the figures are CPU, not the SD card. Peak RSS of (b) is measured in a
+fresh child process (os.wait4's rusage of that child). Output quality: PSNR of (b) against (a) at
+the output size. Times are medians of repeated runs; the machine is shared, so ratios matter.
+
+    .venv/bin/python bench/publish.py [--quick]
+
+The last line printed is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import json
+import math
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps, ImageStat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from appliance import pipeline, watermark  # noqa: E402
+from appliance.pipeline import Recipe  # noqa: E402
+
+SIZES = {"24mp": (6000, 4000), "45mp": (8192, 5464)}
+LONG_EDGE, THUMB_EDGE, QUALITY = 2048, 480, 85
+MARK = watermark.WatermarkSettings(enabled=True, text="© Jane Doe Photography", opacity=0.6,
+                                   size=0.25, position="bottom-right")
+RECIPES = {
+    # All of it at once, as the naive figures in the issue assume: exposure and a straightened
+    # horizon (the orientation 6 transpose and the watermark come with every photo).
+    "edits": Recipe(exposure=0.5, straighten=2.0),
+    "exposure_only": Recipe(exposure=0.5),  # the everyday publish: no geometry edit
+}
+HEADLINE = "edits"
+
+
+# -- inputs -------------------------------------------------------------------------------------------
+def tiled_noise(size: tuple[int, int], sigma: float, shift: int) -> Image.Image:
+    """Gaussian sensor noise, tiled from one 1031 px square (drawing 45 M fresh values takes seconds)."""
+    tile = Image.effect_noise((1031, 1031), sigma)
+    plane = Image.new("L", size)
+    for y in range(-shift, size[1], 1031):
+        for x in range(-shift, size[0], 1031):
+            plane.paste(tile, (x, y))
+    return plane
+
+
+def camera_like(size: tuple[int, int], seed: int) -> bytes:
+    """A JPEG like a camera's: smooth light, shapes with hard edges, texture, noise, q95, EXIF 6."""
+    w, h = size
+    rng = random.Random(seed)
+    light = Image.merge("RGB", (Image.linear_gradient("L").resize((w, h)),
+                                Image.radial_gradient("L").resize((w, h)),
+                                Image.linear_gradient("L").rotate(90).resize((w, h))))
+    texture = Image.merge("RGB", [Image.effect_noise((w // 3, h // 3), 50).resize(
+        (w, h), Image.Resampling.BICUBIC) for _ in range(3)])
+    image = Image.blend(light, texture, 0.35)
+    draw = ImageDraw.Draw(image)
+    for i in range(400):
+        x, y, r = rng.randrange(w), rng.randrange(h), rng.randrange(20, w // 12)
+        colour = tuple(rng.randrange(256) for _ in range(3))
+        if i % 3 == 0:
+            draw.ellipse((x, y, x + r, y + r), outline=colour, width=rng.randrange(2, 12))
+        elif i % 3 == 1:
+            draw.rectangle((x, y, x + r, y + r // 2), fill=colour)
+        else:
+            draw.line((x, y, x + rng.randrange(-w // 4, w // 4), y + rng.randrange(-h // 4, h // 4)),
+                      fill=colour, width=rng.randrange(1, 6))
+    image = image.filter(ImageFilter.BoxBlur(0.6))  # lens and demosaicing softness
+    noise = Image.merge("RGB", [tiled_noise((w, h), 8, shift) for shift in (0, 397, 811)])
+    image = ImageChops.add(image, noise, 1.0, -128)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F], exif[0x0110] = "BenchCam", "Model 45"
+    # Stored sideways, as a camera held upright writes it.
+    stored = image.transpose(Image.Transpose.ROTATE_90)
+    buffer = io.BytesIO()
+    stored.save(buffer, "JPEG", quality=95, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+# -- the three contestants ---------------------------------------------------------------------------
+def naive_render(path: Path, recipe: Recipe, mark: watermark.Watermark) -> Image.Image:
+    """What one writes first with Pillow: everything at full size, then resize."""
+    with Image.open(path) as opened:
+        # Same geometry and output size as (b), so the two can be compared pixel for pixel.
+        plan = pipeline.plan(opened.size, opened.getexif().get(0x0112, 1), recipe, LONG_EDGE)
+        image = ImageOps.exif_transpose(opened)  # full decode + full-size transpose
+    image = image.convert("RGB")
+    if recipe.exposure:
+        image = image.point(pipeline._exposure_lut(recipe.exposure))
+    if recipe.straighten:
+        w, h = image.size
+        image = image.rotate(-recipe.straighten, Image.Resampling.BICUBIC)
+        cw, ch = w * plan.crop, h * plan.crop  # the same crop as (b)
+        image = image.crop((round((w - cw) / 2), round((h - ch) / 2), round((w + cw) / 2),
+                            round((h + ch) / 2)))
+    image = image.resize(plan.output, Image.Resampling.LANCZOS)
+    return mark.apply(image)  # the same mark pixels as (b): PSNR compares the image pipelines
+
+
+def naive(path: Path, recipe: Recipe, mark: watermark.Watermark) -> tuple[bytes, bytes]:
+    image = naive_render(path, recipe, mark)
+    web = io.BytesIO()
+    image.save(web, "JPEG", quality=QUALITY, progressive=True, optimize=True)
+    thumb = image.copy()
+    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
+    small = io.BytesIO()
+    thumb.save(small, "JPEG", quality=80, optimize=True)
+    return web.getvalue(), small.getvalue()
+
+
+def project(path: Path, recipe: Recipe, mark: watermark.Watermark) -> tuple[bytes, bytes]:
+    encoded = pipeline.render_encoded(path, recipe, LONG_EDGE, THUMB_EDGE, QUALITY, watermark=mark,
+                                      artist="Jane Doe", copyright_="(c) Jane Doe")
+    return encoded.web, encoded.thumb
+
+
+def floor(path: Path) -> None:
+    """Only decode, at the smallest DCT scale that still gives a 2048 px long edge."""
+    with Image.open(path) as image:
+        f = LONG_EDGE / max(image.size)
+        image.draft("RGB", (math.ceil(image.width * f), math.ceil(image.height * f)))
+        image.load()
+
+
+def timed(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def interleaved(fns: dict[str, Callable[[], object]], rounds: int,
+                limit: dict[str, int]) -> dict[str, list[tuple[float, float]]]:
+    """(wall, cpu) seconds per round; the contestants take turns so they share the same load."""
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in fns}
+    for round_ in range(rounds):
+        order = list(fns) if round_ % 2 == 0 else list(reversed(fns))
+        for name in order:
+            if round_ >= limit.get(name, rounds):
+                continue
+            wall, cpu = time.perf_counter(), time.process_time()
+            fns[name]()
+            times[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+    return times
+
+
+@dataclass
+class Row:
+    label: str
+    name: str
+    times: dict[str, list[tuple[float, float]]]
+    psnr: float
+    rss: float
+
+    def _ratio(self, top: str, bottom: str, index: int) -> float:
+        """Median of per-round ratios (rounds where both ran): robust to load changing over time."""
+        pairs = zip(self.times[top], self.times[bottom], strict=False)
+        return statistics.median(a[index] / b[index] for a, b in pairs)
+
+    @property
+    def speedup(self) -> float:
+        return self._ratio("naive", "ours", 0)
+
+    @property
+    def floor_ratio(self) -> float:
+        return self._ratio("ours", "floor", 0)
+
+    @property
+    def floor_ratio_cpu(self) -> float:
+        return self._ratio("ours", "floor", 1)
+
+
+def psnr(x: Image.Image, y: Image.Image) -> float:
+    if x.size != y.size:
+        raise SystemExit(f"output sizes differ: {x.size} vs {y.size}")
+    stat = ImageStat.Stat(ImageChops.difference(x.convert("RGB"), y.convert("RGB")))
+    mse = sum(stat.sum2) / (3 * x.width * x.height)
+    return 99.0 if mse == 0 else 10 * math.log10(255**2 / mse)
+
+
+def stages(path: Path, recipe: Recipe, mark: watermark.Watermark, repeat: int) -> list[tuple[str, float]]:
+    """Where (b)'s time goes, step by step (medians)."""
+    image = Image.open(path)
+    plan = pipeline.plan(image.size, image.getexif().get(0x0112, 1), recipe, LONG_EDGE)
+    want = (math.ceil(image.width * plan.factor), math.ceil(image.height * plan.factor))
+
+    def decode() -> Image.Image:
+        with Image.open(path) as opened:
+            opened.draft("RGB", want)
+            opened.load()
+            return opened
+
+    frame = decode()
+    out: dict[str, Image.Image] = {}
+    steps: list[tuple[str, Callable[[], object]]] = [
+        (f"decode (draft to {frame.width}x{frame.height})", decode),
+        ("resample region", lambda: out.__setitem__("a", pipeline.resample_region(frame, plan))),
+        ("orient (transpose)", lambda: out.__setitem__("b", out["a"].transpose(plan.transpose)
+                                                       if plan.transpose else out["a"])),
+    ]
+    if recipe.straighten:
+        steps.append(("straighten (bicubic)", lambda: out.__setitem__(
+            "s", pipeline.straighten(out["b"], plan))))
+    steps += [
+        ("exposure (LUT)", lambda: out.__setitem__("c", out.get("s", out["b"]).point(
+            pipeline._exposure_lut(recipe.exposure)))),
+        ("watermark", lambda: mark.apply(out["c"].copy())),
+        ("encode web (progressive)", lambda: pipeline.jpeg_bytes(out["c"], QUALITY)),
+        ("thumbnail + encode", lambda: pipeline.thumb_jpeg_bytes(pipeline.make_thumbnail(
+            out["c"], THUMB_EDGE))),
+    ]
+    return [(name, timed(fn, repeat)) for name, fn in steps]
+
+
+# -- peak memory in a fresh process ------------------------------------------------------------------
+def child(path: str, recipe_name: str, which: str) -> None:
+    """Run once in this fresh process (the parent reads our peak RSS from os.wait4)."""
+    recipe = RECIPES[recipe_name]
+    mark = watermark.Watermark(MARK, Path(path).parent / "state")
+    (project if which == "pipeline" else naive)(Path(path), recipe, mark)
+
+
+def peak_rss_mb(path: Path, recipe_name: str, which: str = "pipeline") -> float:
+    proc = subprocess.Popen([sys.executable, __file__, "--child", str(path), recipe_name, which])
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"child failed with {proc.returncode}")
+    return usage.ru_maxrss / 1024  # KiB on Linux
+
+
+# -- manifest size -------------------------------------------------------------------------------------
+def manifest_gzip_kb(count: int = 2500) -> float:
+    """The gzipped manifest of an event with ``count`` photos, built from a real store."""
+    from appliance import manifest
+    from appliance.store import Store
+
+    rng = random.Random(4)
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(Path(folder) / "bench.db")
+        event_id = store.ensure_event("bench", "Bench")
+        with store.transaction():
+            store.conn.execute("INSERT INTO photos (sha256, original_name, buffer_path, size, "
+                               "imported_at) VALUES ('x', 'x.jpg', 'x', 1, '2026-06-14T12:00:00Z')")
+            for i in range(count):
+                name = f"IMG_{1000 + i}" if i % 7 else f"DSC_{1000 + i}_002"
+                portrait = rng.random() < 0.3
+                store.conn.execute(
+                    "INSERT INTO publications (photo_id, event_id, base, seq, name, recipe, state, "
+                    "width, height, thumb_width, thumb_height, color, placeholder, requested_at, "
+                    "published_at) VALUES (1, ?, ?, 1, ?, '{}', 'published', ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (event_id, name, name, 1365 if portrait else 2048, 2048 if portrait else 1365,
+                     320 if portrait else 480, 480 if portrait else 320,
+                     f"#{rng.randrange(1 << 24):06x}",
+                     "".join(rng.choice("0123456789abcdef") for _ in range(27)),
+                     "2026-06-14T12:00:00Z",
+                     f"2026-06-14T{12 + i // 600:02d}:{i // 10 % 60:02d}:{rng.randrange(60):02d}Z"))
+        body = manifest.encode(manifest.build(store, event_id, live_only=False))
+        store.close()
+    return len(gzip.compress(body, 6)) / 1024
+
+
+# -- main -------------------------------------------------------------------------------------------------
+def make(path: str, width: str, height: str, seed: str) -> None:
+    Path(path).write_bytes(camera_like((int(width), int(height)), int(seed)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats; finishes in under a minute")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--make", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    if args.make:
+        make(*args.make)
+        return
+    repeat_naive, repeat = (1, 3) if args.quick else (3, 7)
+    results: dict[str, float] = {}
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        paths = {}
+        # Inputs are made, and peak RSS measured, by children while this process is still small:
+        # Linux hands a parent's peak RSS on to children it spawns after growing.
+        for label, (w, h) in SIZES.items():
+            start = time.perf_counter()
+            paths[label] = Path(folder) / f"{label}.jpg"
+            subprocess.run([sys.executable, __file__, "--make", str(paths[label]), str(w), str(h),
+                            str(w + h)], check=True)
+            print(f"made {label}: {w}x{h}, {paths[label].stat().st_size / 1e6:.1f} MB "
+                  f"({time.perf_counter() - start:.1f} s)", file=sys.stderr)
+        runs = [(label, name) for label in SIZES for name in RECIPES
+                if not (args.quick and label == "45mp" and name != HEADLINE)]
+        rss = {(label, name): peak_rss_mb(paths[label], name) for label, name in runs}
+        if not args.quick:
+            results["naive_peak_rss_mb_45mp"] = round(peak_rss_mb(paths["45mp"], HEADLINE, "naive"), 1)
+
+        mark = watermark.Watermark(MARK, Path(folder) / "state")
+        for label, name in runs:
+            path, recipe = paths[label], RECIPES[name]
+            t = interleaved({"naive": lambda p=path, r=recipe: naive(p, r, mark),
+                             "ours": lambda p=path, r=recipe: project(p, r, mark),
+                             "floor": lambda p=path: floor(p)},
+                            repeat, {"naive": repeat_naive})
+            quality = psnr(pipeline.render(path, recipe, LONG_EDGE, mark),
+                           naive_render(path, recipe, mark))
+            row = Row(label, name, t, quality, rss[label, name])
+            rows.append(row)
+            suffix = "" if name == HEADLINE else f"_{name}"
+            results[f"speedup_vs_naive_{label}{suffix}"] = round(row.speedup, 2)
+            results[f"floor_ratio_{label}{suffix}"] = round(row.floor_ratio, 2)
+            results[f"floor_ratio_cpu_{label}{suffix}"] = round(row.floor_ratio_cpu, 2)
+            results[f"peak_rss_mb_{label}{suffix}"] = round(rss[label, name], 1)
+            results[f"psnr_db_{label}{suffix}"] = round(quality, 2)
+        breakdown = {name: stages(paths["24mp"], RECIPES[name], mark, repeat) for name in RECIPES}
+    results["psnr_db"] = min(v for k, v in results.items() if k.startswith("psnr_db_"))
+    results["manifest_gzip_kb_2500"] = round(manifest_gzip_kb(), 1)
+    results["watermark_renders"] = watermark.render_count()
+
+    print(f"\npublish pipeline: {LONG_EDGE} px progressive q{QUALITY} web JPEG + {THUMB_EDGE} px "
+          f"thumbnail, text watermark, EXIF orientation 6; medians of {repeat} runs "
+          f"(naive: {repeat_naive}); {os.cpu_count()} cores, shared machine\n")
+    head = (f"{'size':5} {'edits':14} {'naive (a)':>10} {'ours (b)':>9} {'floor (c)':>9} "
+            f"{'a/b':>6} {'b/c':>5} {'b/c cpu':>7} {'PSNR b~a':>9} {'peak RSS b':>10}")
+    print(head)
+    print("-" * len(head))
+    for row in rows:
+        wall = {k: statistics.median(v[0] for v in row.times[k]) for k in row.times}
+        print(f"{row.label:5} {row.name:14} {wall['naive'] * 1000:8.0f}ms {wall['ours'] * 1000:7.0f}ms "
+              f"{wall['floor'] * 1000:7.0f}ms {row.speedup:5.1f}x {row.floor_ratio:4.2f}x "
+              f"{row.floor_ratio_cpu:6.2f}x {row.psnr:7.1f}dB {row.rss:8.0f}MB")
+    for name, recipe in RECIPES.items():
+        print(f"\n24mp '{name}' {recipe.to_dict()}, step by step:")
+        for step, seconds in breakdown[name]:
+            print(f"  {step:34} {seconds * 1000:7.1f} ms")
+    print(f"\nkeys without a suffix are the '{HEADLINE}' row; floor (c) = draft() + decode only")
+    if "naive_peak_rss_mb_45mp" in results:
+        print(f"naive (a) peak RSS at 45mp: {results['naive_peak_rss_mb_45mp']:.0f} MB")
+    print(f"manifest of 2,500 photos: {results['manifest_gzip_kb_2500']} KB gzipped; watermark drawn "
+          f"{results['watermark_renders']} time(s) over all pipeline runs")
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
