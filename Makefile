@@ -12,6 +12,9 @@ APT_PACKAGES := pkg-config libjpeg-dev zlib1g-dev liblcms2-dev libwebp-dev \
 # Card ingest tests: FAT/exFAT card images mounted with FUSE (kernels without vfat/exfat)
 APT_PACKAGES += fusefat exfat-fuse dosfstools exfatprogs mtools
 
+# ip netns/veth for the SD image's boot test (the booted rootfs gets its own port 80).
+APT_PACKAGES += iproute2
+
 .PHONY: demo test lint bench system-deps install clean
 
 demo: install
@@ -55,6 +58,21 @@ $(NODE_STAMP): functions/package.json functions/package-lock.json
 
 bench: install
 	for script in bench/*.py; do $(PY) $$script --quick || exit 1; done
+
+# The venue's SD image (pi-gen, Raspberry Pi OS Lite arm64): root or Docker, Internet, 30-60 min.
+.PHONY: image image-test-arm64
+image:
+	./image-build/build-image.sh $(IMAGE_ARGS)  # as root; IMAGE_ARGS=--docker for Docker
+
+# The image's boot test on an arm64 bookworm under qemu-user-static: too slow for `make test`
+# (debootstrap under emulation on first use, systemd-python compiled, services emulated).
+image-test-arm64: install
+	@if [ "$$(id -u)" != 0 ]; then echo "image-test-arm64: run as root (systemd-nspawn)" >&2; exit 1; fi
+	dpkg-query -W -f='$${Status}' qemu-user-static 2>/dev/null | grep -q "ok installed" || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-user-static binfmt-support)
+	mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+	test -e /proc/sys/fs/binfmt_misc/qemu-aarch64 || update-binfmts --enable qemu-aarch64
+	APPLIANCE_IMAGE_ARCH=arm64 $(PY) -m pytest tests/test_image_boot.py -s -v
 
 clean:
 	rm -rf $(VENV) functions/node_modules demo build dist

@@ -392,6 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_r2_parser(sub)
     doctor = sub.add_parser("doctor", help="check config, folders, space, bucket, units and GPIO")
+    from .firstboot import add_arguments as firstboot_arguments
+
+    firstboot_arguments(sub.add_parser("firstboot", help="apply the boot partition's appliance.toml (root)"))
     doctor.add_argument("--json", action="store_true")
     doctor.add_argument("--min-free-mb", type=int, default=512, help="free space below this FAILs")
     demo = sub.add_parser("demo", help="run every service locally with embedded defaults")
@@ -415,6 +418,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import doctor
 
         return doctor.main(args.config, args.json, args.min_free_mb * 1024 * 1024)
+    if args.command == "firstboot":  # reads the boot partition's file, not the config
+        from . import firstboot
+
+        return firstboot.run(args)
     try:
         config = config_mod.parse("") if args.command == "demo" else config_mod.load(args.config)
         return COMMANDS[args.command](config, args)

@@ -232,9 +232,25 @@ def check_gpio(config: Config) -> list[Finding]:
     return findings
 
 
+def check_boot_file(config: Config) -> list[Finding]:
+    """The SD image's appliance.toml on the boot partition, as `appliance firstboot` last found it."""
+    from .firstboot import read_record
+
+    record = read_record(config)
+    if record is None:  # not the SD image, or the first boot has not run yet
+        return []
+    where = record.get("file") or "appliance.toml"
+    if record.get("ok"):
+        state = "is valid" if Path(where).exists() else "is absent: nothing to apply"
+        return [Finding("bootfile", "ok", f"{where} {state} (checked {record.get('checked_at')})")]
+    fix = f"edit {where} (SD card, boot partition), then reboot or `systemctl restart appliance-firstboot`"
+    return [Finding("bootfile", "fail", error, fix) for error in record.get("errors", [])]
+
+
 def run_checks(explicit: str | None, min_free: int = MIN_FREE_BYTES) -> list[Finding]:
     findings, config = check_config(explicit)
     if config is not None:
+        findings += check_boot_file(config)
         findings += check_folders(config) + check_space(config, min_free) + check_bucket(config)
         findings += check_gpio(config)
     findings += check_units()

@@ -71,8 +71,11 @@ def bucket_problem(status: dict[str, Any]) -> str | None:
 
 
 def attention(config: Config, store: Any, min_free: int = MIN_FREE_BYTES) -> list[str]:
-    """Everything that needs a person: disk full, bucket credentials refused, bucket missing."""
-    problems = disk_problems(config, min_free)
+    """Everything that needs a person: disk full, bucket credentials refused, bucket missing, a bad
+    appliance.toml on the boot partition."""
+    from .firstboot import problems as boot_file_problems
+
+    problems = disk_problems(config, min_free) + boot_file_problems(store)
     sync = store.sync_state()
     problem = bucket_problem(sync)
     if problem:

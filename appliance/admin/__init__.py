@@ -92,6 +92,13 @@ def create_app(config: Config) -> Flask:
 
         return {"asset": asset}
 
+    @app.context_processor
+    def _setup_problems() -> dict[str, list[str]]:
+        """A bad appliance.toml on the boot partition is explained on every page, login included."""
+        from ..firstboot import problems
+
+        return {"setup_problems": problems(get_store())}
+
     @app.after_request
     def _headers(response: Any) -> Any:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
