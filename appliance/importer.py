@@ -223,7 +223,7 @@ class Importer:
         if not roots:
             report = self.import_paths([], **options)
             report.message = "no DCIM folder (nor any of importer.folders) on this drive"
-            records.update_import(self.store, report.import_id or 0, report=report.summary())
+            self.store.update_import(report.import_id or 0, report=report.summary())
             return report
         return self.import_paths((entry for root in roots for entry in walk(root)), **options)
 
@@ -276,9 +276,9 @@ class _Run:
         now = time.monotonic()
         if force or now - self.last_progress >= PROGRESS_EVERY_S:
             self.last_progress = now
-            records.update_import(self.store, self.import_id, files_done=self.files_done,
-                                  bytes_done=self.bytes_done,
-                                  current_file=records.text(self.current) if self.current else None)
+            self.store.update_import(
+                self.import_id, files_done=self.files_done, bytes_done=self.bytes_done,
+                current_file=records.text(self.current) if self.current else None)
 
     def _bytes(self, n: int) -> None:
         self.bytes_done += n
@@ -320,10 +320,10 @@ class _Run:
             report.errors[str(exc.filename or report.source)] = f"cannot list: {exc.strerror}"
         # In the camera's order (folder, then file name); photos are recorded in this order too.
         candidates.sort(key=lambda c: str(c[0]))
-        self.import_id = records.start_import(self.store, report.source, self.card_id)
+        self.import_id = self.store.start_import(report.source, self.card_id)
         report.import_id = self.import_id
-        records.update_import(self.store, self.import_id, files_total=len(candidates),
-                              bytes_total=sum(c[2].st_size for c in candidates))
+        self.store.update_import(self.import_id, files_total=len(candidates),
+                                 bytes_total=sum(c[2].st_size for c in candidates))
         if self.card_id is not None:
             records.set_card(self.store, self.card_id, import_id=self.import_id,
                              state=records.IMPORTING)
@@ -530,8 +530,8 @@ class _Run:
 
     def _finish(self, state: str) -> None:
         summary = self.report.summary()
-        records.update_import(
-            self.store, self.import_id, state=state, finished_at=records.utcnow(),
+        self.store.update_import(
+            self.import_id, state=state, finished_at=records.utcnow(),
             imported=summary["imported"], duplicates=summary["duplicates"],
             skipped=sum(summary["skipped"].values()) + len(self.report.errors),
             report=summary, current_file=None,

@@ -6,9 +6,7 @@ the caller's :class:`~appliance.store.Store` (one connection per thread).
 
 from __future__ import annotations
 
-import json
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,27 +21,6 @@ RUNNING, DONE, IMPORT_INTERRUPTED, FAILED = "running", "done", "interrupted", "f
 
 
 # -- imports ------------------------------------------------------------------------------------
-def start_import(store: Store, source: str, card_id: int | None = None) -> int:
-    """A new running import owned by this process."""
-    now = time.time()
-    with store.transaction():
-        cursor = store.conn.execute(
-            "INSERT INTO imports (source, state, started_at, card_id, pid, started_ts, updated_ts) "
-            "VALUES (?, 'running', ?, ?, ?, ?, ?)",
-            (source, utcnow(), card_id, os.getpid(), now, now),
-        )
-    return int(cursor.lastrowid or 0)
-
-
-def update_import(store: Store, import_id: int, **fields: Any) -> None:
-    """Update progress or outcome columns (``report`` may be a dict)."""
-    fields["updated_ts"] = time.time()
-    if "report" in fields and not isinstance(fields["report"], str):
-        fields["report"] = json.dumps(fields["report"])
-    sets = ", ".join(f"{k} = ?" for k in fields)
-    store.conn.execute(f"UPDATE imports SET {sets} WHERE id = ?", (*fields.values(), import_id))
-
-
 def _process_started(pid: int) -> float | None:
     """Wall-clock start time of a live process, or None when there is no such process."""
     try:
@@ -73,7 +50,7 @@ def close_dead_imports(store: Store) -> int:
     closed = 0
     for row in store.rows("SELECT id, pid, started_ts FROM imports WHERE state = 'running'"):
         if not import_owner_alive(row):
-            update_import(store, row["id"], state=IMPORT_INTERRUPTED, finished_at=utcnow(),
+            store.update_import(row["id"], state=IMPORT_INTERRUPTED, finished_at=utcnow(),
                           current_file=None)
             closed += 1
     return closed

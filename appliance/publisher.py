@@ -44,11 +44,6 @@ def bucket_key(config: Config, event_slug: str, relative: str) -> str:
     return f"{prefix}/{event_slug}/{relative}" if prefix else f"{event_slug}/{relative}"
 
 
-def clean_stale_temp_files(folder: Path, older_than_s: float = STALE_TEMP_S) -> int:
-    """Remove temp files a crashed writer left behind; recent ones may belong to a live writer."""
-    return clean_temp_files(folder, older_than_s)
-
-
 class Publisher:
     """Renders publications with the image pipeline and queues their uploads."""
 
@@ -190,7 +185,7 @@ class Publisher:
         """Process the oldest queued publication; False when there was none."""
         if not self._started:  # after a restart: tidy up and make sure the manifest is current
             self._started = True
-            clean_stale_temp_files(self.config.folder("web"))
+            clean_temp_files(self.config.folder("web"), STALE_TEMP_S)  # recent ones: a live writer
             event = self.store.current_event()
             if event is not None:
                 self._dirty.setdefault(event["id"], time.monotonic())

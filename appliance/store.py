@@ -7,6 +7,7 @@ The schema is versioned with ``PRAGMA user_version`` and upgraded by :data:`MIGR
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -334,21 +335,24 @@ class Store:
         )
 
     # -- imports -------------------------------------------------------------------------------
-    def start_import(self, source: str) -> int:
+    def start_import(self, source: str, card_id: int | None = None) -> int:
+        """A new running import owned by this process (its pid tells a live import from a dead one)."""
+        now = time.time()
         with self.transaction():
             cursor = self.conn.execute(
-                "INSERT INTO imports (source, state, started_at) VALUES (?, 'running', ?)",
-                (source, utcnow()),
+                "INSERT INTO imports (source, state, started_at, card_id, pid, started_ts, updated_ts) "
+                "VALUES (?, 'running', ?, ?, ?, ?, ?)",
+                (source, utcnow(), card_id, os.getpid(), now, now),
             )
         return int(cursor.lastrowid or 0)
 
     def update_import(self, import_id: int, **fields: Any) -> None:
+        """Update progress or outcome columns (``report`` may be a dict)."""
+        fields["updated_ts"] = time.time()
         if "report" in fields and not isinstance(fields["report"], str):
             fields["report"] = json.dumps(fields["report"])
         sets = ", ".join(f"{k} = ?" for k in fields)
-        self.conn.execute(
-            f"UPDATE imports SET {sets} WHERE id = ?", (*fields.values(), import_id)
-        )
+        self.conn.execute(f"UPDATE imports SET {sets} WHERE id = ?", (*fields.values(), import_id))
 
     # -- publications ----------------------------------------------------------------------------
     def request_publication(self, photo_id: int, recipe: dict[str, Any], base: str) -> int:
