@@ -50,6 +50,7 @@ class ImporterConfig:
     settle_seconds: float = 2.0  # a hot-folder file must be unchanged this long before import
     upload_max_mb: int = 200  # largest file accepted by the admin's upload
     thumb_workers: int = 0  # thumbnail threads; 0 = one per core
+    copy_workers: int = 8  # files copied and verified at once (keeps the card's and disk's queues busy)
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "importer.settle_seconds": (0, 3600),
     "importer.upload_max_mb": (1, 4096),
     "importer.thumb_workers": (0, 64),
+    "importer.copy_workers": (1, 32),
     "publish.long_edge": (320, 8192),
     "publish.thumb_edge": (64, 2048),
     "publish.quality": (30, 100),

@@ -4,11 +4,12 @@ Every door (an inserted card, the hot folder, ``appliance import PATH``, the adm
 :meth:`Importer.import_paths`. One import runs as a small pipeline so the card is read at full
 speed and can be removed as soon as its last byte is safe:
 
-1. this thread reads each source once, hashing it while writing a locked temp file in the buffer
-   (a file whose size matches a known photo is hashed first, so a duplicate is never written);
-2. a verifier thread fsyncs each temp file, re-reads it from the disk, compares sha256 and renames
-   it into place — JPEGs into the buffer, RAW files into the archive;
-3. thumbnail threads (one per core, lower CPU priority) read EXIF and make the admin thumbnail
+1. copy threads (``importer.copy_workers`` files at once, so reading, hashing, writing and the
+   disk's fsyncs overlap) each read a source once, hashing it while writing a locked temp file in
+   the buffer, then fsync it, re-read it from the disk, compare sha256 and rename it into place —
+   JPEGs into the buffer, RAW files into the archive. A file whose size matches a known photo is
+   hashed first, so a duplicate is never written. This thread alone talks to the store;
+2. thumbnail threads (one per core, lower CPU priority) read EXIF and make the admin thumbnail
    from the buffer copy in JPEG draft mode; only then is the photo recorded in the store.
 
 A crash at any point leaves at most a locked ``.ingest-*`` temp file (removed on the next start);
@@ -24,7 +25,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,6 @@ from .verified_copy import (
     DestinationFull,
     SourceChanged,
     SourceGone,
-    Staged,
     clean_stale_temps,
     commit,
     hash_file,
@@ -57,7 +57,8 @@ HIDDEN_NAMES = {".ds_store", ".trashes", ".spotlight-v100", ".fseventsd", ".temp
                 "system volume information", "$recycle.bin", "thumbs.db", "desktop.ini"}
 JPEG_MAGIC = b"\xff\xd8\xff"
 PROGRESS_EVERY_S = 0.25
-VERIFIERS = 2  # files being fsynced and read back at once (keeps the disk's queue busy)
+MESSAGE_ABORTED = "stopped before the end; insert the card again to finish"
+COPIED, NOT_JPEG = "copied", "not a JPEG"  # what a copy thread returns, besides a sha256
 
 REASON_EMPTY = "empty file (0 bytes)"
 REASON_NOT_JPEG = "not a JPEG (content does not start with a JPEG marker)"
@@ -201,6 +202,7 @@ class Importer:
             clean_stale_temps(folder)
         records.close_dead_imports(store)
         self.thumb_workers = config.importer.thumb_workers or os.cpu_count() or 1
+        self.copy_workers = config.importer.copy_workers
 
     def buffer_path(self, sha: str) -> Path:
         return self.buffer / sha[:2] / f"{sha}.jpg"
@@ -251,8 +253,20 @@ class Importer:
         return run.execute(entries, after_copy)
 
 
+@dataclass
+class _Job:
+    """One file handed to a copy thread: ``hash_first`` when a photo of its size is known,
+    None once it was hashed and turned out new (then it is copied, its head already checked)."""
+
+    seq: int
+    path: Path
+    kind: str
+    st: os.stat_result
+    hash_first: bool | None
+
+
 class _Run:
-    """One import: the reading loop, the verifier thread, the thumbnail pool, the store."""
+    """One import: copy threads, the thumbnail pool and, in this thread, the store."""
 
     def __init__(self, importer: Importer, source: str, card_id: int | None,
                  abort: threading.Event, on_chunk: Callable[[Path, int], None] | None) -> None:
@@ -266,12 +280,22 @@ class _Run:
         self.results: queue.Queue[tuple[int, Callable[[], None]]] = queue.Queue()
         self.pending: dict[int, Callable[[], None]] = {}
         self.next_seq = self.next_to_record = 0
+        self.in_flight: dict[Future[str], _Job] = {}
+        # bytes read so far of each file in flight: keys added and removed by this thread only,
+        # each value updated by the one copy thread working on that file
+        self.reading: dict[int, int] = {}
         self.files_done = 0
-        self.bytes_done = 0
+        self.bytes_finished = 0
         self.last_progress = 0.0
         self.current = ""
+        self.state = records.DONE
+        self.stopped = False
 
     # progress --------------------------------------------------------------------------------
+    @property
+    def bytes_done(self) -> int:
+        return self.bytes_finished + sum(self.reading.values())
+
     def _progress(self, force: bool = False) -> None:
         now = time.monotonic()
         if force or now - self.last_progress >= PROGRESS_EVERY_S:
@@ -279,10 +303,6 @@ class _Run:
             self.store.update_import(
                 self.import_id, files_done=self.files_done, bytes_done=self.bytes_done,
                 current_file=records.text(self.current) if self.current else None)
-
-    def _bytes(self, n: int) -> None:
-        self.bytes_done += n
-        self._progress()
 
     # main loop -------------------------------------------------------------------------------
     def execute(self, entries: Iterable[tuple[Path, str | None]],
@@ -327,94 +347,108 @@ class _Run:
         if self.card_id is not None:
             records.set_card(self.store, self.card_id, import_id=self.import_id,
                              state=records.IMPORTING)
-
-        verify_q: queue.Queue[tuple[int, Staged, str, str] | None] = queue.Queue(
-            maxsize=2 * VERIFIERS)
-        pool = ThreadPoolExecutor(self.imp.thumb_workers, thread_name_prefix="thumb",
-                                  initializer=_lower_priority)
-        verifiers = [threading.Thread(target=self._verify_loop, args=(verify_q, pool),
-                                      name=f"verify-{n}", daemon=True) for n in range(VERIFIERS)]
-        for verifier in verifiers:
-            verifier.start()
-        state = records.DONE
         if listing_error is not None:
-            state = records.IMPORT_INTERRUPTED
+            self.state = records.IMPORT_INTERRUPTED
             report.message = (f"could not list every folder ({listing_error.strerror}); "
                               "insert the card again to finish")
+
+        self.thumbs = ThreadPoolExecutor(self.imp.thumb_workers, thread_name_prefix="thumb",
+                                         initializer=_lower_priority)
+        self.copiers = ThreadPoolExecutor(self.imp.copy_workers, thread_name_prefix="copy")
         try:
             for path, kind, st in candidates:
-                self.current = str(path)
-                start = self.bytes_done
-                try:
-                    self._read_one(path, kind, st, verify_q)
-                except SourceGone as exc:
-                    state, report.message = records.IMPORT_INTERRUPTED, (
-                        f"the card went away: {exc.strerror}; insert it again to finish")
+                if self.abort.is_set():
+                    self._stop(records.IMPORT_INTERRUPTED, MESSAGE_ABORTED)
+                if self.stopped:
                     break
-                except Aborted:
-                    state = records.IMPORT_INTERRUPTED
-                    report.message = "stopped before the end; insert the card again to finish"
-                    break
-                except DestinationFull as exc:
-                    state, report.message = records.FAILED, str(exc.strerror)
-                    break
-                except CopyError as exc:
-                    report.errors[str(path)] = str(exc.strerror or exc)
-                    log.warning("import of %s failed: %s", path, exc)
-                self.files_done += 1
-                self.bytes_done = start + st.st_size
-                self._drain()
-                self._progress()
+                self._start(path, kind, st)
+                while len(self.in_flight) >= self.imp.copy_workers:
+                    self._wait()
+            while self.in_flight:
+                self._wait()
         finally:
-            for _ in verifiers:
-                verify_q.put(None)
-            for verifier in verifiers:
-                verifier.join()
+            # Files already read in full are committed even after an abort: they are whole.
+            self.copiers.shutdown(wait=True)
             self.current = ""
             self._progress(force=True)
-        report.state = state
+        report.state = self.state
         if after_copy is not None:
             after_copy(report)
-        pool.shutdown(wait=True)
+        self.thumbs.shutdown(wait=True)
         self._drain()
         if self.pending:  # only if a result went missing: never drop one
             with self.store.transaction():
                 for seq in sorted(self.pending):
                     self.pending.pop(seq)()
-        self._finish(state)
+        self._finish(self.state)
         return report
 
-    def _read_one(self, path: Path, kind: str, st: os.stat_result,
-                  verify_q: queue.Queue[tuple[int, Staged, str, str] | None]) -> None:
-        """Stage one file (or recognise it as a duplicate or a skip) and hand it to the verifier."""
-        label = str(path)
+    def _stop(self, state: str, message: str) -> None:
+        """Start no more files; the first reason given is the one reported."""
+        if not self.stopped:
+            self.stopped = True
+            self.state, self.report.message = state, message
+
+    def _start(self, path: Path, kind: str, st: os.stat_result) -> None:
+        """Hand one file to a copy thread (the store is read here, in this thread)."""
         if st.st_size == 0:
-            self.report.skip(label, REASON_EMPTY)
-            return
-        if kind == JPEG and _head(path) != JPEG_MAGIC:
-            self.report.skip(label, REASON_NOT_JPEG)
-            return
-        if records.size_known(self.store, st.st_size):
-            sha = hash_file(path, self.abort)
-            if self._known(kind, sha, path):
-                self.report.duplicates.append(label)
-                return
-        start = self.bytes_done
-        hook = self.on_chunk
+            self.report.skip(str(path), REASON_EMPTY)
+            return self._count(st)
+        seq, self.next_seq = self.next_seq, self.next_seq + 1
+        self._launch(_Job(seq, path, kind, st, records.size_known(self.store, st.st_size)))
 
-        def on_bytes(n: int) -> None:
-            self._bytes(n)
-            if hook is not None:
-                hook(path, self.bytes_done - start)
+    def _launch(self, job: _Job) -> None:
+        self.current = str(job.path)
+        self.reading[job.seq] = 0
+        self.in_flight[self.copiers.submit(self._copy_one, job)] = job
 
-        staged = stage(path, self.imp.buffer if kind == JPEG else self.imp.archive,
-                       on_bytes, self.abort)
-        if self._known(kind, staged.sha256, path):  # appeared meanwhile (another door)
-            staged.discard()
-            self.report.duplicates.append(label)
-            return
-        verify_q.put((self.next_seq, staged, kind, label))
-        self.next_seq += 1
+    def _wait(self) -> None:
+        """Handle the files the copy threads finish (and publish progress meanwhile)."""
+        done, _ = wait(self.in_flight, timeout=max(PROGRESS_EVERY_S, 0.01),
+                       return_when=FIRST_COMPLETED)
+        for future in done:
+            job = self.in_flight.pop(future)
+            self.reading.pop(job.seq, None)
+            try:
+                sha = future.result()
+            except (CopyError, Aborted, OSError) as exc:
+                self.pending[job.seq] = _nothing
+                self._failed(job, exc)
+                continue
+            if sha == COPIED:  # verified in place: recorded once its thumbnail is made
+                self._count(job.st)
+            elif sha == NOT_JPEG:
+                self.pending[job.seq] = _nothing
+                self.report.skip(str(job.path), REASON_NOT_JPEG)
+                self._count(job.st)
+            elif self._known(job.kind, sha, job.path):
+                self.pending[job.seq] = _nothing
+                self.report.duplicates.append(str(job.path))
+                self._count(job.st)
+            elif self.stopped:
+                self.pending[job.seq] = _nothing
+            else:  # same size as a known photo, other content: copy it after all
+                self._launch(_Job(job.seq, job.path, job.kind, job.st, hash_first=None))
+        self._drain()
+        self._progress()
+
+    def _count(self, st: os.stat_result) -> None:
+        self.files_done += 1
+        self.bytes_finished += st.st_size
+
+    def _failed(self, job: _Job, exc: BaseException) -> None:
+        if isinstance(exc, SourceGone):
+            self._stop(records.IMPORT_INTERRUPTED,
+                       f"the card went away: {exc.strerror}; insert it again to finish")
+        elif isinstance(exc, Aborted):
+            self._stop(records.IMPORT_INTERRUPTED, MESSAGE_ABORTED)
+        elif isinstance(exc, DestinationFull):
+            self._stop(records.FAILED, str(exc.strerror))
+        else:
+            message = str(getattr(exc, "strerror", None) or exc)
+            self.report.errors[str(job.path)] = message
+            log.warning("import of %s failed: %s", job.path, message)
+            self._count(job.st)
 
     def _known(self, kind: str, sha: str, path: Path) -> bool:
         """Already in the store? (Re-pairs a RAW and its JPEG across imports.)"""
@@ -427,27 +461,34 @@ class _Run:
         self.report.paired += records.pair(self.store, key)
         return True
 
-    # verifier thread ---------------------------------------------------------------------------
-    def _verify_loop(self, verify_q: queue.Queue[tuple[int, Staged, str, str] | None],
-                     pool: ThreadPoolExecutor) -> None:
-        while (item := verify_q.get()) is not None:
-            # Files already read in full are committed even after an abort: they are whole.
-            seq, staged, kind, label = item
-            dest = (self.imp.buffer_path(staged.sha256) if kind == JPEG
-                    else self.imp.archive_path(staged.sha256, staged.source.suffix))
-            copied = _Copied(kind, label, staged.source, dest, staged.sha256, staged.size,
-                             staged.mtime_ns)
-            try:
-                commit(staged, dest)
-            except Exception as exc:  # noqa: BLE001 - reported for this file, the rest goes on
-                message = str(getattr(exc, "strerror", None) or exc)
-                self.results.put((seq, lambda label=label, m=message: self._error(label, m)))
-                continue
-            if kind == RAW:
-                self.results.put((seq, lambda c=copied: self._record_raw(c)))
-            else:
-                future = pool.submit(self._describe, copied)
-                future.add_done_callback(lambda f, c=copied, n=seq: self._described(f, c, n))
+    # copy threads ------------------------------------------------------------------------------
+    def _copy_one(self, job: _Job) -> str:
+        """Copy and verify one file (COPIED), or say it is NOT_JPEG; or, for a possible
+        duplicate, only return its sha256 (the copy, if needed, then reads the page cache)."""
+        if job.kind == JPEG and job.hash_first is not None and _head(job.path) != JPEG_MAGIC:
+            return NOT_JPEG
+        if job.hash_first:
+            return hash_file(job.path, self.abort)
+        hook = self.on_chunk
+
+        def on_bytes(n: int) -> None:
+            self.reading[job.seq] += n
+            if hook is not None:
+                hook(job.path, self.reading[job.seq])
+
+        folder = self.imp.buffer if job.kind == JPEG else self.imp.archive
+        staged = stage(job.path, folder, on_bytes, self.abort)
+        dest = (self.imp.buffer_path(staged.sha256) if job.kind == JPEG
+                else self.imp.archive_path(staged.sha256, job.path.suffix))
+        commit(staged, dest)
+        copied = _Copied(job.kind, str(job.path), job.path, dest, staged.sha256, staged.size,
+                         staged.mtime_ns)
+        if job.kind == RAW:
+            self.results.put((job.seq, lambda: self._record_raw(copied)))
+        else:
+            future = self.thumbs.submit(self._describe, copied)
+            future.add_done_callback(lambda f: self._described(f, copied, job.seq))
+        return COPIED
 
     # thumbnail threads -------------------------------------------------------------------------
     def _describe(self, copied: _Copied) -> tuple[_Copied, pipeline.ExifInfo, Path]:
@@ -536,6 +577,10 @@ class _Run:
             skipped=sum(summary["skipped"].values()) + len(self.report.errors),
             report=summary, current_file=None,
         )
+
+
+def _nothing() -> None:
+    """The recording step of a file that adds nothing to the store."""
 
 
 def _head(path: Path, n: int = 3) -> bytes:

@@ -27,7 +27,7 @@ from pathlib import Path
 from .fsutil import clean_temp_files, fsync_dir
 
 TEMP_PREFIX = ".ingest-"
-CHUNK = 1 << 20  # read, hash and write while the chunk is still in the CPU cache
+CHUNK = 1 << 18  # read, hash and write while the chunk is still in the CPU's L2 cache
 # errno values meaning "the card (or its reader, or its FUSE driver) is gone"
 DEVICE_GONE = {errno.EIO, errno.ENODEV, errno.ENXIO, errno.ENOTCONN, errno.ESHUTDOWN,
                errno.ENOMEDIUM, errno.ESTALE, errno.ECONNABORTED}

@@ -61,14 +61,20 @@ def exif_bytes(index: int) -> bytes:
     return exif.tobytes()
 
 
-def with_exif(jpeg: bytes, exif: bytes) -> bytes:
-    """The same image data with another EXIF block (a distinct file, like the next frame)."""
+def with_exif(jpeg: bytes, exif: bytes, index: int = 0) -> bytes:
+    """The same image data with another EXIF block (a distinct file, like the next frame).
+
+    A comment of ``index`` bytes gives every frame its own size, as real frames have (each
+    frame's entropy-coded data differs): files of equal size would each be hashed first as a
+    possible duplicate, which real cards rarely need."""
     assert jpeg[:2] == b"\xff\xd8"
     pos = 2
     while jpeg[pos] == 0xFF and jpeg[pos + 1] in (0xE0, 0xE1):  # drop JFIF/EXIF segments
         pos += 2 + int.from_bytes(jpeg[pos + 2:pos + 4], "big")
     app1 = b"Exif\x00\x00" + exif if not exif.startswith(b"Exif") else exif
-    return b"\xff\xd8\xff\xe1" + (len(app1) + 2).to_bytes(2, "big") + app1 + jpeg[pos:]
+    comment = b"\xff\xfe" + (index + 2).to_bytes(2, "big") + b"." * index
+    return (b"\xff\xd8\xff\xe1" + (len(app1) + 2).to_bytes(2, "big") + app1 + comment
+            + jpeg[pos:])
 
 
 def make_inputs(folder: Path, count: int, bases: int) -> list[Path]:
@@ -84,7 +90,7 @@ def make_inputs(folder: Path, count: int, bases: int) -> list[Path]:
     for i in range(count):
         path = folder / "DCIM" / f"{100 + i // 50}CANON" / f"IMG_{i:04d}.JPG"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(with_exif(encoded[i % bases], exif_bytes(i + 1)))
+        path.write_bytes(with_exif(encoded[i % bases], exif_bytes(i + 1), i))
         out.append(path)
     os.sync()
     return out
