@@ -1,9 +1,9 @@
 """Geometry of an edit, planned on the original's size before anything is decoded.
 
 EXIF orientation and the recipe's rotation become one transpose; straighten becomes a crop factor
-(the largest centred rectangle of the same aspect ratio inside the turned frame) and one bicubic
-affine pass; zoom and the output size decide how much of the frame is resampled and at which DCT
-scale the JPEG needs decoding.
+(the largest centred rectangle of the same aspect ratio inside the turned frame) and one affine
+pass; zoom and the output size decide how much of the frame is resampled and at which DCT scale the
+JPEG needs decoding. :mod:`.bands` carries the plan out.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 # Straighten: keep the resampling kernel this many output pixels away from the frame's edge.
 EDGE_INSET_PX = 3
-# Pillow releases the GIL while resampling and encoding: the Pi's four cores can share the work.
+# Pillow releases the GIL while encoding: the thumbnail and WebP are made beside the web JPEG.
 THREADS = max(1, min(4, os.cpu_count() or 1))
 
 _T = Image.Transpose
@@ -112,37 +112,6 @@ def plan(stored: tuple[int, int], orientation: int, recipe: Recipe, long_edge: i
     return Plan(transpose, stored, (rw, rh), k, (bw, bh), (out_w, out_h), factor, recipe.straighten)
 
 
-def resample_region(image: Image.Image, p: Plan) -> Image.Image:
-    """Crop the plan's box out of the decoded frame and resample it to ~output size, in one pass."""
-    full_w, full_h = p.stored
-    box_w, box_h = (p.box[1], p.box[0]) if p.swaps else p.box
-    sx, sy = image.width / full_w, image.height / full_h  # decoded pixels per original pixel
-    left, top = (full_w - box_w) / 2 * sx, (full_h - box_h) / 2 * sy
-    box = (left, top, left + box_w * sx, top + box_h * sy)
-    if p.straighten:
-        size = (max(1, round(box_w * p.factor)), max(1, round(box_h * p.factor)))
-    else:
-        size = (p.output[1], p.output[0]) if p.swaps else p.output
-    if size == image.size and box == (0, 0, image.width, image.height):
-        return image
-    return image.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
-
-
-def straighten(image: Image.Image, p: Plan) -> Image.Image:
-    """Turn by ``p.straighten`` degrees clockwise and cut the output out, in one bicubic pass."""
-    out_w, out_h = p.output
-    gx = image.width / (p.box[0] * p.factor)  # source pixels per output pixel (≈ 1)
-    gy = image.height / (p.box[1] * p.factor)
-    a = math.radians(p.straighten)
-    cos_a, sin_a = math.cos(a), math.sin(a)
-    # Output (x, y) relative to its centre, turned, lands relative to the source's centre.
-    m = (gx * cos_a, gx * sin_a, 0.0, -gy * sin_a, gy * cos_a, 0.0)
-    cx, cy = out_w / 2, out_h / 2
-    data = (m[0], m[1], image.width / 2 - m[0] * cx - m[1] * cy,
-            m[3], m[4], image.height / 2 - m[3] * cx - m[4] * cy)
-    return parallel_affine(image, (out_w, out_h), data, Image.Resampling.BICUBIC)
-
-
 _pool: tuple[int, ThreadPoolExecutor] | None = None
 _pool_lock = threading.Lock()
 
@@ -154,30 +123,3 @@ def executor() -> ThreadPoolExecutor:
         if _pool is None or _pool[0] != os.getpid():
             _pool = (os.getpid(), ThreadPoolExecutor(THREADS, thread_name_prefix="pipeline"))
         return _pool[1]
-
-
-def parallel_affine(
-    image: Image.Image, size: tuple[int, int], data: tuple[float, ...],
-    resample: Image.Resampling, parts: int | None = None,
-) -> Image.Image:
-    """``image.transform(size, AFFINE, data)`` computed in horizontal bands on several cores.
-
-    Every output pixel depends only on its own coordinates, so the bands are exactly the pixels
-    one call would produce.
-    """
-    parts = THREADS if parts is None else parts
-    width, height = size
-    if parts <= 1 or height < 64 * parts:
-        return image.transform(size, Image.Transform.AFFINE, data, resample)
-    a, b, c, d, e, f = data
-    edges = [round(height * i / parts) for i in range(parts + 1)]
-
-    def band(top: int, bottom: int) -> Image.Image:
-        shifted = (a, b, c + b * top, d, e, f + e * top)  # output row ``top`` becomes row 0
-        return image.transform((width, bottom - top), Image.Transform.AFFINE, shifted, resample)
-
-    futures = [executor().submit(band, edges[i], edges[i + 1]) for i in range(parts)]
-    out = Image.new(image.mode, size)
-    for top, future in zip(edges, futures, strict=False):
-        out.paste(future.result(), (0, top))
-    return out

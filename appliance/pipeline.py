@@ -6,7 +6,9 @@ Order of operations is chosen for a Pi. The whole edit (orientation, rotation, s
 output size) is first planned as geometry on the original's size; then the JPEG is decoded with DCT
 scaling (``draft``) at the smallest scale that still has enough pixels, only the region the output
 needs is resampled once to about the output size, and everything after that (colour conversion,
-transposes, straighten, exposure, watermark) runs on ~3 MP, never on the full 24–45 MP frame.
+straighten, exposure, transposes, watermark) runs on ~3 MP, never on the full 24–45 MP frame.
+The edit runs band by band on another core while the JPEG is still decoding (:mod:`.bands`), so a
+publish costs little more than the decode and the web JPEG's encode.
 """
 
 from __future__ import annotations
@@ -22,14 +24,12 @@ from typing import Any, Protocol
 
 from PIL import Image, ImageCms
 
+from .bands import Bands, BandThread, DecodeError, decode_in_bands, streamable
 from .fsutil import atomic_save, atomic_write_bytes
 from .geometry import (  # noqa: F401 - re-exported: the pipeline's public names
     Plan,
     executor,
-    parallel_affine,
     plan,
-    resample_region,
-    straighten,
     straighten_crop_factor,
     upright,
 )
@@ -227,18 +227,27 @@ def render_image(
     want = (math.ceil(image.width * p.factor), math.ceil(image.height * p.factor))
     if p.factor < 1 and image.mode in ("RGB", "L", "CMYK", "YCbCr"):
         image.draft(image.mode, want)
-    _load(image)
     icc = image.info.get("icc_profile")
-    out = resample_region(image, p)
-    if out is not image:
-        image.close()  # free the decoded frame now: up to 45 MB less at the peak on a 512 MB Pi
-    out = to_srgb(out, icc)
-    if p.transpose is not None:
-        out = out.transpose(p.transpose)
-    if p.straighten:
-        out = straighten(out, p)
-    if recipe.exposure:
-        out = out.point(_exposure_lut(recipe.exposure))
+
+    def to_rgb(band: Image.Image) -> Image.Image:
+        return to_srgb(band.convert("RGB") if band.mode == "RGBX" else band, icc)
+
+    lut = _exposure_lut(recipe.exposure) if recipe.exposure else None
+    if streamable(image):  # the edit runs on another core while the JPEG decodes
+        worker = BandThread(Bands(p, image.size, to_rgb, lut))
+        try:
+            frame = decode_in_bands(image, worker.rows_ready)  # type: ignore[arg-type]
+        except BaseException as exc:
+            worker.close(None)
+            if isinstance(exc, (DecodeError, SyntaxError, ValueError, MemoryError)):
+                raise ImageError(f"JPEG data truncated or corrupt: {exc}") from exc
+            raise
+        out = worker.close(frame)
+        assert out is not None
+    else:
+        _load(image)
+        out = Bands(p, image.size, to_rgb, lut).finish(image)
+    image.close()  # free the decoded frame now: up to 45 MB less at the peak on a 512 MB Pi
     if watermark is not None:
         out = apply_watermark(out, watermark) if isinstance(watermark, Image.Image) else watermark.apply(out)
     out.info = {}  # never carry the original's comment, profile or XMP into an output
@@ -333,14 +342,20 @@ def encode(
     image: Image.Image, exif: bytes, thumb_edge: int = 480, quality: int = 85,
     webp_quality: int | None = None,
 ) -> Encoded:
-    """Encode the web JPEG, its thumbnail (made from the web image) and an optional WebP."""
+    """Encode the web JPEG here while other cores make the thumbnail (from the web-sized image),
+    its placeholder colours and the optional WebP."""
+
+    def small() -> tuple[Image.Image, bytes, str, str]:
+        thumb = make_thumbnail(image, thumb_edge)
+        return thumb, thumb_jpeg_bytes(thumb), dominant_color(thumb), placeholder(thumb)
+
     webp_job = executor().submit(webp_bytes, image, webp_quality, exif) if webp_quality else None
-    thumb = make_thumbnail(image, thumb_edge)
+    thumb_job = executor().submit(small)
     web = jpeg_bytes(image, quality, exif)
-    thumb_data = thumb_jpeg_bytes(thumb)
+    thumb, thumb_data, color, preview = thumb_job.result()
     webp = webp_job.result() if webp_job is not None else None
-    rendered = Rendered(image.width, image.height, thumb.width, thumb.height, dominant_color(thumb),
-                        webp is not None, placeholder(thumb))
+    rendered = Rendered(image.width, image.height, thumb.width, thumb.height, color,
+                        webp is not None, preview)
     return Encoded(web, thumb_data, webp, rendered)
 
 

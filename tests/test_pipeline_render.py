@@ -254,15 +254,6 @@ def test_the_plan_decodes_only_what_the_output_needs():
     assert zoomed.output == (2048, 1366) and zoomed.factor == pytest.approx(0.5)
 
 
-def test_parallel_affine_is_identical_to_one_transform():
-    image = marked_pattern((900, 700))
-    ImageDraw.Draw(image).ellipse((100, 100, 700, 600), outline=(250, 250, 0), width=7)
-    data = (0.99, 0.05, 10.0, -0.05, 0.99, 20.0)
-    whole = image.transform((800, 600), Image.Transform.AFFINE, data, Image.Resampling.BICUBIC)
-    banded = pipeline.parallel_affine(image, (800, 600), data, Image.Resampling.BICUBIC, parts=3)
-    assert whole.tobytes() == banded.tobytes()
-
-
 # -- bad input ------------------------------------------------------------------------------------
 def _bomb(tmp_path: Path, width: int, height: int) -> Path:
     """A tiny JPEG whose frame header claims ``width`` × ``height`` pixels."""

@@ -1,0 +1,273 @@
+"""Edit a photo band by band while its JPEG is still decoding.
+
+Decoding is the one step that cannot be split over cores (a JPEG's entropy-coded data is a single
+stream), and it is most of a publish. So the decoder fills the frame from the top in this thread,
+and as soon as a band of rows is complete, another thread resamples it to the output's density,
+converts it to sRGB, straightens it, applies the exposure and turns it upright into its place in
+the output. When the last row is decoded only the last band is left to do.
+
+Everything happens in the original's stored orientation (the transpose comes last, per band), so
+a band of decoded rows is a band of output rows. A JPEG that cannot be decoded progressively
+(progressive JPEGs, CMYK, greyscale, multi-picture files) is loaded whole first and goes through
+the same :class:`Bands` as one band: one code path, whatever the input.
+
+How rows are known to be decoded: the frame is an RGBX image created with X = 0, and the JPEG
+decoder's RGB→RGBX unpacker writes X = 255 with every pixel, so a row is complete once its last
+pixel's X is 255 (the decoder writes whole rows, and only between ``decode`` calls is it looked at).
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PIL import Image, ImageFile, JpegImagePlugin
+
+if TYPE_CHECKING:
+    from .geometry import Plan
+
+LANCZOS_SUPPORT = 3.0  # Lanczos-3: input rows each side of an output row's centre, per unit scale
+AFFINE_MARGIN = 4  # rows around an affine sample: the bilinear kernel plus rounding
+FEED_BYTES = 1 << 17  # compressed bytes handed to the decoder between looks at the frame
+BAND_ROWS = 48  # decoded rows worth handing to the band thread at once
+STRAIGHTEN = Image.Resampling.BILINEAR  # at the output's density; bicubic costs 2.3× as much
+MIRRORS = {Image.Transpose.FLIP_LEFT_RIGHT, Image.Transpose.FLIP_TOP_BOTTOM,
+           Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE}
+
+
+def moved_box(method: Image.Transpose | None, box: tuple[int, int, int, int],
+              size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Where ``box`` of an image of ``size`` lands after ``image.transpose(method)``."""
+    x0, y0, x1, y1 = box
+    w, h = size
+    t = Image.Transpose
+    return {
+        None: (x0, y0, x1, y1),
+        t.FLIP_LEFT_RIGHT: (w - x1, y0, w - x0, y1),
+        t.FLIP_TOP_BOTTOM: (x0, h - y1, x1, h - y0),
+        t.ROTATE_180: (w - x1, h - y1, w - x0, h - y0),
+        t.ROTATE_90: (y0, w - x1, y1, w - x0),
+        t.ROTATE_270: (h - y1, x0, h - y0, x1),
+        t.TRANSPOSE: (y0, x0, y1, x1),
+        t.TRANSVERSE: (h - y1, w - x1, h - y0, w - x0),
+    }[method]
+
+
+class Bands:
+    """The edit of one photo, done band by band as rows of the decoded frame become available.
+
+    ``to_rgb`` turns a resampled band into sRGB RGB (colour management); ``lut`` is the exposure
+    table or None. Call :meth:`rows_ready` as rows arrive (any thread may own the frame; only the
+    rows below the count given are read) and :meth:`finish` once; it returns the upright output.
+    """
+
+    def __init__(self, p: Plan, frame_size: tuple[int, int], to_rgb: Callable[[Image.Image], Image.Image],
+                 lut: list[int] | None) -> None:
+        self.p, self.to_rgb, self.lut = p, to_rgb, lut
+        full_w, full_h = p.stored
+        fw, fh = self.frame_size = frame_size
+        sx, sy = fw / full_w, fh / full_h  # decoded pixels per original pixel
+        box_w, box_h = (p.box[1], p.box[0]) if p.swaps else p.box  # stored orientation
+        left, top = (full_w - box_w) / 2 * sx, (full_h - box_h) / 2 * sy
+        self.box = (left, top, left + box_w * sx, top + box_h * sy)
+        out_w, out_h = self.out_size = (p.output[1], p.output[0]) if p.swaps else p.output
+        if p.straighten:
+            self.r_size = (max(1, round(box_w * p.factor)), max(1, round(box_h * p.factor)))
+        else:
+            self.r_size = (out_w, out_h)
+        self.step = (self.box[3] - self.box[1]) / self.r_size[1]  # frame rows per resampled row
+        self.support = LANCZOS_SUPPORT * max(1.0, self.step)
+        self.copy_only = self.r_size == frame_size and self.box == (0, 0, fw, fh)
+        self.resampled: Image.Image | None = None
+        if p.straighten:
+            self.resampled = Image.new("RGB", self.r_size)
+            density = (self.r_size[0] / (box_w * p.factor), self.r_size[1] / (box_h * p.factor))
+            self.affine = _straighten_affine(self.r_size, self.out_size, density, p.straighten * (
+                -1 if p.transpose in MIRRORS else 1))
+        self.output = Image.new("RGB", p.output)
+        self.r_done = 0  # resampled rows made
+        self.s_done = 0  # straightened rows made
+
+    # which rows can be made from what is there -------------------------------------------------
+    def _resampled_rows(self, frame_rows: int) -> int:
+        if frame_rows >= self.frame_size[1]:
+            return self.r_size[1]
+        if self.copy_only:
+            return frame_rows
+        # row j reads frame rows up to box top + (j + 0.5) * step + support
+        j = math.floor((frame_rows - 1 - self.support - self.box[1]) / self.step - 0.5)
+        return max(0, min(self.r_size[1], j))
+
+    def _straightened_rows(self, resampled_rows: int) -> int:
+        if resampled_rows >= self.r_size[1]:
+            return self.out_size[1]
+        _, _, _, d, e, f = self.affine
+        lowest = max(0.0, d * self.out_size[0])  # x where the source row is largest
+        k = math.floor((resampled_rows - AFFINE_MARGIN - f - lowest) / e) - 1
+        return max(0, min(self.out_size[1], k))
+
+    # the work ----------------------------------------------------------------------------------
+    def rows_ready(self, frame: Image.Image, frame_rows: int) -> None:
+        """Make every output band the first ``frame_rows`` rows of ``frame`` allow."""
+        j1 = self._resampled_rows(frame_rows)
+        if j1 > self.r_done:
+            band = self._resample(frame, self.r_done, j1)
+            if self.resampled is None:
+                self._place(band, self.r_done)
+            else:
+                self.resampled.paste(band, (0, self.r_done))
+            self.r_done = j1
+        if self.resampled is not None:
+            k1 = self._straightened_rows(self.r_done)
+            if k1 > self.s_done:
+                a, b, c, d, e, f = self.affine
+                shifted = (a, b, c + b * self.s_done, d, e, f + e * self.s_done)
+                band = self.resampled.transform((self.out_size[0], k1 - self.s_done),
+                                                Image.Transform.AFFINE, shifted,
+                                                STRAIGHTEN)
+                self._place(band, self.s_done)
+                self.s_done = k1
+
+    def finish(self, frame: Image.Image) -> Image.Image:
+        """Do what is left (all rows are decoded) and return the upright output."""
+        self.rows_ready(frame, self.frame_size[1])
+        return self.output
+
+    def _resample(self, frame: Image.Image, j0: int, j1: int) -> Image.Image:
+        if self.copy_only:
+            band = frame.crop((0, j0, self.frame_size[0], j1))
+        else:
+            left, top, right, _ = self.box
+            band = frame.resize((self.r_size[0], j1 - j0), Image.Resampling.LANCZOS,
+                                box=(left, top + j0 * self.step, right, top + j1 * self.step))
+        return self.to_rgb(band)
+
+    def _place(self, band: Image.Image, row: int) -> None:
+        """Expose, turn upright and paste a finished band of output rows (stored orientation)."""
+        if self.lut is not None:
+            band = band.point(self.lut)
+        at = moved_box(self.p.transpose, (0, row, band.width, row + band.height), self.out_size)
+        if self.p.transpose is not None:
+            band = band.transpose(self.p.transpose)
+        self.output.paste(band, at[:2])
+
+
+def _straighten_affine(src: tuple[int, int], out: tuple[int, int], density: tuple[float, float],
+                       degrees: float) -> tuple[float, float, float, float, float, float]:
+    """Output → source mapping turning the picture ``degrees`` clockwise about both centres.
+
+    The source (the resampled box) has about the output's pixel density: ``density`` is the exact
+    ratio (source pixels per output pixel, ≈ 1, off by the box size's rounding)."""
+    a = math.radians(degrees)
+    cos_a, sin_a = math.cos(a), math.sin(a)
+    gx, gy = density
+    m0, m1, m3, m4 = gx * cos_a, gx * sin_a, -gy * sin_a, gy * cos_a
+    cx, cy = out[0] / 2, out[1] / 2
+    return (m0, m1, src[0] / 2 - m0 * cx - m1 * cy, m3, m4, src[1] / 2 - m3 * cx - m4 * cy)
+
+
+# -- decoding row by row --------------------------------------------------------------------------
+def streamable(image: Image.Image) -> bool:
+    """Can ``image`` (opened, draft applied, not loaded) be decoded row by row into RGBX?"""
+    return (type(image) is JpegImagePlugin.JpegImageFile and image.mode == "RGB"
+            and len(image.tile) == 1 and image.tile[0][0] == "jpeg"
+            and image.tile[0][3][0] == "RGB" and not image.info.get("progressive")
+            and not image.info.get("progression"))
+
+
+class DecodeError(OSError):
+    """The JPEG data is truncated or corrupt."""
+
+
+def decode_in_bands(image: JpegImagePlugin.JpegImageFile,
+                    on_rows: Callable[[Image.Image, int], None]) -> Image.Image:
+    """Decode a :func:`streamable` JPEG into an RGBX frame, calling ``on_rows(frame, rows)``
+    whenever at least :data:`BAND_ROWS` more rows are complete. Returns the frame (all rows)."""
+    tile = image.tile[0]
+    frame = Image.new("RGBX", image.size, (0, 0, 0, 0))
+    decoder = Image._getdecoder("RGBX", "jpeg", tile.args, image.decoderconfig)  # noqa: SLF001
+    assert image.fp is not None
+    image.fp.seek(tile.offset)
+    rows = announced = err = 0
+    pending = b""
+    try:
+        decoder.setimage(frame.im, tile.extents)
+        while True:
+            data = image.load_read(FEED_BYTES)
+            if not data:
+                if ImageFile.LOAD_TRUNCATED_IMAGES:
+                    break
+                raise DecodeError(f"image file is truncated ({len(pending)} bytes not processed)")
+            pending += data
+            consumed, err = decoder.decode(pending)
+            if consumed < 0:
+                break
+            pending = pending[consumed:]
+            if err < 0:
+                raise DecodeError(ImageFile.ERRORS.get(err, f"decoder error {err}"))
+            rows = _complete_rows(frame, rows)
+            if rows - announced >= BAND_ROWS:
+                on_rows(frame, rows)
+                announced = rows
+        if err < 0 and not ImageFile.LOAD_TRUNCATED_IMAGES:
+            raise DecodeError(ImageFile.ERRORS.get(err, f"decoder error {err}"))
+    finally:
+        decoder.cleanup()
+    return frame
+
+
+def _complete_rows(frame: Image.Image, known: int) -> int:
+    """How many rows from the top the decoder has written (binary search on the X band)."""
+    x = frame.width - 1
+    lo, hi = known, frame.height
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if frame.getpixel((x, mid))[3] == 255:  # type: ignore[index]
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+class BandThread:
+    """Runs a :class:`Bands` in its own thread, fed with row counts from the decoding thread."""
+
+    def __init__(self, bands: Bands) -> None:
+        self.bands = bands
+        self.inbox: queue.SimpleQueue[tuple[Image.Image, int] | None] = queue.SimpleQueue()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="bands", daemon=True)
+        self.thread.start()
+
+    def rows_ready(self, frame: Image.Image, rows: int) -> None:
+        self.inbox.put((frame, rows))
+
+    def _run(self) -> None:
+        while (item := self.inbox.get()) is not None:
+            if self.error is not None:
+                continue
+            frame, rows = item
+            while True:  # skip to the newest count: fewer, larger bands when behind
+                try:
+                    newer = self.inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if newer is None:
+                    self.inbox.put(None)
+                    break
+                frame, rows = newer
+            try:
+                self.bands.rows_ready(frame, rows)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller in close()
+                self.error = exc
+
+    def close(self, frame: Image.Image | None) -> Image.Image | None:
+        """Stop the thread; with ``frame`` (fully decoded) finish the edit and return it."""
+        self.inbox.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return None if frame is None else self.bands.finish(frame)
