@@ -11,9 +11,10 @@ a band of decoded rows is a band of output rows. A JPEG that cannot be decoded p
 (progressive JPEGs, CMYK, greyscale, multi-picture files) is loaded whole first and goes through
 the same :class:`Bands` as one band: one code path, whatever the input.
 
-How rows are known to be decoded: the frame is an RGBX image created with X = 0, and the JPEG
-decoder's RGB→RGBX unpacker writes X = 255 with every pixel, so a row is complete once its last
-pixel's X is 255 (the decoder writes whole rows, and only between ``decode`` calls is it looked at).
+How rows are known to be decoded: the frame is an RGBX image whose last column starts with X = 0,
+and the JPEG decoder's RGB→RGBX unpacker writes X = 255 with every pixel, so a row is complete once
+its last pixel's X is 255 (the decoder writes whole rows, and only between ``decode`` calls is it
+looked at).
 """
 
 from __future__ import annotations
@@ -82,12 +83,13 @@ class Bands:
         self.support = LANCZOS_SUPPORT * max(1.0, self.step)
         self.copy_only = self.r_size == frame_size and self.box == (0, 0, fw, fh)
         self.resampled: Image.Image | None = None
+        # Not initialised (no 10 MB fill): the bands cover every pixel of these two.
         if p.straighten:
-            self.resampled = Image.new("RGB", self.r_size)
+            self.resampled = Image.new("RGB", self.r_size, None)
             density = (self.r_size[0] / (box_w * p.factor), self.r_size[1] / (box_h * p.factor))
             self.affine = _straighten_affine(self.r_size, self.out_size, density, p.straighten * (
                 -1 if p.transpose in MIRRORS else 1))
-        self.output = Image.new("RGB", p.output)
+        self.output = Image.new("RGB", p.output, None)
         self.r_done = 0  # resampled rows made
         self.s_done = 0  # straightened rows made
 
@@ -187,7 +189,8 @@ def decode_in_bands(image: JpegImagePlugin.JpegImageFile,
     """Decode a :func:`streamable` JPEG into an RGBX frame, calling ``on_rows(frame, rows)``
     whenever at least :data:`BAND_ROWS` more rows are complete. Returns the frame (all rows)."""
     tile = image.tile[0]
-    frame = Image.new("RGBX", image.size, (0, 0, 0, 0))
+    frame = Image.new("RGBX", image.size, None)  # not initialised (a 24 MB fill saved) except:
+    frame.paste((0, 0, 0, 0), (frame.width - 1, 0, frame.width, frame.height))  # the column read
     decoder = Image._getdecoder("RGBX", "jpeg", tile.args, image.decoderconfig)  # noqa: SLF001
     assert image.fp is not None
     image.fp.seek(tile.offset)
