@@ -139,7 +139,7 @@ class Encoded:
 class Mark(Protocol):
     """A watermark that composites itself onto a rendered image (see :mod:`appliance.watermark`)."""
 
-    def apply(self, image: Image.Image) -> Image.Image: ...
+    def apply(self, image: Image.Image, drawn_for: tuple[int, int] | None = None) -> Image.Image: ...
 
 
 # -- opening -------------------------------------------------------------------------------------
@@ -221,6 +221,14 @@ def render_image(
     watermark: Mark | Image.Image | None = None,
 ) -> Image.Image:
     """Run the pipeline on an opened (not yet loaded) JPEG; returns sRGB RGB pixels."""
+    return _render(image, recipe, long_edge, watermark)[0]
+
+
+def _render(
+    image: Image.Image, recipe: Recipe, long_edge: int, watermark: Mark | Image.Image | None,
+    thumb_edge: int | None = None,
+) -> tuple[Image.Image, Image.Image | None]:
+    """The output and, with ``thumb_edge``, its thumbnail (both watermarked)."""
     exif = image.getexif()
     p = plan(image.size, orientation_of(exif), recipe, long_edge)
     # Decode at the smallest DCT scale that still gives at least the output's pixel density.
@@ -233,8 +241,9 @@ def render_image(
         return to_srgb(band.convert("RGB") if band.mode == "RGBX" else band, icc)
 
     lut = _exposure_lut(recipe.exposure) if recipe.exposure else None
+    bands = Bands(p, image.size, to_rgb, lut, thumb_edge)
     if streamable(image):  # the edit runs on another core while the JPEG decodes
-        worker = BandThread(Bands(p, image.size, to_rgb, lut))
+        worker = BandThread(bands)
         try:
             frame = decode_in_bands(image, worker.rows_ready)  # type: ignore[arg-type]
         except BaseException as exc:
@@ -242,16 +251,24 @@ def render_image(
             if isinstance(exc, (DecodeError, SyntaxError, ValueError, MemoryError)):
                 raise ImageError(f"JPEG data truncated or corrupt: {exc}") from exc
             raise
-        out = worker.close(frame)
-        assert out is not None
+        worker.close(frame)
     else:
         _load(image)
-        out = Bands(p, image.size, to_rgb, lut).finish(image)
+        bands.finish(image)
     image.close()  # free the decoded frame now: up to 45 MB less at the peak on a 512 MB Pi
-    if watermark is not None:
-        out = apply_watermark(out, watermark) if isinstance(watermark, Image.Image) else watermark.apply(out)
-    out.info = {}  # never carry the original's comment, profile or XMP into an output
-    return out
+    out, thumb = bands.output, bands.thumb
+    if isinstance(watermark, Image.Image):
+        for picture in (out, thumb):
+            if picture is not None:
+                apply_watermark(picture, watermark, in_place=True)
+    elif watermark is not None:
+        watermark.apply(out)
+        if thumb is not None:
+            watermark.apply(thumb, drawn_for=out.size)  # the web image's mark, scaled down
+    for picture in (out, thumb):
+        if picture is not None:
+            picture.info = {}  # never carry the original's comment, profile or XMP into an output
+    return out, thumb
 
 
 def render(
@@ -263,14 +280,15 @@ def render(
         return render_image(image, Recipe.parse(recipe), long_edge, watermark)
 
 
-def apply_watermark(image: Image.Image, mark: Image.Image, rel_width: float = 0.25) -> Image.Image:
+def apply_watermark(image: Image.Image, mark: Image.Image, rel_width: float = 0.25,
+                    in_place: bool = False) -> Image.Image:
     """Composite an RGBA mark in the bottom-right corner, sized relative to the short edge."""
     short = min(image.size)
     width = max(1, round(short * rel_width))
     height = max(1, round(mark.height * width / mark.width))
     scaled = mark.convert("RGBA").resize((width, height), Image.Resampling.LANCZOS)
     margin = round(short * 0.03)
-    out = image.copy()
+    out = image if in_place else image.copy()
     out.paste(scaled, (out.width - width - margin, out.height - height - margin), scaled)
     return out
 
@@ -340,22 +358,19 @@ def placeholder(image: Image.Image) -> str:
 
 def encode(
     image: Image.Image, exif: bytes, thumb_edge: int = 480, quality: int = 85,
-    webp_quality: int | None = None,
+    webp_quality: int | None = None, thumb: Image.Image | None = None,
 ) -> Encoded:
-    """Encode the web JPEG here while other cores make the thumbnail (from the web-sized image),
-    its placeholder colours and the optional WebP."""
-
-    def small() -> tuple[Image.Image, bytes, str, str]:
-        thumb = make_thumbnail(image, thumb_edge)
-        return thumb, thumb_jpeg_bytes(thumb), dominant_color(thumb), placeholder(thumb)
-
+    """Encode the web JPEG, its thumbnail (``thumb``, else made here from the web image), the
+    placeholder colours and the optional WebP (on another core: WebP encoding releases the GIL,
+    JPEG encoding does not)."""
     webp_job = executor().submit(webp_bytes, image, webp_quality, exif) if webp_quality else None
-    thumb_job = executor().submit(small)
+    if thumb is None:
+        thumb = make_thumbnail(image, thumb_edge)
+    thumb_data = thumb_jpeg_bytes(thumb)
     web = jpeg_bytes(image, quality, exif)
-    thumb, thumb_data, color, preview = thumb_job.result()
     webp = webp_job.result() if webp_job is not None else None
-    rendered = Rendered(image.width, image.height, thumb.width, thumb.height, color,
-                        webp is not None, preview)
+    rendered = Rendered(image.width, image.height, thumb.width, thumb.height, dominant_color(thumb),
+                        webp is not None, placeholder(thumb))
     return Encoded(web, thumb_data, webp, rendered)
 
 
@@ -368,8 +383,8 @@ def render_encoded(
     image = _open(source)
     with image:
         exif = exif_for_output(image.getexif(), artist, copyright_)
-        rendered = render_image(image, Recipe.parse(recipe), long_edge, watermark)
-    return encode(rendered, exif, thumb_edge, quality, webp_quality)
+        rendered, thumb = _render(image, Recipe.parse(recipe), long_edge, watermark, thumb_edge)
+    return encode(rendered, exif, thumb_edge, quality, webp_quality, thumb)
 
 
 def write_all(files: list[tuple[Path, bytes]], write: Callable[[Path, bytes], None] = atomic_write_bytes

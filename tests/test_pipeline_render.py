@@ -7,7 +7,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageChops, ImageDraw, ImageOps
 from publish_helpers import (
     exif_bytes,
     jpeg_with_profile,
@@ -20,7 +20,7 @@ from publish_helpers import (
     swapped_rgb_profile,
 )
 
-from appliance import pipeline
+from appliance import pipeline, watermark
 from appliance.pipeline import ImageError, Recipe, RecipeError
 
 
@@ -244,6 +244,26 @@ def test_thumbnail_is_made_from_the_web_image(tmp_path):
     assert (result.thumb_width, result.thumb_height) == (320, 480)
     web = Image.open(tmp_path / "w.jpg").convert("RGB").resize((320, 480), Image.Resampling.BOX)
     assert mean_diff(web, Image.open(tmp_path / "t.jpg")) < 4
+
+
+@pytest.mark.parametrize("position", ["bottom-right", "top-left"])
+def test_the_thumbnail_carries_the_web_images_watermark(tmp_path, position):
+    """The thumbnail is made in bands with the web image; the mark is the web image's, scaled."""
+    src = save_jpeg(tmp_path / "p.jpg", marked_pattern((3000, 2000)), exif=exif_bytes(t0112=6))
+    settings = watermark.WatermarkSettings(enabled=True, text="© Jane Doe", opacity=1.0, size=0.3,
+                                           position=position)
+    mark = watermark.Watermark(settings, tmp_path)
+    plain = pipeline.render_encoded(src, Recipe(straighten=3), 1024, 300)
+    marked = pipeline.render_encoded(src, Recipe(straighten=3), 1024, 300, watermark=mark)
+    web = Image.open(io.BytesIO(marked.web)).convert("RGB")
+    thumb = Image.open(io.BytesIO(marked.thumb)).convert("RGB")
+    assert thumb.size == (marked.rendered.thumb_width, marked.rendered.thumb_height) == (200, 300)
+    assert mean_diff(web.resize(thumb.size, Image.Resampling.BOX), thumb) < 4
+    changed = ImageChops.difference(thumb, Image.open(io.BytesIO(plain.thumb)).convert("RGB"))
+    box = changed.convert("L").point(lambda v: 255 if v > 40 else 0).getbbox()
+    assert box is not None
+    corner = (box[0] + box[2]) / 2 < 100, (box[1] + box[3]) / 2 < 150
+    assert corner == ((True, True) if position == "top-left" else (False, False))
 
 
 def test_the_plan_decodes_only_what_the_output_needs():
