@@ -61,14 +61,12 @@ class Bands:
     """The edit of one photo, done band by band as rows of the decoded frame become available.
 
     ``to_rgb`` turns a resampled band into sRGB RGB (colour management); ``lut`` is the exposure
-    table or None; with ``thumb_edge`` a thumbnail of the output (long edge ``thumb_edge``, never
-    larger than the output) is made band by band too. Call :meth:`rows_ready` as rows arrive (any
-    thread may own the frame; only the rows below the count given are read) and :meth:`finish`
-    once; then :attr:`output` and :attr:`thumb` hold the upright pictures.
+    table or None. Call :meth:`rows_ready` as rows arrive (any thread may own the frame; only the
+    rows below the count given are read) and :meth:`finish` once; it returns the upright output.
     """
 
     def __init__(self, p: Plan, frame_size: tuple[int, int], to_rgb: Callable[[Image.Image], Image.Image],
-                 lut: list[int] | None, thumb_edge: int | None = None) -> None:
+                 lut: list[int] | None) -> None:
         self.p, self.to_rgb, self.lut = p, to_rgb, lut
         full_w, full_h = p.stored
         fw, fh = self.frame_size = frame_size
@@ -94,17 +92,6 @@ class Bands:
         self.output = Image.new("RGB", p.output, None)
         self.r_done = 0  # resampled rows made
         self.s_done = 0  # straightened rows made
-        self.thumb: Image.Image | None = None
-        if thumb_edge:
-            scale = min(1.0, thumb_edge / max(p.output))
-            size = (max(1, round(p.output[0] * scale)), max(1, round(p.output[1] * scale)))
-            self.thumb = Image.new("RGB", size, None)
-            self.t_size = (size[1], size[0]) if p.swaps else size  # stored orientation
-            self.t_step = out_h / self.t_size[1]  # output rows per thumbnail row
-            self.t_support = LANCZOS_SUPPORT * max(1.0, self.t_step)
-            self.placed = Image.new("RGB", self.out_size, None)  # the output, stored orientation
-        self.o_done = 0  # output rows placed
-        self.t_done = 0  # thumbnail rows made
 
     # which rows can be made from what is there -------------------------------------------------
     def _resampled_rows(self, frame_rows: int) -> int:
@@ -149,7 +136,6 @@ class Bands:
     def finish(self, frame: Image.Image) -> Image.Image:
         """Do what is left (all rows are decoded) and return the upright output."""
         self.rows_ready(frame, self.frame_size[1])
-        self.placed = None  # type: ignore[assignment]
         return self.output
 
     def _resample(self, frame: Image.Image, j0: int, j1: int) -> Image.Image:
@@ -165,34 +151,10 @@ class Bands:
         """Expose, turn upright and paste a finished band of output rows (stored orientation)."""
         if self.lut is not None:
             band = band.point(self.lut)
-        if self.thumb is not None:
-            self.placed.paste(band, (0, row))
-        self.o_done = row + band.height
-        self._paste_upright(self.output, band, row, self.out_size)
-        if self.thumb is not None:
-            self._thumb_rows()
-
-    def _thumb_rows(self) -> None:
-        """Thumbnail rows the placed output rows allow (Lanczos, like the output's)."""
-        assert self.thumb is not None
-        t_w, t_h = self.t_size
-        if self.o_done >= self.out_size[1]:
-            m1 = t_h
-        else:
-            m1 = max(0, min(t_h, math.floor((self.o_done - 1 - self.t_support) / self.t_step - 0.5)))
-        if m1 > self.t_done:
-            band = self.placed.resize((t_w, m1 - self.t_done), Image.Resampling.LANCZOS,
-                                      box=(0, self.t_done * self.t_step, self.out_size[0],
-                                           m1 * self.t_step))
-            self._paste_upright(self.thumb, band, self.t_done, self.t_size)
-            self.t_done = m1
-
-    def _paste_upright(self, target: Image.Image, band: Image.Image, row: int,
-                       stored_size: tuple[int, int]) -> None:
-        at = moved_box(self.p.transpose, (0, row, band.width, row + band.height), stored_size)
+        at = moved_box(self.p.transpose, (0, row, band.width, row + band.height), self.out_size)
         if self.p.transpose is not None:
             band = band.transpose(self.p.transpose)
-        target.paste(band, at[:2])
+        self.output.paste(band, at[:2])
 
 
 def _straighten_affine(src: tuple[int, int], out: tuple[int, int], density: tuple[float, float],

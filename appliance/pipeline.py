@@ -139,7 +139,7 @@ class Encoded:
 class Mark(Protocol):
     """A watermark that composites itself onto a rendered image (see :mod:`appliance.watermark`)."""
 
-    def apply(self, image: Image.Image, drawn_for: tuple[int, int] | None = None) -> Image.Image: ...
+    def apply(self, image: Image.Image) -> Image.Image: ...
 
 
 # -- opening -------------------------------------------------------------------------------------
@@ -221,14 +221,6 @@ def render_image(
     watermark: Mark | Image.Image | None = None,
 ) -> Image.Image:
     """Run the pipeline on an opened (not yet loaded) JPEG; returns sRGB RGB pixels."""
-    return _render(image, recipe, long_edge, watermark)[0]
-
-
-def _render(
-    image: Image.Image, recipe: Recipe, long_edge: int, watermark: Mark | Image.Image | None,
-    thumb_edge: int | None = None,
-) -> tuple[Image.Image, Image.Image | None]:
-    """The output and, with ``thumb_edge``, its thumbnail (both watermarked)."""
     exif = image.getexif()
     p = plan(image.size, orientation_of(exif), recipe, long_edge)
     # Decode at the smallest DCT scale that still gives at least the output's pixel density.
@@ -241,9 +233,8 @@ def _render(
         return to_srgb(band.convert("RGB") if band.mode == "RGBX" else band, icc)
 
     lut = _exposure_lut(recipe.exposure) if recipe.exposure else None
-    bands = Bands(p, image.size, to_rgb, lut, thumb_edge)
     if streamable(image):  # the edit runs on another core while the JPEG decodes
-        worker = BandThread(bands)
+        worker = BandThread(Bands(p, image.size, to_rgb, lut))
         try:
             frame = decode_in_bands(image, worker.rows_ready)  # type: ignore[arg-type]
         except BaseException as exc:
@@ -251,24 +242,16 @@ def _render(
             if isinstance(exc, (DecodeError, SyntaxError, ValueError, MemoryError)):
                 raise ImageError(f"JPEG data truncated or corrupt: {exc}") from exc
             raise
-        worker.close(frame)
+        out = worker.close(frame)
+        assert out is not None
     else:
         _load(image)
-        bands.finish(image)
+        out = Bands(p, image.size, to_rgb, lut).finish(image)
     image.close()  # free the decoded frame now: up to 45 MB less at the peak on a 512 MB Pi
-    out, thumb = bands.output, bands.thumb
-    if isinstance(watermark, Image.Image):
-        for picture in (out, thumb):
-            if picture is not None:
-                apply_watermark(picture, watermark, in_place=True)
-    elif watermark is not None:
-        watermark.apply(out)
-        if thumb is not None:
-            watermark.apply(thumb, drawn_for=out.size)  # the web image's mark, scaled down
-    for picture in (out, thumb):
-        if picture is not None:
-            picture.info = {}  # never carry the original's comment, profile or XMP into an output
-    return out, thumb
+    if watermark is not None:
+        out = apply_watermark(out, watermark) if isinstance(watermark, Image.Image) else watermark.apply(out)
+    out.info = {}  # never carry the original's comment, profile or XMP into an output
+    return out
 
 
 def render(
@@ -280,15 +263,14 @@ def render(
         return render_image(image, Recipe.parse(recipe), long_edge, watermark)
 
 
-def apply_watermark(image: Image.Image, mark: Image.Image, rel_width: float = 0.25,
-                    in_place: bool = False) -> Image.Image:
+def apply_watermark(image: Image.Image, mark: Image.Image, rel_width: float = 0.25) -> Image.Image:
     """Composite an RGBA mark in the bottom-right corner, sized relative to the short edge."""
     short = min(image.size)
     width = max(1, round(short * rel_width))
     height = max(1, round(mark.height * width / mark.width))
     scaled = mark.convert("RGBA").resize((width, height), Image.Resampling.LANCZOS)
     margin = round(short * 0.03)
-    out = image if in_place else image.copy()
+    out = image.copy()
     out.paste(scaled, (out.width - width - margin, out.height - height - margin), scaled)
     return out
 
@@ -358,19 +340,22 @@ def placeholder(image: Image.Image) -> str:
 
 def encode(
     image: Image.Image, exif: bytes, thumb_edge: int = 480, quality: int = 85,
-    webp_quality: int | None = None, thumb: Image.Image | None = None,
+    webp_quality: int | None = None,
 ) -> Encoded:
-    """Encode the web JPEG, its thumbnail (``thumb``, else made here from the web image), the
-    placeholder colours and the optional WebP (on another core: WebP encoding releases the GIL,
-    JPEG encoding does not)."""
-    webp_job = executor().submit(webp_bytes, image, webp_quality, exif) if webp_quality else None
-    if thumb is None:
+    """Encode the web JPEG here while other cores make the thumbnail (from the web-sized image),
+    its placeholder colours and the optional WebP."""
+
+    def small() -> tuple[Image.Image, bytes, str, str]:
         thumb = make_thumbnail(image, thumb_edge)
-    thumb_data = thumb_jpeg_bytes(thumb)
+        return thumb, thumb_jpeg_bytes(thumb), dominant_color(thumb), placeholder(thumb)
+
+    webp_job = executor().submit(webp_bytes, image, webp_quality, exif) if webp_quality else None
+    thumb_job = executor().submit(small)
     web = jpeg_bytes(image, quality, exif)
+    thumb, thumb_data, color, preview = thumb_job.result()
     webp = webp_job.result() if webp_job is not None else None
-    rendered = Rendered(image.width, image.height, thumb.width, thumb.height, dominant_color(thumb),
-                        webp is not None, placeholder(thumb))
+    rendered = Rendered(image.width, image.height, thumb.width, thumb.height, color,
+                        webp is not None, preview)
     return Encoded(web, thumb_data, webp, rendered)
 
 
@@ -383,8 +368,8 @@ def render_encoded(
     image = _open(source)
     with image:
         exif = exif_for_output(image.getexif(), artist, copyright_)
-        rendered, thumb = _render(image, Recipe.parse(recipe), long_edge, watermark, thumb_edge)
-    return encode(rendered, exif, thumb_edge, quality, webp_quality, thumb)
+        rendered = render_image(image, Recipe.parse(recipe), long_edge, watermark)
+    return encode(rendered, exif, thumb_edge, quality, webp_quality)
 
 
 def write_all(files: list[tuple[Path, bytes]], write: Callable[[Path, bytes], None] = atomic_write_bytes

@@ -179,17 +179,9 @@ class Watermark:
             x, y = (width - mw) // 2, (height - mh) // 2
         return max(0, x), max(0, y)
 
-    def apply(self, image: Image.Image, drawn_for: tuple[int, int] | None = None) -> Image.Image:
-        """Composite the mark onto ``image`` (in place; the pipeline owns the image).
-
-        ``drawn_for``: the size of the picture this one is a smaller copy of (a thumbnail of the
-        web image): its mark is scaled down rather than drawn again."""
-        if drawn_for is None:
-            mark = self.mark(image.size)
-        else:
-            box = max(1, round(min(image.size) * self.settings.size))
-            drawn = max(1, round(min(drawn_for) * self.settings.size))
-            mark = _scaled(self.settings, str(self.state_dir), drawn, box)
+    def apply(self, image: Image.Image) -> Image.Image:
+        """Composite the mark onto ``image`` (in place; the pipeline owns the image)."""
+        mark = self.mark(image.size)
         image.paste(mark, self.position(image.size, mark.size), mark)
         return image
 
@@ -198,17 +190,6 @@ def current(store: Store, state_dir: Path) -> Watermark | None:
     """The watermark to apply now, or None when it is switched off."""
     settings = load_settings(store)
     return Watermark(settings, state_dir) if settings.enabled else None
-
-
-@lru_cache(maxsize=16)
-def _scaled(settings: WatermarkSettings, state_dir: str, drawn: int, box: int) -> Image.Image:
-    """The mark drawn for ``drawn`` pixels, resampled to ``box`` (a thumbnail's)."""
-    mark = _rendered(settings, state_dir, drawn)
-    if box >= drawn:
-        return mark
-    scale = box / drawn
-    size = (max(1, round(mark.width * scale)), max(1, round(mark.height * scale)))
-    return mark.resize(size, Image.Resampling.LANCZOS)
 
 
 @lru_cache(maxsize=16)

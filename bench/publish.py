@@ -256,7 +256,7 @@ def main() -> None:
     if args.make:
         make(*args.make)
         return
-    repeat_naive, repeat = (1, 3) if args.quick else (3, 7)
+    repeat_naive, repeat = (1, 3) if args.quick else (3, 15)
     results: dict[str, float] = {}
     rows = []
     with tempfile.TemporaryDirectory() as folder:
