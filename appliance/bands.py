@@ -11,10 +11,10 @@ a band of decoded rows is a band of output rows. A JPEG that cannot be decoded p
 (progressive JPEGs, CMYK, greyscale, multi-picture files) is loaded whole first and goes through
 the same :class:`Bands` as one band: one code path, whatever the input.
 
-How rows are known to be decoded: the frame is an RGBX image whose last column starts with X = 0,
-and the JPEG decoder's RGB→RGBX unpacker writes X = 255 with every pixel, so a row is complete once
-its last pixel's X is 255 (the decoder writes whole rows, and only between ``decode`` calls is it
-looked at).
+How rows are known to be decoded: the frame's last column is first painted with a canary colour;
+the decoder writes whole rows in order, and the frame is only looked at between ``decode`` calls,
+so every row above one whose last pixel is no longer the canary is complete. A decoded pixel that
+happens to be the canary colour only makes the count lower for a moment, never too high.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ AFFINE_MARGIN = 4  # rows around an affine sample: the bilinear kernel plus roun
 FEED_BYTES = 1 << 17  # compressed bytes handed to the decoder between looks at the frame
 BAND_ROWS = 48  # decoded rows worth handing to the band thread at once
 STRAIGHTEN = Image.Resampling.BILINEAR  # at the output's density; bicubic costs 2.3× as much
+CANARY = (1, 254, 3)  # painted down the frame's last column before decoding
 MIRRORS = {Image.Transpose.FLIP_LEFT_RIGHT, Image.Transpose.FLIP_TOP_BOTTOM,
            Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE}
 
@@ -173,7 +174,7 @@ def _straighten_affine(src: tuple[int, int], out: tuple[int, int], density: tupl
 
 # -- decoding row by row --------------------------------------------------------------------------
 def streamable(image: Image.Image) -> bool:
-    """Can ``image`` (opened, draft applied, not loaded) be decoded row by row into RGBX?"""
+    """Can ``image`` (opened, draft applied, not loaded) be decoded row by row?"""
     return (type(image) is JpegImagePlugin.JpegImageFile and image.mode == "RGB"
             and len(image.tile) == 1 and image.tile[0][0] == "jpeg"
             and image.tile[0][3][0] == "RGB" and not image.info.get("progressive")
@@ -186,12 +187,12 @@ class DecodeError(OSError):
 
 def decode_in_bands(image: JpegImagePlugin.JpegImageFile,
                     on_rows: Callable[[Image.Image, int], None]) -> Image.Image:
-    """Decode a :func:`streamable` JPEG into an RGBX frame, calling ``on_rows(frame, rows)``
+    """Decode a :func:`streamable` JPEG into an RGB frame, calling ``on_rows(frame, rows)``
     whenever at least :data:`BAND_ROWS` more rows are complete. Returns the frame (all rows)."""
     tile = image.tile[0]
-    frame = Image.new("RGBX", image.size, None)  # not initialised (a 24 MB fill saved) except:
-    frame.paste((0, 0, 0, 0), (frame.width - 1, 0, frame.width, frame.height))  # the column read
-    decoder = Image._getdecoder("RGBX", "jpeg", tile.args, image.decoderconfig)  # noqa: SLF001
+    frame = Image.new("RGB", image.size, None)  # not initialised (a 24 MB fill saved) except:
+    frame.paste(CANARY, (frame.width - 1, 0, frame.width, frame.height))  # the column looked at
+    decoder = Image._getdecoder("RGB", "jpeg", tile.args, image.decoderconfig)  # noqa: SLF001
     assert image.fp is not None
     image.fp.seek(tile.offset)
     rows = announced = err = 0
@@ -223,12 +224,12 @@ def decode_in_bands(image: JpegImagePlugin.JpegImageFile,
 
 
 def _complete_rows(frame: Image.Image, known: int) -> int:
-    """How many rows from the top the decoder has written (binary search on the X band)."""
+    """How many rows from the top the decoder has written, at least (binary search)."""
     x = frame.width - 1
     lo, hi = known, frame.height
     while lo < hi:
         mid = (lo + hi) // 2
-        if frame.getpixel((x, mid))[3] == 255:  # type: ignore[index]
+        if frame.getpixel((x, mid)) != CANARY:  # written: so is every row above it
             lo = mid + 1
         else:
             hi = mid

@@ -230,7 +230,7 @@ def render_image(
     icc = image.info.get("icc_profile")
 
     def to_rgb(band: Image.Image) -> Image.Image:
-        return to_srgb(band.convert("RGB") if band.mode == "RGBX" else band, icc)
+        return to_srgb(band, icc)
 
     lut = _exposure_lut(recipe.exposure) if recipe.exposure else None
     if streamable(image):  # the edit runs on another core while the JPEG decodes

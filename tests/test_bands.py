@@ -72,7 +72,7 @@ def test_decoding_in_bands_is_the_plain_decode(tmp_path, monkeypatch):
         frame = bands.decode_in_bands(image, lambda f, rows: counts.append(rows))
     with Image.open(path) as image:
         image.load()
-        assert frame.convert("RGB").tobytes() == image.tobytes()
+        assert frame.tobytes() == image.tobytes()
     assert counts == sorted(counts) and 0 < counts[0] < 480 and counts[-1] <= 480
 
 
@@ -107,3 +107,15 @@ def test_moved_box_agrees_with_transpose():
     for method in [None, *Image.Transpose]:
         moved = probe if method is None else probe.transpose(method)
         assert moved.getbbox() == bands.moved_box(method, box, probe.size), method
+
+
+def test_the_decoded_row_count_is_never_too_high():
+    """Rows below the count are decoded; a decoded pixel that matches the canary lowers it."""
+    frame = Image.new("RGB", (4, 40), bands.CANARY)
+    frame.paste((9, 9, 9), (0, 0, 4, 25))  # 25 rows decoded...
+    frame.putpixel((3, 12), bands.CANARY)  # ...one of them ending in the canary colour
+    for known in (0, 5, 13):
+        rows = bands._complete_rows(frame, known)
+        assert known <= rows <= 25 and rows in (12, 25)
+    frame.paste((9, 9, 9), (0, 0, 4, 40))
+    assert bands._complete_rows(frame, 30) == 40
