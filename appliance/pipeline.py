@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import io
 import math
+import os
+import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from PIL import Image, ImageCms
 
@@ -277,11 +279,22 @@ def apply_watermark(image: Image.Image, mark: Image.Image, rel_width: float = 0.
 
 # -- encoding -------------------------------------------------------------------------------------
 def jpeg_bytes(image: Image.Image, quality: int = 85, exif: bytes = b"") -> bytes:
-    """A progressive, optimised baseline-compatible web JPEG (4:2:0)."""
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=quality, progressive=True, optimize=True, exif=exif,
-               subsampling="4:2:0")
-    return buffer.getvalue()
+    """A progressive, optimised web JPEG (4:2:0).
+
+    Encoded into an in-memory file rather than a BytesIO: Pillow releases the GIL while it
+    encodes to a file descriptor (not to a Python buffer), so the thumbnail is made meanwhile."""
+    with _memory_file() as handle:
+        image.save(handle, "JPEG", quality=quality, progressive=True, optimize=True, exif=exif,
+                   subsampling="4:2:0")
+        handle.seek(0)
+        return handle.read()
+
+
+def _memory_file() -> IO[bytes]:
+    """A file that lives in memory (memfd on Linux), else an unnamed temporary file."""
+    if hasattr(os, "memfd_create"):
+        return open(os.memfd_create("web-jpeg", os.MFD_CLOEXEC), "w+b")  # noqa: SIM115
+    return tempfile.TemporaryFile()  # noqa: SIM115
 
 
 def thumb_jpeg_bytes(image: Image.Image, quality: int = THUMB_QUALITY) -> bytes:
@@ -342,8 +355,8 @@ def encode(
     image: Image.Image, exif: bytes, thumb_edge: int = 480, quality: int = 85,
     webp_quality: int | None = None,
 ) -> Encoded:
-    """Encode the web JPEG here while other cores make the thumbnail (from the web-sized image),
-    its placeholder colours and the optional WebP."""
+    """Encode the web JPEG here while other cores make the thumbnail (from the web image), its
+    placeholder colours and the optional WebP."""
 
     def small() -> tuple[Image.Image, bytes, str, str]:
         thumb = make_thumbnail(image, thumb_edge)
