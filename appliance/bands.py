@@ -83,6 +83,8 @@ class Bands:
         self.step = (self.box[3] - self.box[1]) / self.r_size[1]  # frame rows per resampled row
         self.support = LANCZOS_SUPPORT * max(1.0, self.step)
         self.copy_only = self.r_size == frame_size and self.box == (0, 0, fw, fh)
+        # Frame rows the output reads: decoding stops there (a zoom or straighten crops the bottom).
+        self.rows_needed = fh if self.copy_only else min(fh, math.ceil(self.box[3] + self.support) + 2)
         self.resampled: Image.Image | None = None
         # Not initialised (no 10 MB fill): the bands cover every pixel of these two.
         if p.straighten:
@@ -96,7 +98,7 @@ class Bands:
 
     # which rows can be made from what is there -------------------------------------------------
     def _resampled_rows(self, frame_rows: int) -> int:
-        if frame_rows >= self.frame_size[1]:
+        if frame_rows >= self.rows_needed:
             return self.r_size[1]
         if self.copy_only:
             return frame_rows
@@ -186,9 +188,11 @@ class DecodeError(OSError):
 
 
 def decode_in_bands(image: JpegImagePlugin.JpegImageFile,
-                    on_rows: Callable[[Image.Image, int], None]) -> Image.Image:
+                    on_rows: Callable[[Image.Image, int], None],
+                    rows_needed: int | None = None) -> Image.Image:
     """Decode a :func:`streamable` JPEG into an RGB frame, calling ``on_rows(frame, rows)``
-    whenever at least :data:`BAND_ROWS` more rows are complete. Returns the frame (all rows)."""
+    whenever at least :data:`BAND_ROWS` more rows are complete. Returns the frame: all of it, or
+    its first ``rows_needed`` rows (the rest of the file is then not decoded at all)."""
     tile = image.tile[0]
     frame = Image.new("RGB", image.size, None)  # not initialised (a 24 MB fill saved) except:
     frame.paste(CANARY, (frame.width - 1, 0, frame.width, frame.height))  # the column looked at
@@ -213,6 +217,9 @@ def decode_in_bands(image: JpegImagePlugin.JpegImageFile,
             if err < 0:
                 raise DecodeError(ImageFile.ERRORS.get(err, f"decoder error {err}"))
             rows = _complete_rows(frame, rows)
+            if rows_needed is not None and rows >= rows_needed:
+                err = 0
+                break
             if rows - announced >= BAND_ROWS:
                 on_rows(frame, rows)
                 announced = rows

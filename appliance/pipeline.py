@@ -236,9 +236,11 @@ def render_image(
 
     lut = _exposure_lut(recipe.exposure) if recipe.exposure else None
     if streamable(image):  # the edit runs on another core while the JPEG decodes
-        worker = BandThread(Bands(p, image.size, to_rgb, lut))
+        bands = Bands(p, image.size, to_rgb, lut)
+        worker = BandThread(bands)
         try:
-            frame = decode_in_bands(image, worker.rows_ready)  # type: ignore[arg-type]
+            frame = decode_in_bands(image, worker.rows_ready,  # type: ignore[arg-type]
+                                    bands.rows_needed)
         except BaseException as exc:
             worker.close(None)
             if isinstance(exc, (DecodeError, SyntaxError, ValueError, MemoryError)):

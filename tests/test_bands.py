@@ -119,3 +119,17 @@ def test_the_decoded_row_count_is_never_too_high():
         assert known <= rows <= 25 and rows in (12, 25)
     frame.paste((9, 9, 9), (0, 0, 4, 40))
     assert bands._complete_rows(frame, 30) == 40
+
+
+def test_a_zoom_stops_decoding_below_the_rows_it_uses(tmp_path, monkeypatch):
+    path = save_jpeg(tmp_path / "p.jpg", marked_pattern((1200, 900)), quality=92)
+    monkeypatch.setattr(bands, "BAND_ROWS", 8)
+    monkeypatch.setattr(bands, "FEED_BYTES", 2048)
+    seen: list[int] = []
+    real = bands.BandThread.rows_ready
+    monkeypatch.setattr(bands.BandThread, "rows_ready",
+                        lambda self, frame, rows: (seen.append(rows), real(self, frame, rows)))
+    zoomed = pipeline.render(path, Recipe(scale=2.0), 600)
+    assert max(seen) < 900 * 0.85  # the bottom quarter of the frame was never decoded
+    whole = render_whole(path, Recipe(scale=2.0), 600, monkeypatch)
+    assert mean_diff(zoomed, whole) < 0.5
