@@ -231,12 +231,18 @@ def decode_in_bands(image: JpegImagePlugin.JpegImageFile,
 
 
 def _complete_rows(frame: Image.Image, known: int) -> int:
-    """How many rows from the top the decoder has written, at least (binary search)."""
-    x = frame.width - 1
-    lo, hi = known, frame.height
+    """How many rows from the top the decoder has written, at least (galloping search from the
+    last count: a chunk of data holds a few dozen rows)."""
+    pixel = frame.im.getpixel  # the core's accessor: this runs between decode calls, ~100 times
+    x, height = frame.width - 1, frame.height
+    lo, step = known, 16
+    hi = min(height, lo + step)
+    while hi < height and pixel((x, hi)) != CANARY:  # written: so is every row above it
+        lo, step = hi + 1, step * 2
+        hi = min(height, lo + step)
     while lo < hi:
         mid = (lo + hi) // 2
-        if frame.getpixel((x, mid)) != CANARY:  # written: so is every row above it
+        if pixel((x, mid)) != CANARY:
             lo = mid + 1
         else:
             hi = mid
