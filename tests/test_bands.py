@@ -29,18 +29,24 @@ def render_whole(path: Path, recipe: Recipe, long_edge: int, monkeypatch: pytest
         return pipeline.render(path, recipe, long_edge)
 
 
+@pytest.fixture
+def fed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Small bands (8 rows, 2 KB of data at a time); the row counts handed to the band thread."""
+    monkeypatch.setattr(bands, "BAND_ROWS", 8)
+    monkeypatch.setattr(bands, "FEED_BYTES", 2048)
+    counts: list[int] = []
+    real = bands.BandThread.rows_ready
+    monkeypatch.setattr(bands.BandThread, "rows_ready",
+                        lambda self, frame, rows: (counts.append(rows), real(self, frame, rows)))
+    return counts
+
+
 @pytest.mark.parametrize("orientation", range(1, 9))
 @pytest.mark.parametrize("recipe", RECIPES, ids=lambda r: "-".join(f"{k}{v:g}" for k, v in
                                                                  r.to_dict().items() if v) or "plain")
-def test_banded_render_matches_the_whole_frame(orientation, recipe, monkeypatch):
+def test_banded_render_matches_the_whole_frame(orientation, recipe, fed, monkeypatch):
     """Every orientation and edit, in bands of 8 rows: the same picture (rounding apart)."""
     path = sample(f"orientation/landscape_{orientation}.jpg")
-    monkeypatch.setattr(bands, "BAND_ROWS", 8)
-    monkeypatch.setattr(bands, "FEED_BYTES", 2048)
-    fed: list[int] = []
-    real = bands.BandThread.rows_ready
-    monkeypatch.setattr(bands.BandThread, "rows_ready",
-                        lambda self, frame, rows: (fed.append(rows), real(self, frame, rows)))
     banded = pipeline.render(path, recipe, 300)
     whole = render_whole(path, recipe, 300, monkeypatch)
     assert len(fed) > 5 and fed == sorted(fed)  # really in bands, top to bottom
@@ -121,15 +127,9 @@ def test_the_decoded_row_count_is_never_too_high():
     assert bands._complete_rows(frame, 30) == 40
 
 
-def test_a_zoom_stops_decoding_below_the_rows_it_uses(tmp_path, monkeypatch):
+def test_a_zoom_stops_decoding_below_the_rows_it_uses(tmp_path, fed, monkeypatch):
     path = save_jpeg(tmp_path / "p.jpg", marked_pattern((1200, 900)), quality=92)
-    monkeypatch.setattr(bands, "BAND_ROWS", 8)
-    monkeypatch.setattr(bands, "FEED_BYTES", 2048)
-    seen: list[int] = []
-    real = bands.BandThread.rows_ready
-    monkeypatch.setattr(bands.BandThread, "rows_ready",
-                        lambda self, frame, rows: (seen.append(rows), real(self, frame, rows)))
     zoomed = pipeline.render(path, Recipe(scale=2.0), 600)
-    assert max(seen) < 900 * 0.85  # the bottom quarter of the frame was never decoded
+    assert fed and max(fed) < 900 * 0.85  # the bottom quarter of the frame was never decoded
     whole = render_whole(path, Recipe(scale=2.0), 600, monkeypatch)
     assert mean_diff(zoomed, whole) < 0.5
