@@ -13,6 +13,7 @@ publish costs little more than the decode and the web JPEG's encode.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
@@ -242,7 +243,8 @@ def render_image(
             frame = decode_in_bands(image, worker.rows_ready,  # type: ignore[arg-type]
                                     bands.rows_needed)
         except BaseException as exc:
-            worker.close(None)
+            with contextlib.suppress(Exception):  # the decoding error is the one to report
+                worker.close(None)
             if isinstance(exc, (DecodeError, SyntaxError, ValueError, MemoryError)):
                 raise ImageError(f"JPEG data truncated or corrupt: {exc}") from exc
             raise
@@ -364,7 +366,9 @@ def encode(
         thumb = make_thumbnail(image, thumb_edge)
         return thumb, thumb_jpeg_bytes(thumb), dominant_color(thumb), placeholder(thumb)
 
-    webp_job = executor().submit(webp_bytes, image, webp_quality, exif) if webp_quality else None
+    # Its own copy: save() keeps its options on the Image, and the two encoders run at once.
+    webp_job = (executor().submit(webp_bytes, image.copy(), webp_quality, exif)
+                if webp_quality else None)
     thumb_job = executor().submit(small)
     web = jpeg_bytes(image, quality, exif)
     thumb, thumb_data, color, preview = thumb_job.result()

@@ -266,6 +266,17 @@ def test_the_thumbnail_carries_the_web_images_watermark(tmp_path, position):
     assert corner == ((True, True) if position == "top-left" else (False, False))
 
 
+def test_webp_beside_the_jpeg_does_not_change_the_jpegs_quality():
+    """The two encoders run at once: each must keep its own options (save() stores them on the
+    image it saves)."""
+    picture = marked_pattern((1600, 1067))
+    reference = Image.open(io.BytesIO(pipeline.jpeg_bytes(picture, 95))).quantization
+    for _ in range(6):
+        encoded = pipeline.encode(picture, b"", quality=95, webp_quality=60)
+        assert Image.open(io.BytesIO(encoded.web)).quantization == reference
+        assert Image.open(io.BytesIO(encoded.webp)).format == "WEBP"
+
+
 def test_the_plan_decodes_only_what_the_output_needs():
     p = pipeline.plan((6000, 4000), 6, Recipe(), 2048)
     assert p.output == (1365, 2048) and p.transpose == Image.Transpose.ROTATE_270
