@@ -71,7 +71,9 @@ class Bands:
         self.p, self.to_rgb, self.lut = p, to_rgb, lut
         full_w, full_h = p.stored
         fw, fh = self.frame_size = frame_size
-        sx, sy = fw / full_w, fh / full_h  # decoded pixels per original pixel
+        # Decoded pixels per original pixel: 1/scale for the DCT scale the decoder used (a frame
+        # of ceil(size / scale) pixels, the last one partly outside when size isn't a multiple).
+        sx = sy = 1 / max(1, round(full_w / fw))
         box_w, box_h = (p.box[1], p.box[0]) if p.swaps else p.box  # stored orientation
         left, top = (full_w - box_w) / 2 * sx, (full_h - box_h) / 2 * sy
         self.box = (left, top, left + box_w * sx, top + box_h * sy)

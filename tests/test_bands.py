@@ -133,3 +133,21 @@ def test_a_zoom_stops_decoding_below_the_rows_it_uses(tmp_path, fed, monkeypatch
     assert fed and max(fed) < 900 * 0.85  # the bottom quarter of the frame was never decoded
     whole = render_whole(path, Recipe(scale=2.0), 600, monkeypatch)
     assert mean_diff(zoomed, whole) < 0.5
+
+
+@pytest.mark.parametrize("size", [(1001, 1517), (1203, 797)])
+def test_a_reduced_decode_of_an_odd_sized_photo_is_not_stretched(tmp_path, size):
+    """At 1/4 scale a 1001 px side decodes to 251 px, the last covering one original pixel: the
+    mapping is 1/4, not 251/1001 (that stretches the picture by up to a pixel)."""
+    grain = Image.effect_noise((size[0] // 16, size[1] // 16), 90).resize(size, Image.Resampling.BICUBIC)
+    path = save_jpeg(tmp_path / "odd.jpg", Image.merge("RGB", (grain, grain.transpose(
+        Image.Transpose.FLIP_LEFT_RIGHT), grain.transpose(Image.Transpose.FLIP_TOP_BOTTOM))),
+        quality=95)  # detail a few output pixels across: a shift of a pixel shows
+    reference_full = Image.open(path).convert("RGB")
+    for recipe in (Recipe(), Recipe(scale=0.7), Recipe(scale=1.6)):
+        out = pipeline.render(path, recipe, 256)
+        p = pipeline.plan(size, 1, recipe, 256)
+        w, h = size[0] * p.crop, size[1] * p.crop
+        box = ((size[0] - w) / 2, (size[1] - h) / 2, (size[0] + w) / 2, (size[1] + h) / 2)
+        reference = reference_full.resize(out.size, Image.Resampling.LANCZOS, box=box)
+        assert psnr(out, reference) > 35, recipe  # 19-34 dB with the 251/1001 mapping
