@@ -38,11 +38,11 @@ from .verified_copy import (
     Aborted,
     CopyError,
     DestinationFull,
-    SourceChanged,
     SourceGone,
     clean_stale_temps,
     commit,
     hash_file,
+    source_error,
     stage,
 )
 
@@ -356,6 +356,15 @@ class _Run:
                                          initializer=_lower_priority)
         self.copiers = ThreadPoolExecutor(self.imp.copy_workers, thread_name_prefix="copy")
         try:
+            return self._copy_and_record(candidates, after_copy)
+        except BaseException:
+            self.thumbs.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    def _copy_and_record(self, candidates: list[tuple[Path, str, os.stat_result]],
+                         after_copy: Callable[[ImportReport], None] | None) -> ImportReport:
+        report = self.report
+        try:
             for path, kind, st in candidates:
                 if self.abort.is_set():
                     self._stop(records.IMPORT_INTERRUPTED, MESSAGE_ABORTED)
@@ -408,12 +417,12 @@ class _Run:
                        return_when=FIRST_COMPLETED)
         for future in done:
             job = self.in_flight.pop(future)
-            self.reading.pop(job.seq, None)
+            read = self.reading.pop(job.seq, 0)
             try:
                 sha = future.result()
             except (CopyError, Aborted, OSError) as exc:
                 self.pending[job.seq] = _nothing
-                self._failed(job, exc)
+                self._failed(job, exc, read)
                 continue
             if sha == COPIED:  # verified in place: recorded once its thumbnail is made
                 self._count(job.st)
@@ -427,6 +436,7 @@ class _Run:
                 self._count(job.st)
             elif self.stopped:
                 self.pending[job.seq] = _nothing
+                self.bytes_finished += read
             else:  # same size as a known photo, other content: copy it after all
                 self._launch(_Job(job.seq, job.path, job.kind, job.st, hash_first=None))
         self._drain()
@@ -436,7 +446,12 @@ class _Run:
         self.files_done += 1
         self.bytes_finished += st.st_size
 
-    def _failed(self, job: _Job, exc: BaseException) -> None:
+    def _failed(self, job: _Job, exc: BaseException, read: int = 0) -> None:
+        """A file that could not be copied: the import stops (card gone, stopped, disk full) or
+        the file is reported and the rest goes on. Bytes read stay counted: progress never goes
+        back."""
+        if isinstance(exc, SourceGone | Aborted | DestinationFull):
+            self.bytes_finished += read
         if isinstance(exc, SourceGone):
             self._stop(records.IMPORT_INTERRUPTED,
                        f"the card went away: {exc.strerror}; insert it again to finish")
@@ -587,8 +602,8 @@ def _head(path: Path, n: int = 3) -> bytes:
     try:
         with open(path, "rb") as handle:
             return handle.read(n)
-    except OSError as exc:
-        raise SourceChanged(exc.errno, f"{path.name}: cannot read ({exc.strerror})") from exc
+    except OSError as exc:  # a pulled card (EIO, ENOTCONN...) stops the import: SourceGone
+        raise source_error(exc, path) from exc
 
 
 def _lower_priority() -> None:

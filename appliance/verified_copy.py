@@ -97,7 +97,8 @@ def _write_all(fd: int, data: memoryview) -> None:
         data = data[written:]
 
 
-def _source_error(exc: OSError, source: Path) -> CopyError:
+def source_error(exc: OSError, source: Path) -> CopyError:
+    """The error to raise for ``exc`` met while reading ``source`` (a pulled card: SourceGone)."""
     if exc.errno in DEVICE_GONE:
         return SourceGone(exc.errno, f"{source.name}: the card stopped answering ({exc.strerror})")
     if isinstance(exc, FileNotFoundError):
@@ -123,7 +124,7 @@ def hash_file(path: Path, abort: threading.Event | None = None) -> str:
                     raise Aborted(str(path))
                 digest.update(view[:n])
     except OSError as exc:
-        raise _source_error(exc, path) from exc
+        raise source_error(exc, path) from exc
     return digest.hexdigest()
 
 
@@ -134,7 +135,7 @@ def stage(source: Path, folder: Path, on_bytes: Callable[[int], None] = lambda n
         before = os.stat(source)
         src = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as exc:
-        raise _source_error(exc, source) from exc
+        raise source_error(exc, source) from exc
     try:
         _advise(src, os.POSIX_FADV_SEQUENTIAL)
         try:
@@ -152,7 +153,7 @@ def stage(source: Path, folder: Path, on_bytes: Callable[[int], None] = lambda n
                 try:
                     n = os.readv(src, [buf])
                 except OSError as exc:
-                    raise _source_error(exc, source) from exc
+                    raise source_error(exc, source) from exc
                 if not n:
                     break
                 digest.update(view[:n])
@@ -165,7 +166,7 @@ def stage(source: Path, folder: Path, on_bytes: Callable[[int], None] = lambda n
             try:
                 after = os.stat(source)
             except OSError as exc:
-                raise _source_error(exc, source) from exc
+                raise source_error(exc, source) from exc
             if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or (
                 staged.size != before.st_size
             ):

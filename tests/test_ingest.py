@@ -31,7 +31,7 @@ from PIL import Image
 from appliance import progress
 from appliance.config import Config
 from appliance.hotfolder import FolderWatcher
-from appliance.importer import Importer, capture_sort_time, classify
+from appliance.importer import JPEG_MAGIC, Importer, capture_sort_time, classify
 from appliance.store import Store
 from appliance.verified_copy import TEMP_PREFIX, clean_stale_temps
 
@@ -195,15 +195,22 @@ def test_progress_is_in_the_store(config, store, samples, tmp_path):
     folder.mkdir(parents=True)
     for photo in sorted((samples / "gps").glob("*.jpg")):
         shutil.copy2(photo, folder / photo.name)
+    last = sorted(folder.iterdir())[-1].name  # copied last: only 8 files are copied at once
     seen: list[dict] = []
     reader = Store(config.db_path)  # another connection, as the admin or the LEDs would read it
     local = threading.local()  # the hook runs in the copy threads: a connection for each
 
     def on_chunk(path: Path, n: int) -> None:
-        if not hasattr(local, "store"):
-            local.store = Store(config.db_path)
-        if (rows := progress.running_imports(local.store)) and 1 <= rows[0]["files_done"] < 8:
-            seen.append(rows[0])
+        """The last file waits here until another connection sees files done (a slow card)."""
+        if path.name != last or seen:
+            return
+        local.store = getattr(local, "store", None) or Store(config.db_path)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if (rows := progress.running_imports(local.store)) and rows[0]["files_done"] >= 1:
+                seen.append(rows[0])
+                return
+            time.sleep(0.01)
 
     import appliance.importer as importer_module
 
@@ -216,13 +223,49 @@ def test_progress_is_in_the_store(config, store, samples, tmp_path):
     assert seen, "no live progress was visible to another connection"
     live = seen[-1]
     assert live["state"] == "running" and live["files_total"] == 9 and live["bytes_total"] == total
-    assert 0 < live["bytes_done"] < total and live["eta_s"] is not None and live["mb_per_s"] > 0
+    assert 1 <= live["files_done"] < 9 and 0 < live["bytes_done"] <= total
+    assert live["eta_s"] is not None and live["mb_per_s"] > 0
     assert live["current_file"].endswith(".jpg")
     final = progress.recent_imports(reader)[0]
     assert final["id"] == report.import_id and final["state"] == "done"
     assert (final["files_done"], final["bytes_done"], final["percent"]) == (9, total, 100.0)
     assert final["report"]["imported"] == 9 and final["eta_s"] == 0.0
     reader.close()
+
+
+def test_progress_never_goes_back_when_an_import_stops(config, store, tmp_path):
+    """Bytes read from a file the import stopped in stay counted (the bar must not jump back)."""
+    folder = tmp_path / "card" / "DCIM" / "100"
+    folder.mkdir(parents=True)
+    for i in range(4):
+        (folder / f"IMG_{i}.jpg").write_bytes(JPEG_MAGIC + os.urandom(1_500_000 + i))
+    written: list[int] = []
+    real = store.update_import
+
+    def spy(import_id: int, **fields) -> None:
+        if "bytes_done" in fields:
+            written.append(fields["bytes_done"])
+        real(import_id, **fields)
+
+    abort = threading.Event()
+
+    def slow_card(path: Path, n: int) -> None:
+        time.sleep(0.01)  # the main thread publishes progress meanwhile
+        if path.name == "IMG_3.jpg" and n >= 3 * (1 << 18):
+            abort.set()
+
+    import appliance.importer as importer_module
+
+    store.update_import = spy
+    old, importer_module.PROGRESS_EVERY_S = importer_module.PROGRESS_EVERY_S, 0.0
+    try:
+        report = Importer(config, store).import_card(tmp_path / "card", abort=abort,
+                                                     on_chunk=slow_card)
+    finally:
+        importer_module.PROGRESS_EVERY_S = old
+    assert report.state == "interrupted"
+    assert len(written) > 3 and written == sorted(written), written
+    assert written[-1] >= 3 * (1 << 18)
 
 
 def test_interrupted_import_leaves_nothing_partial_and_resumes(config, store, samples, tmp_path):
