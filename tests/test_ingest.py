@@ -80,6 +80,24 @@ def test_photos_are_recorded_in_the_cards_order_however_the_copies_finish(
     store.close()
 
 
+def test_thumbnails_are_made_on_idle_cpu_only(config, store, samples, tmp_path, monkeypatch):
+    """The copy (the card's safety) comes first: thumbnail threads are SCHED_IDLE."""
+    from appliance import pipeline
+
+    policies: list[int] = []
+    real = pipeline.thumbnail_from_original
+
+    def observed(*args, **kwargs):
+        policies.append(os.sched_getscheduler(0))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "thumbnail_from_original", observed)
+    card, _ = two_cameras(tmp_path, samples)
+    report = Importer(config, store).import_card(card)
+    assert len(report.imported) == 2 and policies == [os.SCHED_IDLE, os.SCHED_IDLE]
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the caller's own thread is untouched
+
+
 def test_reinserting_a_card_imports_only_new_photos(config, store, samples, tmp_path):
     card, _ = two_cameras(tmp_path, samples)
     importer = Importer(config, store)
