@@ -179,7 +179,8 @@ def _straighten_affine(src: tuple[int, int], out: tuple[int, int], density: tupl
 # -- decoding row by row --------------------------------------------------------------------------
 def streamable(image: Image.Image) -> bool:
     """Can ``image`` (opened, draft applied, not loaded) be decoded row by row?"""
-    return (type(image) is JpegImagePlugin.JpegImageFile and image.mode == "RGB"
+    return (hasattr(Image, "_getdecoder") and hasattr(image, "load_read")  # Pillow internals used
+            and type(image) is JpegImagePlugin.JpegImageFile and image.mode == "RGB"
             and len(image.tile) == 1 and image.tile[0][0] == "jpeg"
             and image.tile[0][3][0] == "RGB" and not image.info.get("progressive")
             and not image.info.get("progression"))
