@@ -282,14 +282,14 @@ def apply_watermark(image: Image.Image, mark: Image.Image, rel_width: float = 0.
 
 
 # -- encoding -------------------------------------------------------------------------------------
-def jpeg_bytes(image: Image.Image, quality: int = 85, exif: bytes = b"") -> bytes:
-    """A progressive, optimised web JPEG (4:2:0).
+def encoded(image: Image.Image, format_: str, **options: Any) -> bytes:
+    """``image`` saved as ``format_``, in memory.
 
-    Encoded into an in-memory file rather than a BytesIO: Pillow releases the GIL while it
-    encodes to a file descriptor (not to a Python buffer), so the thumbnail is made meanwhile."""
+    Through an in-memory file rather than a BytesIO: Pillow releases the GIL while it encodes to
+    a file descriptor (not to a Python buffer), so other threads run meanwhile (the thumbnail
+    beside the web JPEG; other requests in an admin worker)."""
     with _memory_file() as handle:
-        image.save(handle, "JPEG", quality=quality, progressive=True, optimize=True, exif=exif,
-                   subsampling="4:2:0")
+        image.save(handle, format_, **options)
         handle.seek(0)
         return handle.read()
 
@@ -297,21 +297,23 @@ def jpeg_bytes(image: Image.Image, quality: int = 85, exif: bytes = b"") -> byte
 def _memory_file() -> IO[bytes]:
     """A file that lives in memory (memfd on Linux), else an unnamed temporary file."""
     if hasattr(os, "memfd_create"):
-        return open(os.memfd_create("web-jpeg", os.MFD_CLOEXEC), "w+b")  # noqa: SIM115
+        return open(os.memfd_create("encoded", os.MFD_CLOEXEC), "w+b")  # noqa: SIM115
     return tempfile.TemporaryFile()  # noqa: SIM115
+
+
+def jpeg_bytes(image: Image.Image, quality: int = 85, exif: bytes = b"") -> bytes:
+    """A progressive, optimised web JPEG (4:2:0)."""
+    return encoded(image, "JPEG", quality=quality, progressive=True, optimize=True, exif=exif,
+                   subsampling="4:2:0")
 
 
 def thumb_jpeg_bytes(image: Image.Image, quality: int = THUMB_QUALITY) -> bytes:
     """A thumbnail or preview JPEG: progressive like the web image (2 ms at 480 px)."""
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=quality, progressive=True, optimize=True)
-    return buffer.getvalue()
+    return encoded(image, "JPEG", quality=quality, progressive=True, optimize=True)
 
 
 def webp_bytes(image: Image.Image, quality: int = 80, exif: bytes = b"") -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, "WEBP", quality=quality, method=4, exif=exif)
-    return buffer.getvalue()
+    return encoded(image, "WEBP", quality=quality, method=4, exif=exif)
 
 
 def save_jpeg(image: Image.Image, path: Path, quality: int = 85, exif: bytes = b"") -> None:
