@@ -221,7 +221,7 @@ class ButtonController:
         self.debounce_s = debounce_s
         self.feedback = feedback
         self.done = done
-        self.fired: list[str] = []  # every action taken, in order (for logs and tests)
+        self.fired: list[str] = []  # every action run, in order (for logs and tests)
         self._edge = threading.Event()
         self._closed = False
         button.when_pressed = self._on_edge
@@ -284,12 +284,12 @@ class ButtonController:
         else:
             action, run = "publish", self.actions.publish
         log.info("button %s (held %.2f s)", action, held)
-        self.fired.append(action)
         try:
             ok = bool(run())
         except Exception:  # noqa: BLE001 - a failed action must not kill the button thread
             log.exception("button action %s failed", action)
             ok = False
+        self.fired.append(action)  # once it has run: whoever reads this sees its effect
         self.done(action, ok)
 
     def close(self) -> None:
