@@ -7,9 +7,9 @@ converts it to sRGB, straightens it, applies the exposure and turns it upright i
 the output. When the last row is decoded only the last band is left to do.
 
 Everything happens in the original's stored orientation (the transpose comes last, per band), so
-a band of decoded rows is a band of output rows. A JPEG that cannot be decoded progressively
-(progressive JPEGs, CMYK, greyscale, multi-picture files) is loaded whole first and goes through
-the same :class:`Bands` as one band: one code path, whatever the input.
+a band of decoded rows is a band of output rows. A JPEG whose rows cannot be watched as they
+decode (progressive JPEGs, CMYK, greyscale, multi-picture files) is loaded whole first and goes
+through the same :class:`Bands` as one band: one code path, whatever the input.
 
 How rows are known to be decoded: the frame's last column is first painted with a canary colour;
 the decoder writes whole rows in order, and the frame is only looked at between ``decode`` calls,
