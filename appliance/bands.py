@@ -284,10 +284,9 @@ class BandThread:
             except BaseException as exc:  # noqa: BLE001 - handed to the caller in close()
                 self.error = exc
 
-    def close(self, frame: Image.Image | None) -> Image.Image | None:
-        """Stop the thread; with ``frame`` (fully decoded) finish the edit and return it."""
+    def close(self) -> None:
+        """Stop the thread once it has done what it was given; raise what went wrong in it."""
         self.inbox.put(None)
         self.thread.join()
         if self.error is not None:
             raise self.error
-        return None if frame is None else self.bands.finish(frame)

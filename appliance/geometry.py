@@ -74,7 +74,6 @@ class Plan:
 
     transpose: Image.Transpose | None
     stored: tuple[int, int]  # the original as stored (before EXIF orientation)
-    region: tuple[float, float]  # the output's region, displayed orientation, before straighten
     crop: float  # the region's share of the frame's width and height (straighten crop / zoom)
     box: tuple[float, float]  # what must be resampled: region's bounding box (+ kernel margin)
     output: tuple[int, int]
@@ -109,7 +108,7 @@ def plan(stored: tuple[int, int], orientation: int, recipe: Recipe, long_edge: i
         bw, bh = min(width, rw * c + rh * s + margin), min(height, rw * s + rh * c + margin)
     else:
         bw, bh = rw, rh
-    return Plan(transpose, stored, (rw, rh), k, (bw, bh), (out_w, out_h), factor, recipe.straighten)
+    return Plan(transpose, stored, k, (bw, bh), (out_w, out_h), factor, recipe.straighten)
 
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None

@@ -200,8 +200,6 @@ def to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
-_to_srgb = to_srgb  # name used by the walking skeleton
-
 
 @lru_cache(maxsize=64)
 def _exposure_lut(ev: float) -> list[int]:
@@ -236,23 +234,23 @@ def render_image(
         return to_srgb(band, icc)
 
     lut = _exposure_lut(recipe.exposure) if recipe.exposure else None
+    bands = Bands(p, image.size, to_rgb, lut)
     if streamable(image):  # the edit runs on another core while the JPEG decodes
-        bands = Bands(p, image.size, to_rgb, lut)
         worker = BandThread(bands)
         try:
             frame = decode_in_bands(image, worker.rows_ready,  # type: ignore[arg-type]
                                     bands.rows_needed)
         except BaseException as exc:
             with contextlib.suppress(Exception):  # the decoding error is the one to report
-                worker.close(None)
+                worker.close()
             if isinstance(exc, (DecodeError, SyntaxError, ValueError, MemoryError)):
                 raise ImageError(f"JPEG data truncated or corrupt: {exc}") from exc
             raise
-        out = worker.close(frame)
-        assert out is not None
+        worker.close()
     else:
         _load(image)
-        out = Bands(p, image.size, to_rgb, lut).finish(image)
+        frame = image
+    out = bands.finish(frame)  # what is left: the last band (or, loaded whole, all of it)
     image.close()  # free the decoded frame now: up to 45 MB less at the peak on a 512 MB Pi
     if watermark is not None:
         out = apply_watermark(out, watermark) if isinstance(watermark, Image.Image) else watermark.apply(out)
@@ -432,13 +430,6 @@ def publish_files(
 
 
 # -- metadata and import-time helpers ----------------------------------------------------------
-def output_exif(source: Path, artist: str = "", copyright_: str = "") -> bytes:
-    """EXIF for a published file, read from ``source`` (see :func:`exif_for_output`)."""
-    image = _open(source)
-    with image:
-        return exif_for_output(image.getexif(), artist, copyright_)
-
-
 def read_exif_info(path: Path) -> ExifInfo:
     """Pixel size (as displayed), orientation, capture time and camera of an original."""
     image = _open(path)

@@ -41,6 +41,15 @@ def raw_standin(dest: Path, seed: str, size: int = 300_000) -> Path:
     return dest
 
 
+def gps_card(card: Path, samples: Path) -> Path:
+    """A card holding the nine GPS-tagged samples in DCIM/100; returns that folder."""
+    folder = card / "DCIM" / "100"
+    folder.mkdir(parents=True)
+    for photo in sorted((samples / "gps").glob("*.jpg")):
+        shutil.copy2(photo, folder / photo.name)
+    return folder
+
+
 def two_cameras(root: Path, samples: Path) -> tuple[Path, Path]:
     """Two cards whose cameras both wrote IMG_0001.JPG and IMG_0002.JPG (different photos)."""
     a, b = root / "card-a", root / "card-b"

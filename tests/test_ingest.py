@@ -20,6 +20,7 @@ import pytest
 from ingest_support import (
     assert_all_imported,
     assert_buffer_sound,
+    gps_card,
     messy_card,
     raw_standin,
     sha256,
@@ -209,10 +210,7 @@ def test_classify_any_case():
 
 def test_progress_is_in_the_store(config, store, samples, tmp_path):
     card = tmp_path / "card"
-    folder = card / "DCIM" / "100"
-    folder.mkdir(parents=True)
-    for photo in sorted((samples / "gps").glob("*.jpg")):
-        shutil.copy2(photo, folder / photo.name)
+    folder = gps_card(card, samples)
     last = sorted(folder.iterdir())[-1].name  # copied last: only 8 files are copied at once
     seen: list[dict] = []
     reader = Store(config.db_path)  # another connection, as the admin or the LEDs would read it
@@ -289,10 +287,7 @@ def test_progress_never_goes_back_when_an_import_stops(config, store, tmp_path):
 def test_interrupted_import_leaves_nothing_partial_and_resumes(config, store, samples, tmp_path):
     """A card pulled mid-file (the abort a udev 'remove' triggers): then inserted again."""
     card = tmp_path / "card"
-    folder = card / "DCIM" / "100"
-    folder.mkdir(parents=True)
-    for photo in sorted((samples / "gps").glob("*.jpg")):
-        shutil.copy2(photo, folder / photo.name)
+    folder = gps_card(card, samples)
     abort = threading.Event()
     partial: list[Path] = []
 
@@ -337,10 +332,7 @@ CHILD = textwrap.dedent("""
 
 def test_sigkill_mid_file_then_resume(config, samples, tmp_path):
     card = tmp_path / "card"
-    folder = card / "DCIM" / "100"
-    folder.mkdir(parents=True)
-    for photo in sorted((samples / "gps").glob("*.jpg")):
-        shutil.copy2(photo, folder / photo.name)
+    folder = gps_card(card, samples)
     marker = tmp_path / "marker"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(config.source), str(card),
@@ -414,10 +406,7 @@ def test_full_disk_fails_cleanly(config, store, samples, tmp_path):
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
     try:
-        card = tmp_path / "card" / "DCIM" / "100"
-        card.mkdir(parents=True)
-        for photo in sorted((samples / "gps").glob("*.jpg")):
-            shutil.copy2(photo, card / photo.name)
+        gps_card(tmp_path / "card", samples)
         report = Importer(config, store).import_card(tmp_path / "card")
         assert report.state == "failed" and "full" in report.message
         assert 0 < len(report.imported) < 9

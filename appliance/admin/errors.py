@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, jsonify, request
@@ -47,11 +48,13 @@ def register(app: Flask) -> None:
         return exc
 
 
-def body() -> dict[str, Any]:
-    """The request's JSON object body."""
+def body(allowed: Iterable[str] | None = None, what: str = "field") -> dict[str, Any]:
+    """The request's JSON object body; with ``allowed``, any other key is refused by name."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError("expected a JSON object body")
+    if allowed is not None and (unknown := set(data) - set(allowed)):
+        raise ApiError(f"unknown {what} {sorted(unknown)[0]!r}")
     return data
 
 

@@ -39,10 +39,7 @@ def events() -> Any:
 @bp.post("/events")
 def create_event() -> Any:
     """``{"slug", "title", "subtitle"?, "switch"?: true}``: create an event (and make it current)."""
-    data = body()
-    unknown = set(data) - {"slug", "title", "subtitle", "switch"}
-    if unknown:
-        raise ApiError(f"unknown event field {sorted(unknown)[0]!r}")
+    data = body({"slug", "title", "subtitle", "switch"}, "event field")
     slug = text(data.get("slug"), "slug", 63, required=True)
     if not SLUG_RE.match(slug):
         raise ApiError("slug must be lowercase letters, digits and '-' (it becomes part of URLs)")

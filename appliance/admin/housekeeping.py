@@ -90,10 +90,7 @@ def get_folders() -> Any:
 @bp.put("/settings/folders")
 def put_folders() -> Any:
     """``{"watch": CHOICE_ID | null}``: pick the hot folder from the listed choices (null: config's)."""
-    data = body()
-    unknown = set(data) - {"watch"}
-    if unknown:
-        raise ApiError(f"unknown folder setting {sorted(unknown)[0]!r}")
+    data = body({"watch"}, "folder setting")
     store = get_store()
     choice = data.get("watch")
     if choice is None:

@@ -70,10 +70,7 @@ def get_event() -> Any:
 
 @bp.put("/settings/event")
 def put_event() -> Any:
-    data = body()
-    unknown = set(data) - {"title", "subtitle", "hero_publication_id", "gallery_url"}
-    if unknown:
-        raise ApiError(f"unknown event setting {sorted(unknown)[0]!r}")
+    data = body({"title", "subtitle", "hero_publication_id", "gallery_url"}, "event setting")
     store = get_store()
     event = _current_event(store)
     title = text(data["title"], "title", 120, required=True) if "title" in data else event["title"]
