@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 LANCZOS_SUPPORT = 3.0  # Lanczos-3: input rows each side of an output row's centre, per unit scale
 AFFINE_MARGIN = 4  # rows around an affine sample: the bilinear kernel plus rounding
 FEED_BYTES = 1 << 17  # compressed bytes handed to the decoder between looks at the frame
-BAND_ROWS = 48  # decoded rows worth handing to the band thread at once
+BAND_ROWS = (32, 384)  # bounds of a band: decoded rows handed to the band thread at once
 STRAIGHTEN = Image.Resampling.BILINEAR  # at the output's density; bicubic costs 2.3× as much
 CANARY = (1, 254, 3)  # painted down the frame's last column before decoding
 MIRRORS = {Image.Transpose.FLIP_LEFT_RIGHT, Image.Transpose.FLIP_TOP_BOTTOM,
@@ -194,8 +194,8 @@ def decode_in_bands(image: JpegImagePlugin.JpegImageFile,
                     on_rows: Callable[[Image.Image, int], None],
                     rows_needed: int | None = None) -> Image.Image:
     """Decode a :func:`streamable` JPEG into an RGB frame, calling ``on_rows(frame, rows)``
-    whenever at least :data:`BAND_ROWS` more rows are complete. Returns the frame: all of it, or
-    its first ``rows_needed`` rows (the rest of the file is then not decoded at all)."""
+    whenever a band's worth more rows are complete (:func:`band_rows`). Returns the frame: all
+    of it, or its first ``rows_needed`` rows (the rest of the file is then not decoded at all)."""
     tile = image.tile[0]
     frame = Image.new("RGB", image.size, None)  # not initialised (a 24 MB fill saved) except:
     frame.paste(CANARY, (frame.width - 1, 0, frame.width, frame.height))  # the column looked at
@@ -203,6 +203,7 @@ def decode_in_bands(image: JpegImagePlugin.JpegImageFile,
     assert image.fp is not None
     image.fp.seek(tile.offset)
     rows = announced = err = 0
+    last = frame.height if rows_needed is None else rows_needed
     pending = b""
     try:
         decoder.setimage(frame.im, tile.extents)
@@ -223,7 +224,7 @@ def decode_in_bands(image: JpegImagePlugin.JpegImageFile,
             if rows_needed is not None and rows >= rows_needed:
                 err = 0
                 break
-            if rows - announced >= BAND_ROWS:
+            if rows - announced >= band_rows(last - rows):
                 on_rows(frame, rows)
                 announced = rows
         if err < 0 and not ImageFile.LOAD_TRUNCATED_IMAGES:
@@ -231,6 +232,16 @@ def decode_in_bands(image: JpegImagePlugin.JpegImageFile,
     finally:
         decoder.cleanup()
     return frame
+
+
+def band_rows(left: int) -> int:
+    """Rows to wait for before handing on the next band, with ``left`` rows still to decode.
+
+    Large bands first: every band's Lanczos resample computes its coefficient tables while
+    holding the GIL, and the decoding thread waits for it between ``decode`` calls. Small bands
+    last: what is left when the last row is decoded is on the publish's critical path."""
+    low, high = BAND_ROWS
+    return max(low, min(high, left // 3))
 
 
 def _complete_rows(frame: Image.Image, known: int) -> int:

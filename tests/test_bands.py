@@ -32,7 +32,7 @@ def render_whole(path: Path, recipe: Recipe, long_edge: int, monkeypatch: pytest
 @pytest.fixture
 def fed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Small bands (8 rows, 2 KB of data at a time); the row counts handed to the band thread."""
-    monkeypatch.setattr(bands, "BAND_ROWS", 8)
+    monkeypatch.setattr(bands, "BAND_ROWS", (8, 8))
     monkeypatch.setattr(bands, "FEED_BYTES", 2048)
     counts: list[int] = []
     real = bands.BandThread.rows_ready
@@ -80,6 +80,22 @@ def test_decoding_in_bands_is_the_plain_decode(tmp_path, monkeypatch):
         image.load()
         assert frame.tobytes() == image.tobytes()
     assert counts == sorted(counts) and 0 < counts[0] < 480 and counts[-1] <= 480
+
+
+def test_bands_shrink_towards_the_last_row(tmp_path, monkeypatch):
+    """Large bands while much is left to decode, small ones at the end (less left to do then)."""
+    noise = Image.merge("RGB", [Image.effect_noise((320, 1200), 40)] * 3)
+    path = save_jpeg(tmp_path / "p.jpg", noise, quality=92)
+    monkeypatch.setattr(bands, "FEED_BYTES", 2048)
+    monkeypatch.setattr(bands, "BAND_ROWS", (16, 160))
+    counts: list[int] = []
+    with Image.open(path) as image:
+        bands.decode_in_bands(image, lambda f, rows: counts.append(rows))
+    steps = [b - a for a, b in zip([0, *counts], counts, strict=False)]
+    assert steps[0] >= 160 and steps[-1] < 40 and len(counts) > 6, counts
+    for before, step in zip([0, *counts], steps, strict=False):
+        assert step >= bands.band_rows(1200 - before - step)  # never handed on before it is due
+    assert bands.band_rows(10_000) == 160 and bands.band_rows(30) == 16
 
 
 def test_progressive_cmyk_and_grey_jpegs_are_loaded_whole(tmp_path):
