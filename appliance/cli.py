@@ -82,6 +82,7 @@ def run_importer(config: Config, args: argparse.Namespace) -> int:
 
 
 def run_publisher(config: Config, args: argparse.Namespace) -> int:
+    from . import heap
     from .publisher import Publisher
     from .service import Service
 
@@ -89,14 +90,20 @@ def run_publisher(config: Config, args: argparse.Namespace) -> int:
     store = _open_for_service(config, service)
     publisher = Publisher(config, store)
     store.release_stale_claims(older_than_s=0)
+    heap.keep_freed_memory()  # the next photo of a burst reuses this one's buffers
+    busy = False
     service.ready("waiting for publish requests", store)
     while service.running():
         service.alive()
         if publisher.run_once():
+            busy = True
             status = store.status()
             service.status(f"{status['published']} published, {status['publishing']} waiting, "
                            f"{status['failed']} failed")
             continue
+        if busy:  # the burst is over: the memory kept for it goes back to the system
+            heap.give_back()
+            busy = False
         service.sleep(config.publish.poll_seconds)
     service.stopped()
     return 0
