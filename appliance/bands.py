@@ -277,19 +277,12 @@ class BandThread:
         self.inbox.put((frame, rows))
 
     def _run(self) -> None:
+        # Every count is taken in turn, never skipped to the newest: the bands, and so the
+        # rounding at their edges, depend on the file alone, not on timing (same pixels each run).
         while (item := self.inbox.get()) is not None:
             if self.error is not None:
                 continue
             frame, rows = item
-            while True:  # skip to the newest count: fewer, larger bands when behind
-                try:
-                    newer = self.inbox.get_nowait()
-                except queue.Empty:
-                    break
-                if newer is None:
-                    self.inbox.put(None)
-                    break
-                frame, rows = newer
             try:
                 self.bands.rows_ready(frame, rows)
             except BaseException as exc:  # noqa: BLE001 - handed to the caller in close()

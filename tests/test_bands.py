@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,25 @@ def test_bands_shrink_towards_the_last_row(tmp_path, monkeypatch):
     for before, step in zip([0, *counts], steps, strict=False):
         assert step >= bands.band_rows(1200 - before - step)  # never handed on before it is due
     assert bands.band_rows(10_000) == 160 and bands.band_rows(30) == 16
+
+
+def test_the_same_pixels_however_late_the_band_thread_runs(tmp_path, monkeypatch):
+    """A band thread that falls behind (a busy Pi) still makes the bands the file dictates, so a
+    photo renders to the same bytes every time (a preview is exactly what gets published)."""
+    noise = Image.merge("RGB", [Image.effect_noise((900, 1400), 50 + 10 * i) for i in range(3)])
+    path = save_jpeg(tmp_path / "p.jpg", noise, quality=92)
+    monkeypatch.setattr(bands, "FEED_BYTES", 4096)
+    monkeypatch.setattr(bands, "BAND_ROWS", (16, 16))
+    recipe = Recipe(straighten=3.5, exposure=0.4)
+    prompt = pipeline.render(path, recipe, 600).tobytes()
+    real = bands.Bands.rows_ready
+
+    def late(self, frame, rows):  # counts pile up in the inbox meanwhile
+        time.sleep(0.004)
+        real(self, frame, rows)
+
+    monkeypatch.setattr(bands.Bands, "rows_ready", late)
+    assert pipeline.render(path, recipe, 600).tobytes() == prompt
 
 
 def test_progressive_cmyk_and_grey_jpegs_are_loaded_whole(tmp_path):
