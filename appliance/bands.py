@@ -270,6 +270,7 @@ class BandThread:
         self.bands = bands
         self.inbox: queue.SimpleQueue[tuple[Image.Image, int] | None] = queue.SimpleQueue()
         self.error: BaseException | None = None
+        self.cancelled = False
         self.thread = threading.Thread(target=self._run, name="bands", daemon=True)
         self.thread.start()
 
@@ -280,7 +281,7 @@ class BandThread:
         # Every count is taken in turn, never skipped to the newest: the bands, and so the
         # rounding at their edges, depend on the file alone, not on timing (same pixels each run).
         while (item := self.inbox.get()) is not None:
-            if self.error is not None:
+            if self.error is not None or self.cancelled:
                 continue
             frame, rows = item
             try:
@@ -294,3 +295,9 @@ class BandThread:
         self.thread.join()
         if self.error is not None:
             raise self.error
+
+    def cancel(self) -> None:
+        """Stop the thread without doing the bands still waiting (the decode failed)."""
+        self.cancelled = True
+        self.inbox.put(None)
+        self.thread.join()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -90,7 +91,8 @@ def run_publisher(config: Config, args: argparse.Namespace) -> int:
     store = _open_for_service(config, service)
     publisher = Publisher(config, store)
     store.release_stale_claims(older_than_s=0)
-    heap.keep_freed_memory()  # the next photo of a burst reuses this one's buffers
+    if not heap.keep_freed_memory():  # the next photo of a burst reuses this one's buffers
+        logging.getLogger(__name__).info("not 64-bit glibc: freed image memory is not kept")
     busy = False
     service.ready("waiting for publish requests", store)
     while service.running():

@@ -13,7 +13,6 @@ publish costs little more than the decode and the web JPEG's encode.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import math
 import os
@@ -241,8 +240,7 @@ def render_image(
             frame = decode_in_bands(image, worker.rows_ready,  # type: ignore[arg-type]
                                     bands.rows_needed)
         except BaseException as exc:
-            with contextlib.suppress(Exception):  # the decoding error is the one to report
-                worker.close()
+            worker.cancel()  # the decoding error is the one to report
             if isinstance(exc, (DecodeError, SyntaxError, ValueError, MemoryError)):
                 raise ImageError(f"JPEG data truncated or corrupt: {exc}") from exc
             raise

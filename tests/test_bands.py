@@ -97,6 +97,10 @@ def test_bands_shrink_towards_the_last_row(tmp_path, monkeypatch):
     for before, step in zip([0, *counts], steps, strict=False):
         assert step >= bands.band_rows(1200 - before - step)  # never handed on before it is due
     assert bands.band_rows(10_000) == 160 and bands.band_rows(30) == 16
+    counts.clear()  # decoding only the top half (a crop): bands shrink towards that row instead
+    with Image.open(path) as image:
+        bands.decode_in_bands(image, lambda f, rows: counts.append(rows), rows_needed=600)
+    assert counts[-1] < 600 and counts[-1] - counts[-2] < 40
 
 
 def test_the_same_pixels_however_late_the_band_thread_runs(tmp_path, monkeypatch):
@@ -140,6 +144,29 @@ def test_truncated_data_fails_while_decoding_in_bands(tmp_path):
         assert bands.streamable(opened)
     with pytest.raises(pipeline.ImageError, match="truncated"):
         pipeline.render(path, Recipe(exposure=1), 400)
+
+
+def test_a_failed_decode_drops_the_bands_still_waiting(tmp_path, monkeypatch):
+    """The error is reported without first editing every band queued behind a slow thread."""
+    noise = Image.merge("RGB", [Image.effect_noise((600, 1600), 60)] * 3)
+    path = save_jpeg(tmp_path / "p.jpg", noise, quality=92)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size * 3 // 4])
+    monkeypatch.setattr(bands, "FEED_BYTES", 2048)
+    monkeypatch.setattr(bands, "BAND_ROWS", (8, 8))
+    handed, done = [], []
+    real_ready, real_rows = bands.BandThread.rows_ready, bands.Bands.rows_ready
+    monkeypatch.setattr(bands.BandThread, "rows_ready",
+                        lambda self, frame, rows: (handed.append(rows), real_ready(self, frame, rows)))
+
+    def slow(self, frame, rows):
+        time.sleep(0.01)
+        done.append(rows)
+        real_rows(self, frame, rows)
+
+    monkeypatch.setattr(bands.Bands, "rows_ready", slow)
+    with pytest.raises(pipeline.ImageError, match="truncated"):
+        pipeline.render(path, Recipe(exposure=1), 400)
+    assert len(handed) > 30 and len(done) < len(handed) // 2
 
 
 def test_moved_box_agrees_with_transpose():
