@@ -2,9 +2,9 @@
 
 Decoding is the one step that cannot be split over cores (a JPEG's entropy-coded data is a single
 stream), and it is most of a publish. So the decoder fills the frame from the top in this thread,
-and as soon as a band of rows is complete, another thread resamples it to the output's density,
-converts it to sRGB, straightens it, applies the exposure and turns it upright into its place in
-the output. When the last row is decoded only the last band is left to do.
+and as soon as a band of rows is complete, another thread resamples it to the output's density
+(1.25× that for a straighten), converts it to sRGB, straightens it, applies the exposure and turns
+it upright into its place in the output. When the last row is decoded only the last band is left.
 
 Everything happens in the original's stored orientation (the transpose comes last, per band), so
 a band of decoded rows is a band of output rows. A JPEG whose rows cannot be watched as they
@@ -34,7 +34,11 @@ LANCZOS_SUPPORT = 3.0  # Lanczos-3: input rows each side of an output row's cent
 AFFINE_MARGIN = 4  # rows around an affine sample: the bilinear kernel plus rounding
 FEED_BYTES = 1 << 17  # compressed bytes handed to the decoder between looks at the frame
 BAND_ROWS = (32, 384)  # bounds of a band: decoded rows handed to the band thread at once
-STRAIGHTEN = Image.Resampling.BILINEAR  # at the output's density; bicubic costs 2.3× as much
+STRAIGHTEN = Image.Resampling.BILINEAR  # bicubic costs 2.3× as much
+# The straighten samples an image this much denser than the output: bilinear at the output's own
+# density blurs (35 dB against a full-size edit); at 1.25× it scores 38 dB in the same time
+# (+7 MB at 45 MP). 1.5× scores no better.
+STRAIGHTEN_DENSITY = 1.25
 CANARY = (1, 254, 3)  # painted down the frame's last column before decoding
 MIRRORS = {Image.Transpose.FLIP_LEFT_RIGHT, Image.Transpose.FLIP_TOP_BOTTOM,
            Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE}
@@ -78,8 +82,9 @@ class Bands:
         left, top = (full_w - box_w) / 2 * sx, (full_h - box_h) / 2 * sy
         self.box = (left, top, left + box_w * sx, top + box_h * sy)
         out_w, out_h = self.out_size = (p.output[1], p.output[0]) if p.swaps else p.output
-        if p.straighten:
-            self.r_size = (max(1, round(box_w * p.factor)), max(1, round(box_h * p.factor)))
+        if p.straighten:  # resampled a little denser than the output (never past the frame's)
+            dense = p.factor * min(STRAIGHTEN_DENSITY, max(1.0, sx / p.factor))
+            self.r_size = (max(1, round(box_w * dense)), max(1, round(box_h * dense)))
         else:
             self.r_size = (out_w, out_h)
         self.step = (self.box[3] - self.box[1]) / self.r_size[1]  # frame rows per resampled row
