@@ -36,8 +36,8 @@ FEED_BYTES = 1 << 17  # compressed bytes handed to the decoder between looks at 
 BAND_ROWS = (32, 384)  # bounds of a band: decoded rows handed to the band thread at once
 STRAIGHTEN = Image.Resampling.BILINEAR  # bicubic costs 2.3× as much
 # The straighten samples an image this much denser than the output: bilinear at the output's own
-# density blurs (35 dB against a full-size edit); at 1.25× it scores 38 dB in the same time
-# (+7 MB at 45 MP). 1.5× scores no better.
+# density blurs (bench photos: 35 dB against a full-size edit; 38 dB at 1.25×, <1 % slower, +7 MB
+# at 45 MP; 1.5× scored no better there).
 STRAIGHTEN_DENSITY = 1.25
 CANARY = (1, 254, 3)  # painted down the frame's last column before decoding
 MIRRORS = {Image.Transpose.FLIP_LEFT_RIGHT, Image.Transpose.FLIP_TOP_BOTTOM,
@@ -65,8 +65,8 @@ def moved_box(method: Image.Transpose | None, box: tuple[int, int, int, int],
 class Bands:
     """The edit of one photo, done band by band as rows of the decoded frame become available.
 
-    ``to_rgb`` turns a resampled band into sRGB RGB (colour management); ``lut`` is the exposure
-    table or None. Call :meth:`rows_ready` as rows arrive (any thread may own the frame; only the
+    ``to_rgb`` turns a band of output pixels into sRGB RGB (colour management); ``lut`` is the
+    exposure table or None. Call :meth:`rows_ready` as rows arrive (any thread may own the frame; only the
     rows below the count given are read) and :meth:`finish` once; it returns the upright output.
     """
 
@@ -82,8 +82,8 @@ class Bands:
         left, top = (full_w - box_w) / 2 * sx, (full_h - box_h) / 2 * sy
         self.box = (left, top, left + box_w * sx, top + box_h * sy)
         out_w, out_h = self.out_size = (p.output[1], p.output[0]) if p.swaps else p.output
-        if p.straighten:  # resampled a little denser than the output (never past the frame's)
-            dense = p.factor * min(STRAIGHTEN_DENSITY, max(1.0, sx / p.factor))
+        if p.straighten:  # resampled a little denser than the output, then turned
+            dense = p.factor * STRAIGHTEN_DENSITY
             self.r_size = (max(1, round(box_w * dense)), max(1, round(box_h * dense)))
         else:
             self.r_size = (out_w, out_h)
@@ -92,13 +92,15 @@ class Bands:
         self.copy_only = self.r_size == frame_size and self.box == (0, 0, fw, fh)
         # Frame rows the output reads: decoding stops there (a zoom or straighten crops the bottom).
         self.rows_needed = fh if self.copy_only else min(fh, math.ceil(self.box[3] + self.support) + 2)
+        self.straightening = bool(p.straighten)
+        # Made with the first band, in the frame's own mode: colour management comes after the
+        # turn, on the output's pixels rather than the 1.56× as many of this image.
         self.resampled: Image.Image | None = None
-        # Not initialised (no 10 MB fill): the bands cover every pixel of these two.
-        if p.straighten:
-            self.resampled = Image.new("RGB", self.r_size, None)
+        if self.straightening:
             density = (self.r_size[0] / (box_w * p.factor), self.r_size[1] / (box_h * p.factor))
             self.affine = _straighten_affine(self.r_size, self.out_size, density, p.straighten * (
                 -1 if p.transpose in MIRRORS else 1))
+        # Not initialised (no 10-17 MB fills): the bands cover every pixel of this and resampled.
         self.output = Image.new("RGB", p.output, None)
         self.r_done = 0  # resampled rows made
         self.s_done = 0  # straightened rows made
@@ -127,9 +129,11 @@ class Bands:
         j1 = self._resampled_rows(frame_rows)
         if j1 > self.r_done:
             band = self._resample(frame, self.r_done, j1)
-            if self.resampled is None:
-                self._place(band, self.r_done)
+            if not self.straightening:
+                self._place(self.to_rgb(band), self.r_done)
             else:
+                if self.resampled is None:
+                    self.resampled = Image.new(band.mode, self.r_size, None)
                 self.resampled.paste(band, (0, self.r_done))
             self.r_done = j1
         if self.resampled is not None:
@@ -140,7 +144,7 @@ class Bands:
                 band = self.resampled.transform((self.out_size[0], k1 - self.s_done),
                                                 Image.Transform.AFFINE, shifted,
                                                 STRAIGHTEN)
-                self._place(band, self.s_done)
+                self._place(self.to_rgb(band), self.s_done)
                 self.s_done = k1
 
     def finish(self, frame: Image.Image) -> Image.Image:
@@ -155,7 +159,7 @@ class Bands:
             left, top, right, _ = self.box
             band = frame.resize((self.r_size[0], j1 - j0), Image.Resampling.LANCZOS,
                                 box=(left, top + j0 * self.step, right, top + j1 * self.step))
-        return self.to_rgb(band)
+        return band
 
     def _place(self, band: Image.Image, row: int) -> None:
         """Expose, turn upright and paste a finished band of output rows (stored orientation)."""
@@ -171,8 +175,8 @@ def _straighten_affine(src: tuple[int, int], out: tuple[int, int], density: tupl
                        degrees: float) -> tuple[float, float, float, float, float, float]:
     """Output → source mapping turning the picture ``degrees`` clockwise about both centres.
 
-    The source (the resampled box) has about the output's pixel density: ``density`` is the exact
-    ratio (source pixels per output pixel, ≈ 1, off by the box size's rounding)."""
+    The source (the resampled box) is :data:`STRAIGHTEN_DENSITY` times as dense as the output:
+    ``density`` is the exact ratio (source pixels per output pixel, off by the box's rounding)."""
     a = math.radians(degrees)
     cos_a, sin_a = math.cos(a), math.sin(a)
     gx, gy = density

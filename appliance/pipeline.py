@@ -5,8 +5,9 @@ Used by the publisher, the admin preview, the button and the importer's grid thu
 Order of operations is chosen for a Pi. The whole edit (orientation, rotation, straighten, zoom,
 output size) is first planned as geometry on the original's size; then the JPEG is decoded with DCT
 scaling (``draft``) at the smallest scale that still has enough pixels, only the region the output
-needs is resampled once to about the output size, and everything after that (colour conversion,
-straighten, exposure, transposes, watermark) runs on ~3 MP, never on the full 24–45 MP frame.
+needs is resampled once to the output size (1.25× that for a straighten), and everything after
+that (colour conversion, straighten, exposure, transposes, watermark) runs on 3–5 MP, never on the
+full 24–45 MP frame.
 The edit runs band by band on another core while the JPEG is still decoding (:mod:`.bands`), so a
 publish costs little more than the decode and the web JPEG's encode.
 """

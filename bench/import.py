@@ -300,8 +300,8 @@ def main() -> None:
         for run in range(repeats):  # interleaved so drift hits both sides alike
             # A bare cp right after the import's 2 GB of synced files are deleted takes ~3.5 s
             # instead of ~1.1 s (this disk is mounted with `discard`): an untimed one goes first.
-            # cp+sync itself swings from 1.9 s to 5 s on this VM's disk from run to run, in any
-            # order tried; the import stays at 2.6-2.7 s. Hence a median of per-round ratios.
+            # The import took 2.6-2.8 s after any kind of deletion (bare cp, cp+sync, import);
+            # cp+sync took 1.9-5 s on this VM's disk from round to round, in every order tried.
             time_cp(src, work / "cp", files, durable=False)
             cp_bare.append(time_cp(src, work / "cp", files, durable=False))
             cp_durable.append(time_cp(src, work / "cp", files, durable=True))

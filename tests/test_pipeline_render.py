@@ -164,24 +164,30 @@ def test_exposure_works_in_stops(tmp_path):
 
 
 # -- colour -----------------------------------------------------------------------------------------
-def test_embedded_profile_is_converted_to_srgb(tmp_path):
+# A straighten colour-manages after the turn (fewer pixels): both ways must convert.
+EDITS = [{}, {"straighten": 3.0}]
+
+
+@pytest.mark.parametrize("edits", EDITS, ids=["plain", "straightened"])
+def test_embedded_profile_is_converted_to_srgb(tmp_path, edits):
     src = jpeg_with_profile(tmp_path / "swapped.jpg", (200, 40, 40), swapped_rgb_profile())
-    out = render(src)
+    out = render(src, **edits)
     r, g, b = out.getpixel((100, 100))
     assert b > 170 and r < 70, (r, g, b)  # the profile says these numbers are blue
     plain = save_jpeg(tmp_path / "plain.jpg", Image.new("RGB", (320, 240), (200, 40, 40)))
-    r, g, b = render(plain).getpixel((100, 100))
+    r, g, b = render(plain, **edits).getpixel((100, 100))
     assert r > 180 and b < 60  # untagged means sRGB: unchanged
 
 
-def test_cmyk_and_greyscale_jpegs(tmp_path):
+@pytest.mark.parametrize("edits", EDITS, ids=["plain", "straightened"])
+def test_cmyk_and_greyscale_jpegs(tmp_path, edits):
     cmyk = save_jpeg(tmp_path / "cmyk.jpg", Image.new("CMYK", (400, 300), (0, 255, 255, 0)))
     assert Image.open(cmyk).mode == "CMYK"
-    out = render(cmyk)
-    assert out.mode == "RGB" and is_red(out.getpixel((200, 150)))
+    out = render(cmyk, **edits)
+    assert out.mode == "RGB" and is_red(out.getpixel((150, 100)))
     grey = save_jpeg(tmp_path / "grey.jpg", Image.new("L", (400, 300), 90))
-    out = render(grey)
-    assert out.mode == "RGB" and all(abs(v - 90) <= 2 for v in out.getpixel((200, 150)))
+    out = render(grey, **edits)
+    assert out.mode == "RGB" and all(abs(v - 90) <= 2 for v in out.getpixel((150, 100)))
 
 
 def test_progressive_jpeg_renders_like_baseline(tmp_path):
