@@ -91,21 +91,19 @@ def run_publisher(config: Config, args: argparse.Namespace) -> int:
     store = _open_for_service(config, service)
     publisher = Publisher(config, store)
     store.release_stale_claims(older_than_s=0)
-    if not heap.keep_freed_memory():  # the next photo of a burst reuses this one's buffers
+    burst = heap.Burst()  # the next photo of a burst reuses this one's buffers
+    if not burst.keeping:
         logging.getLogger(__name__).info("not 64-bit glibc: freed image memory is not kept")
-    busy = False
     service.ready("waiting for publish requests", store)
     while service.running():
         service.alive()
         if publisher.run_once():
-            busy = True
+            burst.worked()
             status = store.status()
             service.status(f"{status['published']} published, {status['publishing']} waiting, "
                            f"{status['failed']} failed")
             continue
-        if busy:  # the burst is over: the memory kept for it goes back to the system
-            heap.give_back()
-            busy = False
+        burst.idle()  # the burst is over: the memory kept for it goes back to the system
         service.sleep(config.publish.poll_seconds)
     service.stopped()
     return 0

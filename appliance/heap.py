@@ -44,3 +44,24 @@ def give_back() -> bool:
     """Return the heap's free memory to the system (call when idle); True if any was returned."""
     libc = _glibc()
     return bool(libc.malloc_trim(0)) if libc is not None else False
+
+
+class Burst:
+    """Memory kept while work keeps coming, given back once it stops (a service's main loop).
+
+    Call :meth:`worked` after each item and :meth:`idle` whenever the queue is found empty."""
+
+    def __init__(self) -> None:
+        self.keeping = keep_freed_memory()
+        self.busy = False
+
+    def worked(self) -> None:
+        self.busy = True
+
+    def idle(self) -> bool:
+        """Give the kept memory back if work was done since the last call; True if it was."""
+        if not self.busy:
+            return False
+        self.busy = False
+        give_back()
+        return True

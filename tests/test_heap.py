@@ -41,12 +41,16 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def run(mode: str) -> dict:
+def child(script: str, *args: str) -> dict:
     env = {k: v for k, v in os.environ.items()  # no inherited allocator settings
            if not k.startswith(("GLIBC_TUNABLES", "MALLOC_", "PILLOW_"))}
-    result = subprocess.run([sys.executable, "-c", SCRIPT, mode], cwd=ROOT, env=env, check=True,
+    result = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, env=env, check=True,
                             capture_output=True, text=True)
     return json.loads(result.stdout)
+
+
+def run(mode: str) -> dict:
+    return child(SCRIPT, mode)
 
 
 def test_the_next_photo_reuses_the_freed_memory():
@@ -59,3 +63,28 @@ def test_the_next_photo_reuses_the_freed_memory():
 def test_give_back_returns_what_was_kept():
     kept = run("keep")
     assert kept["rss_mb"] - kept["rss_after_mb"] > 30 and kept["gave_back"]
+
+
+BURST = textwrap.dedent("""
+    import json, resource
+    from PIL import Image
+    from appliance import heap
+
+    def rss_mb():
+        return int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize() >> 20
+
+    burst = heap.Burst()
+    quiet = burst.idle()  # nothing done yet: nothing to give back
+    Image.new("RGB", (4000, 3000), (10, 20, 30))
+    burst.worked()
+    during = rss_mb()
+    ended = burst.idle()
+    print(json.dumps({"keeping": burst.keeping, "quiet": quiet, "during_mb": during,
+                      "ended": ended, "after_mb": rss_mb(), "again": burst.idle()}))
+""")
+
+
+def test_a_burst_keeps_memory_until_the_queue_is_empty():
+    burst = child(BURST)
+    assert burst["keeping"] and not burst["quiet"] and burst["ended"] and not burst["again"]
+    assert burst["during_mb"] - burst["after_mb"] > 30
