@@ -66,8 +66,9 @@ class Bands:
     """The edit of one photo, done band by band as rows of the decoded frame become available.
 
     ``to_rgb`` turns a band of output pixels into sRGB RGB (colour management); ``lut`` is the
-    exposure table or None. Call :meth:`rows_ready` as rows arrive (any thread may own the frame; only the
-    rows below the count given are read) and :meth:`finish` once; it returns the upright output.
+    exposure table or None. Call :meth:`rows_ready` as rows arrive (any thread may own the frame;
+    only the rows below the count given are read) and :meth:`finish` once; it returns the upright
+    output.
     """
 
     def __init__(self, p: Plan, frame_size: tuple[int, int], to_rgb: Callable[[Image.Image], Image.Image],
@@ -154,12 +155,10 @@ class Bands:
 
     def _resample(self, frame: Image.Image, j0: int, j1: int) -> Image.Image:
         if self.copy_only:
-            band = frame.crop((0, j0, self.frame_size[0], j1))
-        else:
-            left, top, right, _ = self.box
-            band = frame.resize((self.r_size[0], j1 - j0), Image.Resampling.LANCZOS,
-                                box=(left, top + j0 * self.step, right, top + j1 * self.step))
-        return band
+            return frame.crop((0, j0, self.frame_size[0], j1))
+        left, top, right, _ = self.box
+        return frame.resize((self.r_size[0], j1 - j0), Image.Resampling.LANCZOS,
+                            box=(left, top + j0 * self.step, right, top + j1 * self.step))
 
     def _place(self, band: Image.Image, row: int) -> None:
         """Expose, turn upright and paste a finished band of output rows (stored orientation)."""
@@ -190,8 +189,8 @@ def streamable(image: Image.Image) -> bool:
     """Can ``image`` (opened, draft applied, not loaded) be decoded row by row?"""
     return (hasattr(Image, "_getdecoder") and hasattr(image, "load_read")  # Pillow internals used
             and type(image) is JpegImagePlugin.JpegImageFile and image.mode == "RGB"
-            and len(image.tile) == 1 and image.tile[0][0] == "jpeg"
-            and image.tile[0][3][0] == "RGB" and not image.info.get("progressive")
+            and len(image.tile) == 1 and image.tile[0].codec_name == "jpeg"
+            and image.tile[0].args[0] == "RGB" and not image.info.get("progressive")
             and not image.info.get("progression"))
 
 
@@ -300,13 +299,15 @@ class BandThread:
 
     def close(self) -> None:
         """Stop the thread once it has done what it was given; raise what went wrong in it."""
-        self.inbox.put(None)
-        self.thread.join()
+        self._stop()
         if self.error is not None:
             raise self.error
 
     def cancel(self) -> None:
         """Stop the thread without doing the bands still waiting (the decode failed)."""
         self.cancelled = True
+        self._stop()
+
+    def _stop(self) -> None:
         self.inbox.put(None)
         self.thread.join()

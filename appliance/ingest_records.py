@@ -51,7 +51,7 @@ def close_dead_imports(store: Store) -> int:
     for row in store.rows("SELECT id, pid, started_ts FROM imports WHERE state = 'running'"):
         if not import_owner_alive(row):
             store.update_import(row["id"], state=IMPORT_INTERRUPTED, finished_at=utcnow(),
-                          current_file=None)
+                                current_file=None)
             closed += 1
     return closed
 

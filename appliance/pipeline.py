@@ -200,7 +200,6 @@ def to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
-
 @lru_cache(maxsize=64)
 def _exposure_lut(ev: float) -> list[int]:
     """A per-channel LUT applying ``ev`` stops in linear light (sRGB transfer curve)."""

@@ -30,6 +30,11 @@ def render_whole(path: Path, recipe: Recipe, long_edge: int, monkeypatch: pytest
         return pipeline.render(path, recipe, long_edge)
 
 
+def noise_jpeg(path: Path, size: tuple[int, int], sigma: float) -> Path:
+    """A grey noise JPEG: data that compresses little, so a small feed decodes few rows."""
+    return save_jpeg(path, Image.effect_noise(size, sigma).convert("RGB"), quality=92)
+
+
 @pytest.fixture
 def fed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Small bands (8 rows, 2 KB of data at a time); the row counts handed to the band thread."""
@@ -85,8 +90,7 @@ def test_decoding_in_bands_is_the_plain_decode(tmp_path, monkeypatch):
 
 def test_bands_shrink_towards_the_last_row(tmp_path, monkeypatch):
     """Large bands while much is left to decode, small ones at the end (less left to do then)."""
-    noise = Image.merge("RGB", [Image.effect_noise((320, 1200), 40)] * 3)
-    path = save_jpeg(tmp_path / "p.jpg", noise, quality=92)
+    path = noise_jpeg(tmp_path / "p.jpg", (320, 1200), 40)
     monkeypatch.setattr(bands, "FEED_BYTES", 2048)
     monkeypatch.setattr(bands, "BAND_ROWS", (16, 160))
     counts: list[int] = []
@@ -106,8 +110,7 @@ def test_bands_shrink_towards_the_last_row(tmp_path, monkeypatch):
 def test_the_same_pixels_however_late_the_band_thread_runs(tmp_path, monkeypatch):
     """A band thread that falls behind (a busy Pi) still makes the bands the file dictates, so a
     photo renders to the same bytes every time (a preview is exactly what gets published)."""
-    noise = Image.merge("RGB", [Image.effect_noise((900, 1400), 50 + 10 * i) for i in range(3)])
-    path = save_jpeg(tmp_path / "p.jpg", noise, quality=92)
+    path = noise_jpeg(tmp_path / "p.jpg", (900, 1400), 60)
     monkeypatch.setattr(bands, "FEED_BYTES", 4096)
     monkeypatch.setattr(bands, "BAND_ROWS", (16, 16))
     recipe = Recipe(straighten=3.5, exposure=0.4)
@@ -148,8 +151,7 @@ def test_truncated_data_fails_while_decoding_in_bands(tmp_path):
 
 def test_a_failed_decode_drops_the_bands_still_waiting(tmp_path, monkeypatch):
     """The error is reported without first editing every band queued behind a slow thread."""
-    noise = Image.merge("RGB", [Image.effect_noise((600, 1600), 60)] * 3)
-    path = save_jpeg(tmp_path / "p.jpg", noise, quality=92)
+    path = noise_jpeg(tmp_path / "p.jpg", (600, 1600), 60)
     path.write_bytes(path.read_bytes()[: path.stat().st_size * 3 // 4])
     monkeypatch.setattr(bands, "FEED_BYTES", 2048)
     monkeypatch.setattr(bands, "BAND_ROWS", (8, 8))
