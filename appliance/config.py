@@ -51,6 +51,7 @@ class ImporterConfig:
     upload_max_mb: int = 200  # largest file accepted by the admin's upload
     thumb_workers: int = 0  # thumbnail threads; 0 = one per core
     copy_workers: int = 8  # files copied and verified at once (keeps the card's and disk's queues busy)
+    verify_from_disk: bool = False  # read each copy back past the page cache (one more disk read)
 
 
 @dataclass(frozen=True)

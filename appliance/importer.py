@@ -6,7 +6,7 @@ speed and can be removed as soon as its last byte is safe:
 
 1. copy threads (``importer.copy_workers`` files at once, so reading, hashing, writing and the
    disk's fsyncs overlap) each read a source once, hashing it while writing a locked temp file in
-   the buffer, then fsync it, re-read it from the disk, compare sha256 and rename it into place —
+   the buffer, then fsync it, read it back, compare sha256 and rename it into place —
    JPEGs into the buffer, RAW files into the archive. A file whose size matches a known photo is
    hashed first, so a duplicate is never written. This thread alone talks to the store;
 2. thumbnail threads (one per core, running only on CPU the copy leaves idle: SCHED_IDLE) read
@@ -42,6 +42,7 @@ from .verified_copy import (
     SourceGone,
     clean_stale_temps,
     commit,
+    drop_cached,
     hash_file,
     source_error,
     stage,
@@ -496,10 +497,11 @@ class _Run:
         staged = stage(job.path, folder, on_bytes, self.abort)
         dest = (self.imp.buffer_path(staged.sha256) if job.kind == JPEG
                 else self.imp.archive_path(staged.sha256, job.path.suffix))
-        commit(staged, dest)
+        commit(staged, dest, self.imp.config.importer.verify_from_disk)
         copied = _Copied(job.kind, str(job.path), job.path, dest, staged.sha256, staged.size,
                          staged.mtime_ns)
         if job.kind == RAW:
+            drop_cached(dest)  # archived: nothing reads it soon
             self.results.put((job.seq, lambda: self._record_raw(copied)))
         else:
             future = self.thumbs.submit(self._describe, copied)
@@ -508,9 +510,13 @@ class _Run:
 
     # thumbnail threads -------------------------------------------------------------------------
     def _describe(self, copied: _Copied) -> tuple[_Copied, pipeline.ExifInfo, Path]:
-        info = pipeline.read_exif_info(copied.dest)
-        thumb = self.imp.thumb_path(copied.sha256)
-        pipeline.thumbnail_from_original(copied.dest, thumb, self.imp.config.importer.thumb_size)
+        try:  # the copy's pages are still cached from its verification: read them, then drop
+            info = pipeline.read_exif_info(copied.dest)
+            thumb = self.imp.thumb_path(copied.sha256)
+            pipeline.thumbnail_from_original(copied.dest, thumb,
+                                             self.imp.config.importer.thumb_size)
+        finally:
+            drop_cached(copied.dest)
         return copied, info, thumb
 
     def _described(self, future: Future[tuple[_Copied, pipeline.ExifInfo, Path]],

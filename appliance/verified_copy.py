@@ -5,8 +5,10 @@ A copy happens in two steps so that reading the next file overlaps writing this 
 1. :func:`stage` reads the source once, hashing it while writing a temp file (``.ingest-*``) in the
    destination filesystem. The temp file is ``flock``-ed for as long as it lives, so a cleaner in
    another process can tell a crashed copy from one in progress.
-2. :func:`commit` fsyncs the temp file, drops it from the page cache, reads it back from the disk,
-   compares its sha256 with the source's and only then renames it into place and fsyncs the folder.
+2. :func:`commit` fsyncs the temp file, reads it back, compares its sha256 with the source's and
+   only then renames it into place and fsyncs the folder. The read-back goes through the page
+   cache (the pages fsync just wrote) unless ``from_disk``: then the pages are dropped first, so
+   the disk itself is read, at the cost of reading every file once more from the buffer's disk.
 
 Nothing is ever opened for writing on the source side.
 """
@@ -188,15 +190,16 @@ def _advise(fd: int, advice: int) -> None:
         os.posix_fadvise(fd, 0, 0, advice)
 
 
-def commit(staged: Staged, dest: Path) -> None:
-    """fsync, re-read from the disk, compare sha256, rename to ``dest``, fsync its folder."""
+def commit(staged: Staged, dest: Path, from_disk: bool = False) -> None:
+    """fsync, read back (``from_disk``: past the page cache), compare sha256, rename to ``dest``,
+    fsync its folder. The copy's pages stay cached for whoever reads it next (see drop_cached)."""
     try:
         try:
             os.fsync(staged.fd)
         except OSError as exc:
             raise _dest_error(exc, staged.temp.parent) from exc
-        # Drop the written pages so the check below reads what is on the disk, not the cache.
-        os.posix_fadvise(staged.fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        if from_disk:  # drop the written pages so the check reads the disk, not the cache
+            os.posix_fadvise(staged.fd, 0, 0, os.POSIX_FADV_DONTNEED)
         digest = hashlib.sha256()
         buf = bytearray(CHUNK)
         view = memoryview(buf)
@@ -215,17 +218,27 @@ def commit(staged: Staged, dest: Path) -> None:
         fsync_dir(dest.parent)
         if created:
             fsync_dir(dest.parent.parent)
-        os.posix_fadvise(staged.fd, 0, 0, os.POSIX_FADV_DONTNEED)
     finally:
         staged.discard()
 
 
+def drop_cached(path: Path) -> None:
+    """Drop a copy's pages from the page cache once nothing will read it soon (the buffer's files
+    would otherwise push out pages the admin and the publisher use)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            _advise(fd, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
 def copy_verified(source: Path, dest: Path, temp_folder: Path,
                   on_bytes: Callable[[int], None] = lambda n: None,
-                  abort: threading.Event | None = None) -> str:
+                  abort: threading.Event | None = None, from_disk: bool = False) -> str:
     """Stage (in ``temp_folder``, on dest's filesystem) and commit in one go; returns the sha256."""
     staged = stage(source, temp_folder, on_bytes, abort)
-    commit(staged, dest)
+    commit(staged, dest, from_disk)
     return staged.sha256
 
 

@@ -134,7 +134,8 @@ from appliance.importer import Importer
 from appliance.store import Store
 
 work = Path(sys.argv[2])
-config = parse(f'[paths]\\ndata_root = "{work}"\\n[event]\\nslug = "bench"\\n')
+config = parse(f'[paths]\\ndata_root = "{work}"\\n[event]\\nslug = "bench"\\n'
+               f'[importer]\\nverify_from_disk = {sys.argv[4]}\\n')
 store = Store(config.db_path)
 importer = Importer(config, store)
 marks = {}
@@ -151,9 +152,10 @@ print(json.dumps({"copy_s": marks["copy"] - start, "total_s": total,
 """
 
 
-def time_import(src: Path, files: list[Path], work: Path) -> dict:
+def time_import(src: Path, files: list[Path], work: Path, from_disk: bool = False) -> dict:
     drop_cache(files)
-    result = subprocess.run([sys.executable, "-c", CHILD, str(src), str(work), str(ROOT)],
+    result = subprocess.run([sys.executable, "-c", CHILD, str(src), str(work), str(ROOT),
+                             "true" if from_disk else "false"],
                             check=True, capture_output=True, text=True)
     timing = json.loads(result.stdout.strip().splitlines()[-1])
     assert timing["imported"] == len(files), timing
@@ -296,7 +298,7 @@ def main() -> None:
         dataset = sum(p.stat().st_size for p in files)
         print(f"inputs: {count} camera-like 24 MP JPEGs, {dataset / 1e6:.0f} MB "
               f"(made in {time.perf_counter() - t0:.0f} s)")
-        cp_durable, cp_bare, copy_phase, whole, rss = [], [], [], [], []
+        cp_durable, cp_bare, copy_phase, whole, rss, from_disk = [], [], [], [], [], []
         for run in range(repeats):  # interleaved so drift hits both sides alike
             # A bare cp right after the import's 2 GB of synced files are deleted takes ~3.5 s
             # instead of ~1.1 s (this disk is mounted with `discard`): an untimed one goes first.
@@ -309,8 +311,11 @@ def main() -> None:
             copy_phase.append(timing["copy_s"])
             whole.append(timing["total_s"])
             rss.append(timing["peak_rss_mb"])
+            # importer.verify_from_disk: every copy read back past the page cache
+            from_disk.append(time_import(src, files, work / f"disk-{run}", True)["copy_s"])
         med = {name: statistics.median(values) for name, values in (
-            ("cp", cp_durable), ("cp_bare", cp_bare), ("copy", copy_phase), ("whole", whole))}
+            ("cp", cp_durable), ("cp_bare", cp_bare), ("copy", copy_phase), ("whole", whole),
+            ("disk", from_disk))}
         cpus = os.cpu_count() or 1
         load = os.getloadavg()[0]
         par = [thumbs_rate(files[:thumb_files], work / "thumbs", cpus) for _ in range(repeats)]
@@ -330,6 +335,7 @@ def main() -> None:
         ("cp -r, page cache only", med["cp_bare"], mb / med["cp_bare"]),
         ("import: all verified in the buffer", med["copy"], mb / med["copy"]),
         ("import: incl. thumbnails + store", med["whole"], mb / med["whole"]),
+        ("import, verify_from_disk: all verified", med["disk"], mb / med["disk"]),
     ]
     print(f"\n{'':40} {'median s':>9} {'MB/s':>8}")
     for label, seconds, rate in rows:
@@ -337,12 +343,14 @@ def main() -> None:
     # The disk's speed drifts a lot on a shared host: the ratio is the median of each round's
     # ratio (cp and import run back to back), not a ratio of medians.
     ratios = sorted(c / i for c, i in zip(cp_durable, copy_phase, strict=True))
+    disk_ratio = statistics.median(c / i for c, i in zip(cp_durable, from_disk, strict=True))
     figures = {
         "cp_ratio": round(statistics.median(ratios), 3),
         "cp_ratio_range": [round(ratios[0], 3), round(ratios[-1], 3)],
         "thumbs_per_s_24mp": round(thumbs_par, 1),
         "udev_to_first_copy_s": None if udev is None else round(udev, 3),
         "cp_ratio_with_thumbs": round(med["cp"] / med["whole"], 3),
+        "cp_ratio_verify_from_disk": round(disk_ratio, 3),
         "cp_ratio_vs_page_cache_cp": round(med["cp_bare"] / med["copy"], 3),
         "card_source_cp_ratio": None if card is None else round(card[0] / card[1], 3),
         "thumbs_per_s_24mp_one_worker": round(thumbs_one, 1),
@@ -355,11 +363,13 @@ def main() -> None:
         "cores": cpus,
     }
     print("\nper round, s: cp+sync " + " ".join(f"{t:.2f}" for t in cp_durable)
-          + " | import " + " ".join(f"{t:.2f}" for t in copy_phase))
+          + " | import " + " ".join(f"{t:.2f}" for t in copy_phase)
+          + " | verify_from_disk " + " ".join(f"{t:.2f}" for t in from_disk))
     print(f"cp ratio (import / cp+sync throughput, median of {len(ratios)} rounds): {figures['cp_ratio']}"
           f" (rounds {ratios[0]:.2f}-{ratios[-1]:.2f}; goal >= 0.9)")
     print(f"  with thumbnails and records: {figures['cp_ratio_with_thumbs']};"
-          f" vs page-cache cp: {figures['cp_ratio_vs_page_cache_cp']}")
+          f" vs page-cache cp: {figures['cp_ratio_vs_page_cache_cp']};"
+          f" with importer.verify_from_disk: {figures['cp_ratio_verify_from_disk']}")
     print(f"thumbnails 24 MP: {figures['thumbs_per_s_24mp']}/s with {cpus} workers, "
           f"{figures['thumbs_per_s_24mp_one_worker']}/s with one  (goal >= 10)")
     print(f"  {figures['thumb_cpu_ms_24mp']} ms of CPU each: {figures['thumbs_per_s_24mp_cpu_bound']}/s"
