@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from PIL import Image, ImageChops  # noqa: E402
 
 W, H = 6000, 4000  # 24 MP
+WARM_FACTOR = 4  # memory warmed before a timed step, in dataset sizes (see warm_memory)
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -118,7 +119,9 @@ def warm_memory(nbytes: int) -> None:
     2 GB then took 2.5-4.3 s instead of 1.0 s (perf: the kernel's memcpy into fresh page-cache
     pages). The import recycles its pages and barely noticed, so the baseline depended on what
     ran before it. A real machine has no such cost; warming puts both sides on its footing.
-    Capped at half of the memory available."""
+    Warming only what the step uses was not enough (cp+sync 2.4-3 s): the page allocator does not
+    hand out exactly those pages again. Twice that gave 1.9-2.1 s. Capped at half of the memory
+    available."""
     meminfo = Path("/proc/meminfo").read_text().splitlines()
     available = next(int(line.split()[1]) << 10 for line in meminfo
                      if line.startswith("MemAvailable"))
@@ -134,7 +137,7 @@ def all_files(folder: Path) -> list[Path]:
 # -- 1. import vs cp -------------------------------------------------------------------------------
 def time_cp(src: Path, dst: Path, files: list[Path], durable: bool) -> float:
     drop_cache(files)
-    warm_memory(2 * sum(p.stat().st_size for p in files) + (512 << 20))  # source + copies
+    warm_memory(WARM_FACTOR * sum(p.stat().st_size for p in files))  # sources + copies, twice
     start = time.perf_counter()
     subprocess.run(["cp", "-r", str(src), str(dst)], check=True)
     if durable:
@@ -174,7 +177,7 @@ print(json.dumps({"copy_s": marks["copy"] - start, "total_s": total,
 
 def time_import(src: Path, files: list[Path], work: Path, from_disk: bool = False) -> dict:
     drop_cache(files)
-    warm_memory(2 * sum(p.stat().st_size for p in files) + (512 << 20))
+    warm_memory(WARM_FACTOR * sum(p.stat().st_size for p in files))
     result = subprocess.run([sys.executable, "-c", CHILD, str(src), str(work), str(ROOT),
                              "true" if from_disk else "false"],
                             check=True, capture_output=True, text=True)

@@ -314,8 +314,10 @@ def test_copy_verified_copies_exactly_and_never_writes_the_source(tmp_path: Path
     assert snapshot(source.parent) == before
 
 
-def test_commit_refuses_a_copy_that_does_not_read_back_as_the_source(tmp_path: Path) -> None:
-    """The read-back check: what is on the buffer's disk must hash like what was read."""
+@pytest.mark.parametrize("from_disk", [False, True])
+def test_commit_refuses_a_copy_that_does_not_read_back_as_the_source(tmp_path: Path,
+                                                                     from_disk: bool) -> None:
+    """The read-back check: what was written must hash like what was read."""
     source = _source(tmp_path)
     temp_folder = tmp_path / "buffer"
     dest = temp_folder / "ab" / "copy.jpg"
@@ -327,7 +329,7 @@ def test_commit_refuses_a_copy_that_does_not_read_back_as_the_source(tmp_path: P
         handle.seek(staged.size // 2)
         handle.write(bytes([byte[0] ^ 0x01]))
     with pytest.raises(VerificationFailed):
-        commit(staged, dest)
+        commit(staged, dest, from_disk)
     assert not dest.exists()
     assert list(temp_folder.iterdir()) == []  # the temp file is gone too
 
