@@ -51,7 +51,9 @@ class ImporterConfig:
     upload_max_mb: int = 200  # largest file accepted by the admin's upload
     thumb_workers: int = 0  # thumbnail threads; 0 = one per core
     copy_workers: int = 8  # files copied and verified at once (keeps the card's and disk's queues busy)
-    verify_from_disk: bool = False  # read each copy back past the page cache (one more disk read)
+    # Where a copy is read back from to verify it: disk (past the page cache), cache, or auto:
+    # the disk when the source is on another filesystem (a card or drive), else the cache.
+    verify_from: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -302,6 +304,9 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"bucket.prefix: {prefix!r} must not start or end with '/'")
     if config.importer.mount not in ("auto", "kernel", "fuse"):
         raise ConfigError(f"importer.mount: {config.importer.mount!r} must be auto, kernel or fuse")
+    if config.importer.verify_from not in ("auto", "disk", "cache"):
+        raise ConfigError(f"importer.verify_from: {config.importer.verify_from!r} must be auto,"
+                          " disk or cache")
     account = config.bucket.account_id
     if account and not re.match(r"^[A-Za-z0-9]{1,64}$", account):
         raise ConfigError(f"bucket.account_id: {account!r} must be letters and digits only")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import logging
 import os
 import tempfile
 import time
@@ -11,6 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
+
+log = logging.getLogger(__name__)
 
 TEMP_PREFIX = ".tmp-"
 SYNC_FILE_RANGE_WRITE = 2  # from linux/fs.h: start writing the dirty pages, do not wait
@@ -27,19 +30,26 @@ def fsync_dir(folder: Path) -> None:
 
 @functools.cache
 def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
-    func = getattr(ctypes.CDLL(None), "sync_file_range", None)  # Linux C libraries only
-    if func is not None:
-        func.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    try:  # Linux C libraries only; glibc and musl take 64-bit offsets on every architecture
+        func = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    func.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
     return func
 
 
 def start_writeback(fd: int, offset: int, length: int) -> None:
     """Start writing ``length`` bytes of ``fd`` from ``offset`` to the disk, without waiting, so
     a later fsync has little left to do (Linux ``sync_file_range``; elsewhere nothing).
-    Best effort: a filesystem that refuses it just leaves the pages for fsync."""
+    Best effort: where it fails the pages wait for fsync, which reports any write error."""
     func = _sync_file_range()
-    if func is not None:
-        func(fd, offset, length, SYNC_FILE_RANGE_WRITE)
+    if func is not None and func(fd, offset, length, SYNC_FILE_RANGE_WRITE) != 0:
+        _writeback_failed(ctypes.get_errno())
+
+
+@functools.cache
+def _writeback_failed(errno_value: int) -> None:  # logged once per error
+    log.debug("sync_file_range failed (%s): copies wait for fsync", os.strerror(errno_value))
 
 
 @contextmanager

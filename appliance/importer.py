@@ -59,6 +59,9 @@ HIDDEN_NAMES = {".ds_store", ".trashes", ".spotlight-v100", ".fseventsd", ".temp
                 "system volume information", "$recycle.bin", "thumbs.db", "desktop.ini"}
 JPEG_MAGIC = b"\xff\xd8\xff"
 PROGRESS_EVERY_S = 0.25
+# Copies kept in the page cache until their thumbnail is made, at most (an eighth of the memory,
+# up to 512 MB); past it a copy is dropped after its check and its thumbnail reads the disk.
+THUMB_CACHE_BYTES = min(512 << 20, os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 8)
 MESSAGE_ABORTED = "stopped before the end; insert the card again to finish"
 COPIED, NOT_JPEG = "copied", "not a JPEG"  # what a copy thread returns, besides a sha256
 
@@ -188,6 +191,7 @@ class _Copied:
     sha256: str
     size: int
     mtime_ns: int
+    cached: bool = False  # its pages are kept in the cache for its thumbnail
 
 
 class Importer:
@@ -205,6 +209,16 @@ class Importer:
         records.close_dead_imports(store)
         self.thumb_workers = config.importer.thumb_workers or os.cpu_count() or 1
         self.copy_workers = config.importer.copy_workers
+        self.buffer_devices = {os.stat(self.buffer).st_dev, os.stat(self.archive).st_dev}
+
+    def verify_from_disk(self, source: os.stat_result) -> bool:
+        """Whether a copy of ``source`` is read back past the page cache (``importer.verify_from``):
+        with ``auto``, when the source is on another filesystem (a card or a drive that may be
+        reformatted, whose reader is mostly slower than the buffer, so the re-read overlaps it),
+        not when it shares the buffer's (hot folder, upload, a local folder), where it would cost
+        the copy a fifth of its speed."""
+        mode = self.config.importer.verify_from
+        return mode == "disk" or (mode == "auto" and source.st_dev not in self.buffer_devices)
 
     def buffer_path(self, sha: str) -> Path:
         return self.buffer / sha[:2] / f"{sha}.jpg"
@@ -288,6 +302,10 @@ class _Run:
         self.reading: dict[int, int] = {}
         self.files_done = 0
         self.bytes_finished = 0
+        # bytes of copies kept in the page cache until their thumbnail reads them (copy threads
+        # add, thumbnail threads subtract): a slow thumbnail pool must not fill the memory
+        self.cached_bytes = 0
+        self.cache_lock = threading.Lock()
         self.last_progress = 0.0
         self.current = ""
         self.state = records.DONE
@@ -497,11 +515,12 @@ class _Run:
         staged = stage(job.path, folder, on_bytes, self.abort)
         dest = (self.imp.buffer_path(staged.sha256) if job.kind == JPEG
                 else self.imp.archive_path(staged.sha256, job.path.suffix))
-        commit(staged, dest, self.imp.config.importer.verify_from_disk)
+        commit(staged, dest, self.imp.verify_from_disk(job.st))
         copied = _Copied(job.kind, str(job.path), job.path, dest, staged.sha256, staged.size,
-                         staged.mtime_ns)
+                         staged.mtime_ns, cached=job.kind == JPEG and self._keep_cached(staged.size))
+        if not copied.cached:  # archived RAW (nothing reads it soon), or over the budget
+            drop_cached(dest)
         if job.kind == RAW:
-            drop_cached(dest)  # archived: nothing reads it soon
             self.results.put((job.seq, lambda: self._record_raw(copied)))
         else:
             future = self.thumbs.submit(self._describe, copied)
@@ -516,11 +535,29 @@ class _Run:
             pipeline.thumbnail_from_original(copied.dest, thumb,
                                              self.imp.config.importer.thumb_size)
         finally:
-            drop_cached(copied.dest)
+            self._uncache(copied)
         return copied, info, thumb
+
+    def _keep_cached(self, size: int) -> bool:
+        with self.cache_lock:
+            if self.cached_bytes + size > THUMB_CACHE_BYTES:
+                return False
+            self.cached_bytes += size
+            return True
+
+    def _uncache(self, copied: _Copied) -> None:
+        """Drop a copy's pages once its thumbnail is made (or will not be)."""
+        drop_cached(copied.dest)
+        if copied.cached:
+            with self.cache_lock:
+                self.cached_bytes -= copied.size
+            copied.cached = False
 
     def _described(self, future: Future[tuple[_Copied, pipeline.ExifInfo, Path]],
                    copied: _Copied, seq: int) -> None:
+        if future.cancelled():  # the import is being torn down: nothing to record
+            self._uncache(copied)
+            return
         try:
             _, info, thumb = future.result()
         except pipeline.ImageError as exc:

@@ -47,6 +47,8 @@ def test_empty_text_gives_defaults() -> None:
         ("[publish]\nlong_edge = 100000\n", "publish.long_edge"),
         ("[importer]\npoll_seconds = 0\n", "importer.poll_seconds"),
         ("[importer]\npoll_seconds = nan\n", "importer.poll_seconds"),
+        ("[importer]\nverify_from = 'sometimes'\n", "importer.verify_from"),
+        ("[importer]\nverify_from = true\n", "importer.verify_from"),
         ("[sync]\nmax_backoff_seconds = inf\n", "sync.max_backoff_seconds"),
         ("[gpio]\nbutton = 40\n", "gpio.button"),
         ("[gpio]\nmock = 1\n", "gpio.mock"),

@@ -7,15 +7,19 @@ from __future__ import annotations
 import ctypes
 import io
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers import make_config, sha256
 from PIL import Image
 
+from appliance import importer as importer_module
 from appliance.importer import Importer
 from appliance.store import Store
-from appliance.verified_copy import commit, copy_verified, drop_cached, stage
+from appliance.verified_copy import commit, drop_cached, stage
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 SYS_CACHESTAT = 451  # the same number on x86-64 and arm64 (Linux >= 6.5)
@@ -45,10 +49,14 @@ def page_cache(path: Path) -> CacheStat:
 
 def disk_reads() -> int:
     """Bytes this process has read from the storage layer so far (not from the page cache)."""
-    for line in Path("/proc/self/io").read_text().splitlines():
+    try:
+        lines = Path("/proc/self/io").read_text().splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
         if line.startswith("read_bytes:"):
             return int(line.split()[1])
-    raise AssertionError("no read_bytes in /proc/self/io")
+    pytest.skip("no I/O accounting here (/proc/self/io)")
 
 
 def uncached(path: Path) -> Path:
@@ -79,7 +87,7 @@ def test_stage_sends_each_mib_to_the_disk_while_it_copies(tmp_path: Path) -> Non
     staged = stage(source, tmp_path / "buffer")
     try:
         cache = page_cache(staged.temp)
-        assert cache.nr_cache == (8 << 20) // PAGE  # all still cached, for the read-back
+        assert cache.nr_cache >= 0.9 * (8 << 20) // PAGE  # still cached, for the read-back
         # At most the last MiB is left dirty; without the early writeback all 2048 pages would
         # wait for commit's fsync.
         assert cache.nr_dirty <= (1 << 20) // PAGE
@@ -104,16 +112,13 @@ def test_commit_reads_back_the_cache_or_with_from_disk_the_disk(tmp_path: Path,
         assert read < size // 8  # the pages fsync just wrote
     assert sha256(dest) == sha256(source)
     # Either way the copy is left cached for whoever reads it next (the thumbnail) ...
-    assert page_cache(dest).nr_cache == size // PAGE
+    assert page_cache(dest).nr_cache >= 0.9 * size // PAGE
     drop_cached(dest)  # ... which drops it after
     assert page_cache(dest).nr_cache == 0
 
 
-def test_drop_cached_ignores_a_missing_file(tmp_path: Path) -> None:
-    drop_cached(tmp_path / "gone.jpg")  # a copy removed meanwhile: nothing to drop, no error
-    copy = copy_verified(noise_file(tmp_path / "a.jpg", 1 << 20), tmp_path / "b" / "b.jpg",
-                         tmp_path / "b")
-    assert copy == sha256(tmp_path / "a.jpg")
+def test_drop_cached_of_a_file_removed_meanwhile_is_no_error(tmp_path: Path) -> None:
+    drop_cached(tmp_path / "gone.jpg")
 
 
 def _noise_jpeg(path: Path, seed: int) -> Path:
@@ -126,27 +131,73 @@ def _noise_jpeg(path: Path, seed: int) -> Path:
     return path
 
 
-@pytest.mark.parametrize("from_disk", [False, True])
-def test_an_import_reads_each_photo_from_the_disk_once_and_leaves_nothing_cached(
-        tmp_path: Path, from_disk: bool) -> None:
-    """The card is read once; the copy's verification and thumbnail read the page cache (with
-    verify_from_disk the verification reads the disk: twice the reads); afterwards no copy
-    is left in the cache."""
-    card = tmp_path / "card"
+@pytest.fixture
+def other_fs() -> Iterator[Path]:
+    """A folder on another filesystem than tmp_path, whose reads never reach a disk (a tmpfs):
+    a stand-in for a card."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == Path(tempfile.gettempdir()).stat().st_dev:
+        pytest.skip("no tmpfs at /dev/shm apart from the temp folder")
+    folder = Path(tempfile.mkdtemp(prefix="card-", dir=shm))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# (importer.verify_from, where the source is) -> bytes read from the disk, in dataset sizes
+READS = {
+    ("auto", "buffer's fs"): (1, 1.3),  # the source once; check and thumbnail: the cache
+    ("disk", "buffer's fs"): (2, 2.3),  # the source, and every copy read back from the disk
+    ("auto", "another fs"): (1, 1.3),  # a card (tmpfs: no disk reads): read back from the disk
+    ("cache", "another fs"): (0, 0.3),  # nothing at all
+}
+
+
+@pytest.mark.parametrize(("verify_from", "where"), list(READS))
+def test_what_an_import_reads_from_the_disk_and_leaves_cached(
+        tmp_path: Path, other_fs: Path, verify_from: str, where: str) -> None:
+    """The source is read once; a copy's check reads the disk or the cache as verify_from says
+    (auto: the disk for a source on another filesystem); its thumbnail reads the cache; after
+    the import no copy is left in the cache."""
+    card = (other_fs if where == "another fs" else tmp_path) / "card"
     photos = [_noise_jpeg(card / "DCIM" / "100CANON" / f"IMG_{i:04d}.JPG", i) for i in range(4)]
     total = sum(p.stat().st_size for p in photos)
-    config = make_config(tmp_path, f"[importer]\nverify_from_disk = {str(from_disk).lower()}\n")
+    config = make_config(tmp_path, f"[importer]\nverify_from = \"{verify_from}\"\n")
+    importer = Importer(config, Store(config.db_path))
+    uncached(_noise_jpeg(tmp_path / "probe.jpg", 9))  # skips where reads do not reach a disk
+    for photo in photos:
+        if where != "another fs":
+            uncached(photo)
+    before = disk_reads()
+    report = importer.import_tree(card)
+    read = disk_reads() - before
+    assert len(report.imported) == 4 and not report.errors
+    low, high = READS[verify_from, where]
+    assert low * total <= read <= high * total
+    for photo in photos:
+        copy = importer.buffer_path(sha256(photo))
+        assert page_cache(copy).nr_cache == 0  # dropped once its thumbnail was made
+        assert importer.thumb_path(sha256(photo)).is_file()
+        assert copy.read_bytes() == photo.read_bytes()
+
+
+def test_past_the_cache_budget_thumbnails_read_the_disk(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thumbnail pool far behind the copy must not hold a whole card in memory: past the
+    budget a copy is dropped after its check, and its thumbnail reads it from the disk."""
+    monkeypatch.setattr(importer_module, "THUMB_CACHE_BYTES", 0)
+    card = tmp_path / "card"
+    photos = [_noise_jpeg(card / "DCIM" / "100CANON" / f"IMG_{i:04d}.JPG", i) for i in range(3)]
+    total = sum(p.stat().st_size for p in photos)
+    config = make_config(tmp_path)
     importer = Importer(config, Store(config.db_path))
     for photo in photos:
         uncached(photo)
     before = disk_reads()
     report = importer.import_tree(card)
     read = disk_reads() - before
-    assert len(report.imported) == 4 and not report.errors
-    low, high = (2 * total, 2.3 * total) if from_disk else (total, 1.3 * total)
-    assert low <= read <= high
+    assert len(report.imported) == 3 and not report.errors
+    assert 2 * total <= read <= 2.3 * total  # the source, then each copy for its thumbnail
     for photo in photos:
-        copy = importer.buffer_path(sha256(photo))
-        assert page_cache(copy).nr_cache == 0  # dropped once its thumbnail was made
-        assert importer.thumb_path(sha256(photo)).is_file()
-        assert copy.read_bytes() == photo.read_bytes()
+        assert page_cache(importer.buffer_path(sha256(photo))).nr_cache == 0
