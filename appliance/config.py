@@ -52,7 +52,7 @@ class ImporterConfig:
     thumb_workers: int = 0  # thumbnail threads; 0 = one per core
     copy_workers: int = 8  # files copied and verified at once (keeps the card's and disk's queues busy)
     # Where a copy is read back from to verify it: disk (past the page cache), cache, or auto:
-    # the disk when the source is on another filesystem (a card or drive), else the cache.
+    # the disk when the source is on another filesystem than the copy (a card), else the cache.
     verify_from: str = "auto"
 
 

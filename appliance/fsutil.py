@@ -49,7 +49,7 @@ def start_writeback(fd: int, offset: int, length: int) -> None:
 
 @functools.cache
 def _writeback_failed(errno_value: int) -> None:  # logged once per error
-    log.debug("sync_file_range failed (%s): copies wait for fsync", os.strerror(errno_value))
+    log.info("sync_file_range failed (%s): copies wait for fsync", os.strerror(errno_value))
 
 
 @contextmanager

@@ -191,7 +191,7 @@ class _Copied:
     sha256: str
     size: int
     mtime_ns: int
-    cached: bool = False  # its pages are kept in the cache for its thumbnail
+    cached: bool = False  # its pages are kept in the cache for its thumbnail (counted)
 
 
 class Importer:
@@ -209,16 +209,15 @@ class Importer:
         records.close_dead_imports(store)
         self.thumb_workers = config.importer.thumb_workers or os.cpu_count() or 1
         self.copy_workers = config.importer.copy_workers
-        self.buffer_devices = {os.stat(self.buffer).st_dev, os.stat(self.archive).st_dev}
 
-    def verify_from_disk(self, source: os.stat_result) -> bool:
-        """Whether a copy of ``source`` is read back past the page cache (``importer.verify_from``):
-        with ``auto``, when the source is on another filesystem (a card or a drive that may be
-        reformatted, whose reader is mostly slower than the buffer, so the re-read overlaps it),
-        not when it shares the buffer's (hot folder, upload, a local folder), where it would cost
-        the copy a fifth of its speed."""
+    def verify_from_disk(self, source: os.stat_result, folder: Path) -> bool:
+        """Whether a copy of ``source`` into ``folder`` is read back past the page cache
+        (``importer.verify_from``): with ``auto``, when the source is on another filesystem (a
+        card or a drive that may be reformatted, whose reader is mostly slower than the buffer, so
+        the re-read overlaps it), not when it shares the copy's (a hot folder or upload on the
+        buffer's disk, a local folder), where it would cost the copy a fifth of its speed."""
         mode = self.config.importer.verify_from
-        return mode == "disk" or (mode == "auto" and source.st_dev not in self.buffer_devices)
+        return mode == "disk" or (mode == "auto" and source.st_dev != os.stat(folder).st_dev)
 
     def buffer_path(self, sha: str) -> Path:
         return self.buffer / sha[:2] / f"{sha}.jpg"
@@ -404,6 +403,9 @@ class _Run:
         if after_copy is not None:
             after_copy(report)
         self.thumbs.shutdown(wait=True)
+        if self.cached_bytes:  # every copy kept for its thumbnail is dropped once it is made
+            log.warning("%d bytes of copies still counted as cached for thumbnails",
+                        self.cached_bytes)
         self._drain()
         if self.pending:  # only if a result went missing: never drop one
             with self.store.transaction():
@@ -515,7 +517,7 @@ class _Run:
         staged = stage(job.path, folder, on_bytes, self.abort)
         dest = (self.imp.buffer_path(staged.sha256) if job.kind == JPEG
                 else self.imp.archive_path(staged.sha256, job.path.suffix))
-        commit(staged, dest, self.imp.verify_from_disk(job.st))
+        commit(staged, dest, self.imp.verify_from_disk(job.st, folder))
         copied = _Copied(job.kind, str(job.path), job.path, dest, staged.sha256, staged.size,
                          staged.mtime_ns, cached=job.kind == JPEG and self._keep_cached(staged.size))
         if not copied.cached:  # archived RAW (nothing reads it soon), or over the budget
@@ -529,13 +531,10 @@ class _Run:
 
     # thumbnail threads -------------------------------------------------------------------------
     def _describe(self, copied: _Copied) -> tuple[_Copied, pipeline.ExifInfo, Path]:
-        try:  # the copy's pages are still cached from its verification: read them, then drop
-            info = pipeline.read_exif_info(copied.dest)
-            thumb = self.imp.thumb_path(copied.sha256)
-            pipeline.thumbnail_from_original(copied.dest, thumb,
-                                             self.imp.config.importer.thumb_size)
-        finally:
-            self._uncache(copied)
+        # the copy's pages are still cached from its verification (dropped in _described)
+        info = pipeline.read_exif_info(copied.dest)
+        thumb = self.imp.thumb_path(copied.sha256)
+        pipeline.thumbnail_from_original(copied.dest, thumb, self.imp.config.importer.thumb_size)
         return copied, info, thumb
 
     def _keep_cached(self, size: int) -> bool:
@@ -545,18 +544,13 @@ class _Run:
             self.cached_bytes += size
             return True
 
-    def _uncache(self, copied: _Copied) -> None:
-        """Drop a copy's pages once its thumbnail is made (or will not be)."""
-        drop_cached(copied.dest)
+    def _described(self, future: Future[tuple[_Copied, pipeline.ExifInfo, Path]],
+                   copied: _Copied, seq: int) -> None:
+        drop_cached(copied.dest)  # its thumbnail is made, failed or will not be made
         if copied.cached:
             with self.cache_lock:
                 self.cached_bytes -= copied.size
-            copied.cached = False
-
-    def _described(self, future: Future[tuple[_Copied, pipeline.ExifInfo, Path]],
-                   copied: _Copied, seq: int) -> None:
         if future.cancelled():  # the import is being torn down: nothing to record
-            self._uncache(copied)
             return
         try:
             _, info, thumb = future.result()
