@@ -102,6 +102,12 @@ def make_inputs(folder: Path, count: int, bases: int) -> list[Path]:
     return out
 
 
+def cold_start(files: list[Path]) -> None:
+    """Before a timed step: the sources only on the disk, the memory warm (see warm_memory)."""
+    drop_cache(files)
+    warm_memory(WARM_FACTOR * sum(p.stat().st_size for p in files))  # sources + copies, twice
+
+
 def drop_cache(paths: list[Path]) -> None:
     """Evict these files from the page cache (only ours: the machine is shared)."""
     for path in paths:
@@ -137,8 +143,7 @@ def all_files(folder: Path) -> list[Path]:
 
 # -- 1. import vs cp -------------------------------------------------------------------------------
 def time_cp(src: Path, dst: Path, files: list[Path], durable: bool) -> float:
-    drop_cache(files)
-    warm_memory(WARM_FACTOR * sum(p.stat().st_size for p in files))  # sources + copies, twice
+    cold_start(files)
     start = time.perf_counter()
     subprocess.run(["cp", "-r", str(src), str(dst)], check=True)
     if durable:
@@ -177,8 +182,7 @@ print(json.dumps({"copy_s": marks["copy"] - start, "total_s": total,
 
 
 def time_import(src: Path, files: list[Path], work: Path, verify_from: str = "auto") -> dict:
-    drop_cache(files)
-    warm_memory(WARM_FACTOR * sum(p.stat().st_size for p in files))
+    cold_start(files)
     result = subprocess.run([sys.executable, "-c", CHILD, str(src), str(work), str(ROOT),
                              verify_from],
                             check=True, capture_output=True, text=True)

@@ -5,7 +5,6 @@ process read from the storage layer (``/proc/self/io``). Real files on the test 
 from __future__ import annotations
 
 import ctypes
-import io
 import os
 import shutil
 import tempfile
@@ -13,12 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import make_config, sha256
+from helpers import make_config, save_jpeg, sha256
 from PIL import Image
 
 from appliance import config as config_mod
 from appliance import importer as importer_module
-from appliance.importer import Importer
+from appliance.importer import Importer, ImportReport
 from appliance.store import Store
 from appliance.verified_copy import commit, drop_cached, stage
 
@@ -132,14 +131,18 @@ def test_drop_cached_of_a_file_removed_meanwhile_is_no_error(tmp_path: Path) -> 
     drop_cached(tmp_path / "gone.jpg")
 
 
-def _noise_jpeg(path: Path, seed: int) -> Path:
-    image = Image.merge("RGB", [Image.effect_noise((1600, 1200), 40 + seed + band)
-                                for band in range(3)])
-    buf = io.BytesIO()
-    image.save(buf, "JPEG", quality=95)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(buf.getvalue())
-    return path
+def card_photos(card: Path, count: int) -> list[Path]:
+    """``count`` distinct noise JPEGs (~2 MB each) in ``card``/DCIM/100CANON."""
+    return [save_jpeg(card / "DCIM" / "100CANON" / f"IMG_{i:04d}.JPG", Image.merge(
+        "RGB", [Image.effect_noise((1600, 1200), 40 + i + band) for band in range(3)]))
+        for i in range(count)]
+
+
+def import_reading(importer: Importer, card: Path) -> tuple[ImportReport, int]:
+    """Import ``card``; the report and the bytes read from the disk meanwhile."""
+    before = disk_reads()
+    report = importer.import_tree(card)
+    return report, disk_reads() - before
 
 
 @pytest.fixture
@@ -173,16 +176,14 @@ def test_what_an_import_reads_from_the_disk_and_leaves_cached(
     (auto: the disk for a source on another filesystem); its thumbnail reads the cache; after
     the import no copy is left in the cache."""
     card = (other_fs if where == "another fs" else tmp_path) / "card"
-    photos = [_noise_jpeg(card / "DCIM" / "100CANON" / f"IMG_{i:04d}.JPG", i) for i in range(4)]
+    photos = card_photos(card, 4)
     total = sum(p.stat().st_size for p in photos)
     config = make_config(tmp_path, f"[importer]\nverify_from = \"{verify_from}\"\n")
     importer = Importer(config, Store(config.db_path))
     for photo in photos:
         if where != "another fs":
             uncached(photo)
-    before = disk_reads()
-    report = importer.import_tree(card)
-    read = disk_reads() - before
+    report, read = import_reading(importer, card)
     assert len(report.imported) == 4 and not report.errors
     low, high = READS[verify_from, where]
     assert low * total <= read <= high * total
@@ -199,14 +200,10 @@ def test_auto_compares_the_source_with_the_copys_filesystem(tmp_path: Path,
     """A card on the archive's filesystem is still another filesystem than the buffer's: its
     JPEGs are read back from the buffer's disk."""
     card = other_fs / "card"
-    photos = [_noise_jpeg(card / "DCIM" / "100CANON" / f"IMG_{i:04d}.JPG", i) for i in range(3)]
-    total = sum(p.stat().st_size for p in photos)
+    total = sum(p.stat().st_size for p in card_photos(card, 3))
     config = config_mod.parse(f'[paths]\ndata_root = "{tmp_path / "data"}"\n'
                               f'archive = "{other_fs / "archive"}"\n')
-    importer = Importer(config, Store(config.db_path))
-    before = disk_reads()
-    report = importer.import_tree(card)
-    read = disk_reads() - before
+    report, read = import_reading(Importer(config, Store(config.db_path)), card)
     assert len(report.imported) == 3 and not report.errors
     assert total <= read <= 1.3 * total  # (through the cache, nothing would come from the disk)
 
@@ -217,15 +214,13 @@ def test_past_the_cache_budget_thumbnails_read_the_disk(tmp_path: Path,
     budget a copy is dropped after its check, and its thumbnail reads it from the disk."""
     monkeypatch.setattr(importer_module, "THUMB_CACHE_BYTES", 0)
     card = tmp_path / "card"
-    photos = [_noise_jpeg(card / "DCIM" / "100CANON" / f"IMG_{i:04d}.JPG", i) for i in range(3)]
+    photos = card_photos(card, 3)
     total = sum(p.stat().st_size for p in photos)
     config = make_config(tmp_path)
     importer = Importer(config, Store(config.db_path))
     for photo in photos:
         uncached(photo)
-    before = disk_reads()
-    report = importer.import_tree(card)
-    read = disk_reads() - before
+    report, read = import_reading(importer, card)
     assert len(report.imported) == 3 and not report.errors
     assert 2 * total <= read <= 2.3 * total  # the source, then each copy for its thumbnail
     for photo in photos:
