@@ -29,7 +29,7 @@ class NotReady(RuntimeError):
 
 def _open_for_service(config: Config, service: Any) -> Store:
     """Open and migrate the store and check every data folder is writable, else raise NotReady."""
-    from .health import unwritable_folders
+    from .device.health import unwritable_folders
 
     service.status("opening the store")
     problems = unwritable_folders(config)
@@ -40,11 +40,11 @@ def _open_for_service(config: Config, service: Any) -> Store:
 
 def run_importer(config: Config, args: argparse.Namespace) -> int:
     """Cards (udev) in the main loop, the hot folder in a thread; each card in a thread of its own."""
-    from .cards import CardManager
-    from .hotfolder import HotFolder, chosen_folder
-    from .importer import Importer
-    from .progress import ingest_status
-    from .service import Service
+    from .device.systemd import Service
+    from .ingest.cards import CardManager
+    from .ingest.hotfolder import HotFolder, chosen_folder
+    from .ingest.importer import Importer
+    from .ingest.progress import ingest_status
 
     service = Service("importer")
     store = _open_for_service(config, service)
@@ -83,9 +83,9 @@ def run_importer(config: Config, args: argparse.Namespace) -> int:
 
 
 def run_publisher(config: Config, args: argparse.Namespace) -> int:
-    from . import heap
-    from .publisher import Publisher
-    from .service import Service
+    from .device.systemd import Service
+    from .publish import heap
+    from .publish.worker import Publisher
 
     service = Service("publisher")
     store = _open_for_service(config, service)
@@ -110,7 +110,7 @@ def run_publisher(config: Config, args: argparse.Namespace) -> int:
 
 
 def run_sync(config: Config, args: argparse.Namespace) -> int:
-    from .sync import Syncer
+    from .sync.syncer import Syncer
 
     if args.once:
         store = _open(config)
@@ -119,7 +119,7 @@ def run_sync(config: Config, args: argparse.Namespace) -> int:
         syncer.close()
         print(f"sync: {left} job(s) left" if left else "sync: bucket up to date")
         return 1 if left else 0
-    from .service import Service
+    from .device.systemd import Service
 
     service = Service("sync")
     store = _open_for_service(config, service)
@@ -142,8 +142,8 @@ def run_sync(config: Config, args: argparse.Namespace) -> int:
 
 
 def run_gpio(config: Config, args: argparse.Namespace) -> int:
-    from . import gpio
-    from .service import Service
+    from .device import gpio
+    from .device.systemd import Service
 
     service = Service("gpio")
     mock = config.gpio.mock or os.environ.get("GPIOZERO_PIN_FACTORY") == "mock"
@@ -177,7 +177,7 @@ def run_admin(config: Config, args: argparse.Namespace) -> int:
     from .admin import _password_hash
 
     _password_hash(config)  # fail fast with a clear message before gunicorn starts workers
-    from .health import unwritable_folders
+    from .device.health import unwritable_folders
 
     problems = unwritable_folders(config)
     if problems:
@@ -197,8 +197,8 @@ def run_gallery(config: Config, args: argparse.Namespace) -> int:
     """Serve the public gallery locally against the bucket (what Cloudflare Pages does)."""
     from werkzeug.serving import run_simple
 
-    from .gallery_server import create_app
-    from .service import setup_logging
+    from .dev.gallery_server import create_app
+    from .device.systemd import setup_logging
 
     setup_logging("gallery")
     host, _, port = args.bind.rpartition(":")
@@ -208,7 +208,7 @@ def run_gallery(config: Config, args: argparse.Namespace) -> int:
 
 # -- one-shot commands -------------------------------------------------------------------------
 def cmd_import(config: Config, args: argparse.Namespace) -> int:
-    from .importer import Importer
+    from .ingest.importer import Importer
 
     store = _open(config)
     source = Path(args.path)
@@ -230,7 +230,7 @@ def cmd_import(config: Config, args: argparse.Namespace) -> int:
 
 def _publish_request(config: Config, store: Store, latest: bool, recipe: dict[str, Any],
                      photo_id: int | None = None) -> dict[str, Any]:
-    from .publisher import Publisher
+    from .publish.worker import Publisher
 
     if latest:
         photo = store.latest_photo()
@@ -249,7 +249,7 @@ def _publish_request(config: Config, store: Store, latest: bool, recipe: dict[st
 
 
 def cmd_publish(config: Config, args: argparse.Namespace) -> int:
-    from .pipeline import RecipeError
+    from .imaging.pipeline import RecipeError
 
     if (args.id is None) == (not args.latest):
         print("publish: give a photo ID or --latest", file=sys.stderr)
@@ -270,7 +270,7 @@ def cmd_publish(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_unpublish(config: Config, args: argparse.Namespace) -> int:
-    from .publisher import Publisher
+    from .publish.worker import Publisher
 
     store = _open(config)
     try:
@@ -306,7 +306,7 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_watermark(config: Config, args: argparse.Namespace) -> int:
     """Show or change the watermark; the publisher uses the new one from its next photo."""
-    from . import watermark
+    from .imaging import watermark
 
     changes = {k: v for k, v in (("text", args.text), ("position", args.position),
                                  ("opacity", args.opacity), ("size", args.size)) if v is not None}
@@ -328,7 +328,7 @@ def cmd_watermark(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_credits(config: Config, args: argparse.Namespace) -> int:
     """Show or change the artist and copyright written into published photos."""
-    from . import credits
+    from .publish import credits
 
     changes = {k: v for k, v in (("artist", args.artist), ("copyright", args.copyright))
                if v is not None}
@@ -343,13 +343,13 @@ def cmd_credits(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_r2(config: Config, args: argparse.Namespace) -> int:
-    from . import r2tools
+    from .sync import r2tools
 
     return r2tools.run(config, _open(config), args)
 
 
 def cmd_demo(config: Config, args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from .dev.demo import run_demo
 
     return run_demo(Path(args.dir), args.admin_port, args.gallery_port)
 
@@ -395,11 +395,11 @@ def build_parser() -> argparse.ArgumentParser:
     cred = sub.add_parser("credits", help="show or change the artist and copyright in published EXIF")
     cred.add_argument("--artist")
     cred.add_argument("--copyright")
-    from .r2tools import add_parser as add_r2_parser
+    from .sync.r2tools import add_parser as add_r2_parser
 
     add_r2_parser(sub)
     doctor = sub.add_parser("doctor", help="check config, folders, space, bucket, units and GPIO")
-    from .firstboot import add_arguments as firstboot_arguments
+    from .device.firstboot import add_arguments as firstboot_arguments
 
     firstboot_arguments(sub.add_parser("firstboot", help="apply the boot partition's appliance.toml (root)"))
     doctor.add_argument("--json", action="store_true")
@@ -422,11 +422,11 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "doctor":  # runs even when the config does not load: it says why
-        from . import doctor
+        from .device import doctor
 
         return doctor.main(args.config, args.json, args.min_free_mb * 1024 * 1024)
     if args.command == "firstboot":  # reads the boot partition's file, not the config
-        from . import firstboot
+        from .device import firstboot
 
         return firstboot.run(args)
     try:
@@ -443,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _notify_failure(text: str) -> None:
-    from .service import notify
+    from .device.systemd import notify
 
     notify(f"STATUS={text}")
 

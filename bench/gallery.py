@@ -6,7 +6,7 @@
 1. manifest_gzip_kb_2500: a real appliance store (appliance.store.Store) in a temporary folder
    with one event and 2,500 published photos (camera-like names including re-publishes, 24 and
    45 MP bodies, portrait and landscape, capture times over four hours, dominant colours, 3x3
-   colour placeholders, a WebP beside every JPEG), encoded by appliance.manifest exactly as the
+   colour placeholders, a WebP beside every JPEG), encoded by appliance.publish.manifest exactly as the
    appliance uploads it, then gzip level 6. KB = 1,000 bytes. Also without WebP entries.
 
 2. idle_requests_per_hour / idle_body_bytes_per_hour: the real web/ gallery in Debian's headless
@@ -53,9 +53,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-import gallery_fixture as gf  # noqa: E402  (tests/gallery_fixture.py)
+from support import gallery as gf  # noqa: E402  (tests/support/gallery.py)
 
-from appliance import manifest as manifest_mod  # noqa: E402
+from appliance.publish import manifest as manifest_mod  # noqa: E402
 from appliance.store import Store  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"

@@ -159,7 +159,7 @@ import json, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[3])
 from appliance.config import parse
-from appliance.importer import Importer
+from appliance.ingest.importer import Importer
 from appliance.store import Store
 
 work = Path(sys.argv[2])
@@ -196,7 +196,7 @@ def time_import(src: Path, files: list[Path], work: Path, verify_from: str = "au
 # -- 2. thumbnails ---------------------------------------------------------------------------------
 def thumbs_rate(files: list[Path], out: Path, workers: int) -> tuple[float, float]:
     """(photos/s by the wall clock, CPU seconds per photo) making admin thumbnails."""
-    from appliance import pipeline
+    from appliance.imaging import pipeline
 
     out.mkdir(parents=True, exist_ok=True)
 
@@ -270,8 +270,8 @@ def card_source_ratio(photos: list[Path], work: Path, repeats: int) -> tuple[flo
 
 
 def udev_to_first_copy(photos: list[Path], work: Path) -> float:
-    from appliance.cards import CardManager
     from appliance.config import parse
+    from appliance.ingest.cards import CardManager
 
     image = card_image(photos, work, "BE0C0001")
     images = image.parent

@@ -4,14 +4,14 @@ Makes camera-like 24 MP and 45 MP JPEGs (scene detail, texture, sensor noise, qu
 orientation 6), then in one run measures, per size and edit recipe:
 
   (a) naive:    open, decode at full size, orient, edit at full size, resize, watermark, save
-  (b) pipeline: appliance.pipeline.render_encoded with the same edits and watermark
+  (b) pipeline: appliance.imaging.pipeline.render_encoded with the same edits and watermark
   (c) floor:    a bare draft() + decode at the smallest DCT scale that still covers 2048 px
 
 Both (a) and (b) encode the web JPEG (progressive, quality 85) and a 480 px thumbnail in memory;
 neither writes to disk, so the figures are CPU, not the SD card. Peak RSS of (b) is measured in a
 fresh child process (os.wait4's rusage of that child). Output quality: PSNR of (b) against (a) at
 the output size. Times are medians of repeated runs; the machine is shared, so ratios matter.
-Every process here keeps freed memory for reuse (appliance.heap), as the publisher service does.
+Every process here keeps freed memory for reuse (appliance.publish.heap), as the publisher service does.
 
     .venv/bin/python bench/publish.py [--quick]
 
@@ -43,8 +43,9 @@ sys.path.insert(0, str(ROOT))
 
 from camera import camera_like  # noqa: E402  (bench/camera.py)
 
-from appliance import heap, pipeline, watermark  # noqa: E402
-from appliance.pipeline import Recipe  # noqa: E402
+from appliance.imaging import pipeline, watermark  # noqa: E402
+from appliance.imaging.pipeline import Recipe  # noqa: E402
+from appliance.publish import heap  # noqa: E402
 
 SIZES = {"24mp": (6000, 4000), "45mp": (8192, 5464)}
 LONG_EDGE, THUMB_EDGE, QUALITY = 2048, 480, 85
@@ -165,7 +166,7 @@ def psnr(x: Image.Image, y: Image.Image) -> float:
 def stages(path: Path, recipe: Recipe, mark: watermark.Watermark, repeat: int) -> list[tuple[str, float]]:
     """Where (b)'s time goes (medians). The edit runs in bands on another core while the JPEG
     decodes, so 'decode + edit in bands' is (b)'s render; the band work alone is shown too."""
-    from appliance.bands import Bands
+    from appliance.imaging.bands import Bands
 
     image = Image.open(path)
     plan = pipeline.plan(image.size, image.getexif().get(0x0112, 1), recipe, LONG_EDGE)
@@ -212,7 +213,7 @@ def peak_rss_mb(path: Path, recipe_name: str, which: str = "pipeline") -> float:
 # -- manifest size -------------------------------------------------------------------------------------
 def manifest_gzip_kb(count: int = 2500) -> float:
     """The gzipped manifest of an event with ``count`` photos, built from a real store."""
-    from appliance import manifest
+    from appliance.publish import manifest
     from appliance.store import Store
 
     rng = random.Random(4)

@@ -34,13 +34,13 @@ sys.path.insert(0, str(ROOT))
 
 from camera import camera_like  # noqa: E402  (bench/camera.py)
 
-from appliance import bucket as bucket_mod  # noqa: E402
-from appliance import manifest  # noqa: E402
 from appliance.config import Config, load  # noqa: E402
-from appliance.importer import Importer  # noqa: E402
-from appliance.publisher import PHOTO_CACHE, Publisher, bucket_key  # noqa: E402
+from appliance.ingest.importer import Importer  # noqa: E402
+from appliance.publish import manifest  # noqa: E402
+from appliance.publish.worker import PHOTO_CACHE, Publisher, bucket_key  # noqa: E402
 from appliance.store import Store, utcnow  # noqa: E402
-from appliance.sync import Syncer  # noqa: E402
+from appliance.sync import bucket as bucket_mod  # noqa: E402
+from appliance.sync.syncer import Syncer  # noqa: E402
 
 BUCKET = "bench-sync"
 MOTO = """

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from botocore.config import Config as BotoConfig
 from moto.server import ThreadedMotoServer
+from support.config import write_config
 
 from appliance.config import Config, load
 
@@ -46,46 +47,6 @@ def bucket(s3) -> str:  # noqa: ANN001
     name = f"test-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=name)
     return name
-
-
-def write_config(folder: Path, endpoint: str, bucket: str, extra: str = "") -> Path:
-    path = folder / "appliance.toml"
-    path.write_text(f"""
-[paths]
-data_root = "data"
-
-[importer]
-watch = "card"
-poll_seconds = 0.2
-
-[publish]
-poll_seconds = 0.1
-
-[sync]
-poll_seconds = 0.1
-
-[bucket]
-endpoint_url = "{endpoint}"
-bucket = "{bucket}"
-region = "us-east-1"
-key_id = "test"
-secret = "test"
-connect_timeout = 1.0
-read_timeout = 2.0
-
-[admin]
-password = "correct horse"
-
-[gpio]
-mock = true
-
-[event]
-slug = "wedding"
-title = "Anna & Ben"
-{extra}
-""")
-    (folder / "card").mkdir(exist_ok=True)
-    return path
 
 
 @pytest.fixture

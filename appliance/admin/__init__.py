@@ -95,7 +95,7 @@ def create_app(config: Config) -> Flask:
     @app.context_processor
     def _setup_problems() -> dict[str, list[str]]:
         """A bad appliance.toml on the boot partition is explained on every page, login included."""
-        from ..firstboot import problems
+        from ..device.firstboot import problems
 
         return {"setup_problems": problems(get_store())}
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from ..pipeline import RecipeError
-from ..publisher import Publisher
+from ..imaging.pipeline import RecipeError
+from ..publish.worker import Publisher
 from ..store import utcnow
 from . import get_config, get_store
 from .auth import login_required

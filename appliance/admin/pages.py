@@ -9,7 +9,7 @@ from typing import Any
 import segno
 from flask import Blueprint, Response, abort, jsonify, render_template, send_file
 
-from .. import manifest
+from ..publish import manifest
 from . import get_config, get_store
 from .auth import login_required
 from .queries import buffer_counts, buffer_page, gallery_url, photo_json, status_snapshot

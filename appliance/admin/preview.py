@@ -17,7 +17,8 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from .. import pipeline, publisher, watermark
+from ..imaging import pipeline, watermark
+from ..publish import worker as publisher
 from . import get_config, get_store
 from .auth import login_required
 from .errors import ApiError

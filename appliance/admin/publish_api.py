@@ -10,8 +10,9 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from .. import credits, watermark
-from ..pipeline import ImageError, RecipeError
+from ..imaging import watermark
+from ..imaging.pipeline import ImageError, RecipeError
+from ..publish import credits
 from . import get_store
 from .auth import login_required
 from .watermark_api import bump_version

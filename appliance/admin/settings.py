@@ -5,7 +5,7 @@ change on their next look without a restart. Store keys written by the admin:
 
 - ``gallery_url``: public gallery URL (``{event}`` is replaced by the event slug)
 - ``event_hero.<event id>``: publication id of the event's cover photo
-- ``watermark``, ``credits``: see :mod:`appliance.watermark`, :mod:`appliance.credits`;
+- ``watermark``, ``credits``: see :mod:`appliance.imaging.watermark`, :mod:`appliance.publish.credits`;
   ``watermark_version`` is bumped on every watermark change (:mod:`appliance.admin.watermark_api`)
 - ``folders``: ``{"watch": path | null}``: see :mod:`appliance.admin.housekeeping`
 """
@@ -17,8 +17,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from .. import credits, manifest
-from ..publisher import bucket_key
+from ..publish import credits, manifest
+from ..publish.worker import bucket_key
 from ..store import Store
 from . import get_config, get_store
 from .auth import login_required

@@ -26,8 +26,8 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
-from .. import progress
-from ..importer import Importer, classify
+from ..ingest import progress
+from ..ingest.importer import Importer, classify
 from . import csrf, get_store
 from .auth import login_required
 

@@ -1,6 +1,6 @@
 """Watermark settings API for the phone: the mark's kind, a draft preview on a real photo, the PNG.
 
-The settings, their validation and the drawing belong to :mod:`appliance.watermark` (the publisher
+The settings, their validation and the drawing belong to :mod:`appliance.imaging.watermark` (the publisher
 reads them for every photo). Here the admin adds a ``kind`` view of them (none, text, image), bumps
 the integer setting ``watermark_version`` on every change (the editor's preview URLs carry it), and
 previews unsaved drafts. The PNG is uploaded with ``PUT /api/settings/watermark.png``
@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, request, send_file
 
-from .. import pipeline, watermark
+from ..imaging import pipeline, watermark
 from ..store import Store
 from . import get_config, get_store
 from .auth import login_required

@@ -1,0 +1,62 @@
+"""A local stand-in for the Cloudflare Pages site: web/ at /, /photo/<event>/... from the bucket.
+
+Same URLs and the same key rules as functions/photo/[[path]].js, so `make demo` and the tests see
+the gallery exactly as guests will.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from botocore.exceptions import ClientError
+from flask import Flask, Response, abort, request, send_from_directory
+
+from ..config import Config
+from ..sync import bucket
+from . import assets
+
+KEY_RE = re.compile(
+    r"^(?P<event>[a-z0-9][a-z0-9-]{0,62})/"
+    r"(?P<rest>manifest\.json|(?:photos|thumbs)/[A-Za-z0-9][A-Za-z0-9_.-]{0,120}\.(?:jpg|webp))$"
+)
+
+
+def create_app(config: Config, client: Any = None) -> Flask:
+    app = Flask(__name__, static_folder=None)
+    web = assets.web_dir()
+    s3 = client or bucket.client(config.bucket)
+    prefix = config.bucket.prefix.strip("/")
+
+    @app.get("/")
+    def index() -> Any:
+        return send_from_directory(web, "index.html", max_age=0)
+
+    @app.get("/photo/<path:rest>")
+    def photo(rest: str) -> Any:
+        if ".." in rest or not KEY_RE.match(rest):
+            abort(404)
+        key = f"{prefix}/{rest}" if prefix else rest
+        args: dict[str, Any] = {"Bucket": config.bucket.bucket, "Key": key}
+        if request.headers.get("If-None-Match"):
+            args["IfNoneMatch"] = request.headers["If-None-Match"]
+        try:
+            obj = s3.get_object(**args)
+        except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 502)
+            code = exc.response.get("Error", {}).get("Code", "")
+            if status == 304 or code == "304":
+                return Response(status=304, headers={"ETag": request.headers["If-None-Match"]})
+            abort(404 if status in (403, 404) else 502)
+        headers = {
+            "ETag": obj["ETag"],
+            "Cache-Control": obj.get("CacheControl") or "no-cache",
+            "Content-Type": obj.get("ContentType") or "application/octet-stream",
+        }
+        return Response(obj["Body"].read(), headers=headers)
+
+    @app.get("/<path:name>")
+    def static_file(name: str) -> Any:
+        return send_from_directory(web, name, max_age=0)
+
+    return app

@@ -1,0 +1,595 @@
+"""``appliance firstboot``: apply the boot partition's appliance.toml to the system, at every boot.
+
+Run as root by ``appliance-firstboot.service`` before the network and the appliance's services. When
+the file changed since it was last applied:
+
+1. each valid secret goes into root-only storage (``/etc/appliance/firstboot/secrets.toml``, 0600)
+   and is blanked in the file on the FAT partition (temp file, fsync, rename);
+2. the whole file is validated; if it is valid, ``/etc/appliance/appliance.toml`` (the admin
+   password as a hash, the bucket keys in ``bucket-secrets.toml`` readable by the service user
+   only), the NetworkManager hotspot, the hostname, the Wi-Fi country and the SSD mount are written;
+3. the outcome is recorded in the store (setting ``firstboot``): a bad file makes the status LED
+   show the error pattern and the admin say what is wrong. The previous settings stay in force,
+   except a valid ``[wifi]`` and hostname: they are applied anyway, so the phone can reach the admin.
+
+Files are only rewritten when their content changes (the SD card is not worn by every boot).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import pwd
+import secrets as secrets_mod
+import socket
+import subprocess
+import sys
+import tomllib
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .. import config as config_mod
+from ..config import ConfigError
+from ..fsutil import atomic_file
+from . import bootfile, hotspot
+from .bootfile import BootFileError, BootSettings
+
+SERVICE_USER = "appliance"
+SETTING = "firstboot"
+UNITS = tuple(f"appliance-{n}.service" for n in ("importer", "publisher", "sync", "gpio", "admin"))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where everything lives, below ``root`` (``/`` on the Pi; a folder in tests)."""
+
+    root: Path = Path("/")
+
+    def _at(self, path: str) -> Path:
+        return self.root / path
+
+    @property
+    def live(self) -> bool:
+        """Running on the real system: also act on the running kernel and services."""
+        return self.root == Path("/")
+
+    @property
+    def boot_dir(self) -> Path:
+        return self._at("boot/firmware")
+
+    @property
+    def boot_file(self) -> Path:
+        return self.boot_dir / "appliance.toml"
+
+    @property
+    def cmdline(self) -> Path:
+        return self.boot_dir / "cmdline.txt"
+
+    @property
+    def etc(self) -> Path:
+        return self._at("etc/appliance")
+
+    @property
+    def config_file(self) -> Path:
+        return self.etc / "appliance.toml"
+
+    @property
+    def bucket_secrets(self) -> Path:
+        return self.etc / "bucket-secrets.toml"
+
+    @property
+    def vault_dir(self) -> Path:
+        return self.etc / "firstboot"
+
+    @property
+    def vault(self) -> Path:
+        return self.vault_dir / "secrets.toml"
+
+    @property
+    def applied(self) -> Path:
+        return self.vault_dir / "applied.sha256"
+
+    @property
+    def nm_connection(self) -> Path:
+        return self._at(f"etc/NetworkManager/system-connections/{hotspot.CONNECTION_ID}.nmconnection")
+
+    @property
+    def nm_dnsmasq(self) -> Path:
+        return self._at("etc/NetworkManager/dnsmasq-shared.d/appliance.conf")
+
+    @property
+    def hostname(self) -> Path:
+        return self._at("etc/hostname")
+
+    @property
+    def hosts(self) -> Path:
+        return self._at("etc/hosts")
+
+    @property
+    def rfkill_dir(self) -> Path:
+        return self._at("var/lib/systemd/rfkill")
+
+    @property
+    def ssd_mount(self) -> Path:
+        return self._at("etc/systemd/system/var-lib-appliance.mount")
+
+    def unit_wants(self, unit: str) -> Path:
+        return self._at(f"etc/systemd/system/{unit}.requires/var-lib-appliance.mount")
+
+
+@dataclass
+class Result:
+    """What one run did; recorded in the store for the LED and the admin."""
+
+    ok: bool
+    file: str
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    applied: bool = False  # the file was applied (False: unchanged since last time, or invalid)
+    checked_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+# -- small system helpers ----------------------------------------------------------------------
+def _service_user() -> pwd.struct_passwd | None:
+    try:
+        return pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        return None
+
+
+def write_if_changed(path: Path, text: str, mode: int, owner: pwd.struct_passwd | None = None,
+                     group_only: bool = False) -> bool:
+    """Atomically write ``text`` unless the file already holds it; set mode and owner."""
+    data = text.encode()
+    try:
+        same = path.read_bytes() == data
+    except OSError:
+        same = False
+    if not same:
+        with atomic_file(path, mode) as handle:
+            handle.write(data)
+    os.chmod(path, mode)
+    if owner is not None and os.geteuid() == 0:
+        os.chown(path, 0 if group_only else owner.pw_uid, owner.pw_gid)
+    return not same
+
+
+def _run(*cmd: str) -> str | None:
+    """Run a best-effort system command; the error text, or None when it worked."""
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{cmd[0]}: {exc}"
+    return None if result.returncode == 0 else f"{' '.join(cmd)}: {result.stderr.strip()}"
+
+
+def _active(unit: str) -> bool:
+    return _run("systemctl", "is-active", "--quiet", unit) is None
+
+
+def load_vault(layout: Layout) -> dict[str, str]:
+    """Stored secrets by :data:`bootfile.SECRETS` name (``admin_password`` holds only a hash)."""
+    try:
+        data = tomllib.loads(layout.vault.read_text()).get("secrets", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+def save_vault(layout: Layout, vault: dict[str, str]) -> bool:
+    layout.vault_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(layout.vault_dir, 0o700)
+    text = bootfile.dump_toml({"secrets": vault}, "Secrets moved off the boot partition. Root only.")
+    return write_if_changed(layout.vault, text, 0o600)
+
+
+# -- the run -----------------------------------------------------------------------------------
+def apply(layout: Layout, force: bool = False) -> Result:
+    """Read the boot file and apply it; never raises for a bad file (the Result says why)."""
+    result = Result(ok=True, file=str(layout.boot_file))
+    try:
+        data = layout.boot_file.read_bytes()
+    except FileNotFoundError:
+        return result
+    digest = hashlib.sha256(data).hexdigest()
+    if not force and _read(layout.applied).strip() == digest:
+        return result
+    try:
+        text = bootfile.decode(data)
+        settings = bootfile.read(text)
+    except BootFileError as exc:
+        result.ok = False
+        result.errors.append(str(exc))
+        _fallback_config(layout, None, result)
+        return result
+
+    vault = load_vault(layout)
+    vault_before = dict(vault)
+    for name, value in settings.secrets.items():
+        vault[name] = _hash_password(value, vault) if name == "admin_password" else value
+    if vault != vault_before and save_vault(layout, vault):
+        result.changed.append(str(layout.vault))
+    if settings.secrets:
+        _blank_boot_file(layout, text, set(settings.secrets), result)
+
+    errors = list(settings.errors) + _missing(settings, vault)
+    config_text = _config_text(settings, vault, layout)
+    if not errors:
+        errors += _config_problems(config_text, vault, layout)
+    if errors:
+        result.ok = False
+        result.errors = errors
+        _fallback_config(layout, settings, result)
+        _apply_access(layout, settings, vault, result)
+        return result
+
+    owner = _service_user()
+    keys = "bucket_key_id" in vault and "bucket_secret" in vault
+    if keys and write_if_changed(layout.bucket_secrets, _bucket_secrets_text(vault), 0o600, owner):
+        result.changed.append(str(layout.bucket_secrets))
+    if write_if_changed(layout.config_file, config_text, 0o640, owner, group_only=True):
+        result.changed.append(str(layout.config_file))
+    _apply_network(layout, settings, vault, result)
+    _apply_hostname(layout, settings.system.hostname, result)
+    _apply_ssd(layout, settings.system.ssd, result)
+    result.applied = True
+    # Remember what was applied (the file as it is now, secrets blanked): unchanged -> no work.
+    try:
+        now = hashlib.sha256(layout.boot_file.read_bytes()).hexdigest()
+    except OSError:
+        now = digest
+    write_if_changed(layout.applied, now + "\n", 0o600)
+    return result
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def _hash_password(password: str, vault: dict[str, str]) -> str:
+    from werkzeug.security import check_password_hash, generate_password_hash
+
+    old = vault.get("admin_password")
+    if old and check_password_hash(old, password):
+        return old  # same password: keep the hash (no rewrite)
+    return generate_password_hash(password)
+
+
+def _blank_boot_file(layout: Layout, text: str, names: set[str], result: Result) -> None:
+    today = datetime.now(UTC).date().isoformat()
+    note = f"moved to the appliance on {today}; type a new one here to change it"
+    try:
+        blanked = bootfile.blank_secrets(text, names, note)
+        with atomic_file(layout.boot_file, 0o644) as handle:  # FAT ignores the mode
+            handle.write(blanked.encode())
+    except (OSError, TypeError, BootFileError) as exc:
+        result.warnings.append(f"could not remove the secrets from {layout.boot_file}: {exc}")
+        return
+    result.changed.append(f"{layout.boot_file} (secrets removed)")
+
+
+def _missing(settings: BootSettings, vault: dict[str, str]) -> list[str]:
+    """Settings a working box needs that are neither in the file nor stored."""
+    missing = []
+    event = settings.appliance.get("event", {})
+    if not event.get("title"):
+        missing.append('event.name: name the event, e.g. name = "Anna & Ben\'s wedding"')
+    bucket = settings.appliance.get("bucket", {})
+    for key in ("endpoint_url", "bucket"):
+        if not bucket.get(key):
+            missing.append(f"bucket.{key}: required to upload the photos")
+    for name, text in (("bucket_key_id", "bucket.key_id"), ("bucket_secret", "bucket.secret")):
+        if name not in vault:
+            missing.append(f"{text}: required to upload the photos (the bucket's API token)")
+    if "admin_password" not in vault:
+        missing.append("admin.password: choose the admin password (at least 8 characters)")
+    if settings.wifi_enabled and "wifi_passphrase" not in vault:
+        missing.append("wifi.passphrase: the phone's password for the access point (8 to 63 characters)")
+    return [m for m in missing if m.split(":", 1)[0] not in " ".join(settings.errors)]
+
+
+def _config_sections(settings: BootSettings, vault: dict[str, str], layout: Layout,
+                     inline: bool) -> dict[str, dict[str, Any]]:
+    sections = {name: dict(values) for name, values in settings.appliance.items()}
+    admin = sections.setdefault("admin", {})
+    if "admin_password" in vault:
+        admin["password_hash"] = vault["admin_password"]
+    bucket = sections.setdefault("bucket", {})
+    if "bucket_key_id" in vault and "bucket_secret" in vault:
+        if inline:
+            bucket["key_id"], bucket["secret"] = vault["bucket_key_id"], vault["bucket_secret"]
+        else:
+            bucket["secrets_file"] = str(Path("/") / layout.bucket_secrets.relative_to(layout.root))
+    return sections
+
+
+def _config_text(settings: BootSettings, vault: dict[str, str], layout: Layout) -> str:
+    header = (f"Written by `appliance firstboot` from {layout.boot_file} "
+              f"({datetime.now(UTC).date().isoformat()}).\n"
+              "Edit that file on the SD card's boot partition instead: it is applied at boot when it "
+              "changed,\nand replaces this one.")
+    try:
+        return bootfile.dump_toml(_config_sections(settings, vault, layout, inline=False), header)
+    except TypeError as exc:
+        return f"# invalid: {exc}\n"
+
+
+def _config_problems(config_text: str, vault: dict[str, str], layout: Layout) -> list[str]:
+    """Validate the appliance config exactly as the services will read it (secrets inline)."""
+    try:
+        raw = tomllib.loads(config_text)
+    except tomllib.TOMLDecodeError as exc:
+        return [f"could not be turned into a configuration: {exc}"]
+    bucket = raw.get("bucket", {})
+    if bucket.pop("secrets_file", None) is not None:
+        bucket["key_id"], bucket["secret"] = vault["bucket_key_id"], vault["bucket_secret"]
+    try:
+        config_mod.parse(bootfile.dump_toml(raw), None)
+    except ConfigError as exc:
+        return [_without_secrets(str(exc), vault)]
+    except TypeError as exc:
+        return [str(exc)]
+    return []
+
+
+def _without_secrets(message: str, vault: dict[str, str]) -> str:
+    for value in vault.values():
+        if value and len(value) >= 4:
+            message = message.replace(value, "***")
+    return message
+
+
+def _bucket_secrets_text(vault: dict[str, str]) -> str:
+    """``bucket.secrets_file``: owned by the service user, mode 0600 (the config insists)."""
+    return ("# The bucket's API token, moved here from the boot partition's appliance.toml.\n"
+            f"key_id = {bootfile.toml_value(vault['bucket_key_id'])}\n"
+            f"secret = {bootfile.toml_value(vault['bucket_secret'])}\n")
+
+
+def _fallback_config(layout: Layout, settings: BootSettings | None, result: Result) -> None:
+    """With a bad file and no usable configuration yet, write one that lets the admin explain.
+
+    The admin needs a password to start: the stored one, else a random one nobody knows (the login
+    page then shows what is wrong). Valid GPIO pins are kept so the error LED is the venue's LED.
+    """
+    try:
+        admin = tomllib.loads(_read(layout.config_file)).get("admin", {})
+    except tomllib.TOMLDecodeError:
+        admin = {}
+    if isinstance(admin, dict) and (admin.get("password") or admin.get("password_hash")):
+        return  # the admin starts with the settings in force: it explains from there
+    from werkzeug.security import generate_password_hash
+
+    vault = load_vault(layout)
+    sections: dict[str, dict[str, Any]] = {}
+    gpio = settings.appliance.get("gpio") if settings else None
+    if gpio:
+        try:
+            config_mod.parse(bootfile.dump_toml({"gpio": gpio}))
+            sections["gpio"] = gpio
+        except (ConfigError, TypeError):
+            pass
+    sections["admin"] = {"password_hash": vault.get("admin_password")
+                         or generate_password_hash(secrets_mod.token_urlsafe(32))}
+    text = bootfile.dump_toml(sections, f"Fallback written by `appliance firstboot`: {layout.boot_file} "
+                                        "has errors (see the admin or `appliance doctor`).")
+    if write_if_changed(layout.config_file, text, 0o640, _service_user(), group_only=True):
+        result.changed.append(f"{layout.config_file} (fallback)")
+
+
+def _apply_access(layout: Layout, settings: BootSettings, vault: dict[str, str], result: Result) -> None:
+    """With errors elsewhere in the file, still bring up a valid access point and hostname: the
+    phone must be able to join and read in the admin what to fix."""
+    own = ("wifi.", "[wifi]", "system.", "[system]")
+    if any(error.startswith(own) for error in result.errors):
+        return
+    if settings.wifi is not None and "wifi_passphrase" not in vault:
+        return
+    _apply_network(layout, settings, vault, result)
+    _apply_hostname(layout, settings.system.hostname, result)
+
+
+def _apply_network(layout: Layout, settings: BootSettings, vault: dict[str, str], result: Result) -> None:
+    wifi = settings.wifi
+    if wifi is None:
+        for path in (layout.nm_connection, layout.nm_dnsmasq):
+            if path.exists():
+                path.unlink()
+                result.changed.append(f"{path} (removed: wifi.enabled = false)")
+        return
+    profile = hotspot.keyfile(wifi, vault["wifi_passphrase"])
+    changed = write_if_changed(layout.nm_connection, profile, 0o600)
+    if write_if_changed(layout.nm_dnsmasq, hotspot.dnsmasq_conf(settings.system.hostname, wifi), 0o644):
+        changed = True
+        result.changed.append(str(layout.nm_dnsmasq))
+    if changed:
+        result.changed.append(str(layout.nm_connection))
+    if layout.cmdline.exists():
+        cmdline = layout.cmdline.read_text()
+        new = hotspot.cmdline_with_regdom(cmdline, wifi.country)
+        if new.split() != cmdline.split():
+            with atomic_file(layout.cmdline, 0o755) as handle:
+                handle.write(new.encode())
+            result.changed.append(f"{layout.cmdline} (Wi-Fi country {wifi.country})")
+    # Raspberry Pi OS keeps Wi-Fi soft-blocked until a country is set: unblock it for next boots.
+    if layout.rfkill_dir.is_dir():
+        for state in layout.rfkill_dir.glob("*:wlan"):
+            if state.read_text().strip() != "0":
+                state.write_text("0\n")
+    if layout.live:
+        for cmd in (("iw", "reg", "set", wifi.country), ("rfkill", "unblock", "wifi")):
+            error = _run(*cmd)
+            if error and "No such file" not in error:
+                result.warnings.append(error)
+        if changed and _active("NetworkManager.service"):
+            error = _run("nmcli", "connection", "reload")
+            if error:
+                result.warnings.append(error)
+
+
+def _apply_hostname(layout: Layout, hostname: str, result: Result) -> None:
+    if write_if_changed(layout.hostname, hostname + "\n", 0o644):
+        result.changed.append(f"{layout.hostname} ({hostname})")
+    lines = _read(layout.hosts).splitlines()
+    wanted = f"127.0.1.1\t{hostname}"
+    kept = [line for line in lines if not line.startswith("127.0.1.1")]
+    new = "\n".join([*kept, wanted]) + "\n" if kept else f"127.0.0.1\tlocalhost\n{wanted}\n"
+    if write_if_changed(layout.hosts, new, 0o644):
+        result.changed.append(str(layout.hosts))
+    if layout.live and socket.gethostname() != hostname:
+        try:
+            socket.sethostname(hostname)
+        except OSError as exc:
+            result.warnings.append(f"could not set the hostname now: {exc} (it applies at next boot)")
+        if _active("avahi-daemon.service"):
+            _run("systemctl", "--no-block", "try-restart", "avahi-daemon.service")
+
+
+def _apply_ssd(layout: Layout, device: str, result: Result) -> None:
+    """Mount the SSD on /var/lib/appliance (the services' only writable place) when configured."""
+    links = [layout.unit_wants(unit) for unit in UNITS]
+    if not device:
+        if layout.ssd_mount.exists():
+            layout.ssd_mount.unlink()
+            for link in links:
+                link.unlink(missing_ok=True)
+            result.changed.append(f"{layout.ssd_mount} (removed)")
+        return
+    what = device if device.startswith("/dev/") else "/dev/disk/by-{}/{}".format(
+        *[part.lower() if i == 0 else part for i, part in enumerate(device.split("=", 1))])
+    unit = "\n".join([
+        "# Written by `appliance firstboot` (system.ssd in the boot partition's appliance.toml).",
+        "[Unit]",
+        "Description=Event gallery appliance: photos and store on the external SSD",
+        f"Before={' '.join(UNITS)}",
+        "",
+        "[Mount]",
+        f"What={what}",
+        "Where=/var/lib/appliance",
+        # noatime: no write per read; the services wait up to 30 s for the disk to show up.
+        "Options=noatime,x-systemd.device-timeout=30s",
+        "",
+    ])
+    if write_if_changed(layout.ssd_mount, unit, 0o644):
+        result.changed.append(f"{layout.ssd_mount} ({device})")
+    for link in links:
+        if not link.is_symlink():
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to("../var-lib-appliance.mount")
+
+
+# -- recording the outcome ---------------------------------------------------------------------
+def as_service_user(action: Callable[[], None]) -> bool:
+    """Run ``action`` as the service user (the store's files must stay theirs); True on success."""
+    user = _service_user() if os.geteuid() == 0 else None
+    if user is None:
+        action()
+        return True
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's coverage is not collected
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(user.pw_gid)
+            os.setuid(user.pw_uid)
+            os.umask(0o027)
+            action()
+            code = 0
+        except BaseException:  # noqa: BLE001 - report anything, exit non-zero
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+def effective_config(layout: Layout) -> config_mod.Config:
+    """The configuration the services will start with (defaults when it does not load)."""
+    try:
+        return config_mod.load(layout.config_file)
+    except ConfigError:
+        return config_mod.parse("")
+
+
+def record(result: Result, config: config_mod.Config) -> bool:
+    """Store the outcome where the status LED and the admin read it (the store of ``config``)."""
+    root = config.paths.data_root
+    user = _service_user() if os.geteuid() == 0 else None
+    if user is not None and not root.exists():  # normally StateDirectory= makes it, later
+        root.mkdir(parents=True)
+        os.chmod(root, 0o750)  # as StateDirectoryMode= (the unit's umask is 077)
+        os.chown(root, user.pw_uid, user.pw_gid)
+
+    def write() -> None:
+        from ..store import Store
+
+        config.ensure_folders()
+        store = Store(config.db_path)
+        try:
+            store.set_setting(SETTING, asdict(result))
+        finally:
+            store.close()
+
+    return as_service_user(write)
+
+
+def read_record(config: config_mod.Config) -> dict[str, Any] | None:
+    """The last recorded outcome, read without writing anything (for ``appliance doctor``)."""
+    import json
+    import sqlite3
+
+    if not config.db_path.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{config.db_path}?mode=ro", uri=True, timeout=5)
+        try:
+            row = conn.execute("SELECT value FROM settings WHERE key = ?", (SETTING,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return json.loads(row[0]) if row else None
+
+
+def problems(store: Any) -> list[str]:
+    """What is wrong with the boot file, for the status LED and the admin (empty when fine)."""
+    found = store.get_setting(SETTING) or {}
+    if found.get("ok", True):
+        return []
+    where = Path(found.get("file") or "appliance.toml").name
+    return [f"{where} on the SD card: {error}" for error in found.get("errors", [])]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", default="/", help="apply to a system mounted here (default /)")
+    parser.add_argument("--force", action="store_true", help="apply even if the file did not change")
+    parser.add_argument("--no-record", action="store_true", help="do not write the outcome to the store")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``appliance firstboot``: 0 when the file is applied, unchanged or absent; 1 when it is bad."""
+    layout = Layout(Path(args.root))
+    result = apply(layout, force=args.force)
+    for line in result.changed:
+        print(f"firstboot: wrote {line}")
+    for line in result.warnings:
+        print(f"firstboot: warning: {line}", file=sys.stderr)
+    for line in result.errors:
+        print(f"firstboot: {layout.boot_file}: {line}", file=sys.stderr)
+    if not result.errors and not result.applied:
+        state = "absent" if not layout.boot_file.exists() else "unchanged since it was applied"
+        print(f"firstboot: {layout.boot_file} {state}")
+    elif result.applied:
+        print(f"firstboot: applied {layout.boot_file}")
+    if not args.no_record and not record(result, effective_config(layout)):
+        print("firstboot: warning: could not record the outcome in the store", file=sys.stderr)
+    return 0 if result.ok else 1

@@ -1,0 +1,404 @@
+"""Card detection with pyudev: every inserted card or SSD with a filesystem gets imported.
+
+The importer service listens to block-device events (udev's when udevd runs, else the kernel's)
+and handles each card in its own thread: probe the filesystem, make the device read-only, mount it
+under ``importer.mount_root/<filesystem UUID>``, import, unmount, record "safe to remove". udev
+itself never waits on a mount: there is no udev rule, the service does the work.
+
+Ignored: the system disk (and any disk holding a mounted filesystem not mounted by us), devices
+without a filesystem (partition tables, blank media, swap), unsupported filesystems, and loop
+devices, except those backed by an image file inside ``importer.card_images`` (tests, demos).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..store import Store
+from ..store import ingest_records as records
+from .importer import Importer, ImportReport
+from .mounts import Mounter, MountError, make_mounter, mount_table, release, set_read_only
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_FS = {"vfat", "exfat", "ext4", "ntfs", "ntfs3"}
+NOT_CARDS = re.compile(r"^(ram|zram|dm-|md|sr|nbd|mtdblock|fd|mmcblk\d+boot|mmcblk\d+rpmb)")
+SYS_BLOCK = Path("/sys/class/block")
+
+
+@dataclass(frozen=True)
+class BlockEvent:
+    """A block-device event, decoupled from pyudev (tests build these by hand)."""
+
+    action: str
+    node: str
+    sys_name: str
+    properties: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_device(cls, device: Any, action: str | None = None) -> BlockEvent:
+        """From a :class:`pyudev.Device` (``action`` for devices enumerated at start-up)."""
+        props = {str(k): str(v) for k, v in device.properties.items()}
+        return cls(action or device.action or "add", device.device_node or "", device.sys_name,
+                   props)
+
+
+@dataclass(frozen=True)
+class Filesystem:
+    type: str
+    uuid: str
+    label: str
+
+
+def probe(node: str) -> Filesystem | None:
+    """The filesystem on a device by a low-level, read-only ``blkid -p`` probe; None if none."""
+    try:
+        result = subprocess.run(["blkid", "-p", "-o", "export", "--", node], capture_output=True,
+                                text=True, timeout=15)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.warning("cannot probe %s: %s", node, exc)
+        return None
+    values = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    if result.returncode != 0 or values.get("USAGE", "filesystem") != "filesystem":
+        return None
+    if not values.get("TYPE"):
+        return None
+    return Filesystem(values["TYPE"], values.get("UUID", ""), values.get("LABEL", ""))
+
+
+def filesystem_of(event: BlockEvent, prober: Callable[[str], Filesystem | None] = probe
+                  ) -> Filesystem | None:
+    """From udev's properties when udevd probed it, else by probing ourselves."""
+    props = event.properties
+    if props.get("ID_FS_TYPE"):
+        if props.get("ID_FS_USAGE", "filesystem") != "filesystem":
+            return None
+        return Filesystem(props["ID_FS_TYPE"], props.get("ID_FS_UUID", ""),
+                          props.get("ID_FS_LABEL", ""))
+    return prober(event.node)
+
+
+def disk_of(sys_name: str) -> str:
+    """The whole disk a partition belongs to (``sda1`` -> ``sda``)."""
+    entry = SYS_BLOCK / sys_name
+    if (entry / "partition").exists():
+        return entry.resolve().parent.name
+    return sys_name
+
+
+def _device_name(dev: int) -> str | None:
+    link = Path(f"/sys/dev/block/{os.major(dev)}:{os.minor(dev)}")
+    return link.resolve().name if link.exists() else None
+
+
+def system_disks(config: Config) -> set[str]:
+    """Disks that must never be treated as cards: they hold the system or our data folders, or
+    some filesystem mounted by someone other than us."""
+    disks: set[str] = set()
+    paths = [Path("/"), Path("/boot"), Path("/boot/firmware")]
+    paths += [config.folder(name) for name in ("buffer", "archive", "state")]
+    for path in paths:
+        try:
+            name = _device_name(path.stat().st_dev)
+        except OSError:
+            continue
+        if name:
+            disks.add(disk_of(name))
+    root = config.importer.mount_root
+    for entry in mount_table():
+        if entry.source.startswith("/dev/") and not entry.target.is_relative_to(root):
+            try:
+                name = _device_name(os.stat(entry.source).st_rdev)
+            except OSError:
+                continue
+            if name:
+                disks.add(disk_of(name))
+    return disks
+
+
+def ignore_reason(event: BlockEvent, config: Config, system: set[str]) -> str | None:
+    """Why a device is not a card, from cheap facts only (no probing)."""
+    name = event.sys_name
+    if not event.node:
+        return "no device node"
+    if NOT_CARDS.match(name):
+        return "not a removable card"
+    if name.startswith("loop") and not is_card_image(name, config.importer.card_images):
+        return "loop device"
+    if disk_of(name) in system:
+        return "system disk"
+    if event.properties.get("DEVTYPE") not in (None, "disk", "partition"):
+        return "not a disk"
+    return None
+
+
+def is_card_image(sys_name: str, folder: Path | None) -> bool:
+    """Is this loop device (or its partition) backed by an image file inside ``folder``?"""
+    if folder is None:
+        return False
+    try:
+        backing = (SYS_BLOCK / disk_of(sys_name) / "loop" / "backing_file").read_text().strip()
+    except OSError:
+        return False
+    return Path(backing).is_relative_to(folder.resolve())
+
+
+def media_present(sys_name: str) -> bool:
+    """False when the reader reports no medium (size 0), e.g. the card was pulled."""
+    try:
+        return int((SYS_BLOCK / sys_name / "size").read_text()) > 0
+    except (OSError, ValueError):
+        return False
+
+
+def mount_dir_name(fs: Filesystem, sys_name: str) -> str:
+    raw = fs.uuid or f"{fs.label or 'card'}-{sys_name}"
+    return re.sub(r"[^A-Za-z0-9_-]", "_", raw)[:64]
+
+
+class CardJob(threading.Thread):
+    """One inserted card from probe to "safe to remove"."""
+
+    def __init__(self, manager: CardManager, event: BlockEvent) -> None:
+        super().__init__(name=f"card-{event.sys_name}", daemon=True)
+        self.manager = manager
+        self.event = event
+        self.abort = threading.Event()
+        self.report: ImportReport | None = None
+        self.identity: tuple[str, str] | None = None
+        self.card_id: int | None = None
+        self.outcome = "running"
+
+    def device_gone(self) -> None:
+        self.abort.set()
+
+    def run(self) -> None:
+        store = Store(self.manager.config.db_path)
+        try:
+            self._run(store)
+        except Exception as exc:  # noqa: BLE001 - a card must never take the service down
+            log.exception("card %s failed", self.event.node)
+            if self.card_id is not None:
+                records.set_card(store, self.card_id, state=records.ERROR,
+                                 error=f"{type(exc).__name__}: {exc}")
+        finally:
+            store.close()
+
+    def _run(self, store: Store) -> None:
+        config, event = self.manager.config, self.event
+        fs = filesystem_of(event, self.manager.prober)
+        if fs is None:
+            self.outcome = "no filesystem"
+            log.info("%s: no filesystem, ignored", event.node)
+            return
+        if fs.type not in SUPPORTED_FS:
+            self.outcome = f"unsupported filesystem {fs.type}"
+            log.info("%s: %s is not a card filesystem, ignored", event.node, fs.type)
+            return
+        self.identity = (event.properties.get("DISKSEQ", ""), fs.uuid)
+        if self.manager.already_done(event.node, self.identity):
+            self.outcome = "already imported"
+            return
+        elsewhere = [e.target for e in mount_table() if e.source == event.node
+                     and not e.target.is_relative_to(config.importer.mount_root)]
+        if elsewhere:
+            self.outcome = f"mounted elsewhere ({elsewhere[0]})"
+            log.info("%s is mounted at %s by someone else: left alone", event.node, elsewhere[0])
+            return
+        card_id = self.card_id = records.card_seen(
+            store, fs.uuid or mount_dir_name(fs, event.sys_name), fs.label, fs.type, event.node)
+        target = self._mount_point(fs)
+        log.info("card %s (%s %s) on %s", fs.label or fs.uuid, fs.type, fs.uuid, event.node)
+        made_read_only = set_read_only(event.node)
+
+        def let_go() -> None:
+            release(self.manager.mounter, target)
+            if made_read_only:  # the next user of this device node gets it as it was
+                set_read_only(event.node, False)
+
+        try:
+            self.manager.mounter.mount(event.node, fs.type, target)
+        except MountError as exc:
+            records.set_card(store, card_id, state=records.ERROR, error=exc.strerror or str(exc))
+            log.error("cannot mount %s: %s", event.node, exc)
+            self.outcome = f"mount failed: {exc.strerror or exc}"
+            let_go()
+            return
+        records.set_card(store, card_id, mount_path=str(target))
+
+        def unmount_and_release(report: ImportReport) -> None:
+            let_go()
+            state = {records.DONE: records.SAFE_TO_REMOVE}.get(report.state, (
+                records.INTERRUPTED if report.state == records.IMPORT_INTERRUPTED else records.ERROR))
+            records.set_card(store, card_id, state=state, mount_path=None,
+                             error=report.message or None)
+            log.info("card %s: %s (%s)", fs.label or fs.uuid, state.replace("_", " "),
+                     report.message or f"{len(report.imported)} new photos")
+
+        try:
+            importer = Importer(config, store)
+            self.report = importer.import_card(
+                target, source=f"card {fs.label or fs.uuid} ({event.node})", card_id=card_id,
+                abort=self.abort, after_copy=unmount_and_release,
+            )
+        except BaseException:
+            let_go()
+            raise
+        self.outcome = f"import {self.report.state}"
+        if self.report.state == records.DONE:
+            self.manager.mark_done(event.node, self.identity)
+
+    def _mount_point(self, fs: Filesystem) -> Path:
+        root = self.manager.config.importer.mount_root
+        base = mount_dir_name(fs, self.event.sys_name)
+        taken = {e.target for e in mount_table()}
+        for n in range(1, 100):
+            target = root / (base if n == 1 else f"{base}-{n}")
+            if target not in taken:
+                return target
+        raise MountError(0, "too many cards with the same UUID")
+
+
+class CardManager:
+    """Watches block devices and runs a :class:`CardJob` per inserted card."""
+
+    def __init__(self, config: Config, mounter: Mounter | None = None,
+                 prober: Callable[[str], Filesystem | None] = probe) -> None:
+        self.config = config
+        self.mounter = mounter or make_mounter(config.importer.mount)
+        self.prober = prober
+        self.jobs: dict[str, CardJob] = {}
+        self.done: dict[str, tuple[str, str]] = {}
+        self.outcomes: dict[str, str] = {}  # device node -> what its last job did
+        self.lock = threading.Lock()
+        self.monitor: Any = None
+        self.store = Store(config.db_path)
+
+    # -- udev -----------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Release stale mounts, listen for events, then handle cards already inserted."""
+        self.release_stale_mounts()
+        try:
+            import pyudev
+        except ImportError as exc:  # pragma: no cover - pyudev is a dependency
+            log.error("card detection unavailable: %s", exc)
+            return
+        context = pyudev.Context()
+        source = "udev" if Path("/run/udev/control").exists() else "kernel"
+        self.monitor = pyudev.Monitor.from_netlink(context, source=source)
+        self.monitor.filter_by("block")
+        self.monitor.start()  # listen before enumerating: no card falls in between
+        log.info("listening for cards (%s events)", source)
+        for device in context.list_devices(subsystem="block"):
+            self.handle(BlockEvent.from_device(device, action="add"))
+
+    def poll(self, timeout: float) -> int:
+        """Handle device events for up to ``timeout`` seconds; returns how many were handled."""
+        if self.monitor is None:
+            threading.Event().wait(timeout)
+            return 0
+        handled = 0
+        deadline = _now() + timeout
+        while (left := deadline - _now()) > 0:
+            device = self.monitor.poll(timeout=left)
+            if device is None:
+                break
+            self.handle(BlockEvent.from_device(device))
+            handled += 1
+        self._reap()
+        return handled
+
+    # -- events -----------------------------------------------------------------------------------
+    def handle(self, event: BlockEvent) -> None:
+        """React to one block-device event (never blocks on probing or mounting)."""
+        if event.action == "remove":
+            self._gone(event)
+            return
+        if event.action not in ("add", "change"):
+            return
+        if not media_present(event.sys_name):  # reader without a card, card pulled
+            if event.action == "change":
+                self._gone(event)
+            return
+        reason = ignore_reason(event, self.config, system_disks(self.config))
+        if reason:
+            log.debug("%s ignored: %s", event.node, reason)
+            return
+        with self.lock:
+            job = self.jobs.get(event.node)
+            if job is not None and job.is_alive():
+                return
+            job = CardJob(self, event)
+            self.jobs[event.node] = job
+        job.start()
+
+    def _gone(self, event: BlockEvent) -> None:
+        with self.lock:
+            job = self.jobs.get(event.node)
+            self.done.pop(event.node, None)
+        if job is not None and job.is_alive():
+            log.warning("%s went away during its import", event.node)
+            job.device_gone()
+        records.card_removed(self.store, event.node)
+
+    def already_done(self, node: str, identity: tuple[str, str]) -> bool:
+        with self.lock:
+            return self.done.get(node) == identity
+
+    def mark_done(self, node: str, identity: tuple[str, str]) -> None:
+        with self.lock:
+            self.done[node] = identity
+
+    def _reap(self) -> None:
+        with self.lock:
+            for node in [n for n, j in self.jobs.items() if not j.is_alive()]:
+                self.outcomes[node] = self.jobs.pop(node).outcome
+
+    # -- life cycle -------------------------------------------------------------------------------
+    def release_stale_mounts(self) -> int:
+        """Unmount cards left mounted by a previous run (crash, power cut)."""
+        root = self.config.importer.mount_root
+        stale = [e.target for e in mount_table() if e.target.is_relative_to(root)
+                 and e.target != root]
+        for target in stale:
+            log.info("releasing %s left mounted by a previous run", target)
+            release(self.mounter, target)
+        records.close_dead_imports(self.store)
+        records.close_dead_cards(self.store)
+        return len(stale)
+
+    def active(self) -> list[CardJob]:
+        with self.lock:
+            return [j for j in self.jobs.values() if j.is_alive()]
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait for every card job to finish (tests, benchmarks)."""
+        deadline = _now() + timeout
+        for job in self.active():
+            job.join(max(0.0, deadline - _now()))
+        return not self.active()
+
+    def status_line(self) -> str:
+        jobs = self.active()
+        return f"importing {len(jobs)} card(s)" if jobs else "waiting for cards"
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop every import (files read in full are still committed) and unmount."""
+        for job in self.active():
+            job.device_gone()
+        self.wait_idle(timeout)
+        self.store.close()
+
+
+def _now() -> float:
+    return time.monotonic()

@@ -1,0 +1,249 @@
+"""The publish worker: turns queued publications into web files and outbox jobs.
+
+Each publication is rendered and encoded in memory with the one image pipeline, then its files are
+written atomically (all or none) into the event's web folder. A photo that cannot be published
+fails its own job with a reason the admin shows; the worker keeps going.
+
+The local manifest is coalesced: after a publish it is written only once no other publication of
+the event is waiting (or at the latest ``manifest_max_delay`` seconds after the first change), so a
+burst of publishes produces one manifest write, not one per photo.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..fsutil import clean_temp_files
+from ..imaging import pipeline, watermark
+from ..store import Store, utcnow
+from . import credits, manifest
+
+log = logging.getLogger(__name__)
+
+PHOTO_CACHE = "public, max-age=31536000, immutable"
+MANIFEST_MAX_DELAY_S = 2.0
+STALE_TEMP_S = 600  # temp files older than this were left by a crash (none is written that long)
+PREVIEW_EDGE = 1024
+
+
+def base_name(original_name: str) -> str:
+    """The published base name of an original: its stem, restricted to safe characters."""
+    stem = Path(original_name).stem
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem).strip("_-.")
+    return (safe or "photo")[:100]
+
+
+def bucket_key(config: Config, event_slug: str, relative: str) -> str:
+    prefix = config.bucket.prefix.strip("/")
+    return f"{prefix}/{event_slug}/{relative}" if prefix else f"{event_slug}/{relative}"
+
+
+class Publisher:
+    """Renders publications with the image pipeline and queues their uploads."""
+
+    def __init__(self, config: Config, store: Store,
+                 manifest_max_delay: float = MANIFEST_MAX_DELAY_S) -> None:
+        self.config = config
+        self.store = store
+        self.manifest_max_delay = manifest_max_delay
+        self.manifest_writes = 0
+        self._dirty: dict[int, float] = {}  # event id -> when its manifest first went stale
+        self._started = False
+
+    def event_dir(self, slug: str) -> Path:
+        return self.config.folder("web") / slug
+
+    def request(self, photo_id: int, recipe: dict[str, Any] | None = None) -> int:
+        """Validate the recipe and queue a publication of ``photo_id`` in the current event."""
+        parsed = pipeline.Recipe.parse(recipe)
+        photo = self.store.photo(photo_id)
+        if photo is None:
+            raise LookupError(f"no photo {photo_id} in the buffer")
+        return self.store.request_publication(
+            photo_id, parsed.to_dict(), base_name(photo["original_name"])
+        )
+
+    def files(self, slug: str, name: str) -> dict[str, Path]:
+        """Where a publication's files live: web JPEG, thumbnail, WebP (relative key → path)."""
+        folder = self.event_dir(slug)
+        keys = (manifest.photo_key(name), manifest.thumb_key(name), manifest.webp_key(name))
+        return {key: folder / key for key in keys}
+
+    def process(self, publication: dict[str, Any]) -> bool:
+        """Render one claimed publication; returns True on success (a failure is recorded)."""
+        pub_id = publication["id"]
+        name = publication["name"]
+        try:
+            return self._process(publication)
+        except Exception as exc:  # noqa: BLE001 - one bad photo must never stop the worker
+            log.exception("publish of %s failed unexpectedly", name)
+            self._fail(pub_id, f"internal error: {type(exc).__name__}: {exc}")
+            return False
+
+    def _process(self, publication: dict[str, Any]) -> bool:
+        pub_id = publication["id"]
+        name = publication["name"]
+        photo = self.store.photo(publication["photo_id"])
+        event = self.store.event(publication["event_id"])
+        if photo is None or event is None:
+            self._fail(pub_id, "the photo or its event is no longer in the store")
+            return False
+        paths = self.files(event["slug"], name)
+        web_path, thumb_path, webp_path = paths.values()
+        publish = self.config.publish
+        try:
+            recipe = pipeline.Recipe.parse(json.loads(publication["recipe"]))
+            mark = watermark.current(self.store, self.config.folder("state"))
+            credit = credits.load(self.store)
+            encoded = pipeline.render_encoded(
+                self.config.folder("buffer") / photo["buffer_path"], recipe,
+                long_edge=publish.long_edge, thumb_edge=publish.thumb_edge, quality=publish.quality,
+                watermark=mark, artist=credit.artist, copyright_=credit.copyright,
+                webp_quality=publish.webp_quality if publish.webp else None,
+            )
+            files = [(web_path, encoded.web), (thumb_path, encoded.thumb)]
+            if encoded.webp is not None:
+                files.append((webp_path, encoded.webp))
+            pipeline.write_all(files)
+        except (pipeline.ImageError, pipeline.RecipeError, watermark.WatermarkError, OSError,
+                json.JSONDecodeError) as exc:
+            log.warning("publish of %s failed: %s", name, exc)
+            self._fail(pub_id, str(exc))
+            return False
+        rendered = encoded.rendered
+        try:
+            with self.store.transaction():
+                self.store.conn.execute(
+                    "UPDATE publications SET state = 'published', error = NULL, published_at = ?, "
+                    "width = ?, height = ?, thumb_width = ?, thumb_height = ?, color = ?, "
+                    "placeholder = ?, webp = ? WHERE id = ?",
+                    (utcnow(), rendered.width, rendered.height, rendered.thumb_width,
+                     rendered.thumb_height, rendered.color, rendered.placeholder,
+                     int(rendered.webp), pub_id),
+                )
+                for path, data in files:
+                    relative = str(path.relative_to(self.event_dir(event["slug"])))
+                    self.store.enqueue(
+                        "upload", event["id"], bucket_key(self.config, event["slug"], relative),
+                        publication_id=pub_id, path=str(path),
+                        content_type="image/webp" if path.suffix == ".webp" else "image/jpeg",
+                        cache_control=PHOTO_CACHE, size=len(data),
+                    )
+        except sqlite3.Error:
+            for path, _ in files:  # nothing published without its record
+                path.unlink(missing_ok=True)
+            raise
+        log.info("published %s (%dx%d)", name, rendered.width, rendered.height)
+        self.manifest_changed(event["id"])
+        return True
+
+    def _fail(self, pub_id: int, error: str) -> None:
+        """Record the reason; remove anything an earlier, interrupted attempt left under its name."""
+        self.store.fail_publication(pub_id, error)
+        pub = self.store.publication(pub_id)
+        event = self.store.event(pub["event_id"]) if pub else None
+        if pub and event:
+            for path in self.files(event["slug"], pub["name"]).values():
+                try:
+                    path.unlink(missing_ok=True)  # names are never reused: these are only its own
+                except OSError as exc:  # e.g. a file where its folder should be
+                    log.warning("cannot remove %s: %s", path, exc)
+
+    # -- manifest coalescing ------------------------------------------------------------------
+    def manifest_changed(self, event_id: int, now: bool = False) -> None:
+        """Note that the event's manifest is stale; write it now or once the burst is over."""
+        self._dirty.setdefault(event_id, time.monotonic())
+        self.flush_manifests(force=now)
+
+    def flush_manifests(self, force: bool = False) -> int:
+        """Write stale manifests whose event has no publication waiting (or waited too long)."""
+        written = 0
+        for event_id, since in list(self._dirty.items()):
+            waiting = self.store.scalar(
+                "SELECT COUNT(*) FROM publications WHERE event_id = ? "
+                "AND state IN ('queued', 'processing')", (event_id,),
+            )
+            overdue = time.monotonic() - since >= self.manifest_max_delay
+            if not (force or not waiting or overdue):
+                continue
+            event = self.store.event(event_id)
+            if event is not None:
+                manifest.write_local(self.store, event_id, self.event_dir(event["slug"]))
+                self.manifest_writes += 1
+                written += 1
+            del self._dirty[event_id]
+        return written
+
+    # -- service loop ---------------------------------------------------------------------------
+    def run_once(self) -> bool:
+        """Process the oldest queued publication; False when there was none."""
+        if not self._started:  # after a restart: tidy up and make sure the manifest is current
+            self._started = True
+            clean_temp_files(self.config.folder("web"), STALE_TEMP_S)  # recent ones: a live writer
+            event = self.store.current_event()
+            if event is not None:
+                self._dirty.setdefault(event["id"], time.monotonic())
+        claimed = self.store.claim_publication()
+        if claimed is None:
+            self.flush_manifests(force=True)
+            return False
+        self.process(claimed)
+        return True
+
+    # -- unpublish -------------------------------------------------------------------------------
+    def unpublish(self, publication_id: int) -> None:
+        """Take a photo off the gallery: manifest first, then the bucket objects; files to trash."""
+        pub = self.store.publication(publication_id)
+        if pub is None:
+            raise LookupError(f"no publication {publication_id}")
+        if pub["state"] != "published":
+            raise ValueError(f"publication {publication_id} is {pub['state']}, not published")
+        event = self.store.event(pub["event_id"])
+        assert event is not None
+        paths = self.files(event["slug"], pub["name"])
+        uploaded = [key for key in paths if key != manifest.webp_key(pub["name"]) or pub["webp"]]
+        trash = self.config.folder("trash") / event["slug"]
+        with self.store.transaction():
+            self.store.conn.execute(
+                "UPDATE publications SET state = 'unpublished', unpublished_at = ? WHERE id = ?",
+                (utcnow(), publication_id),
+            )
+            self.store.conn.execute(
+                "UPDATE jobs SET state = 'cancelled' WHERE publication_id = ? "
+                "AND kind = 'upload' AND state = 'pending'",
+                (publication_id,),
+            )
+            self.store.enqueue_manifest(
+                event["id"], bucket_key(self.config, event["slug"], manifest.MANIFEST_NAME)
+            )
+            for relative in uploaded:
+                self.store.enqueue(
+                    "delete", event["id"], bucket_key(self.config, event["slug"], relative),
+                    publication_id=publication_id,
+                )
+        for relative, src in paths.items():
+            if src.exists():
+                dest = trash / relative
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(src, dest)
+        self.manifest_changed(event["id"], now=True)
+
+
+def preview(config: Config, store: Store, photo_id: int, recipe: dict[str, Any] | None,
+            edge: int = PREVIEW_EDGE) -> bytes:
+    """A JPEG preview of a publish (same pipeline, current watermark) for the admin; not stored."""
+    parsed = pipeline.Recipe.parse(recipe)
+    photo = store.photo(photo_id)
+    if photo is None:
+        raise LookupError(f"no photo {photo_id} in the buffer")
+    mark = watermark.current(store, config.folder("state"))
+    image = pipeline.render(config.folder("buffer") / photo["buffer_path"], parsed,
+                            long_edge=min(edge, config.publish.long_edge), watermark=mark)
+    return pipeline.thumb_jpeg_bytes(image, quality=80)

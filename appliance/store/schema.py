@@ -1,0 +1,177 @@
+"""The database schema: versioned with ``PRAGMA user_version`` and upgraded by :data:`MIGRATIONS`.
+
+Each migration is one script, applied in its own transaction; :func:`statements` splits it for
+``execute`` (the scripts hold no semicolons inside literals).
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: events, buffer photos, imports, publications, the sync outbox
+    """
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        slug TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        subtitle TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        state TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        files_total INTEGER NOT NULL DEFAULT 0,
+        files_done INTEGER NOT NULL DEFAULT 0,
+        bytes_total INTEGER NOT NULL DEFAULT 0,
+        bytes_done INTEGER NOT NULL DEFAULT 0,
+        imported INTEGER NOT NULL DEFAULT 0,
+        duplicates INTEGER NOT NULL DEFAULT 0,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        report TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE photos (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        original_name TEXT NOT NULL,
+        source_path TEXT,
+        buffer_path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        width INTEGER,
+        height INTEGER,
+        orientation INTEGER,
+        capture_time TEXT,
+        camera_make TEXT,
+        camera_model TEXT,
+        thumb_path TEXT,
+        import_id INTEGER REFERENCES imports(id),
+        imported_at TEXT NOT NULL
+    );
+    CREATE INDEX photos_by_capture ON photos(capture_time DESC, id DESC);
+    CREATE TABLE publications (
+        id INTEGER PRIMARY KEY,
+        photo_id INTEGER NOT NULL REFERENCES photos(id),
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        base TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        recipe TEXT NOT NULL,
+        state TEXT NOT NULL,
+        error TEXT,
+        width INTEGER,
+        height INTEGER,
+        thumb_width INTEGER,
+        thumb_height INTEGER,
+        color TEXT,
+        requested_at TEXT NOT NULL,
+        claimed_at REAL,
+        published_at TEXT,
+        live_at TEXT,
+        unpublished_at TEXT,
+        UNIQUE (event_id, name)
+    );
+    CREATE INDEX publications_by_state ON publications(state, id);
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('upload', 'delete', 'manifest')),
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        publication_id INTEGER REFERENCES publications(id),
+        key TEXT NOT NULL,
+        path TEXT,
+        content_type TEXT,
+        cache_control TEXT,
+        size INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL DEFAULT 'pending',
+        version INTEGER NOT NULL DEFAULT 1,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        done_at TEXT
+    );
+    CREATE UNIQUE INDEX jobs_one_pending_manifest ON jobs(event_id)
+        WHERE kind = 'manifest' AND state = 'pending';
+    CREATE INDEX jobs_by_state ON jobs(state, next_attempt_at, id);
+    CREATE TABLE sync_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        online INTEGER,
+        current_key TEXT,
+        last_success_at TEXT,
+        last_error TEXT,
+        last_error_at TEXT,
+        updated_at TEXT
+    );
+    INSERT INTO sync_state (id) VALUES (1);
+    """,
+    # 2: publish pipeline outputs: an optional WebP beside the JPEG, a 3×3 colour placeholder
+    """
+    ALTER TABLE publications ADD COLUMN webp INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE publications ADD COLUMN placeholder TEXT;
+    """,
+    # 3: admin: buffer sort/filter and live-feed indexes, rejected photos, failed logins (rate limit)
+    """
+    CREATE INDEX photos_by_sort ON photos(COALESCE(capture_time, imported_at) DESC, id DESC);
+    CREATE INDEX publications_by_photo ON publications(photo_id, id);
+    CREATE INDEX jobs_by_publication ON jobs(publication_id, kind, state);
+    CREATE TABLE photo_rejections (
+        photo_id INTEGER PRIMARY KEY REFERENCES photos(id),
+        rejected_at TEXT NOT NULL
+    );
+    CREATE TABLE login_failures (id INTEGER PRIMARY KEY, client TEXT NOT NULL, at REAL NOT NULL);
+    CREATE INDEX login_failures_by_client ON login_failures(client, at);
+    """,
+    # 4: card ingest: inserted cards and their "safe to remove" state, RAW files in the archive
+    # paired with their JPEG, live progress of an import (MB/s and ETA derive from it)
+    """
+    CREATE TABLE cards (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        label TEXT NOT NULL DEFAULT '',
+        fs_type TEXT NOT NULL DEFAULT '',
+        device TEXT NOT NULL DEFAULT '',
+        mount_path TEXT,
+        state TEXT NOT NULL,
+        error TEXT,
+        import_id INTEGER REFERENCES imports(id),
+        first_seen_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE raw_files (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        original_name TEXT NOT NULL,
+        source_path TEXT,
+        archive_path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        pair_key TEXT NOT NULL,
+        photo_id INTEGER REFERENCES photos(id),
+        import_id INTEGER REFERENCES imports(id),
+        imported_at TEXT NOT NULL
+    );
+    CREATE INDEX raw_files_by_pair ON raw_files(pair_key);
+    CREATE INDEX raw_files_by_size ON raw_files(size);
+    CREATE INDEX photos_by_size ON photos(size);
+    ALTER TABLE imports ADD COLUMN card_id INTEGER REFERENCES cards(id);
+    ALTER TABLE imports ADD COLUMN pid INTEGER;
+    ALTER TABLE imports ADD COLUMN current_file TEXT;
+    ALTER TABLE imports ADD COLUMN started_ts REAL;
+    ALTER TABLE imports ADD COLUMN updated_ts REAL;
+    ALTER TABLE photos ADD COLUMN pair_key TEXT;
+    CREATE INDEX photos_by_pair ON photos(pair_key);
+    """,
+    # 5: sync outbox details: confirmed ETag, attempt times, parallel uploads, manifest writes
+    """
+    ALTER TABLE jobs ADD COLUMN etag TEXT;
+    ALTER TABLE jobs ADD COLUMN last_attempt_at REAL;
+    CREATE INDEX jobs_pending_by_kind ON jobs(kind, id) WHERE state = 'pending';
+    ALTER TABLE sync_state ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sync_state ADD COLUMN manifest_puts INTEGER NOT NULL DEFAULT 0;
+    """,
+]
+
+
+def statements(script: str) -> list[str]:
+    """Split a migration script into statements (no semicolons inside our literals)."""
+    return [s.strip() for s in script.split(";") if s.strip()]

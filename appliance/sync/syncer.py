@@ -1,0 +1,456 @@
+"""The sync service: drains the store's outbox (uploads, deletes, manifest writes) into the bucket.
+
+Rules that keep the gallery whole:
+
+- a manifest lists only photos whose objects the bucket has confirmed (``publications.live_at``);
+- an unpublished photo's objects are deleted only after a manifest without it is confirmed (no
+  delete runs while the event has a pending manifest job);
+- manifest writes are coalesced into one pending job per event, wait for a burst of uploads to
+  finish (at most :data:`MANIFEST_MAX_WAIT_S`) and go out at most once a second per event;
+- safe mode: the only objects ever deleted are those this appliance uploaded for a publication
+  that has since been unpublished.
+
+A job is marked done only after the bucket answered; a crash in between repeats the (idempotent)
+request. The database work happens on the calling thread; a small pool of threads only talks HTTP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..config import Config
+from ..publish import manifest
+from ..store import Store, utcnow
+from . import bucket
+
+log = logging.getLogger(__name__)
+
+MANIFEST_MIN_INTERVAL_S = 1.0  # R2 allows about one write per second to the same key
+MANIFEST_MAX_WAIT_S = 5.0  # longest a manifest waits for a burst of uploads to finish
+PROBE_INTERVAL_S = 2.0  # while offline: how often to check whether the uplink is back
+IDLE_PROBE_S = 30.0  # while idle: how often to check the uplink (keeps online/offline honest)
+BACKOFF_BASE_S = 1.0
+STATE_INTERVAL_S = 0.5  # how often the in-flight state (current upload) is written for people
+IDLE_SLICE_S = 0.05  # idle: how often to look for commits by other services (PRAGMA data_version)
+
+Job = dict[str, Any]
+
+
+class Offline(Exception):
+    """The endpoint could not be reached."""
+
+
+class Syncer:
+    """Runs outbox jobs against the bucket with a few parallel requests, retries and backoff."""
+
+    def __init__(self, config: Config, store: Store, client: Any = None,
+                 workers: int | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.workers = workers or config.sync.workers
+        self.client = client or bucket.client(config.bucket, pool_size=self.workers + 2)
+        self.bucket = config.bucket.bucket
+        self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="sync")
+        # Jobs handed to the pool at once: one running per worker plus one waiting, so workers do
+        # not idle while this thread records results in the store.
+        self.depth = self.workers * 2
+        self.in_flight: dict[Future[Any], Job] = {}
+        self.online: bool | None = None
+        self.last_manifest_at: dict[int, float] = {
+            r["event_id"]: r["at"] for r in store.rows(
+                "SELECT event_id, MAX(last_attempt_at) AS at FROM jobs "
+                "WHERE kind = 'manifest' AND last_attempt_at IS NOT NULL GROUP BY event_id"
+            )
+        }
+        self._state_written = 0.0
+        self._shown: tuple[int, str | None] = (-1, None)
+
+    # -- choosing ------------------------------------------------------------------------------
+    def runnable(self, ignore_backoff: bool = False, kinds: tuple[str, ...] = ("manifest", "delete",
+                 "upload")) -> list[Job]:
+        """Pending jobs that may start now, in the order to start them.
+
+        Ready manifests come first (they are rare and keep the gallery current), then deletes
+        (only for events with no pending manifest), then uploads oldest first. Jobs already in
+        flight, and jobs on a key that is in flight, are left out. ``ignore_backoff`` (used by
+        ``sync --once``) ignores retry times and the coalescing wait, not the one-write-a-second rule.
+        """
+        now = time.time()
+        due = float("inf") if ignore_backoff else now
+        busy_ids = {j["id"] for j in self.in_flight.values()}
+        busy_keys = {j["key"] for j in self.in_flight.values()}
+        limit = self.depth + len(busy_ids)
+        found: list[Job] = []
+        # (``+next_attempt_at``: walk the partial index of pending jobs in id order, no sort)
+        if "manifest" in kinds:
+            for job in self.store.rows(
+                "SELECT * FROM jobs WHERE state = 'pending' AND kind = 'manifest' "
+                "AND +next_attempt_at <= ? ORDER BY id", (due,),
+            ):
+                if self._manifest_ready(job, now, coalesce=not ignore_backoff):
+                    found.append(job)
+        if "delete" in kinds:
+            found += self.store.rows(
+                "SELECT * FROM jobs j WHERE state = 'pending' AND kind = 'delete' "
+                "AND +next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM jobs m WHERE "
+                "m.kind = 'manifest' AND m.state = 'pending' AND m.event_id = j.event_id) "
+                "ORDER BY id LIMIT ?", (due, limit),
+            )
+        if "upload" in kinds:
+            found += self.store.rows(
+                "SELECT * FROM jobs WHERE state = 'pending' AND kind = 'upload' "
+                "AND +next_attempt_at <= ? ORDER BY id LIMIT ?", (due, limit),
+            )
+        return [j for j in found if j["id"] not in busy_ids and j["key"] not in busy_keys]
+
+    def _manifest_ready(self, job: Job, now: float, coalesce: bool) -> bool:
+        event_id = job["event_id"]
+        if now - self.last_manifest_at.get(event_id, 0.0) < MANIFEST_MIN_INTERVAL_S:
+            return False
+        if not coalesce or now - _epoch(job["created_at"]) >= MANIFEST_MAX_WAIT_S:
+            return True
+        # Coalesce: while photos of this event are still being rendered or uploaded, wait.
+        busy = self.store.scalar(
+            "SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND kind = 'upload' "
+            "AND event_id = ?) OR EXISTS (SELECT 1 FROM publications WHERE event_id = ? "
+            "AND state IN ('queued', 'processing'))", (event_id, event_id),
+        )
+        return not busy
+
+    def next_due(self) -> float:
+        """Seconds until some pending job may become runnable (a hint for the idle wait)."""
+        now = time.time()
+        soonest = self.store.scalar(
+            "SELECT MIN(next_attempt_at) FROM jobs WHERE state = 'pending' AND next_attempt_at > ?",
+            (now,),
+        )
+        waits = [soonest - now] if soonest is not None else []
+        for row in self.store.rows(
+            "SELECT event_id, created_at FROM jobs WHERE state = 'pending' AND kind = 'manifest'"
+        ):
+            waits.append(self.last_manifest_at.get(row["event_id"], 0.0) + MANIFEST_MIN_INTERVAL_S - now)
+            waits.append(_epoch(row["created_at"]) + MANIFEST_MAX_WAIT_S - now)
+        future = [w for w in waits if w > 0]
+        return min(future) if future else float("inf")
+
+    # -- starting ------------------------------------------------------------------------------
+    def dispatch(self, jobs: list[Job]) -> list[Job]:
+        """Start jobs on free workers; returns the jobs started."""
+        started: list[Job] = []
+        for job in jobs:
+            if len(self.in_flight) >= self.depth:
+                break
+            if any(j["id"] == job["id"] or j["key"] == job["key"] for j in self.in_flight.values()):
+                continue
+            work = self._prepare(job)
+            if work is None:
+                continue
+            self.in_flight[self.pool.submit(work)] = job
+            started.append(job)
+        if started:
+            self._write_state()
+        return started
+
+    def _prepare(self, job: Job) -> Callable[[], Any] | None:
+        """What a worker thread runs for ``job`` (reads the store here, on the calling thread)."""
+        client, name = self.client, self.bucket
+        if job["kind"] == "upload":
+            item = dict(key=job["key"], content_type=job["content_type"] or "application/octet-stream",
+                        cache_control=job["cache_control"] or "no-cache")
+            path = Path(job["path"])
+            return lambda: bucket.put(client, name, bucket.Put(body=path.read_bytes(), **item))
+        if job["kind"] == "delete":
+            refusal = self._delete_refusal(job)
+            if refusal:
+                self._refuse(job, refusal)
+                return None
+            return lambda: bucket.delete(client, name, job["key"])
+        with self.store.transaction(immediate=False):  # version and content from one snapshot
+            version = self.store.scalar("SELECT version FROM jobs WHERE id = ?", (job["id"],))
+            body = manifest.encode(manifest.build(self.store, job["event_id"], live_only=True))
+        job["version"] = version
+        item = bucket.Put(job["key"], body, job["content_type"] or "application/json",
+                          job["cache_control"] or "public, max-age=5")
+        return lambda: bucket.put(client, name, item)
+
+    def _delete_refusal(self, job: Job) -> str | None:
+        """Safe mode: why this delete must not run (None: it may)."""
+        pub = self.store.publication(job["publication_id"]) if job["publication_id"] else None
+        if pub is None:
+            return "safe mode: not an object of a publication of this appliance"
+        if pub["state"] != "unpublished":
+            return f"safe mode: publication {pub['id']} is {pub['state']}, not unpublished"
+        uploaded = self.store.scalar(
+            "SELECT 1 FROM jobs WHERE kind = 'upload' AND publication_id = ? AND key = ?",
+            (pub["id"], job["key"]),
+        )
+        if not uploaded:
+            return f"safe mode: {job['key']} was never uploaded for publication {pub['id']}"
+        return None
+
+    def _refuse(self, job: Job, reason: str) -> None:
+        log.warning("refusing to delete %s: %s", job["key"], reason)
+        self.store.conn.execute(
+            "UPDATE jobs SET state = 'refused', last_error = ?, done_at = ? WHERE id = ?",
+            (reason, utcnow(), job["id"]),
+        )
+        self.store.set_sync_state(last_error=reason, last_error_at=utcnow())
+
+    # -- finishing -----------------------------------------------------------------------------
+    def collect(self, timeout: float | None) -> tuple[int, int]:
+        """Record the jobs that finished within ``timeout``; returns (succeeded, failed).
+
+        Raises :class:`Offline` (after recording everything) when the endpoint was unreachable.
+        """
+        if not self.in_flight:
+            return 0, 0
+        finished, _ = wait(list(self.in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+        ok = failed = 0
+        offline: BaseException | None = None
+        now = time.time()
+        with self.store.transaction():
+            for future in finished:
+                job = self.in_flight.pop(future)
+                error = future.exception()
+                if error is None:
+                    self._succeeded(job, future.result(), now)
+                    ok += 1
+                    continue
+                failed += 1
+                if isinstance(error, bucket.OFFLINE_ERRORS):
+                    offline = error
+                    message = f"offline: {error}"
+                else:
+                    message = describe(error)
+                    if not isinstance(error, ClientError | OSError):
+                        log.error("job %s %s: unexpected error", job["kind"], job["key"],
+                                  exc_info=error)
+                log.warning("job %s %s failed: %s", job["kind"], job["key"], message)
+                self._failed(job, message, now)
+                self.store.set_sync_state(last_error=message, last_error_at=utcnow())
+            if ok:
+                self.store.set_sync_state(online=1, last_success_at=utcnow())
+            self._write_state(force=True)
+        if offline is not None:
+            self._went_offline(str(offline))
+            raise Offline(str(offline))
+        if ok:
+            self.online = True
+        return ok, failed
+
+    def _succeeded(self, job: Job, etag: str | None, now: float) -> None:
+        if job["kind"] == "manifest":
+            self.last_manifest_at[job["event_id"]] = now
+            self.store.conn.execute(
+                "UPDATE sync_state SET manifest_puts = manifest_puts + 1 WHERE id = 1"
+            )
+            # Done only if nothing asked for a newer manifest since this one was built.
+            self.store.conn.execute(
+                "UPDATE jobs SET state = CASE WHEN version = ? THEN 'done' ELSE state END, "
+                "done_at = ?, etag = ?, last_error = NULL, last_attempt_at = ?, attempts = 0 "
+                "WHERE id = ? AND state = 'pending'",
+                (job["version"], utcnow(), etag, now, job["id"]),
+            )
+            return
+        done = self.store.conn.execute(
+            "UPDATE jobs SET state = 'done', done_at = ?, etag = ?, last_error = NULL, "
+            "last_attempt_at = ? WHERE id = ? AND state = 'pending'",
+            (utcnow(), etag, now, job["id"]),
+        ).rowcount
+        if job["kind"] == "upload" and done and job["publication_id"]:
+            self._maybe_live(job["publication_id"])
+
+    def _maybe_live(self, publication_id: int) -> None:
+        """A publication whose uploads are all confirmed goes live and asks for a manifest."""
+        left = self.store.scalar(
+            "SELECT COUNT(*) FROM jobs WHERE publication_id = ? AND kind = 'upload' "
+            "AND state = 'pending'", (publication_id,),
+        )
+        pub = self.store.publication(publication_id)
+        if left == 0 and pub and pub["state"] == "published" and not pub["live_at"]:
+            self.store.conn.execute(
+                "UPDATE publications SET live_at = ? WHERE id = ?", (utcnow(), publication_id)
+            )
+            event = self.store.event(pub["event_id"])
+            assert event is not None
+            self.store.enqueue_manifest(event["id"], self.manifest_key(event["slug"]))
+
+    def _failed(self, job: Job, error: str, now: float) -> None:
+        attempts = job["attempts"] + 1
+        delay = min(self.config.sync.max_backoff_seconds, BACKOFF_BASE_S * 2 ** min(attempts - 1, 20))
+        delay = random.uniform(delay / 2, delay)  # jitter: many appliances must not retry in step
+        self.store.conn.execute(
+            "UPDATE jobs SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, "
+            "last_attempt_at = ? WHERE id = ?",
+            (now + delay, error, now, job["id"]),
+        )
+        if job["kind"] == "manifest":
+            self.last_manifest_at[job["event_id"]] = now  # a failed write still counts for R2
+
+    def manifest_key(self, slug: str) -> str:
+        from ..publish.worker import bucket_key
+
+        return bucket_key(self.config, slug, manifest.MANIFEST_NAME)
+
+    # -- state for people and LEDs ---------------------------------------------------------------
+    def _write_state(self, force: bool = False) -> None:
+        """Record how many requests are in flight and the oldest one's key (throttled)."""
+        jobs = sorted(self.in_flight.values(), key=lambda j: j["id"])
+        shown = (len(jobs), jobs[0]["key"] if jobs else None)
+        now = time.monotonic()
+        changed = shown != self._shown
+        if not changed or (not force and shown[0] and self._shown[0] > 0
+                           and now - self._state_written < STATE_INTERVAL_S):
+            return
+        self.store.conn.execute(
+            "UPDATE sync_state SET in_flight = ?, current_key = ?, updated_at = ? WHERE id = 1",
+            (shown[0], shown[1], utcnow()),
+        )
+        self._shown, self._state_written = shown, now
+
+    def _went_offline(self, error: str) -> None:
+        self.online = False
+        self.store.set_sync_state(online=0, last_error=f"offline: {error}", last_error_at=utcnow())
+
+    def probe(self) -> bool:
+        """Is the endpoint reachable? Any HTTP answer counts. On recovery every job is due now."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except bucket.OFFLINE_ERRORS as exc:
+            self._went_offline(str(exc))
+            return False
+        except ClientError:
+            pass  # the endpoint answered (e.g. 403 for a token scoped to objects): we are online
+        except Exception as exc:  # noqa: BLE001 - e.g. missing credentials: show it, keep trying
+            self.store.set_sync_state(last_error=describe(exc), last_error_at=utcnow())
+            return False
+        was_offline = self.online is False or self.store.sync_state().get("online") == 0
+        with self.store.transaction():
+            self.store.set_sync_state(online=1)
+            if was_offline:
+                self.store.conn.execute(
+                    "UPDATE jobs SET next_attempt_at = 0 WHERE state = 'pending'"
+                )
+        self.online = True
+        return True
+
+    # -- driving -------------------------------------------------------------------------------
+    def run_job(self, job: Job) -> None:
+        """Run one job to completion (tests, tools); raises :class:`Offline`."""
+        if self.dispatch([job]):
+            while self.in_flight:
+                self.collect(timeout=None)
+
+    def finish_in_flight(self) -> None:
+        """Wait for running requests and record them (errors included)."""
+        while self.in_flight:
+            with contextlib.suppress(Offline):
+                self.collect(timeout=None)
+
+    def drain_once(self) -> int:
+        """``appliance sync --once``: uploads, then manifests, then deletes, each job tried once
+        (retry times ignored); returns how many jobs are left."""
+        self.online = True
+        try:
+            for kind in ("upload", "manifest", "delete"):
+                self._drain_kind(kind)
+        except Offline:
+            self.finish_in_flight()
+        return self.store.queue_depth()["jobs"]
+
+    def _drain_kind(self, kind: str) -> None:
+        tried: set[tuple[int, int]] = set()
+        while True:
+            jobs = [j for j in self.runnable(ignore_backoff=True, kinds=(kind,))
+                    if (j["id"], j["version"]) not in tried]
+            if not jobs and not self.in_flight:
+                wait_s = self._manifest_interval_wait(tried) if kind == "manifest" else None
+                if wait_s is None:
+                    return
+                time.sleep(wait_s)
+                continue
+            for job in self.dispatch(jobs):
+                tried.add((job["id"], job["version"]))
+            self.collect(timeout=None)
+
+    def _manifest_interval_wait(self, tried: set[tuple[int, int]]) -> float | None:
+        """Seconds until an untried pending manifest may go out (one write a second)."""
+        now = time.time()
+        waits = [
+            self.last_manifest_at.get(m["event_id"], 0.0) + MANIFEST_MIN_INTERVAL_S - now
+            for m in self.store.rows("SELECT * FROM jobs WHERE state = 'pending' AND kind = 'manifest'")
+            if (m["id"], m["version"]) not in tried
+        ]
+        return max(0.0, min(waits)) + 0.01 if waits else None
+
+    def run(self, keep_going: Callable[[], bool], sleep: Callable[[float], Any],
+            tick: Callable[[], None] = lambda: None) -> None:
+        """The service loop: drain, back off while offline, probe for the uplink's return."""
+        self._write_state(force=True)  # clears what a killed predecessor left in sync_state
+        self.probe()
+        last_tick = 0.0
+        last_probe = time.monotonic()
+        try:
+            while keep_going():
+                if time.monotonic() - last_tick >= STATE_INTERVAL_S:
+                    tick()
+                    last_tick = time.monotonic()
+                if not self.online:
+                    self.finish_in_flight()
+                    sleep(PROBE_INTERVAL_S)
+                    if keep_going():
+                        self.probe()
+                    continue
+                if self.dispatch(self.runnable()):
+                    last_probe = time.monotonic()  # a request is as good as a probe
+                elif not self.in_flight and time.monotonic() - last_probe > IDLE_PROBE_S:
+                    self.probe()
+                    last_probe = time.monotonic()
+                    continue
+                if self.in_flight:
+                    try:
+                        self.collect(timeout=self.config.sync.poll_seconds)
+                    except Offline:
+                        continue
+                else:
+                    self._idle(sleep, keep_going)
+        finally:
+            self.close()
+
+    def _idle(self, sleep: Callable[[float], Any], keep_going: Callable[[], bool]) -> None:
+        """Wait for a commit by another service, a job coming due, or ``poll_seconds``."""
+        deadline = time.monotonic() + min(self.config.sync.poll_seconds, self.next_due())
+        seen = self.store.scalar("PRAGMA data_version")
+        while keep_going() and time.monotonic() < deadline:
+            sleep(IDLE_SLICE_S)
+            if self.store.scalar("PRAGMA data_version") != seen:
+                return
+
+    def close(self) -> None:
+        """Let running requests finish and record them; clear the in-flight state."""
+        self.finish_in_flight()
+        self.pool.shutdown(wait=True)
+        self._write_state(force=True)
+
+
+def describe(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        text = f"{err.get('Code', 'Error')}: {err.get('Message', '')}".strip().rstrip(":")
+        return f"HTTP {status} {text}" if status else text
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()

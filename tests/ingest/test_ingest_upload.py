@@ -1,0 +1,136 @@
+"""Upload from the phone: POST /api/upload through Flask's test client, into the real store."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from support.ingest import assert_buffer_sound, raw_standin, sha256
+
+from appliance.admin import create_app
+from appliance.config import Config, load
+from appliance.store import Store
+
+
+@pytest.fixture
+def client(config: Config):
+    app = create_app(config)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def login(client) -> str:  # noqa: ANN001
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    assert client.post("/login", data={"password": "correct horse", "csrf_token": token}
+                       ).status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def post(client, data: bytes, name: str, token: str | None, **headers):  # noqa: ANN001, ANN003, ANN201
+    if token:
+        headers["X-CSRFToken"] = token
+    return client.post("/api/upload", data=data, content_type="image/jpeg",
+                       headers={"X-Filename": quote(name), **headers})
+
+
+def test_upload_imports_like_a_card(client, config, samples):
+    token = login(client)
+    photo = samples / "gps" / "DSCN0038.jpg"
+    res = post(client, photo.read_bytes(), "IMG 0001 (phone).jpg", token)
+    assert res.status_code == 201, res.get_json()
+    body = res.get_json()
+    assert body["imported"] and not body["duplicate"] and body["sha256"] == sha256(photo)
+    store = Store(config.db_path)
+    row = store.photo(body["id"])
+    assert row["sha256"] == sha256(photo) and row["original_name"] == "IMG_0001_phone.jpg"
+    assert row["camera_model"] == "COOLPIX P6000"
+    assert_buffer_sound(config, store)
+    imp = store.row("SELECT * FROM imports WHERE id = ?", (body["import_id"],))
+    assert imp["state"] == "done" and imp["source"].startswith("upload ")
+    # the same photo again: recognised by its content
+    again = post(client, photo.read_bytes(), "other-name.jpg", token)
+    assert again.status_code == 200
+    assert again.get_json()["duplicate"] and again.get_json()["id"] == body["id"]
+    assert store.scalar("SELECT COUNT(*) FROM photos") == 1
+    assert not list((config.folder("state") / "uploads").iterdir())  # staging cleaned up
+    store.close()
+
+
+def test_upload_needs_login_and_csrf(client, samples):
+    data = (samples / "gps" / "DSCN0040.jpg").read_bytes()
+    assert post(client, data, "a.jpg", None).status_code == 401
+    login(client)
+    res = post(client, data, "a.jpg", None)
+    assert res.status_code == 400 and "CSRF" in res.get_data(as_text=True)
+
+
+def test_upload_refuses_what_is_not_a_photo(client, config, samples):
+    token = login(client)
+    assert post(client, b"hello", "", token).status_code == 400
+    res = post(client, b"\0\0\0\x18ftypheic", "IMG_1.HEIC", token)
+    assert res.status_code == 415 and "HEIC" in res.get_json()["error"]
+    res = post(client, b"not a jpeg at all", "fake.jpg", token)
+    assert res.status_code == 422 and "not a JPEG" in res.get_json()["error"]
+    truncated = (samples / "gps" / "DSCN0042.jpg").read_bytes()[:40_000]
+    res = post(client, truncated, "cut.jpg", token)
+    assert res.status_code == 422 and "truncated" in res.get_json()["error"]
+    store = Store(config.db_path)
+    assert store.scalar("SELECT COUNT(*) FROM photos") == 0
+    assert_buffer_sound(config, store)
+    store.close()
+
+
+def test_upload_size_limit(tmp_path, moto_url, bucket, samples):
+    from support.config import write_config
+
+    path = write_config(tmp_path, moto_url, bucket)
+    path.write_text(path.read_text().replace("poll_seconds = 0.2\n",
+                                             "poll_seconds = 0.2\nupload_max_mb = 1\n", 1))
+    config = load(path)
+    app = create_app(config)
+    client = app.test_client()
+    token = login(client)
+    big = (samples / "gps" / "DSCN0010.jpg").read_bytes() + b"\0" * (1024 * 1024)
+    res = post(client, big, "big.jpg", token)
+    assert res.status_code == 413
+    assert Store(config.db_path).scalar("SELECT COUNT(*) FROM photos") == 0
+
+
+def test_upload_raw_goes_to_the_archive(client, config, tmp_path):
+    token = login(client)
+    raw = raw_standin(tmp_path / "x.CR3", "phone-raw")
+    res = post(client, raw.read_bytes(), "IMG_0009.CR3", token)
+    assert res.status_code == 201 and res.get_json()["archived"]
+    store = Store(config.db_path)
+    row = store.row("SELECT * FROM raw_files")
+    assert row["sha256"] == sha256(raw) and row["original_name"] == "IMG_0009.CR3"
+    assert (config.folder("archive") / row["archive_path"]).is_file()
+    store.close()
+
+
+def test_upload_of_an_app_wide_limit_sized_file(client, config, samples):
+    """Bigger than the admin's global MAX_CONTENT_LENGTH is fine when under upload_max_mb."""
+    token = login(client)
+    app_limit = client.application.config["MAX_CONTENT_LENGTH"]
+    big = (samples / "gps" / "DSCN0012.jpg").read_bytes() + b"\xff" * (app_limit + 10)
+    res = post(client, big, "huge.jpg", token)
+    assert res.status_code == 201, res.get_json()
+    store = Store(config.db_path)
+    assert Path(config.folder("buffer") / store.photo(res.get_json()["id"])["buffer_path"]
+                ).stat().st_size == len(big)
+    store.close()
+
+
+def test_ingest_status_for_the_admin(client, config, samples):
+    assert client.get("/api/ingest").status_code == 401
+    token = login(client)
+    post(client, (samples / "gps" / "DSCN0021.jpg").read_bytes(), "a.jpg", token)
+    data = client.get("/api/ingest").get_json()
+    assert data["importing"] is False and data["imports"] == []
+    last = data["recent"][0]
+    assert last["state"] == "done" and last["percent"] == 100.0 and last["report"]["imported"] == 1
+    assert {"mb_per_s", "eta_s", "files_done", "bytes_total"} <= set(last)

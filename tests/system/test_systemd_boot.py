@@ -1,0 +1,454 @@
+"""Boot test: the appliance installed into a minimal Debian bookworm and booted with systemd as PID 1.
+
+A debootstrapped rootfs is cached as a tarball outside the repo (built on first use, ~1 min); each
+run unpacks it, installs a wheel built from this tree (and its dependencies, as wheels) with
+image-build/install-appliance.sh, and boots it with ``systemd-nspawn -b``. Then, from the host:
+every appliance unit must reach active/running with its STATUS text, a photo dropped on the "card"
+goes through the hardened importer, admin (over HTTP from the host), publisher and sync services
+into the moto bucket, ``appliance doctor`` inside is happy, journald entries carry the service
+field, the polkit rule lets the service user power off, and `systemd-analyze security` figures are
+printed for every unit.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = Path(os.environ.get("APPLIANCE_TEST_CACHE", "/var/cache/appliance-test"))
+MIRROR = os.environ.get("APPLIANCE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+# What install-appliance.sh needs, preinstalled so the install runs offline (x86: pillow-simd's libs).
+INCLUDE = ("systemd,systemd-sysv,libpam-systemd,dbus,polkitd,python3,python3-venv,ca-certificates,"
+           "libjpeg62-turbo,libtiff6,libwebp7,libwebpmux3,libwebpdemux2,liblcms2-2,libfreetype6,libxcb1")
+ROOTFS_TAR = CACHE / "bookworm-rootfs.tar"
+WHEELHOUSE = CACHE / "wheelhouse"
+SERVICES = ("importer", "publisher", "sync", "gpio", "admin")
+MAX_EXPOSURE = 4.0
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="systemd-nspawn needs root"),
+    pytest.mark.skipif(not (shutil.which("systemd-nspawn") and shutil.which("debootstrap")),
+                       reason="apt install systemd-container debootstrap"),
+]
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Serialise cache builds between test runs of several worktrees."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def rootfs_tarball() -> Path:
+    """The cached debootstrap of bookworm (rebuilt when the package list changes)."""
+    stamp = ROOTFS_TAR.with_suffix(".include")
+    with locked(CACHE / ".rootfs.lock"):
+        if ROOTFS_TAR.exists() and stamp.exists() and stamp.read_text() == INCLUDE:
+            return ROOTFS_TAR
+        build = CACHE / f"rootfs-build-{os.getpid()}"
+        shutil.rmtree(build, ignore_errors=True)
+        try:
+            subprocess.run(["debootstrap", "--variant=minbase", f"--include={INCLUDE}", "bookworm",
+                            str(build), MIRROR], check=True, capture_output=True, timeout=900)
+            partial = ROOTFS_TAR.with_suffix(".partial")
+            subprocess.run(["tar", "-C", str(build), "--numeric-owner", "-cf", str(partial), "."],
+                           check=True, timeout=300)
+            partial.replace(ROOTFS_TAR)
+            stamp.write_text(INCLUDE)
+        finally:
+            shutil.rmtree(build, ignore_errors=True)
+    return ROOTFS_TAR
+
+
+def wheelhouse(into: Path) -> Path:
+    """Wheels for the appliance (built from this tree) and every runtime dependency, copied into
+    ``into`` under the lock: other worktrees may rebuild the shared cache while this run installs."""
+    with locked(CACHE / ".wheelhouse.lock"):
+        WHEELHOUSE.mkdir(parents=True, exist_ok=True)
+        for old in WHEELHOUSE.glob("appliance-*.whl"):
+            old.unlink()
+        built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "-w", str(WHEELHOUSE),
+                                str(ROOT)], capture_output=True, text=True, timeout=900)
+        assert built.returncode == 0, built.stdout + built.stderr
+        into.mkdir(parents=True, exist_ok=True)
+        for wheel in WHEELHOUSE.glob("*.whl"):
+            shutil.copy(wheel, into / wheel.name)
+    return into
+
+
+def nspawn(rootfs: Path, *args: str) -> list[str]:
+    # --keep-unit/--register=no: no machined or host systemd needed (the host may not run systemd).
+    return ["systemd-nspawn", "-q", "-D", str(rootfs), "--keep-unit", "--register=no", *args]
+
+
+class Container:
+    """A booted rootfs; commands run inside through nsenter into PID 1's namespaces."""
+
+    def __init__(self, rootfs: Path, log: Path) -> None:
+        self.log = open(log, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(nspawn(rootfs, "--console=read-only", "-b"), stdout=self.log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.pid1 = self._find_init()
+
+    def _find_init(self, timeout: float = 30) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"systemd-nspawn exited with {self.proc.returncode}")
+            for entry in Path("/proc").iterdir():
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                comm = stat[stat.index("(") + 1:stat.rindex(")")]
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                if ppid == self.proc.pid and comm == "systemd":
+                    return int(entry.name)
+            time.sleep(0.1)
+        raise AssertionError("the container's systemd did not start")
+
+    def run(self, *cmd: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            ["nsenter", "-t", str(self.pid1), "-m", "-u", "-i", "-n", "-p", "-r", "-w", "--",
+             "/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "SYSTEMD_COLORS=0",
+             "SYSTEMD_PAGER=", *cmd],
+            capture_output=True, text=True, timeout=timeout,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} exited {result.returncode}:\n{result.stdout}\n"
+                                 f"{result.stderr}")
+        return result
+
+    def show(self, unit: str) -> dict[str, str]:
+        out = self.run("systemctl", "show", unit, "--property=ActiveState,SubState,StatusText,"
+                       "NRestarts,Result,MainPID", check=False).stdout
+        return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.run("systemctl", "poweroff", "--no-block", check=False)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.send_signal(signal.SIGKILL)
+                self.proc.wait(timeout=30)
+        self.log.close()
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+        except (requests.RequestException, KeyError, ValueError) as exc:
+            last = exc
+        else:
+            if last:
+                return last
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def camera_like_jpeg(path: Path) -> None:
+    from PIL import Image
+
+    image = Image.effect_noise((1600, 1200), 64).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0110] = "Boot test camera"  # Model
+    image.save(path, quality=92, exif=exif)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def booted(tmp_path_factory: pytest.TempPathFactory, moto_url: str) -> Iterator[dict[str, Any]]:
+    import boto3
+
+    work = tmp_path_factory.mktemp("boot")
+    rootfs = work / "rootfs"
+    rootfs.mkdir()
+    started = time.monotonic()
+    tarball = rootfs_tarball()
+    wheels = wheelhouse(work / "wheels")
+    subprocess.run(["tar", "-C", str(rootfs), "--numeric-owner", "-xf", str(tarball)], check=True,
+                   timeout=300)
+    bucket = f"boot-{os.getpid()}"
+    boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1", aws_access_key_id="test",
+                 aws_secret_access_key="test").create_bucket(Bucket=bucket)
+    port = free_port()
+    (work / "conf").mkdir()
+    (work / "conf" / "appliance.toml").write_text(f"""
+[importer]
+watch = "/srv/card"
+poll_seconds = 0.5
+
+[bucket]
+endpoint_url = "{moto_url}"
+bucket = "{bucket}"
+region = "us-east-1"
+key_id = "test"
+secret = "test"
+
+[admin]
+password = "correct horse"
+bind = "127.0.0.1:{port}"
+
+[gpio]
+mock = true
+
+[event]
+slug = "boot-test"
+title = "Boot test"
+""")
+    install = subprocess.run(
+        nspawn(rootfs, f"--bind-ro={ROOT}:/src", f"--bind-ro={wheels}:/wheels",
+               f"--bind-ro={work / 'conf'}:/conf", "/bin/bash", "/src/image-build/install-appliance.sh",
+               "--source", "/src", "--wheelhouse", "/wheels", "--config", "/conf/appliance.toml"),
+        capture_output=True, text=True, timeout=600,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    (rootfs / "srv" / "card" / "DCIM").mkdir(parents=True)
+    camera_like_jpeg(rootfs / "srv" / "card" / "DCIM" / "IMG_0001.JPG")
+    print(f"\nrootfs ready in {time.monotonic() - started:.0f} s")
+
+    container = Container(rootfs, work / "console.log")
+    try:
+        wait_for(lambda: container.run("systemctl", "is-system-running", "--wait", check=False,
+                                       timeout=120).stdout.strip() in ("running", "degraded"),
+                 150, "the container to finish booting")
+        yield {"container": container, "port": port, "bucket": bucket, "moto_url": moto_url,
+               "rootfs": rootfs, "console": work / "console.log", "install": install.stdout}
+    finally:
+        container.stop()
+
+
+EXPECTED_STATUS = {
+    "importer": "watching /srv/card",
+    "publisher": "",  # "waiting for publish requests" or counts once something was published
+    "sync": "online, 0 queued",
+    "gpio": "LED ",
+    "admin": "serving the admin on 127.0.0.1:",
+}
+
+
+def test_every_unit_reaches_active_with_its_status(booted: dict[str, Any]) -> None:
+    container: Container = booted["container"]
+
+    seen: dict[str, dict[str, str]] = {}
+
+    def all_active() -> dict[str, dict[str, str]] | None:
+        states = {name: container.show(f"appliance-{name}.service") for name in SERVICES}
+        seen.update(states)
+        failed = {n: s for n, s in states.items() if s.get("ActiveState") == "failed"}
+        if failed:
+            journal = container.run("journalctl", "-b", "--no-pager", "-u", "appliance-*", check=False)
+            raise AssertionError(f"failed units: {failed}\n{journal.stdout[-6000:]}")
+        ok = all(s.get("ActiveState") == "active" and s.get("SubState") == "running"
+                 and EXPECTED_STATUS[n] in s.get("StatusText", "") and s.get("StatusText")
+                 for n, s in states.items())
+        return states if ok else None
+
+    try:
+        states = wait_for(all_active, 120, "every appliance unit active with its STATUS")
+    except AssertionError:
+        journal = container.run("journalctl", "-b", "--no-pager", "-u", "appliance-*", check=False)
+        print(f"states: {seen}\n{journal.stdout[-6000:]}")
+        raise
+    print("\nunits in the booted container:")
+    for name, state in states.items():
+        print(f"  appliance-{name + '.service':<22} {state['ActiveState']}/{state['SubState']}"
+              f"  STATUS={state['StatusText']}")
+    target = container.run("systemctl", "is-active", "appliance.target", check=False).stdout.strip()
+    assert target == "active"
+    assert container.run("systemctl", "is-enabled", "appliance.target").stdout.strip() == "enabled"
+
+
+def test_security_figures_inside_the_booted_system(booted: dict[str, Any]) -> None:
+    container: Container = booted["container"]
+    figures = {}
+    for name in SERVICES:
+        out = container.run("systemd-analyze", "security", "--no-pager", f"appliance-{name}.service",
+                            check=False).stdout
+        match = re.search(r"Overall exposure level for \S+: (\d+\.\d+) (\w+)", out)
+        assert match, out
+        figures[name] = (float(match.group(1)), match.group(2))
+    print("\nsystemd-analyze security (booted):")
+    for name, (level, verdict) in figures.items():
+        print(f"  appliance-{name + '.service':<22} {level:4.1f}  {verdict}")
+    assert all(level <= MAX_EXPOSURE for level, _ in figures.values()), figures
+
+
+def test_a_card_photo_travels_through_the_hardened_services_to_the_bucket(
+        booted: dict[str, Any]) -> None:
+    import boto3
+
+    container: Container = booted["container"]
+    base = f"http://127.0.0.1:{booted['port']}"
+    wait_for(lambda: container.show("appliance-importer.service")["StatusText"].find("1 imported") >= 0,
+             60, "the importer to import the card photo")
+    session = requests.Session()
+    wait_for(lambda: session.get(f"{base}/health", timeout=3).ok, 60, "the admin from the host")
+    page = session.get(f"{base}/login", timeout=5).text
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    assert session.post(f"{base}/login", data={"password": "correct horse", "csrf_token": token},
+                        timeout=10).ok
+    token = re.search(r'name="csrf-token" content="([^"]+)"', session.get(f"{base}/", timeout=5).text
+                      ).group(1)
+    photos = session.get(f"{base}/api/buffer", timeout=5).json()["photos"]
+    assert len(photos) == 1
+    res = session.post(f"{base}/api/publish", json={"id": photos[0]["id"], "recipe": {}},
+                       headers={"X-CSRFToken": token}, timeout=10)
+    assert res.status_code == 202, res.text
+
+    s3 = boto3.client("s3", endpoint_url=booted["moto_url"], region_name="us-east-1",
+                      aws_access_key_id="test", aws_secret_access_key="test")
+
+    def manifest() -> dict[str, Any] | None:
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=booted["bucket"]).get("Contents", [])]
+        if "events/boot-test/manifest.json" not in keys:
+            return None
+        body = s3.get_object(Bucket=booted["bucket"], Key="events/boot-test/manifest.json")["Body"]
+        data = json.loads(body.read())
+        return data if data.get("photos") else None
+
+    data = wait_for(manifest, 90, "the manifest listing the photo in the bucket")
+    assert len(data["photos"]) == 1
+    assert s3.head_object(Bucket=booted["bucket"], Key="events/boot-test/photos/IMG_0001.jpg")
+    led: list[str] = []
+
+    def led_ready() -> bool:
+        led.append(container.show("appliance-gpio.service")["StatusText"])
+        return "LED ready" in led[-1]
+
+    try:
+        wait_for(led_ready, 30, "the status LED to show ready (every photo in the bucket)")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; gpio said {led[-1]!r}") from None
+
+
+def test_doctor_inside_the_box_is_happy(booted: dict[str, Any]) -> None:
+    container: Container = booted["container"]
+    result = container.run("/opt/appliance/venv/bin/appliance", "doctor", check=False)
+    print("\n" + result.stdout)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("ok    units") == len(SERVICES)
+
+
+def test_journal_entries_carry_the_service_field(booted: dict[str, Any]) -> None:
+    container: Container = booted["container"]
+    out = container.run("journalctl", "-b", "-o", "json", "--no-pager", "APPLIANCE_SERVICE=sync").stdout
+    entries = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert entries, "no journal entry with APPLIANCE_SERVICE=sync"
+    ready = [e for e in entries if "ready" in e.get("MESSAGE", "")]
+    assert ready and ready[0]["SYSLOG_IDENTIFIER"] == "appliance-sync"
+    assert ready[0]["_SYSTEMD_UNIT"] == "appliance-sync.service" and "CODE_FUNC" in ready[0]
+
+
+def test_service_user_may_power_off_through_logind(booted: dict[str, Any]) -> None:
+    container: Container = booted["container"]
+    answer = container.run("runuser", "-u", "appliance", "--", "busctl", "call",
+                           "org.freedesktop.login1", "/org/freedesktop/login1",
+                           "org.freedesktop.login1.Manager", "CanPowerOff").stdout.strip()
+    assert answer == 's "yes"'
+    nobody = container.run("runuser", "-u", "nobody", "--", "busctl", "call", "org.freedesktop.login1",
+                           "/org/freedesktop/login1", "org.freedesktop.login1.Manager",
+                           "CanPowerOff").stdout.strip()
+    assert nobody != 's "yes"'  # the rule is for the appliance user only
+
+
+def test_every_unit_keeps_pinging_the_watchdog(booted: dict[str, Any]) -> None:
+    """systemd records the last WATCHDOG=1 of each unit; with WatchdogSec=60 pings come every 15 s."""
+    container: Container = booted["container"]
+
+    def last_pings() -> dict[str, int]:
+        pings = {}
+        for name in SERVICES:
+            out = container.run("systemctl", "show", f"appliance-{name}.service",
+                                "--property=WatchdogTimestampMonotonic,WatchdogUSec").stdout
+            props = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+            assert props["WatchdogUSec"] == "1min", props
+            pings[name] = int(props["WatchdogTimestampMonotonic"])
+        return pings
+
+    first = last_pings()
+    time.sleep(17)
+    second = last_pings()
+    stale = [name for name in SERVICES if not second[name] > first[name] > 0]
+    assert not stale, f"no fresh watchdog ping from {stale}: {first} then {second}"
+
+
+def test_a_hung_service_is_restarted_by_the_watchdog(booted: dict[str, Any]) -> None:
+    """SIGSTOP the publisher: no more WATCHDOG=1, so systemd kills and restarts it."""
+    container: Container = booted["container"]
+    unit = "appliance-publisher.service"
+    container.run("mkdir", "-p", "/run/systemd/system/appliance-publisher.service.d")
+    # /run is a tmpfs inside the container: write the runtime drop-in through nsenter
+    container.run("sh", "-c", "printf '[Service]\\nWatchdogSec=3\\nTimeoutAbortSec=2\\n' > "
+                  "/run/systemd/system/appliance-publisher.service.d/watchdog.conf")
+    container.run("systemctl", "daemon-reload")
+    container.run("systemctl", "restart", unit)
+    before = wait_for(lambda: (s := container.show(unit))["ActiveState"] == "active" and s, 60,
+                      "the publisher to restart with WatchdogSec=3")
+    pid = int(before["MainPID"])
+    restarts = int(before["NRestarts"])
+    container.run("systemctl", "kill", "--kill-who=main", "--signal=SIGSTOP", unit)
+    after = wait_for(lambda: (s := container.show(unit))["ActiveState"] == "active"
+                     and int(s["MainPID"]) not in (0, pid) and s, 60, "the watchdog to restart it")
+    assert int(after["NRestarts"]) == restarts + 1
+    journal = container.run("journalctl", "-b", "--no-pager", "-u", unit).stdout
+    assert "Watchdog timeout" in journal
+    container.run("rm", "-r", "/run/systemd/system/appliance-publisher.service.d")
+    container.run("systemctl", "daemon-reload")
+    container.run("systemctl", "restart", unit)
+
+
+def test_zz_long_hold_power_off_works_from_inside_the_gpio_sandbox(booted: dict[str, Any]) -> None:
+    """What the button's long hold runs (`systemctl poweroff`), as the appliance user with every
+    hardening setting of appliance-gpio.service, really powers the box off (last test: it ends it)."""
+    container: Container = booted["container"]
+    unit = (ROOT / "systemd" / "appliance-gpio.service").read_text()
+    service = unit.split("[Service]", 1)[1].split("[Install]", 1)[0]
+    keep = ("User", "Group", "SupplementaryGroups", "NoNewPrivileges", "CapabilityBoundingSet",
+            "PrivateNetwork", "RestrictAddressFamilies", "SystemCallFilter", "SystemCallArchitectures",
+            "ProtectSystem", "ProtectHome", "PrivateTmp", "PrivateDevices", "DevicePolicy",
+            "DeviceAllow", "ProtectKernelTunables", "ProtectControlGroups", "ProtectProc",
+            "RestrictNamespaces", "MemoryDenyWriteExecute", "LockPersonality", "RestrictSUIDSGID")
+    props = [f"--property={line.strip()}" for line in service.splitlines()
+             if line.split("=", 1)[0] in keep]
+    assert len(props) >= 20, props
+    result = container.run("systemd-run", "--wait", "--collect", "--quiet", "--unit=poweroff-probe",
+                           *props, "/usr/bin/systemctl", "poweroff", check=False, timeout=60)
+    try:
+        code = container.proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the container did not power off: {result.stdout}{result.stderr}") from None
+    assert code == 0
