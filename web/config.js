@@ -1,4 +1,4 @@
-// Gallery settings, loaded before gallery.js. Edit for your deployment.
+// Gallery settings, loaded before the gallery's modules (js/main.js). Edit for your deployment.
 //
 // photoBase    where manifests and photos live: "/photo" (the Pages Function
 //              in front of R2, or the appliance's local server), or the public

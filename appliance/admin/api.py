@@ -80,7 +80,7 @@ def publish() -> Any:
         pub_id = Publisher(get_config(), store).request(photo_id, recipe)
     except RecipeError as exc:
         raise ApiError(str(exc)) from exc
-    store.conn.execute("DELETE FROM photo_rejections WHERE photo_id = ?", (photo_id,))
+    store.unreject_photo(photo_id)
     pub = store.publication(pub_id)
     assert pub is not None
     return jsonify(id=pub_id, name=pub["name"], state=pub["state"]), 202
@@ -90,10 +90,7 @@ def publish() -> Any:
 def reject() -> Any:
     """Reject (skip) a photo: it leaves the "new" filter; nothing is deleted."""
     photo_id = _photo_id(body())
-    get_store().conn.execute(
-        "INSERT OR IGNORE INTO photo_rejections (photo_id, rejected_at) VALUES (?, ?)",
-        (photo_id, utcnow()),
-    )
+    get_store().reject_photo(photo_id, utcnow())
     return jsonify(ok=True, id=photo_id, rejected=True)
 
 
@@ -101,7 +98,7 @@ def reject() -> Any:
 def restore() -> Any:
     """Undo a rejection."""
     photo_id = _photo_id(body())
-    get_store().conn.execute("DELETE FROM photo_rejections WHERE photo_id = ?", (photo_id,))
+    get_store().unreject_photo(photo_id)
     return jsonify(ok=True, id=photo_id, rejected=False)
 
 
@@ -112,11 +109,7 @@ def live() -> Any:
     if event is None:
         return jsonify(event=None, photos=[])
     photos = live_feed(store, event["id"], int_arg("limit", 200, 1, 1000), int_arg("offset", 0, 0, 10**7))
-    counts = dict(
-        store.conn.execute(
-            "SELECT state, COUNT(*) FROM publications WHERE event_id = ? GROUP BY state", (event["id"],)
-        ).fetchall()
-    )
+    counts = store.publication_counts(event["id"])
     return jsonify(event=event["slug"], title=event["title"], counts=counts, photos=photos)
 
 
@@ -137,10 +130,6 @@ def retry() -> Any:
     store = get_store()
     if store.publication(pub_id) is None:
         raise LookupError(f"no publication {pub_id}")
-    changed = store.conn.execute(
-        "UPDATE publications SET state = 'queued', error = NULL, claimed_at = NULL "
-        "WHERE id = ? AND state = 'failed'", (pub_id,),
-    ).rowcount
-    if not changed:
+    if not store.retry_failed_publication(pub_id):
         raise ApiError(f"publication {pub_id} has not failed", 409)
     return jsonify(ok=True, id=pub_id, state="queued")

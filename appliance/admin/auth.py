@@ -55,20 +55,15 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
 def retry_after(store: Store, client: str, now: float | None = None) -> int:
     """Seconds until ``client`` may try again (0: allowed now)."""
     now = time.time() if now is None else now
-    rows = store.conn.execute(
-        "SELECT at FROM login_failures WHERE client = ? AND at > ? ORDER BY at DESC LIMIT ?",
-        (client, now - WINDOW_S, MAX_FAILURES),
-    ).fetchall()
-    if len(rows) < MAX_FAILURES:
+    times = store.recent_login_failures(client, now - WINDOW_S, MAX_FAILURES)
+    if len(times) < MAX_FAILURES:
         return 0
-    return max(1, math.ceil(rows[-1][0] + WINDOW_S - now))
+    return max(1, math.ceil(times[-1] + WINDOW_S - now))
 
 
 def record_failure(store: Store, client: str) -> None:
     now = time.time()
-    with store.transaction():
-        store.conn.execute("DELETE FROM login_failures WHERE at < ?", (now - WINDOW_S,))
-        store.conn.execute("INSERT INTO login_failures (client, at) VALUES (?, ?)", (client, now))
+    store.record_login_failure(client, now, forget_before=now - WINDOW_S)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -85,7 +80,7 @@ def login() -> Any:
         elif isinstance(password, str) and check_password_hash(
             current_app.config["PASSWORD_HASH"], password
         ):
-            store.conn.execute("DELETE FROM login_failures WHERE client = ?", (client,))
+            store.clear_login_failures(client)
             session.clear()
             session["admin"] = True
             session.permanent = True

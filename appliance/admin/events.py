@@ -22,13 +22,7 @@ def _require_login() -> None:
 
 
 def events_json(store: Store) -> dict[str, Any]:
-    rows = store.rows(
-        """SELECT e.id, e.slug, e.title, e.subtitle, e.created_at,
-             (SELECT COUNT(*) FROM publications p WHERE p.event_id = e.id AND p.state = 'published')
-               AS published
-           FROM events e ORDER BY e.id DESC"""
-    )
-    return {"current_id": store.get_setting("current_event_id"), "events": rows}
+    return {"current_id": store.get_setting("current_event_id"), "events": store.events_listing()}
 
 
 @bp.get("/events")
@@ -49,15 +43,8 @@ def create_event() -> Any:
     if not isinstance(switch, bool):
         raise ApiError("switch must be true or false")
     store = get_store()
-    with store.transaction():
-        if store.scalar("SELECT 1 FROM events WHERE slug = ?", (slug,)):
-            raise ApiError(f"an event {slug!r} exists already", 409)
-        cursor = store.conn.execute(
-            "INSERT INTO events (slug, title, subtitle, created_at) VALUES (?, ?, ?, ?)",
-            (slug, title, subtitle, utcnow()),
-        )
-        if switch:
-            store.set_setting("current_event_id", cursor.lastrowid)
+    if store.create_event_if_new(slug, title, subtitle, utcnow(), make_current=switch) is None:
+        raise ApiError(f"an event {slug!r} exists already", 409)
     return jsonify(events_json(store)), 201
 
 

@@ -117,14 +117,12 @@ def _trash_usage() -> tuple[int, int]:
 def cleanup_json(store: Store) -> dict[str, Any]:
     files, size = _trash_usage()
     return {
-        "failed_publications": store.scalar("SELECT COUNT(*) FROM publications WHERE state = 'failed'"),
-        "retrying_uploads": store.scalar(
-            "SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND last_error IS NOT NULL"
-        ),
-        "rejected": store.scalar("SELECT COUNT(*) FROM photo_rejections"),
+        "failed_publications": store.failed_count(),
+        "retrying_uploads": store.retrying_count(),
+        "rejected": store.rejection_count(),
         "trash_files": files,
         "trash_bytes": size,
-        "login_failures": store.scalar("SELECT COUNT(*) FROM login_failures"),
+        "login_failures": store.login_failure_count(),
     }
 
 
@@ -139,16 +137,11 @@ def cleanup() -> Any:
     action = body().get("action")
     store = get_store()
     if action == "retry_failed":
-        done = store.conn.execute(
-            "UPDATE publications SET state = 'queued', error = NULL, claimed_at = NULL "
-            "WHERE state = 'failed'"
-        ).rowcount
+        done = store.retry_failed_publications()
     elif action == "retry_uploads":
-        done = store.conn.execute(
-            "UPDATE jobs SET next_attempt_at = 0 WHERE state = 'pending'"
-        ).rowcount
+        done = store.retry_jobs_now()
     elif action == "restore_rejected":
-        done = store.conn.execute("DELETE FROM photo_rejections").rowcount
+        done = store.unreject_all()
     elif action == "empty_trash":
         done = _empty_trash()
     else:

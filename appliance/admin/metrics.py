@@ -50,48 +50,38 @@ class StoreCollector:
         self.config, self.store = config, store
 
     def collect(self) -> Iterator[Metric]:
-        s, q = self.store, self.store.scalar
-        since = _iso(datetime.now(UTC) - WINDOW)
-        photos, photo_bytes = s.conn.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM photos").fetchone()
-        yield _counter("appliance_photos_imported", "Photos imported into the buffer", photos)
-        yield _counter("appliance_imported_bytes", "Bytes of photos imported into the buffer", photo_bytes)
+        s = self.store
+        n = s.metrics_counts(since=_iso(datetime.now(UTC) - WINDOW))
+        yield _counter("appliance_photos_imported", "Photos imported into the buffer", n["photos"])
+        yield _counter("appliance_imported_bytes", "Bytes of photos imported into the buffer",
+                       n["photo_bytes"])
         yield _counter("appliance_photos_published", "Publications rendered (including later unpublished)",
-                       q("SELECT COUNT(*) FROM publications WHERE published_at IS NOT NULL"))
-        yield _counter("appliance_publish_failed", "Publications that failed to render",
-                       q("SELECT COUNT(*) FROM publications WHERE state = 'failed'"))
-        uploads, upload_bytes = s.conn.execute(
-            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM jobs WHERE kind = 'upload' AND state = 'done'"
-        ).fetchone()
-        yield _counter("appliance_uploads", "Files uploaded to the bucket", uploads)
-        yield _counter("appliance_uploaded_bytes", "Bytes uploaded to the bucket", upload_bytes)
+                       n["published"])
+        yield _counter("appliance_publish_failed", "Publications that failed to render", n["failed"])
+        yield _counter("appliance_uploads", "Files uploaded to the bucket", n["uploads"])
+        yield _counter("appliance_uploaded_bytes", "Bytes uploaded to the bucket", n["upload_bytes"])
         yield _counter("appliance_upload_errors", "Failed upload attempts (each is retried)",
-                       q("SELECT COALESCE(SUM(attempts), 0) FROM jobs"))
+                       n["upload_errors"])
 
         states = GaugeMetricFamily("appliance_publications", "Publications by state", labels=["state"])
-        found = dict(s.conn.execute("SELECT state, COUNT(*) FROM publications GROUP BY state").fetchall())
+        found = n["publications_by_state"]
         for state in ("queued", "processing", "published", "failed", "unpublished"):
             states.add_metric([state], found.get(state, 0))
         yield states
-        yield _gauge("appliance_photos_live", "Published photos confirmed in the bucket",
-                     q("SELECT COUNT(*) FROM publications WHERE state = 'published' AND live_at IS NOT NULL"))
+        yield _gauge("appliance_photos_live", "Published photos confirmed in the bucket", n["live"])
         depth = s.queue_depth()
         yield _gauge("appliance_queue_jobs", "Outbox jobs waiting for the bucket", depth["jobs"])
         yield _gauge("appliance_queue_bytes", "Bytes waiting to be uploaded", depth["bytes"])
         yield _gauge("appliance_uploads_retrying", "Outbox jobs that failed at least once and wait",
-                     q("SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND last_error IS NOT NULL"))
+                     n["retrying"])
 
         window = WINDOW.total_seconds()
-        imported_recent, imported_recent_bytes = s.conn.execute(
-            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM photos WHERE imported_at >= ?", (since,)
-        ).fetchone()
         yield _gauge("appliance_import_photos_per_second", "Photos imported per second (last 5 min)",
-                     imported_recent / window)
+                     n["imported_recent"] / window)
         yield _gauge("appliance_import_bytes_per_second", "Bytes imported per second (last 5 min)",
-                     imported_recent_bytes / window)
-        uploaded_recent = q("SELECT COALESCE(SUM(size), 0) FROM jobs WHERE kind = 'upload' "
-                            "AND state = 'done' AND done_at >= ?", (since,))
+                     n["imported_recent_bytes"] / window)
         yield _gauge("appliance_upload_bytes_per_second", "Bytes uploaded per second (last 5 min)",
-                     uploaded_recent / window)
+                     n["uploaded_recent_bytes"] / window)
 
         sync = s.sync_state()
         yield _gauge("appliance_online", "1 when the bucket answered the last attempt",

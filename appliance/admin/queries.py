@@ -1,4 +1,5 @@
-"""Read models of the admin over the store: buffer pages, live feed, status snapshot."""
+"""The admin's formatting over the store's read models (appliance.store.admin_views): buffer
+pages, live feed, status snapshot."""
 
 from __future__ import annotations
 
@@ -12,17 +13,10 @@ from typing import Any
 
 from ..config import Config
 from ..store import Store
+from ..store.admin_views import BUFFER_FILTER_NAMES
 
-# Must match the expression of the photos_by_sort index (migration 2) for SQLite to use it.
-SORT = "COALESCE(capture_time, imported_at)"
-FILTERS = {
-    "all": "1",
-    "new": "NOT EXISTS (SELECT 1 FROM publications p WHERE p.photo_id = photos.id)"
-    " AND NOT EXISTS (SELECT 1 FROM photo_rejections r WHERE r.photo_id = photos.id)",
-    "published": "EXISTS (SELECT 1 FROM publications p WHERE p.photo_id = photos.id"
-    " AND p.state IN ('queued', 'processing', 'published'))",
-    "rejected": "EXISTS (SELECT 1 FROM photo_rejections r WHERE r.photo_id = photos.id)",
-}
+# The buffer filters (their SQL is in the store: appliance.store.admin_views.BUFFER_FILTERS).
+FILTERS = BUFFER_FILTER_NAMES
 RECENT_IMPORT = timedelta(minutes=30)
 
 
@@ -47,21 +41,8 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
 
 
 def buffer_counts(store: Store) -> dict[str, int]:
-    """How many photos each filter shows (same sets as :data:`FILTERS`).
-
-    Counted from the small tables (publications, rejections) rather than by probing them once per
-    photo: the status bar asks for this every few seconds.
-    """
-    row = store.conn.execute(
-        """SELECT (SELECT COUNT(*) FROM photos),
-                  (SELECT COUNT(*) FROM (SELECT photo_id FROM publications
-                                         UNION SELECT photo_id FROM photo_rejections)),
-                  (SELECT COUNT(DISTINCT photo_id) FROM publications
-                   WHERE state IN ('queued', 'processing', 'published')),
-                  (SELECT COUNT(*) FROM photo_rejections)"""
-    ).fetchone()
-    total, handled, published, rejected = (int(v or 0) for v in row)
-    return {"all": total, "new": total - handled, "published": published, "rejected": rejected}
+    """How many photos each filter shows (same sets as :data:`FILTERS`)."""
+    return store.buffer_counts()
 
 
 def buffer_page(
@@ -72,41 +53,15 @@ def buffer_page(
     With a cursor the page starts after the photo it names (keyset pagination: stable while
     a card is importing); without one at ``offset``.
     """
-    where, params = [FILTERS[filter_]], []
-    if cursor:
-        key, photo_id = decode_cursor(cursor)
-        # (key, id) < (cursor key, cursor id), written so that SQLite seeks the index to the cursor
-        where.append(f"{SORT} <= ? AND ({SORT} < ? OR id < ?)")
-        params += [key, key, photo_id]
-    rows = store.rows(
-        f"""SELECT photos.id, original_name, capture_time, imported_at, camera_make, camera_model,
-                   width, height, {SORT} AS sort_key,
-                   (SELECT r.rejected_at FROM photo_rejections r WHERE r.photo_id = photos.id)
-                     AS rejected_at
-            FROM photos WHERE {' AND '.join(where)}
-            ORDER BY {SORT} DESC, id DESC LIMIT ? OFFSET ?""",
-        (*params, limit + 1, 0 if cursor else offset),
-    )
+    after = decode_cursor(cursor) if cursor else None
+    rows = store.buffer_rows(filter_, limit + 1, after, offset)
     more = len(rows) > limit
     rows = rows[:limit]
-    latest = _latest_publications(store, [r["id"] for r in rows])
+    latest = store.latest_publications([r["id"] for r in rows])
     for r in rows:
         r["publication"] = latest.get(r["id"])
     next_cursor = encode_cursor(rows[-1]["sort_key"], rows[-1]["id"]) if more and rows else None
     return rows, next_cursor
-
-
-def _latest_publications(store: Store, photo_ids: list[int]) -> dict[int, dict[str, Any]]:
-    if not photo_ids:
-        return {}
-    marks = ",".join("?" * len(photo_ids))
-    rows = store.rows(
-        f"""SELECT p.id, p.photo_id, p.name, p.state, p.live_at, p.error FROM publications p
-            WHERE p.id IN (SELECT MAX(id) FROM publications WHERE photo_id IN ({marks})
-                           GROUP BY photo_id)""",
-        photo_ids,
-    )
-    return {r["photo_id"]: r for r in rows}
 
 
 def photo_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -129,20 +84,7 @@ def photo_json(row: dict[str, Any]) -> dict[str, Any]:
 def live_feed(store: Store, event_id: int, limit: int, offset: int) -> list[dict[str, Any]]:
     """Publications of an event, newest first, with their sync state."""
     current = store.sync_state().get("current_key")
-    rows = store.rows(
-        """SELECT p.*,
-             (SELECT COUNT(*) FROM jobs j WHERE j.publication_id = p.id AND j.kind = 'upload'
-                AND j.state = 'pending') AS pending,
-             (SELECT j.last_error FROM jobs j WHERE j.publication_id = p.id AND j.kind = 'upload'
-                AND j.state = 'pending' AND j.last_error IS NOT NULL ORDER BY j.id DESC LIMIT 1)
-                AS sync_error,
-             (SELECT 1 FROM jobs j WHERE j.publication_id = p.id AND j.kind = 'upload'
-                AND j.state = 'pending' AND j.key = ?) AS uploading
-           FROM publications p WHERE p.event_id = ? AND p.state IN
-             ('queued', 'processing', 'published', 'failed')
-           ORDER BY p.id DESC LIMIT ? OFFSET ?""",
-        (current, event_id, limit, offset),
-    )
+    rows = store.live_rows(event_id, current, limit, offset)
     return [
         {
             "id": r["id"],
@@ -177,7 +119,8 @@ def sync_state(row: dict[str, Any]) -> str:
 
 def card_state(store: Store, now: datetime | None = None) -> dict[str, Any]:
     """Import progress of the inserted card and whether it may be pulled out."""
-    running = store.row("SELECT * FROM imports WHERE state = 'running' ORDER BY id DESC LIMIT 1")
+    imports = store.import_overview()
+    running = imports["running"]
     if running:
         return {
             "state": "importing",
@@ -186,12 +129,10 @@ def card_state(store: Store, now: datetime | None = None) -> dict[str, Any]:
             "files_total": running["files_total"],
             "bytes_done": running["bytes_done"],
             "bytes_total": running["bytes_total"],
-            "imported": store.scalar(
-                "SELECT COUNT(*) FROM photos WHERE import_id = ?", (running["id"],)
-            ),
+            "imported": imports["imported"],
             "safe_to_remove": False,
         }
-    last = store.row("SELECT * FROM imports ORDER BY id DESC LIMIT 1")
+    last = imports["last"]
     now = now or datetime.now(UTC)
     cutoff = (now - RECENT_IMPORT).strftime("%Y-%m-%dT%H:%M:%SZ")
     if last and last["finished_at"] and last["finished_at"] >= cutoff:
@@ -221,15 +162,11 @@ def status_snapshot(config: Config, store: Store) -> dict[str, Any]:
         server_time=time.time(),
         last_upload_at=status["last_success_at"],
         uploading=sync.get("current_key"),
-        retrying=store.scalar(
-            "SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND last_error IS NOT NULL"
-        ),
+        retrying=store.retrying_count(),
         disk=disk(config),
         card=card_state(store),
         new=buffer_counts(store)["new"],
-        live=store.scalar(
-            "SELECT COUNT(*) FROM publications WHERE state = 'published' AND live_at IS NOT NULL"
-        ),
+        live=store.live_count(),
         watermark_version=store.get_setting("watermark_version", 0),
     )
     return status

@@ -86,14 +86,12 @@ def put_event() -> Any:
         pub = store.publication(hero)
         if pub is None or pub["event_id"] != event["id"] or pub["state"] != "published":
             raise ApiError("hero_publication_id must be a published photo of the current event")
-    with store.transaction():
-        store.conn.execute(
-            "UPDATE events SET title = ?, subtitle = ? WHERE id = ?", (title, subtitle, event["id"])
-        )
-        if url is not None:
-            store.set_setting("gallery_url", url)
-        if hero is not ...:
-            store.set_setting(f"event_hero.{event['id']}", hero)
+    changed: dict[str, Any] = {}
+    if url is not None:
+        changed["gallery_url"] = url
+    if hero is not ...:
+        changed[f"event_hero.{event['id']}"] = hero
+    store.save_event_settings(event["id"], title, subtitle, changed)
     _refresh_manifest(store, {**event, "title": title, "subtitle": subtitle})
     return get_event()
 

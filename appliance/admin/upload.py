@@ -108,8 +108,9 @@ def _answer(summary: dict[str, Any], name: str, kind: str, sha: str) -> Any:
     if kind == "raw":
         body.update(archived=bool(summary["raw_archived"]), duplicate=bool(summary["duplicates"]))
         return jsonify(body), 201 if summary["raw_archived"] else 200
+    photo = store.photo_by_sha(sha)
     body.update(imported=bool(summary["imported"]), duplicate=bool(summary["duplicates"]),
-                id=store.scalar("SELECT id FROM photos WHERE sha256 = ?", (sha,)))
+                id=photo["id"] if photo else None)
     return jsonify(body), 201 if summary["imported"] else 200
 
 

@@ -153,7 +153,5 @@ def _sample_photo(store: Store) -> dict[str, Any] | None:
     if cover:
         pub = store.publication(cover["publication_id"])
         return store.photo(pub["photo_id"]) if pub else None
-    row = store.row(
-        "SELECT photo_id FROM publications WHERE state = 'published' ORDER BY id DESC LIMIT 1"
-    )
-    return store.photo(row["photo_id"]) if row else store.latest_photo()
+    photo_id = store.latest_published_photo_id()
+    return store.photo(photo_id) if photo_id is not None else store.latest_photo()

@@ -1,0 +1,117 @@
+/* Live updates: polling the manifest with conditional requests, backing off
+ * while it fails, and pausing while the tab is hidden. */
+
+import { pollDelay, jitteredMs } from "./backoff.js";
+import { els, setNotice, setState } from "./dom.js";
+import { CFG, EMPTY_TEXT } from "./settings.js";
+import { state, stats } from "./state.js";
+import { applyManifest } from "./view.js";
+
+function schedule(seconds) {
+  clearTimeout(state.timer);
+  state.timer = null;
+  if (document.hidden) return; // resumes on visibilitychange
+  var ms = jitteredMs(seconds, Math.random());
+  state.nextPollAt = Date.now() + ms; // for tests and bench/gallery.py
+  state.timer = setTimeout(poll, ms);
+}
+
+function setLive(text, offline) {
+  els.live.classList.toggle("live--offline", offline);
+  els.live.querySelector(".live__text").textContent = text;
+}
+
+/** A manifest answer: 304 or the same text changes nothing; 404 and errors throw. */
+function onResponse(res) {
+  stats.lastStatus = res.status;
+  if (res.status === 304) {
+    stats.notModified += 1;
+    return null;
+  }
+  if (res.status === 404) {
+    var err = new Error("not found");
+    err.notFound = true;
+    throw err;
+  }
+  if (!res.ok) throw new Error("HTTP " + res.status);
+  var etag = res.headers.get("ETag");
+  return res.text().then(function (text) {
+    if (etag) state.etag = etag;
+    if (text === state.lastText) {
+      stats.notModified += 1;
+      return null;
+    }
+    var m = JSON.parse(text);
+    state.lastText = text;
+    stats.changed += 1;
+    applyManifest(m);
+    return null;
+  });
+}
+
+function onSuccess() {
+  state.failures = 0;
+  if (els.notice.classList.contains("notice--error")) setNotice("");
+  els.live.hidden = false;
+  setLive("Live", false);
+}
+
+function onFailure(err) {
+  if (!state.loaded && err && err.notFound) {
+    // No manifest yet: the event's first photo has not been published.
+    // That is a normal state, not a failure: keep the normal rhythm so
+    // the first photos show up as quickly as later ones.
+    stats.notFound += 1;
+    state.failures = 0;
+    els.live.hidden = false;
+    setState("missing");
+    setNotice(EMPTY_TEXT, "empty");
+    return;
+  }
+  state.failures += 1;
+  stats.errors += 1;
+  if (!state.loaded) {
+    setState("error");
+    setNotice("Could not load the gallery. Retrying…", "error");
+  } else {
+    setLive("Reconnecting…", true);
+  }
+}
+
+export function poll() {
+  if (state.inFlight) return;
+  clearTimeout(state.timer);
+  state.timer = null;
+  state.nextPollAt = null;
+  state.inFlight = true;
+  stats.polls += 1;
+  var headers = {};
+  // Same origin: send the validator ourselves and get the 304. Cross-origin
+  // (R2 custom domain) a custom header would cost a CORS preflight per poll,
+  // so let the browser's cache revalidate (cache: "no-cache") instead.
+  if (state.etag && state.sameOrigin) headers["If-None-Match"] = state.etag;
+  fetch(state.manifestUrl, { cache: "no-cache", headers: headers })
+    .then(onResponse)
+    .then(onSuccess, onFailure)
+    .then(function () {
+      state.inFlight = false;
+      stats.lastPollEnd = Date.now();
+      schedule(pollDelay(CFG.pollSeconds, state.failures));
+    });
+}
+
+/** Poll again when the tab comes back or the device is online again. */
+export function bindLive() {
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) {
+      clearTimeout(state.timer);
+      state.timer = null;
+    } else if (state.manifestUrl && !state.inFlight) {
+      poll(); // catch up once, then the normal rhythm resumes
+    }
+  });
+
+  window.addEventListener("online", function () {
+    if (state.manifestUrl && !document.hidden && !state.inFlight) poll();
+  });
+}
