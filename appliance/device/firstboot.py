@@ -544,20 +544,9 @@ def record(result: Result, config: config_mod.Config) -> bool:
 
 def read_record(config: config_mod.Config) -> dict[str, Any] | None:
     """The last recorded outcome, read without writing anything (for ``appliance doctor``)."""
-    import json
-    import sqlite3
+    from ..store import read_setting
 
-    if not config.db_path.exists():
-        return None
-    try:
-        conn = sqlite3.connect(f"file:{config.db_path}?mode=ro", uri=True, timeout=5)
-        try:
-            row = conn.execute("SELECT value FROM settings WHERE key = ?", (SETTING,)).fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return None
-    return json.loads(row[0]) if row else None
+    return read_setting(config.db_path, SETTING)
 
 
 def problems(store: Any) -> list[str]:

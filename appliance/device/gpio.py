@@ -332,12 +332,13 @@ class StoreActions:
     def undo(self) -> bool:
         """Unpublish the last button-published photo, if it is still published."""
         from ..publish.worker import Publisher
+        from ..store import PublicationState
 
         store = self._store()
         try:
             pub_id = store.get_setting(self.LAST)
             pub = store.publication(pub_id) if pub_id is not None else None
-            if pub is None or pub["state"] != "published":
+            if pub is None or pub["state"] != PublicationState.PUBLISHED:
                 log.info("button: nothing to undo (%s)", pub["state"] if pub else "no button publish")
                 return False
             Publisher(self.config, store).unpublish(pub_id)

@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..store import Store
-from ..store import ingest_records as records
+from ..store import CardState, ImportState, Store
 from .importer import Importer, ImportReport
 from .mounts import Mounter, MountError, make_mounter, mount_table, release, set_read_only
 
@@ -189,8 +188,8 @@ class CardJob(threading.Thread):
         except Exception as exc:  # noqa: BLE001 - a card must never take the service down
             log.exception("card %s failed", self.event.node)
             if self.card_id is not None:
-                records.set_card(store, self.card_id, state=records.ERROR,
-                                 error=f"{type(exc).__name__}: {exc}")
+                store.set_card(self.card_id, state=CardState.ERROR,
+                               error=f"{type(exc).__name__}: {exc}")
         finally:
             store.close()
 
@@ -215,8 +214,8 @@ class CardJob(threading.Thread):
             self.outcome = f"mounted elsewhere ({elsewhere[0]})"
             log.info("%s is mounted at %s by someone else: left alone", event.node, elsewhere[0])
             return
-        card_id = self.card_id = records.card_seen(
-            store, fs.uuid or mount_dir_name(fs, event.sys_name), fs.label, fs.type, event.node)
+        card_id = self.card_id = store.card_seen(
+            fs.uuid or mount_dir_name(fs, event.sys_name), fs.label, fs.type, event.node)
         target = self._mount_point(fs)
         log.info("card %s (%s %s) on %s", fs.label or fs.uuid, fs.type, fs.uuid, event.node)
         made_read_only = set_read_only(event.node)
@@ -229,19 +228,18 @@ class CardJob(threading.Thread):
         try:
             self.manager.mounter.mount(event.node, fs.type, target)
         except MountError as exc:
-            records.set_card(store, card_id, state=records.ERROR, error=exc.strerror or str(exc))
+            store.set_card(card_id, state=CardState.ERROR, error=exc.strerror or str(exc))
             log.error("cannot mount %s: %s", event.node, exc)
             self.outcome = f"mount failed: {exc.strerror or exc}"
             let_go()
             return
-        records.set_card(store, card_id, mount_path=str(target))
+        store.set_card(card_id, mount_path=str(target))
 
         def unmount_and_release(report: ImportReport) -> None:
             let_go()
-            state = {records.DONE: records.SAFE_TO_REMOVE}.get(report.state, (
-                records.INTERRUPTED if report.state == records.IMPORT_INTERRUPTED else records.ERROR))
-            records.set_card(store, card_id, state=state, mount_path=None,
-                             error=report.message or None)
+            state = {ImportState.DONE: CardState.SAFE_TO_REMOVE}.get(report.state, (
+                CardState.INTERRUPTED if report.state == ImportState.INTERRUPTED else CardState.ERROR))
+            store.set_card(card_id, state=state, mount_path=None, error=report.message or None)
             log.info("card %s: %s (%s)", fs.label or fs.uuid, state.replace("_", " "),
                      report.message or f"{len(report.imported)} new photos")
 
@@ -255,7 +253,7 @@ class CardJob(threading.Thread):
             let_go()
             raise
         self.outcome = f"import {self.report.state}"
-        if self.report.state == records.DONE:
+        if self.report.state == ImportState.DONE:
             self.manager.mark_done(event.node, self.identity)
 
     def _mount_point(self, fs: Filesystem) -> Path:
@@ -349,7 +347,7 @@ class CardManager:
         if job is not None and job.is_alive():
             log.warning("%s went away during its import", event.node)
             job.device_gone()
-        records.card_removed(self.store, event.node)
+        self.store.card_removed(event.node)
 
     def already_done(self, node: str, identity: tuple[str, str]) -> bool:
         with self.lock:
@@ -373,8 +371,8 @@ class CardManager:
         for target in stale:
             log.info("releasing %s left mounted by a previous run", target)
             release(self.mounter, target)
-        records.close_dead_imports(self.store)
-        records.close_dead_cards(self.store)
+        self.store.close_dead_imports()
+        self.store.close_dead_cards()
         return len(stale)
 
     def active(self) -> list[CardJob]:

@@ -33,8 +33,8 @@ from typing import Any
 
 from ..config import Config
 from ..imaging import pipeline
-from ..store import Store
-from ..store import ingest_records as records
+from ..store import CardState, ImportState, Store, utcnow
+from ..store.imports import pair_key, text
 from .verified_copy import (
     Aborted,
     CopyError,
@@ -152,7 +152,7 @@ class ImportReport:
 
     source: str
     import_id: int | None = None
-    state: str = records.RUNNING
+    state: str = ImportState.RUNNING
     imported: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     raw_archived: list[str] = field(default_factory=list)
@@ -206,7 +206,7 @@ class Importer:
         config.ensure_folders()
         for folder in (self.buffer, self.archive, self.thumbs):
             clean_stale_temps(folder)
-        records.close_dead_imports(store)
+        store.close_dead_imports()
         self.thumb_workers = config.importer.thumb_workers or os.cpu_count() or 1
         self.copy_workers = config.importer.copy_workers
 
@@ -307,7 +307,7 @@ class _Run:
         self.cache_lock = threading.Lock()
         self.last_progress = 0.0
         self.current = ""
-        self.state = records.DONE
+        self.state = ImportState.DONE
         self.stopped = False
 
     # progress --------------------------------------------------------------------------------
@@ -321,7 +321,7 @@ class _Run:
             self.last_progress = now
             self.store.update_import(
                 self.import_id, files_done=self.files_done, bytes_done=self.bytes_done,
-                current_file=records.text(self.current) if self.current else None)
+                current_file=text(self.current) if self.current else None)
 
     # main loop -------------------------------------------------------------------------------
     def execute(self, entries: Iterable[tuple[Path, str | None]],
@@ -333,7 +333,7 @@ class _Run:
             if self.import_id:
                 self.report.message = f"stopped by {type(exc).__name__}: {exc}"
                 with contextlib.suppress(Exception):
-                    self._finish(records.FAILED)
+                    self._finish(ImportState.FAILED)
             raise
 
     def _execute(self, entries: Iterable[tuple[Path, str | None]],
@@ -364,10 +364,9 @@ class _Run:
         self.store.update_import(self.import_id, files_total=len(candidates),
                                  bytes_total=sum(c[2].st_size for c in candidates))
         if self.card_id is not None:
-            records.set_card(self.store, self.card_id, import_id=self.import_id,
-                             state=records.IMPORTING)
+            self.store.set_card(self.card_id, import_id=self.import_id, state=CardState.IMPORTING)
         if listing_error is not None:
-            self.state = records.IMPORT_INTERRUPTED
+            self.state = ImportState.INTERRUPTED
             report.message = (f"could not list every folder ({listing_error.strerror}); "
                               "insert the card again to finish")
 
@@ -386,7 +385,7 @@ class _Run:
         try:
             for path, kind, st in candidates:
                 if self.abort.is_set():
-                    self._stop(records.IMPORT_INTERRUPTED, MESSAGE_ABORTED)
+                    self._stop(ImportState.INTERRUPTED, MESSAGE_ABORTED)
                 if self.stopped:
                     break
                 self._start(path, kind, st)
@@ -426,7 +425,7 @@ class _Run:
             self.report.skip(str(path), REASON_EMPTY)
             return self._count(st)
         seq, self.next_seq = self.next_seq, self.next_seq + 1
-        self._launch(_Job(seq, path, kind, st, records.size_known(self.store, st.st_size)))
+        self._launch(_Job(seq, path, kind, st, self.store.size_known(st.st_size)))
 
     def _launch(self, job: _Job) -> None:
         self.current = str(job.path)
@@ -475,12 +474,12 @@ class _Run:
         if isinstance(exc, SourceGone | Aborted | DestinationFull):
             self.bytes_finished += read
         if isinstance(exc, SourceGone):
-            self._stop(records.IMPORT_INTERRUPTED,
+            self._stop(ImportState.INTERRUPTED,
                        f"the card went away: {exc.strerror}; insert it again to finish")
         elif isinstance(exc, Aborted):
-            self._stop(records.IMPORT_INTERRUPTED, MESSAGE_ABORTED)
+            self._stop(ImportState.INTERRUPTED, MESSAGE_ABORTED)
         elif isinstance(exc, DestinationFull):
-            self._stop(records.FAILED, str(exc.strerror))
+            self._stop(ImportState.FAILED, str(exc.strerror))
         else:
             message = str(getattr(exc, "strerror", None) or exc)
             self.report.errors[str(job.path)] = message
@@ -489,13 +488,13 @@ class _Run:
 
     def _known(self, kind: str, sha: str, path: Path) -> bool:
         """Already in the store? (Re-pairs a RAW and its JPEG across imports.)"""
-        key = records.pair_key(path)
+        key = pair_key(path)
         if kind == JPEG:
-            if records.photo_id_by_sha(self.store, sha) is None:
+            if self.store.photo_id_by_sha(sha) is None:
                 return False
-        elif records.raw_by_sha(self.store, sha) is None:
+        elif self.store.raw_by_sha(sha) is None:
             return False
-        self.report.paired += records.pair(self.store, key)
+        self.report.paired += self.store.pair_raw_files(key)
         return True
 
     # copy threads ------------------------------------------------------------------------------
@@ -581,12 +580,12 @@ class _Run:
                 self.next_to_record += 1
 
     def _record_photo(self, c: _Copied, info: pipeline.ExifInfo, thumb: Path) -> None:
-        key = records.pair_key(c.source)
-        created = records.insert(
-            self.store, "photos",
+        key = pair_key(c.source)
+        created = self.store.record_file(
+            "photos",
             sha256=c.sha256,
-            original_name=records.text(c.source.name),
-            source_path=records.text(c.label),
+            original_name=text(c.source.name),
+            source_path=text(c.label),
             buffer_path=str(c.dest.relative_to(self.imp.buffer)),
             size=c.size,
             width=info.width,
@@ -600,20 +599,20 @@ class _Run:
             pair_key=key,
         )
         (self.report.imported if created else self.report.duplicates).append(c.label)
-        self.report.paired += records.pair(self.store, key)
+        self.report.paired += self.store.pair_raw_files(key)
 
     def _record_raw(self, c: _Copied) -> None:
-        key = records.pair_key(c.source)
-        created = records.insert(
-            self.store, "raw_files", sha256=c.sha256, original_name=records.text(c.source.name),
-            source_path=records.text(c.label), archive_path=str(c.dest.relative_to(self.imp.archive)),
+        key = pair_key(c.source)
+        created = self.store.record_file(
+            "raw_files", sha256=c.sha256, original_name=text(c.source.name),
+            source_path=text(c.label), archive_path=str(c.dest.relative_to(self.imp.archive)),
             size=c.size, pair_key=key, import_id=self.import_id,
         )
         (self.report.raw_archived if created else self.report.duplicates).append(c.label)
-        self.report.paired += records.pair(self.store, key)
+        self.report.paired += self.store.pair_raw_files(key)
 
     def _corrupt(self, c: _Copied, message: str) -> None:
-        if records.photo_id_by_sha(self.store, c.sha256) is None:
+        if self.store.photo_id_by_sha(c.sha256) is None:
             c.dest.unlink(missing_ok=True)
         self.report.skip(c.label, "corrupt or truncated JPEG")
         log.info("skipped %s: %s", c.label, message)
@@ -625,7 +624,7 @@ class _Run:
     def _finish(self, state: str) -> None:
         summary = self.report.summary()
         self.store.update_import(
-            self.import_id, state=state, finished_at=records.utcnow(),
+            self.import_id, state=state, finished_at=utcnow(),
             imported=summary["imported"], duplicates=summary["duplicates"],
             skipped=sum(summary["skipped"].values()) + len(self.report.errors),
             report=summary, current_file=None,

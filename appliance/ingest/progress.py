@@ -10,15 +10,15 @@ import json
 import time
 from typing import Any
 
-from ..store import Store
-from ..store import ingest_records as records
+from ..store import CardState, ImportState, Store
+from ..store.imports import import_owner_alive
 
 
 def describe(row: dict[str, Any], now: float | None = None) -> dict[str, Any]:
     """One import as shown to people: counts, percent, MB/s, ETA (seconds) and its report."""
     now = time.time() if now is None else now
     started = row.get("started_ts") or now
-    running = row["state"] == records.RUNNING
+    running = row["state"] == ImportState.RUNNING
     until = now if running else (row.get("updated_ts") or now)
     elapsed = max(until - started, 1e-6)
     done, total = row["bytes_done"], row["bytes_total"]
@@ -47,31 +47,24 @@ def describe(row: dict[str, Any], now: float | None = None) -> dict[str, Any]:
 
 def running_imports(store: Store) -> list[dict[str, Any]]:
     """Imports in progress (whose process is alive), newest first."""
-    rows = store.rows("SELECT * FROM imports WHERE state = 'running' ORDER BY id DESC")
-    return [describe(r) for r in rows if records.import_owner_alive(r)]
+    return [describe(r) for r in store.running_import_rows() if import_owner_alive(r)]
 
 
 def recent_imports(store: Store, limit: int = 20) -> list[dict[str, Any]]:
     """The latest imports with their reports (the per-card import report)."""
-    return [describe(r) for r in store.rows("SELECT * FROM imports ORDER BY id DESC LIMIT ?",
-                                            (limit,))]
+    return [describe(r) for r in store.recent_import_rows(limit)]
 
 
 def cards(store: Store) -> list[dict[str, Any]]:
     """Cards seen lately with their state (``safe_to_remove`` once unmounted) and import."""
-    rows = store.rows(
-        "SELECT c.*, i.state AS import_state FROM cards c LEFT JOIN imports i ON i.id = c.import_id "
-        "WHERE c.state != ? ORDER BY c.updated_at DESC, c.id DESC LIMIT 20", (records.REMOVED,)
-    )
     out = []
-    for row in rows:
-        imp = store.row("SELECT * FROM imports WHERE id = ?", (row["import_id"],)) if row[
-            "import_id"] else None
+    for row in store.recent_cards(20):
+        imp = store.import_record(row["import_id"]) if row["import_id"] else None
         out.append({
             "id": row["id"], "uuid": row["uuid"], "label": row["label"], "fs_type": row["fs_type"],
             "device": row["device"], "state": row["state"], "error": row["error"],
-            "safe_to_remove": row["state"] in (records.SAFE_TO_REMOVE, records.INTERRUPTED,
-                                               records.ERROR),
+            "safe_to_remove": row["state"] in (CardState.SAFE_TO_REMOVE, CardState.INTERRUPTED,
+                                               CardState.ERROR),
             "import": describe(imp) if imp else None,
         })
     return out
@@ -87,5 +80,5 @@ def ingest_status(store: Store) -> dict[str, Any]:
         "cards": card_list,
         "safe_to_remove": [c["label"] or c["uuid"] for c in card_list if c["safe_to_remove"]],
         "busy_cards": [c["label"] or c["uuid"] for c in card_list
-                       if c["state"] in (records.MOUNTING, records.IMPORTING)],
+                       if c["state"] in (CardState.MOUNTING, CardState.IMPORTING)],
     }

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fsutil import atomic_write_bytes
-from ..store import Store, utcnow
+from ..store import PublicationState, Store, utcnow
 
 MANIFEST_NAME = "manifest.json"
 
@@ -79,7 +79,7 @@ def hero_key(store: Store, event_id: int, live_only: bool) -> str | None:
     """The cover photo chosen in the admin (setting ``event_hero.<id>``), while it is published."""
     pub_id = store.get_setting(f"event_hero.{event_id}")
     pub = store.publication(pub_id) if isinstance(pub_id, int) else None
-    if pub is None or pub["event_id"] != event_id or pub["state"] != "published":
+    if pub is None or pub["event_id"] != event_id or pub["state"] != PublicationState.PUBLISHED:
         return None
     if live_only and not pub["live_at"]:
         return None

@@ -22,7 +22,7 @@ from typing import Any
 from ..config import Config
 from ..fsutil import clean_temp_files
 from ..imaging import pipeline, watermark
-from ..store import Store, utcnow
+from ..store import PublicationState, Store
 from . import credits, manifest
 
 log = logging.getLogger(__name__)
@@ -120,13 +120,10 @@ class Publisher:
         rendered = encoded.rendered
         try:
             with self.store.transaction():
-                self.store.conn.execute(
-                    "UPDATE publications SET state = 'published', error = NULL, published_at = ?, "
-                    "width = ?, height = ?, thumb_width = ?, thumb_height = ?, color = ?, "
-                    "placeholder = ?, webp = ? WHERE id = ?",
-                    (utcnow(), rendered.width, rendered.height, rendered.thumb_width,
-                     rendered.thumb_height, rendered.color, rendered.placeholder,
-                     int(rendered.webp), pub_id),
+                self.store.mark_published(
+                    pub_id, width=rendered.width, height=rendered.height,
+                    thumb_width=rendered.thumb_width, thumb_height=rendered.thumb_height,
+                    color=rendered.color, placeholder=rendered.placeholder, webp=rendered.webp,
                 )
                 for path, data in files:
                     relative = str(path.relative_to(self.event_dir(event["slug"])))
@@ -166,10 +163,7 @@ class Publisher:
         """Write stale manifests whose event has no publication waiting (or waited too long)."""
         written = 0
         for event_id, since in list(self._dirty.items()):
-            waiting = self.store.scalar(
-                "SELECT COUNT(*) FROM publications WHERE event_id = ? "
-                "AND state IN ('queued', 'processing')", (event_id,),
-            )
+            waiting = self.store.publications_waiting(event_id)
             overdue = time.monotonic() - since >= self.manifest_max_delay
             if not (force or not waiting or overdue):
                 continue
@@ -203,7 +197,7 @@ class Publisher:
         pub = self.store.publication(publication_id)
         if pub is None:
             raise LookupError(f"no publication {publication_id}")
-        if pub["state"] != "published":
+        if pub["state"] != PublicationState.PUBLISHED:
             raise ValueError(f"publication {publication_id} is {pub['state']}, not published")
         event = self.store.event(pub["event_id"])
         assert event is not None
@@ -211,15 +205,8 @@ class Publisher:
         uploaded = [key for key in paths if key != manifest.webp_key(pub["name"]) or pub["webp"]]
         trash = self.config.folder("trash") / event["slug"]
         with self.store.transaction():
-            self.store.conn.execute(
-                "UPDATE publications SET state = 'unpublished', unpublished_at = ? WHERE id = ?",
-                (utcnow(), publication_id),
-            )
-            self.store.conn.execute(
-                "UPDATE jobs SET state = 'cancelled' WHERE publication_id = ? "
-                "AND kind = 'upload' AND state = 'pending'",
-                (publication_id,),
-            )
+            self.store.mark_unpublished(publication_id)
+            self.store.cancel_pending_uploads(publication_id)
             self.store.enqueue_manifest(
                 event["id"], bucket_key(self.config, event["slug"], manifest.MANIFEST_NAME)
             )

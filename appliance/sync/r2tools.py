@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from ..config import Config
 from ..publish import manifest
 from ..publish.worker import PHOTO_CACHE, bucket_key
-from ..store import Store, utcnow
+from ..store import JobState, PublicationState, Store
 from . import bucket
 
 EXIT_DIFFERENT = 1
@@ -84,12 +84,7 @@ def expected_objects(store: Store, event: dict[str, Any]) -> dict[str, Expected]
     """Every object the store says is published in ``event`` (the uploads queued for its
     published photos: JPEG, thumbnail, WebP...), keyed by bucket key."""
     found: dict[str, Expected] = {}
-    for row in store.rows(
-        "SELECT j.key, j.path, j.content_type, j.cache_control, j.publication_id, p.live_at "
-        "FROM jobs j JOIN publications p ON p.id = j.publication_id WHERE j.kind = 'upload' "
-        "AND j.state IN ('pending', 'done') AND p.event_id = ? AND p.state = 'published' "
-        "ORDER BY j.id", (event["id"],),
-    ):
+    for row in store.published_uploads(event["id"]):
         path = Path(row["path"])
         exists = path.is_file()
         found[row["key"]] = Expected(
@@ -106,10 +101,7 @@ def manifest_refs(entry: dict[str, Any]) -> list[str]:
 
 def owner(store: Store, key: str) -> dict[str, Any] | None:
     """The publication this appliance uploaded ``key`` for (the newest), if any."""
-    return store.row(
-        "SELECT p.* FROM jobs j JOIN publications p ON p.id = j.publication_id "
-        "WHERE j.kind = 'upload' AND j.key = ? ORDER BY p.id DESC LIMIT 1", (key,),
-    )
+    return store.upload_owner(key)
 
 
 def verify(config: Config, store: Store, s3: Any, event: dict[str, Any],
@@ -120,9 +112,7 @@ def verify(config: Config, store: Store, s3: Any, event: dict[str, Any],
     listing = {o["key"]: o for o in bucket.list_objects(s3, config.bucket.bucket, prefix)}
     expected = expected_objects(store, event)
     report = Report(event["slug"], prefix, objects=len(listing), expected=len(expected))
-    report.pending_jobs = int(store.scalar(
-        "SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND event_id = ?", (event["id"],)
-    ))
+    report.pending_jobs = store.pending_jobs_of(event["id"])
     for key, want in expected.items():
         have = listing.get(key)
         if have is None:
@@ -138,7 +128,7 @@ def verify(config: Config, store: Store, s3: Any, event: dict[str, Any],
         pub = owner(store, key)
         report.extra.append({"key": key, "size": have["size"],
                              "owner": f"publication {pub['id']} ({pub['state']})" if pub else "unknown",
-                             "deletable": bool(pub and pub["state"] == "unpublished")})
+                             "deletable": bool(pub and pub["state"] == PublicationState.UNPUBLISHED)})
     report.manifest = _manifest_problems(config, store, s3, event, manifest_key, listing)
     if repair:
         _repair(config, store, event, report, expected, listing)
@@ -185,8 +175,7 @@ def _repair(config: Config, store: Store, event: dict[str, Any], report: Report,
                 continue
             if item in report.missing and want.live:
                 # The gallery must not reference it until the bucket has it again.
-                store.conn.execute("UPDATE publications SET live_at = NULL WHERE id = ?",
-                                   (want.publication_id,))
+                store.set_live(want.publication_id, live=False)
                 manifest_needed = True
             if not _pending(store, "upload", want.key):
                 store.enqueue("upload", event["id"], want.key, publication_id=want.publication_id,
@@ -222,13 +211,11 @@ def _mark_live_if_complete(store: Store, expected: dict[str, Expected], listing:
         if any(w.live or w.key in bad or w.key not in listing for w in wants):
             continue
         if not any(_pending(store, "upload", w.key) for w in wants):
-            store.conn.execute("UPDATE publications SET live_at = ? WHERE id = ?", (utcnow(), pub_id))
+            store.set_live(pub_id)
 
 
 def _pending(store: Store, kind: str, key: str) -> bool:
-    return bool(store.scalar(
-        "SELECT 1 FROM jobs WHERE kind = ? AND key = ? AND state = 'pending'", (kind, key)
-    ))
+    return store.job_pending(kind, key)
 
 
 # -- command line ---------------------------------------------------------------------------------
@@ -265,10 +252,8 @@ def run(config: Config, store: Store, args: argparse.Namespace,
     try:
         if args.r2_command == "delete":
             return cmd_delete(config, store, s3, args.key, args.yes, args.force, ask)
-        if args.r2_command == "verify" and args.all:
-            events = store.rows("SELECT * FROM events ORDER BY id")
-        else:
-            events = [_event(store, args.event)]
+        every = args.r2_command == "verify" and args.all
+        events = store.events() if every else [_event(store, args.event)]
         if args.r2_command == "list":
             return cmd_list(config, store, s3, events[0], args.json)
         if args.r2_command == "refresh":
@@ -286,7 +271,7 @@ def run(config: Config, store: Store, args: argparse.Namespace,
 
 
 def _event(store: Store, slug: str | None) -> dict[str, Any]:
-    event = store.row("SELECT * FROM events WHERE slug = ?", (slug,)) if slug else store.current_event()
+    event = store.event_by_slug(slug) if slug else store.current_event()
     if event is None:
         raise LookupError(f"no event {slug!r}" if slug else "no current event")
     return event
@@ -295,7 +280,7 @@ def _event(store: Store, slug: str | None) -> dict[str, Any]:
 def classify(config: Config, store: Store, key: str) -> str:
     """What an object is to this appliance: manifest, published, unpublished or unknown."""
     if key.endswith("/" + manifest.MANIFEST_NAME):
-        for event in store.rows("SELECT slug FROM events"):
+        for event in store.events():
             if key == bucket_key(config, event["slug"], manifest.MANIFEST_NAME):
                 return "manifest"
     pub = owner(store, key)
@@ -320,8 +305,9 @@ def cmd_list(config: Config, store: Store, s3: Any, event: dict[str, Any], as_js
 def cmd_delete(config: Config, store: Store, s3: Any, key: str, yes: bool, force: bool,
                ask: Callable[[str], str]) -> int:
     kind = classify(config, store, key)
-    if kind in ("manifest", "published") and not force:
-        hint = "unpublish the photo instead" if kind == "published" else "use `appliance r2 refresh`"
+    if kind in ("manifest", PublicationState.PUBLISHED) and not force:
+        hint = ("unpublish the photo instead" if kind == PublicationState.PUBLISHED
+                else "use `appliance r2 refresh`")
         print(f"r2 delete: {key} is part of the live gallery ({kind}); {hint}, or add --force",
               file=sys.stderr)
         return EXIT_USAGE
@@ -348,8 +334,7 @@ def cmd_refresh(config: Config, store: Store, event: dict[str, Any]) -> int:
     manifest.write_local(store, event["id"], config.folder("web") / event["slug"])
     key = bucket_key(config, event["slug"], manifest.MANIFEST_NAME)
     store.enqueue_manifest(event["id"], key)
-    job = store.row("SELECT * FROM jobs WHERE kind = 'manifest' AND state = 'pending' "
-                    "AND event_id = ?", (event["id"],))
+    job = store.pending_manifest(event["id"])
     assert job is not None
     syncer = Syncer(config, store, workers=1)
     try:
@@ -359,9 +344,9 @@ def cmd_refresh(config: Config, store: Store, event: dict[str, Any]) -> int:
         return EXIT_OFFLINE
     finally:
         syncer.close()
-    state = store.row("SELECT state, last_error FROM jobs WHERE id = ?", (job["id"],))
+    state = store.job(job["id"])
     assert state is not None
-    if state["state"] == "pending" and state["last_error"]:
+    if state["state"] == JobState.PENDING and state["last_error"]:
         print(f"r2 refresh: upload failed ({state['last_error']}); the manifest is queued",
               file=sys.stderr)
         return EXIT_DIFFERENT

@@ -30,7 +30,7 @@ from botocore.exceptions import ClientError
 
 from ..config import Config
 from ..publish import manifest
-from ..store import Store, utcnow
+from ..store import PublicationState, Store, utcnow
 from . import bucket
 
 log = logging.getLogger(__name__)
@@ -66,12 +66,7 @@ class Syncer:
         self.depth = self.workers * 2
         self.in_flight: dict[Future[Any], Job] = {}
         self.online: bool | None = None
-        self.last_manifest_at: dict[int, float] = {
-            r["event_id"]: r["at"] for r in store.rows(
-                "SELECT event_id, MAX(last_attempt_at) AS at FROM jobs "
-                "WHERE kind = 'manifest' AND last_attempt_at IS NOT NULL GROUP BY event_id"
-            )
-        }
+        self.last_manifest_at: dict[int, float] = store.last_manifest_attempts()
         self._state_written = 0.0
         self._shown: tuple[int, str | None] = (-1, None)
 
@@ -91,26 +86,14 @@ class Syncer:
         busy_keys = {j["key"] for j in self.in_flight.values()}
         limit = self.depth + len(busy_ids)
         found: list[Job] = []
-        # (``+next_attempt_at``: walk the partial index of pending jobs in id order, no sort)
         if "manifest" in kinds:
-            for job in self.store.rows(
-                "SELECT * FROM jobs WHERE state = 'pending' AND kind = 'manifest' "
-                "AND +next_attempt_at <= ? ORDER BY id", (due,),
-            ):
+            for job in self.store.due_manifests(due):
                 if self._manifest_ready(job, now, coalesce=not ignore_backoff):
                     found.append(job)
         if "delete" in kinds:
-            found += self.store.rows(
-                "SELECT * FROM jobs j WHERE state = 'pending' AND kind = 'delete' "
-                "AND +next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM jobs m WHERE "
-                "m.kind = 'manifest' AND m.state = 'pending' AND m.event_id = j.event_id) "
-                "ORDER BY id LIMIT ?", (due, limit),
-            )
+            found += self.store.due_deletes(due, limit)
         if "upload" in kinds:
-            found += self.store.rows(
-                "SELECT * FROM jobs WHERE state = 'pending' AND kind = 'upload' "
-                "AND +next_attempt_at <= ? ORDER BY id LIMIT ?", (due, limit),
-            )
+            found += self.store.due_uploads(due, limit)
         return [j for j in found if j["id"] not in busy_ids and j["key"] not in busy_keys]
 
     def _manifest_ready(self, job: Job, now: float, coalesce: bool) -> bool:
@@ -120,24 +103,14 @@ class Syncer:
         if not coalesce or now - _epoch(job["created_at"]) >= MANIFEST_MAX_WAIT_S:
             return True
         # Coalesce: while photos of this event are still being rendered or uploaded, wait.
-        busy = self.store.scalar(
-            "SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND kind = 'upload' "
-            "AND event_id = ?) OR EXISTS (SELECT 1 FROM publications WHERE event_id = ? "
-            "AND state IN ('queued', 'processing'))", (event_id, event_id),
-        )
-        return not busy
+        return not self.store.event_busy(event_id)
 
     def next_due(self) -> float:
         """Seconds until some pending job may become runnable (a hint for the idle wait)."""
         now = time.time()
-        soonest = self.store.scalar(
-            "SELECT MIN(next_attempt_at) FROM jobs WHERE state = 'pending' AND next_attempt_at > ?",
-            (now,),
-        )
+        soonest = self.store.next_attempt_after(now)
         waits = [soonest - now] if soonest is not None else []
-        for row in self.store.rows(
-            "SELECT event_id, created_at FROM jobs WHERE state = 'pending' AND kind = 'manifest'"
-        ):
+        for row in self.store.pending_manifests():
             waits.append(self.last_manifest_at.get(row["event_id"], 0.0) + MANIFEST_MIN_INTERVAL_S - now)
             waits.append(_epoch(row["created_at"]) + MANIFEST_MAX_WAIT_S - now)
         future = [w for w in waits if w > 0]
@@ -176,7 +149,7 @@ class Syncer:
                 return None
             return lambda: bucket.delete(client, name, job["key"])
         with self.store.transaction(immediate=False):  # version and content from one snapshot
-            version = self.store.scalar("SELECT version FROM jobs WHERE id = ?", (job["id"],))
+            version = self.store.job_version(job["id"])
             body = manifest.encode(manifest.build(self.store, job["event_id"], live_only=True))
         job["version"] = version
         item = bucket.Put(job["key"], body, job["content_type"] or "application/json",
@@ -188,22 +161,15 @@ class Syncer:
         pub = self.store.publication(job["publication_id"]) if job["publication_id"] else None
         if pub is None:
             return "safe mode: not an object of a publication of this appliance"
-        if pub["state"] != "unpublished":
+        if pub["state"] != PublicationState.UNPUBLISHED:
             return f"safe mode: publication {pub['id']} is {pub['state']}, not unpublished"
-        uploaded = self.store.scalar(
-            "SELECT 1 FROM jobs WHERE kind = 'upload' AND publication_id = ? AND key = ?",
-            (pub["id"], job["key"]),
-        )
-        if not uploaded:
+        if not self.store.uploaded_for(pub["id"], job["key"]):
             return f"safe mode: {job['key']} was never uploaded for publication {pub['id']}"
         return None
 
     def _refuse(self, job: Job, reason: str) -> None:
         log.warning("refusing to delete %s: %s", job["key"], reason)
-        self.store.conn.execute(
-            "UPDATE jobs SET state = 'refused', last_error = ?, done_at = ? WHERE id = ?",
-            (reason, utcnow(), job["id"]),
-        )
+        self.store.refuse_job(job["id"], reason)
         self.store.set_sync_state(last_error=reason, last_error_at=utcnow())
 
     # -- finishing -----------------------------------------------------------------------------
@@ -251,36 +217,19 @@ class Syncer:
     def _succeeded(self, job: Job, etag: str | None, now: float) -> None:
         if job["kind"] == "manifest":
             self.last_manifest_at[job["event_id"]] = now
-            self.store.conn.execute(
-                "UPDATE sync_state SET manifest_puts = manifest_puts + 1 WHERE id = 1"
-            )
             # Done only if nothing asked for a newer manifest since this one was built.
-            self.store.conn.execute(
-                "UPDATE jobs SET state = CASE WHEN version = ? THEN 'done' ELSE state END, "
-                "done_at = ?, etag = ?, last_error = NULL, last_attempt_at = ?, attempts = 0 "
-                "WHERE id = ? AND state = 'pending'",
-                (job["version"], utcnow(), etag, now, job["id"]),
-            )
+            self.store.finish_manifest_job(job["id"], job["version"], etag, now)
             return
-        done = self.store.conn.execute(
-            "UPDATE jobs SET state = 'done', done_at = ?, etag = ?, last_error = NULL, "
-            "last_attempt_at = ? WHERE id = ? AND state = 'pending'",
-            (utcnow(), etag, now, job["id"]),
-        ).rowcount
+        done = self.store.finish_job(job["id"], etag, now)
         if job["kind"] == "upload" and done and job["publication_id"]:
             self._maybe_live(job["publication_id"])
 
     def _maybe_live(self, publication_id: int) -> None:
         """A publication whose uploads are all confirmed goes live and asks for a manifest."""
-        left = self.store.scalar(
-            "SELECT COUNT(*) FROM jobs WHERE publication_id = ? AND kind = 'upload' "
-            "AND state = 'pending'", (publication_id,),
-        )
+        left = self.store.pending_uploads_of(publication_id)
         pub = self.store.publication(publication_id)
-        if left == 0 and pub and pub["state"] == "published" and not pub["live_at"]:
-            self.store.conn.execute(
-                "UPDATE publications SET live_at = ? WHERE id = ?", (utcnow(), publication_id)
-            )
+        if left == 0 and pub and pub["state"] == PublicationState.PUBLISHED and not pub["live_at"]:
+            self.store.set_live(publication_id)
             event = self.store.event(pub["event_id"])
             assert event is not None
             self.store.enqueue_manifest(event["id"], self.manifest_key(event["slug"]))
@@ -289,11 +238,7 @@ class Syncer:
         attempts = job["attempts"] + 1
         delay = min(self.config.sync.max_backoff_seconds, BACKOFF_BASE_S * 2 ** min(attempts - 1, 20))
         delay = random.uniform(delay / 2, delay)  # jitter: many appliances must not retry in step
-        self.store.conn.execute(
-            "UPDATE jobs SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, "
-            "last_attempt_at = ? WHERE id = ?",
-            (now + delay, error, now, job["id"]),
-        )
+        self.store.retry_job(job["id"], error, now, next_attempt_at=now + delay)
         if job["kind"] == "manifest":
             self.last_manifest_at[job["event_id"]] = now  # a failed write still counts for R2
 
@@ -312,10 +257,7 @@ class Syncer:
         if not changed or (not force and shown[0] and self._shown[0] > 0
                            and now - self._state_written < STATE_INTERVAL_S):
             return
-        self.store.conn.execute(
-            "UPDATE sync_state SET in_flight = ?, current_key = ?, updated_at = ? WHERE id = 1",
-            (shown[0], shown[1], utcnow()),
-        )
+        self.store.set_sync_state(in_flight=shown[0], current_key=shown[1])
         self._shown, self._state_written = shown, now
 
     def _went_offline(self, error: str) -> None:
@@ -338,9 +280,7 @@ class Syncer:
         with self.store.transaction():
             self.store.set_sync_state(online=1)
             if was_offline:
-                self.store.conn.execute(
-                    "UPDATE jobs SET next_attempt_at = 0 WHERE state = 'pending'"
-                )
+                self.store.retry_all_now()
         self.online = True
         return True
 
@@ -388,7 +328,7 @@ class Syncer:
         now = time.time()
         waits = [
             self.last_manifest_at.get(m["event_id"], 0.0) + MANIFEST_MIN_INTERVAL_S - now
-            for m in self.store.rows("SELECT * FROM jobs WHERE state = 'pending' AND kind = 'manifest'")
+            for m in self.store.pending_manifests()
             if (m["id"], m["version"]) not in tried
         ]
         return max(0.0, min(waits)) + 0.01 if waits else None
@@ -430,10 +370,10 @@ class Syncer:
     def _idle(self, sleep: Callable[[float], Any], keep_going: Callable[[], bool]) -> None:
         """Wait for a commit by another service, a job coming due, or ``poll_seconds``."""
         deadline = time.monotonic() + min(self.config.sync.poll_seconds, self.next_due())
-        seen = self.store.scalar("PRAGMA data_version")
+        seen = self.store.data_version()
         while keep_going() and time.monotonic() < deadline:
             sleep(IDLE_SLICE_S)
-            if self.store.scalar("PRAGMA data_version") != seen:
+            if self.store.data_version() != seen:
                 return
 
     def close(self) -> None:

@@ -34,8 +34,7 @@ from appliance.config import Config, load
 from appliance.ingest.cards import BlockEvent, CardManager, ignore_reason, system_disks
 from appliance.ingest.mounts import is_mounted, mount_table
 from appliance.ingest.verified_copy import TEMP_PREFIX
-from appliance.store import Store
-from appliance.store import ingest_records as records
+from appliance.store import CardState, Store
 
 
 def card_config(tmp_path: Path, importer_extra: str = "") -> Config:
@@ -120,7 +119,7 @@ def card_rows(config: Config) -> dict[str, dict]:
 def finished(config: Config, uuid: str) -> dict | None:
     """The card once it is safe to remove and its import (thumbnails too) is recorded."""
     row = card_rows(config).get(uuid)
-    if row and row["state"] == records.SAFE_TO_REMOVE and row["import_state"] == "done":
+    if row and row["state"] == CardState.SAFE_TO_REMOVE and row["import_state"] == "done":
         return row
     return None
 
@@ -334,7 +333,7 @@ def test_card_pulled_mid_copy_then_reinserted(tmp_path, samples, loops, managers
     puller = threading.Thread(target=pull_when_copying)
     puller.start()
     card = run_until(manager, lambda: pulled.is_set() and card_rows(config).get(
-        "1234-ABCD", {}).get("state") == records.INTERRUPTED and card_rows(config)["1234-ABCD"],
+        "1234-ABCD", {}).get("state") == CardState.INTERRUPTED and card_rows(config)["1234-ABCD"],
         60, "the interrupted card")
     puller.join()
     assert "went away" in (card["error"] or "") or "stopped" in (card["error"] or "")
