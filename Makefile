@@ -72,7 +72,7 @@ image-test-arm64: install
 	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-user-static binfmt-support)
 	mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
 	test -e /proc/sys/fs/binfmt_misc/qemu-aarch64 || update-binfmts --enable qemu-aarch64
-	APPLIANCE_IMAGE_ARCH=arm64 $(PY) -m pytest tests/test_image_boot.py -s -v
+	APPLIANCE_IMAGE_ARCH=arm64 $(PY) -m pytest tests/system/test_image_boot.py -s -v
 
 clean:
 	rm -rf $(VENV) functions/node_modules demo build dist
