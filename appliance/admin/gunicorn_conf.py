@@ -51,7 +51,7 @@ def workers_alive(server, max_age):
 
 def when_ready(server):
     """Start the watchdog thread and say what the admin is doing (STATUS=)."""
-    from ..device.systemd import notify
+    from appliance.device.systemd import notify
 
     interval = _watchdog_interval()
     status = f"serving the admin on {bind} with {workers} workers"

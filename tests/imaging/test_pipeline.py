@@ -19,7 +19,7 @@ from support.photos import (
 )
 
 from appliance.fsutil import TEMP_PREFIX
-from appliance.imaging import pipeline
+from appliance.imaging import metadata, pipeline
 from appliance.imaging.pipeline import ImageError, Recipe, RecipeError
 
 TAG_GPS = 0x8825
@@ -256,7 +256,7 @@ def test_output_exif_drops_gps_keeps_camera_and_time(tmp_path: Path) -> None:
         src = im.getexif()
         assert TAG_GPS in src  # the sample really has GPS
         make, model = src[0x010F], src[0x0110]
-        taken = src.get_ifd(pipeline.IFD_EXIF)[TAG_DATETIME_ORIGINAL]
+        taken = src.get_ifd(metadata.IFD_EXIF)[TAG_DATETIME_ORIGINAL]
     web, thumb = tmp_path / "web.jpg", tmp_path / "thumb.jpg"
     pipeline.publish_files(source, Recipe(), web, thumb, long_edge=320, thumb_edge=100)
     with Image.open(web) as im:
@@ -265,8 +265,8 @@ def test_output_exif_drops_gps_keeps_camera_and_time(tmp_path: Path) -> None:
         assert exif.get_ifd(TAG_GPS) == {}
         assert exif[0x010F] == make
         assert exif[0x0110] == model
-        assert exif[pipeline.TAG_ORIENTATION] == 1
-        sub = exif.get_ifd(pipeline.IFD_EXIF)
+        assert exif[metadata.TAG_ORIENTATION] == 1
+        sub = exif.get_ifd(metadata.IFD_EXIF)
         assert sub[TAG_DATETIME_ORIGINAL] == taken
         assert TAG_MAKERNOTE not in sub  # maker notes can hold serials and locations
 
@@ -278,7 +278,7 @@ def test_output_of_rotated_original_is_marked_upright(tmp_path: Path) -> None:
     )
     for path in (web, thumb):
         with Image.open(path) as im:
-            assert im.getexif().get(pipeline.TAG_ORIENTATION, 1) == 1
+            assert im.getexif().get(metadata.TAG_ORIENTATION, 1) == 1
             assert im.height > im.width
             # what any viewer shows (after applying EXIF orientation) is still a portrait
             assert ImageOps.exif_transpose(im).height > ImageOps.exif_transpose(im).width
@@ -492,7 +492,7 @@ def test_read_exif_info_and_thumbnail(tmp_path: Path) -> None:
 
 def test_capture_time_with_subseconds_and_offset(tmp_path: Path) -> None:
     exif = Image.Exif()
-    sub = exif.get_ifd(pipeline.IFD_EXIF)
+    sub = exif.get_ifd(metadata.IFD_EXIF)
     sub[TAG_DATETIME_ORIGINAL] = "2024:06:01 18:30:05"
     sub[0x9291] = "42"  # SubSecTimeOriginal
     sub[0x9011] = "+02:00"  # OffsetTimeOriginal
@@ -514,6 +514,6 @@ def test_capture_time_with_subseconds_and_offset(tmp_path: Path) -> None:
 )
 def test_capture_time_must_be_a_real_date(tmp_path: Path, raw: str, expected: str | None) -> None:
     exif = Image.Exif()
-    exif.get_ifd(pipeline.IFD_EXIF)[TAG_DATETIME_ORIGINAL] = raw
+    exif.get_ifd(metadata.IFD_EXIF)[TAG_DATETIME_ORIGINAL] = raw
     path = save_jpeg(tmp_path / "t.jpg", Image.new("RGB", (32, 32)), exif=exif.tobytes())
     assert pipeline.read_exif_info(path).capture_time == expected

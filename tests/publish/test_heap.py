@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = textwrap.dedent("""
     import json, resource, sys
     from PIL import Image
-    from appliance import heap
+    from appliance.publish import heap
 
     kept = sys.argv[1] == "keep" and heap.keep_freed_memory()
 
@@ -68,7 +68,7 @@ def test_give_back_returns_what_was_kept():
 BURST = textwrap.dedent("""
     import json, resource
     from PIL import Image
-    from appliance import heap
+    from appliance.publish import heap
 
     def rss_mb():
         return int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize() >> 20
