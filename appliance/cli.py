@@ -249,7 +249,7 @@ def _publish_request(config: Config, store: Store, latest: bool, recipe: dict[st
 
 
 def cmd_publish(config: Config, args: argparse.Namespace) -> int:
-    from .imaging.pipeline import RecipeError
+    from .imaging.recipe import RecipeError
 
     if (args.id is None) == (not args.latest):
         print("publish: give a photo ID or --latest", file=sys.stderr)

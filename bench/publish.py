@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from camera import camera_like  # noqa: E402  (bench/camera.py)
 
 from appliance.imaging import pipeline, watermark  # noqa: E402
-from appliance.imaging.pipeline import Recipe  # noqa: E402
+from appliance.imaging.recipe import Recipe  # noqa: E402
 from appliance.publish import heap  # noqa: E402
 
 SIZES = {"24mp": (6000, 4000), "45mp": (8192, 5464)}

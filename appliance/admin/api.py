@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from ..imaging.pipeline import RecipeError
+from ..imaging.recipe import RecipeError
 from ..publish.worker import Publisher
 from ..store import utcnow
 from . import get_config, get_store

@@ -18,6 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from ..imaging import pipeline, watermark
+from ..imaging.recipe import Recipe, RecipeError
 from ..publish import worker as publisher
 from . import get_config, get_store
 from .auth import login_required
@@ -61,7 +62,7 @@ class _Cache:
 cache = _Cache(CACHE_ENTRIES, CACHE_SECONDS)
 
 
-def recipe_from_query(args: Any, extra: tuple[str, ...] = ()) -> pipeline.Recipe:
+def recipe_from_query(args: Any, extra: tuple[str, ...] = ()) -> Recipe:
     """Parse ``?exposure=&rotate=&straighten=&scale=`` and validate with :meth:`Recipe.parse`."""
     unknown = set(args) - set(RECIPE_KEYS) - set(extra)
     if unknown:
@@ -79,8 +80,8 @@ def recipe_from_query(args: Any, extra: tuple[str, ...] = ()) -> pipeline.Recipe
             raise ApiError(f"{key} must be a finite number")
         raw[key] = number
     try:
-        return pipeline.Recipe.parse(raw)
-    except pipeline.RecipeError as exc:
+        return Recipe.parse(raw)
+    except RecipeError as exc:
         raise ApiError(str(exc)) from exc
 
 

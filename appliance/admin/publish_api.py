@@ -11,7 +11,8 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from ..imaging import watermark
-from ..imaging.pipeline import ImageError, RecipeError
+from ..imaging.pipeline import ImageError
+from ..imaging.recipe import RecipeError
 from ..publish import credits
 from . import get_store
 from .auth import login_required

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, request, send_file
 
 from ..imaging import pipeline, watermark
+from ..imaging.recipe import Recipe
 from ..store import Store
 from . import get_config, get_store
 from .auth import login_required
@@ -139,7 +140,7 @@ def watermark_preview() -> Any:
     source = get_config().folder("buffer") / photo["buffer_path"]
 
     def render() -> bytes:
-        image = pipeline.render(source, pipeline.Recipe(), PREVIEW_EDGE, watermark=mark)
+        image = pipeline.render(source, Recipe(), PREVIEW_EDGE, watermark=mark)
         return pipeline.thumb_jpeg_bytes(image, quality=80)
 
     key = ("watermark", photo["id"], photo["sha256"], settings.digest if mark else None)

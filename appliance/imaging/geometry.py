@@ -13,12 +13,10 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from PIL import Image
 
-if TYPE_CHECKING:
-    from .pipeline import Recipe
+from .recipe import Recipe
 
 # Straighten: keep the resampling kernel this many output pixels away from the frame's edge.
 EDGE_INSET_PX = 3

@@ -22,6 +22,7 @@ from typing import Any
 from ..config import Config
 from ..fsutil import clean_temp_files
 from ..imaging import pipeline, watermark
+from ..imaging.recipe import Recipe, RecipeError
 from ..store import PublicationState, Store
 from . import credits, manifest
 
@@ -62,7 +63,7 @@ class Publisher:
 
     def request(self, photo_id: int, recipe: dict[str, Any] | None = None) -> int:
         """Validate the recipe and queue a publication of ``photo_id`` in the current event."""
-        parsed = pipeline.Recipe.parse(recipe)
+        parsed = Recipe.parse(recipe)
         photo = self.store.photo(photo_id)
         if photo is None:
             raise LookupError(f"no photo {photo_id} in the buffer")
@@ -99,7 +100,7 @@ class Publisher:
         web_path, thumb_path, webp_path = paths.values()
         publish = self.config.publish
         try:
-            recipe = pipeline.Recipe.parse(json.loads(publication["recipe"]))
+            recipe = Recipe.parse(json.loads(publication["recipe"]))
             mark = watermark.current(self.store, self.config.folder("state"))
             credit = credits.load(self.store)
             encoded = pipeline.render_encoded(
@@ -112,7 +113,7 @@ class Publisher:
             if encoded.webp is not None:
                 files.append((webp_path, encoded.webp))
             pipeline.write_all(files)
-        except (pipeline.ImageError, pipeline.RecipeError, watermark.WatermarkError, OSError,
+        except (pipeline.ImageError, RecipeError, watermark.WatermarkError, OSError,
                 json.JSONDecodeError) as exc:
             log.warning("publish of %s failed: %s", name, exc)
             self._fail(pub_id, str(exc))
@@ -226,7 +227,7 @@ class Publisher:
 def preview(config: Config, store: Store, photo_id: int, recipe: dict[str, Any] | None,
             edge: int = PREVIEW_EDGE) -> bytes:
     """A JPEG preview of a publish (same pipeline, current watermark) for the admin; not stored."""
-    parsed = pipeline.Recipe.parse(recipe)
+    parsed = Recipe.parse(recipe)
     photo = store.photo(photo_id)
     if photo is None:
         raise LookupError(f"no photo {photo_id} in the buffer")

@@ -13,6 +13,7 @@ from support.imaging import exif_bytes, marked_pattern, mean_diff, save_jpeg
 from appliance import config as config_mod
 from appliance.admin import create_app
 from appliance.imaging import pipeline
+from appliance.imaging.recipe import Recipe
 from appliance.ingest.importer import Importer
 from appliance.publish.worker import Publisher
 from appliance.store import Store
@@ -93,7 +94,7 @@ def test_settings_change_at_run_time_and_are_validated(client, cfg, photo_id):
     publisher.process(store.claim_publication(pub["id"]))
     out = cfg.folder("web") / "party" / "photos" / f"{pub['name']}.jpg"
     clean = pipeline.render(cfg.folder("buffer") / store.photo(photo_id)["buffer_path"],
-                            pipeline.Recipe())
+                            Recipe())
     with Image.open(out) as image:
         assert image.getexif()[0x013B] == "Jane Doe"
         published = image.convert("RGB")

@@ -11,7 +11,7 @@ from PIL import Image, ImageChops, ImageDraw
 from support.imaging import marked_pattern, mean_diff, psnr, sample, save_jpeg
 
 from appliance.imaging import bands, pipeline
-from appliance.imaging.pipeline import Recipe
+from appliance.imaging.recipe import Recipe
 
 RECIPES = [
     Recipe(),

@@ -20,7 +20,8 @@ from support.photos import (
 
 from appliance.fsutil import TEMP_PREFIX
 from appliance.imaging import metadata, pipeline
-from appliance.imaging.pipeline import ImageError, Recipe, RecipeError
+from appliance.imaging.pipeline import ImageError
+from appliance.imaging.recipe import Recipe, RecipeError
 
 TAG_GPS = 0x8825
 TAG_MAKERNOTE = 0x927C

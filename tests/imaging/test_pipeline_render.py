@@ -21,7 +21,8 @@ from support.imaging import (
 )
 
 from appliance.imaging import pipeline, watermark
-from appliance.imaging.pipeline import ImageError, Recipe, RecipeError
+from appliance.imaging.pipeline import ImageError
+from appliance.imaging.recipe import Recipe, RecipeError
 
 
 def render(path: Path, long_edge: int = 2048, **recipe: float) -> Image.Image:

@@ -16,6 +16,7 @@ from appliance import config as config_mod
 from appliance.config import Config
 from appliance.fsutil import TEMP_PREFIX
 from appliance.imaging import pipeline, watermark
+from appliance.imaging.recipe import Recipe, RecipeError
 from appliance.ingest.importer import Importer
 from appliance.publish import credits, manifest
 from appliance.publish.worker import Publisher, preview
@@ -227,7 +228,7 @@ def test_watermark_settings_apply_at_run_time_and_render_once(cfg, store, tmp_pa
     def change(name: str, pub: dict) -> tuple[int, int, int, int] | None:
         """Where the published file differs from a clean render of the same photo."""
         clean = pipeline.render(cfg.folder("buffer") / store.photo(ids[name])["buffer_path"],
-                                pipeline.Recipe())
+                                Recipe())
         with Image.open(web / f"{pub['name']}.jpg") as image:
             return corner_change(clean, image)
 
@@ -337,7 +338,7 @@ def test_admin_preview_uses_the_same_pipeline(cfg, store, tmp_path):
     data = preview(cfg, store, ids["IMG_0004.JPG"], {"rotate": 90, "exposure": 0.5}, edge=1024)
     with Image.open(io.BytesIO(data)) as image:
         assert image.format == "JPEG" and image.size == (1024, 683)
-    with pytest.raises(pipeline.RecipeError):
+    with pytest.raises(RecipeError):
         preview(cfg, store, ids["IMG_0004.JPG"], {"rotate": 45})
     with pytest.raises(LookupError):
         preview(cfg, store, 999, {})

@@ -173,7 +173,7 @@ def test_failed_thumbnail_write_leaves_no_web_file(env) -> None:
 
 def test_request_validates_recipe_and_photo(env) -> None:
     config, store, publisher = env
-    from appliance.imaging.pipeline import RecipeError
+    from appliance.imaging.recipe import RecipeError
 
     photo_id = _import(config, store, "gps/DSCN0027.jpg")
     with pytest.raises(RecipeError, match="exposure"):
