@@ -19,6 +19,7 @@ from gpiozero.pins.mock import MockFactory
 
 from appliance.config import Config, ConfigError, GpioConfig, parse
 from appliance.device import gpio
+from appliance.device.button import ButtonController
 from appliance.device.health import attention
 from appliance.device.systemd import CORE_SERVICES, boot_id
 from appliance.ingest.importer import Importer
@@ -369,7 +370,7 @@ def test_a_stuck_button_does_nothing(factory: MockFactory) -> None:
 
     from gpiozero import Button
 
-    controller = gpio.ButtonController(Button(BUTTON_PIN), Actions(), hold_s=0.2, shutdown_s=0.4,
+    controller = ButtonController(Button(BUTTON_PIN), Actions(), hold_s=0.2, shutdown_s=0.4,
                                        cancel_s=0.6)
     try:
         factory.pin(BUTTON_PIN).drive_low()
