@@ -31,7 +31,8 @@ from support.cards import (
 from support.ingest import assert_all_imported, assert_buffer_sound, messy_card, raw_standin, sha256
 
 from appliance.config import Config, load
-from appliance.ingest.cards import BlockEvent, CardManager, ignore_reason, system_disks
+from appliance.ingest.block_devices import BlockEvent, ignore_reason, system_disks
+from appliance.ingest.cards import CardManager
 from appliance.ingest.mounts import is_mounted, mount_table
 from appliance.ingest.verified_copy import TEMP_PREFIX
 from appliance.store import CardState, Store
@@ -440,7 +441,7 @@ def test_importer_service_sigkilled_mid_file_resumes(tmp_path, samples, loops):
 
 def test_udev_properties_are_used_when_udevd_probed_the_device():
     """With udevd (the Pi) the filesystem comes from ID_FS_*; without it, from our own probe."""
-    from appliance.ingest.cards import Filesystem, filesystem_of
+    from appliance.ingest.block_devices import Filesystem, filesystem_of
 
     probed: list[str] = []
 
