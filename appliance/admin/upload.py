@@ -27,7 +27,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from ..ingest import progress
-from ..ingest.importer import Importer, classify
+from ..ingest.importer import Importer
+from ..ingest.scan import classify
 from . import csrf, get_store
 from .auth import login_required
 

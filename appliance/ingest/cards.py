@@ -32,7 +32,8 @@ from .block_devices import (
     probe,
     system_disks,
 )
-from .importer import Importer, ImportReport
+from .import_types import ImportReport
+from .importer import Importer
 from .mounts import Mounter, MountError, make_mounter, mount_table, release, set_read_only
 
 log = logging.getLogger(__name__)

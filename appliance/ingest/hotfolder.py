@@ -14,7 +14,9 @@ from pathlib import Path
 
 from ..config import Config
 from ..store import Store
-from .importer import Importer, ImportReport, walk
+from .import_types import ImportReport
+from .importer import Importer
+from .scan import walk
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,8 @@ from support.ingest import (
 from appliance.config import Config
 from appliance.ingest import progress
 from appliance.ingest.hotfolder import FolderWatcher
-from appliance.ingest.importer import JPEG_MAGIC, Importer, capture_sort_time, classify
+from appliance.ingest.importer import Importer
+from appliance.ingest.scan import JPEG_MAGIC, capture_sort_time, classify
 from appliance.ingest.verified_copy import TEMP_PREFIX, clean_stale_temps
 from appliance.store import Store
 
@@ -228,13 +229,13 @@ def test_progress_is_in_the_store(config, store, samples, tmp_path):
                 return
             time.sleep(0.01)
 
-    import appliance.ingest.importer as importer_module
+    import appliance.ingest.import_run as import_run
 
-    old, importer_module.PROGRESS_EVERY_S = importer_module.PROGRESS_EVERY_S, 0.0
+    old, import_run.PROGRESS_EVERY_S = import_run.PROGRESS_EVERY_S, 0.0
     try:
         report = Importer(config, store).import_card(card, on_chunk=on_chunk)
     finally:
-        importer_module.PROGRESS_EVERY_S = old
+        import_run.PROGRESS_EVERY_S = old
     total = sum(p.stat().st_size for p in folder.iterdir())
     assert seen, "no live progress was visible to another connection"
     live = seen[-1]
@@ -270,15 +271,15 @@ def test_progress_never_goes_back_when_an_import_stops(config, store, tmp_path):
         if path.name == "IMG_3.jpg" and n >= 3 * (1 << 18):
             abort.set()
 
-    import appliance.ingest.importer as importer_module
+    import appliance.ingest.import_run as import_run
 
     store.update_import = spy
-    old, importer_module.PROGRESS_EVERY_S = importer_module.PROGRESS_EVERY_S, 0.0
+    old, import_run.PROGRESS_EVERY_S = import_run.PROGRESS_EVERY_S, 0.0
     try:
         report = Importer(config, store).import_card(tmp_path / "card", abort=abort,
                                                      on_chunk=slow_card)
     finally:
-        importer_module.PROGRESS_EVERY_S = old
+        import_run.PROGRESS_EVERY_S = old
     assert report.state == "interrupted"
     assert len(written) > 3 and written == sorted(written), written
     assert written[-1] >= 3 * (1 << 18)
@@ -482,7 +483,7 @@ def test_importer_service_imports_the_hot_folder(config, samples):
 def test_a_folder_that_cannot_be_listed_is_not_a_finished_import(config, store, samples, tmp_path):
     """The card goes away while its folders are listed: what was listed is imported, and the
     import says it is unfinished instead of 'done'."""
-    from appliance.ingest.importer import walk
+    from appliance.ingest.scan import walk
 
     card = tmp_path / "card"
     for folder, photo in (("100CANON", "DSCN0010.jpg"), ("101CANON", "DSCN0012.jpg")):

@@ -16,8 +16,9 @@ from PIL import Image
 from support.photos import make_config, save_jpeg, sha256
 
 from appliance import config as config_mod
-from appliance.ingest import importer as importer_module
-from appliance.ingest.importer import Importer, ImportReport
+from appliance.ingest import import_run
+from appliance.ingest.import_types import ImportReport
+from appliance.ingest.importer import Importer
 from appliance.ingest.verified_copy import commit, drop_cached, stage
 from appliance.store import Store
 
@@ -212,7 +213,7 @@ def test_past_the_cache_budget_thumbnails_read_the_disk(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """A thumbnail pool far behind the copy must not hold a whole card in memory: past the
     budget a copy is dropped after its check, and its thumbnail reads it from the disk."""
-    monkeypatch.setattr(importer_module, "THUMB_CACHE_BYTES", 0)
+    monkeypatch.setattr(import_run, "THUMB_CACHE_BYTES", 0)
     card = tmp_path / "card"
     photos = card_photos(card, 3)
     total = sum(p.stat().st_size for p in photos)

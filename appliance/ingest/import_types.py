@@ -1,0 +1,94 @@
+"""What an import passes between its stages (a :class:`Job` to copy, a :class:`Copied` file to record)
+and what it returns (:class:`ImportReport`)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..store import ImportState
+
+
+@dataclass
+class ImportReport:
+    """What one import did; ``skipped`` maps a reason to the files skipped for it."""
+
+    source: str
+    import_id: int | None = None
+    state: str = ImportState.RUNNING
+    imported: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    raw_archived: list[str] = field(default_factory=list)
+    paired: int = 0
+    skipped: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+
+    def skip(self, path: str, reason: str) -> None:
+        self.skipped.setdefault(reason, []).append(path)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "import_id": self.import_id,
+            "state": self.state,
+            "message": self.message,
+            "imported": len(self.imported),
+            "duplicates": len(self.duplicates),
+            "raw_archived": len(self.raw_archived),
+            "raw_paired": self.paired,
+            "skipped": {reason: len(files) for reason, files in self.skipped.items()},
+            "skipped_examples": {reason: files[:5] for reason, files in self.skipped.items()},
+            "errors": self.errors,
+        }
+
+
+@dataclass
+class Copied:
+    """A verified file at its final path, waiting to be recorded."""
+
+    kind: str
+    label: str
+    source: Path
+    dest: Path
+    sha256: str
+    size: int
+    mtime_ns: int
+    cached: bool = False  # its pages are kept in the cache for its thumbnail (counted)
+
+
+@dataclass
+class Job:
+    """One file handed to a copy thread: ``hash_first`` when a photo of its size is known,
+    None once it was hashed and turned out new (then it is copied, its head already checked)."""
+
+    seq: int
+    path: Path
+    kind: str
+    st: os.stat_result
+    hash_first: bool | None
+
+
+class CacheBudget:
+    """Bytes of copies kept in the page cache until their thumbnail reads them: copy threads take,
+    thumbnail threads give back, so a slow thumbnail pool cannot fill the memory."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> bool:
+        """Count ``size`` more bytes as cached, unless that would pass the limit."""
+        with self._lock:
+            if self.used + size > self.limit:
+                return False
+            self.used += size
+            return True
+
+    def give_back(self, size: int) -> None:
+        with self._lock:
+            self.used -= size
