@@ -20,15 +20,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import pwd
 import secrets as secrets_mod
-import socket
-import subprocess
 import sys
 import tomllib
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,141 +33,12 @@ from typing import Any
 from .. import config as config_mod
 from ..config import ConfigError
 from ..fsutil import atomic_file
-from . import bootfile, hotspot
+from . import bootfile
+from .boot_layout import Layout, Result, read_or_empty, service_user, write_if_changed
 from .bootfile import BootFileError, BootSettings
+from .system_settings import apply_access, apply_hostname, apply_network, apply_ssd
 
-SERVICE_USER = "appliance"
 SETTING = "firstboot"
-UNITS = tuple(f"appliance-{n}.service" for n in ("importer", "publisher", "sync", "gpio", "admin"))
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where everything lives, below ``root`` (``/`` on the Pi; a folder in tests)."""
-
-    root: Path = Path("/")
-
-    def _at(self, path: str) -> Path:
-        return self.root / path
-
-    @property
-    def live(self) -> bool:
-        """Running on the real system: also act on the running kernel and services."""
-        return self.root == Path("/")
-
-    @property
-    def boot_dir(self) -> Path:
-        return self._at("boot/firmware")
-
-    @property
-    def boot_file(self) -> Path:
-        return self.boot_dir / "appliance.toml"
-
-    @property
-    def cmdline(self) -> Path:
-        return self.boot_dir / "cmdline.txt"
-
-    @property
-    def etc(self) -> Path:
-        return self._at("etc/appliance")
-
-    @property
-    def config_file(self) -> Path:
-        return self.etc / "appliance.toml"
-
-    @property
-    def bucket_secrets(self) -> Path:
-        return self.etc / "bucket-secrets.toml"
-
-    @property
-    def vault_dir(self) -> Path:
-        return self.etc / "firstboot"
-
-    @property
-    def vault(self) -> Path:
-        return self.vault_dir / "secrets.toml"
-
-    @property
-    def applied(self) -> Path:
-        return self.vault_dir / "applied.sha256"
-
-    @property
-    def nm_connection(self) -> Path:
-        return self._at(f"etc/NetworkManager/system-connections/{hotspot.CONNECTION_ID}.nmconnection")
-
-    @property
-    def nm_dnsmasq(self) -> Path:
-        return self._at("etc/NetworkManager/dnsmasq-shared.d/appliance.conf")
-
-    @property
-    def hostname(self) -> Path:
-        return self._at("etc/hostname")
-
-    @property
-    def hosts(self) -> Path:
-        return self._at("etc/hosts")
-
-    @property
-    def rfkill_dir(self) -> Path:
-        return self._at("var/lib/systemd/rfkill")
-
-    @property
-    def ssd_mount(self) -> Path:
-        return self._at("etc/systemd/system/var-lib-appliance.mount")
-
-    def unit_wants(self, unit: str) -> Path:
-        return self._at(f"etc/systemd/system/{unit}.requires/var-lib-appliance.mount")
-
-
-@dataclass
-class Result:
-    """What one run did; recorded in the store for the LED and the admin."""
-
-    ok: bool
-    file: str
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    applied: bool = False  # the file was applied (False: unchanged since last time, or invalid)
-    checked_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
-
-
-# -- small system helpers ----------------------------------------------------------------------
-def _service_user() -> pwd.struct_passwd | None:
-    try:
-        return pwd.getpwnam(SERVICE_USER)
-    except KeyError:
-        return None
-
-
-def write_if_changed(path: Path, text: str, mode: int, owner: pwd.struct_passwd | None = None,
-                     group_only: bool = False) -> bool:
-    """Atomically write ``text`` unless the file already holds it; set mode and owner."""
-    data = text.encode()
-    try:
-        same = path.read_bytes() == data
-    except OSError:
-        same = False
-    if not same:
-        with atomic_file(path, mode) as handle:
-            handle.write(data)
-    os.chmod(path, mode)
-    if owner is not None and os.geteuid() == 0:
-        os.chown(path, 0 if group_only else owner.pw_uid, owner.pw_gid)
-    return not same
-
-
-def _run(*cmd: str) -> str | None:
-    """Run a best-effort system command; the error text, or None when it worked."""
-    try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"{cmd[0]}: {exc}"
-    return None if result.returncode == 0 else f"{' '.join(cmd)}: {result.stderr.strip()}"
-
-
-def _active(unit: str) -> bool:
-    return _run("systemctl", "is-active", "--quiet", unit) is None
 
 
 def load_vault(layout: Layout) -> dict[str, str]:
@@ -198,7 +66,7 @@ def apply(layout: Layout, force: bool = False) -> Result:
     except FileNotFoundError:
         return result
     digest = hashlib.sha256(data).hexdigest()
-    if not force and _read(layout.applied).strip() == digest:
+    if not force and read_or_empty(layout.applied).strip() == digest:
         return result
     try:
         text = bootfile.decode(data)
@@ -226,18 +94,18 @@ def apply(layout: Layout, force: bool = False) -> Result:
         result.ok = False
         result.errors = errors
         _fallback_config(layout, settings, result)
-        _apply_access(layout, settings, vault, result)
+        apply_access(layout, settings, vault, result)
         return result
 
-    owner = _service_user()
+    owner = service_user()
     keys = "bucket_key_id" in vault and "bucket_secret" in vault
     if keys and write_if_changed(layout.bucket_secrets, _bucket_secrets_text(vault), 0o600, owner):
         result.changed.append(str(layout.bucket_secrets))
     if write_if_changed(layout.config_file, config_text, 0o640, owner, group_only=True):
         result.changed.append(str(layout.config_file))
-    _apply_network(layout, settings, vault, result)
-    _apply_hostname(layout, settings.system.hostname, result)
-    _apply_ssd(layout, settings.system.ssd, result)
+    apply_network(layout, settings, vault, result)
+    apply_hostname(layout, settings.system.hostname, result)
+    apply_ssd(layout, settings.system.ssd, result)
     result.applied = True
     # Remember what was applied (the file as it is now, secrets blanked): unchanged -> no work.
     try:
@@ -246,13 +114,6 @@ def apply(layout: Layout, force: bool = False) -> Result:
         now = digest
     write_if_changed(layout.applied, now + "\n", 0o600)
     return result
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""
 
 
 def _hash_password(password: str, vault: dict[str, str]) -> str:
@@ -362,7 +223,7 @@ def _fallback_config(layout: Layout, settings: BootSettings | None, result: Resu
     page then shows what is wrong). Valid GPIO pins are kept so the error LED is the venue's LED.
     """
     try:
-        admin = tomllib.loads(_read(layout.config_file)).get("admin", {})
+        admin = tomllib.loads(read_or_empty(layout.config_file)).get("admin", {})
     except tomllib.TOMLDecodeError:
         admin = {}
     if isinstance(admin, dict) and (admin.get("password") or admin.get("password_hash")):
@@ -382,115 +243,14 @@ def _fallback_config(layout: Layout, settings: BootSettings | None, result: Resu
                          or generate_password_hash(secrets_mod.token_urlsafe(32))}
     text = bootfile.dump_toml(sections, f"Fallback written by `appliance firstboot`: {layout.boot_file} "
                                         "has errors (see the admin or `appliance doctor`).")
-    if write_if_changed(layout.config_file, text, 0o640, _service_user(), group_only=True):
+    if write_if_changed(layout.config_file, text, 0o640, service_user(), group_only=True):
         result.changed.append(f"{layout.config_file} (fallback)")
-
-
-def _apply_access(layout: Layout, settings: BootSettings, vault: dict[str, str], result: Result) -> None:
-    """With errors elsewhere in the file, still bring up a valid access point and hostname: the
-    phone must be able to join and read in the admin what to fix."""
-    own = ("wifi.", "[wifi]", "system.", "[system]")
-    if any(error.startswith(own) for error in result.errors):
-        return
-    if settings.wifi is not None and "wifi_passphrase" not in vault:
-        return
-    _apply_network(layout, settings, vault, result)
-    _apply_hostname(layout, settings.system.hostname, result)
-
-
-def _apply_network(layout: Layout, settings: BootSettings, vault: dict[str, str], result: Result) -> None:
-    wifi = settings.wifi
-    if wifi is None:
-        for path in (layout.nm_connection, layout.nm_dnsmasq):
-            if path.exists():
-                path.unlink()
-                result.changed.append(f"{path} (removed: wifi.enabled = false)")
-        return
-    profile = hotspot.keyfile(wifi, vault["wifi_passphrase"])
-    changed = write_if_changed(layout.nm_connection, profile, 0o600)
-    if write_if_changed(layout.nm_dnsmasq, hotspot.dnsmasq_conf(settings.system.hostname, wifi), 0o644):
-        changed = True
-        result.changed.append(str(layout.nm_dnsmasq))
-    if changed:
-        result.changed.append(str(layout.nm_connection))
-    if layout.cmdline.exists():
-        cmdline = layout.cmdline.read_text()
-        new = hotspot.cmdline_with_regdom(cmdline, wifi.country)
-        if new.split() != cmdline.split():
-            with atomic_file(layout.cmdline, 0o755) as handle:
-                handle.write(new.encode())
-            result.changed.append(f"{layout.cmdline} (Wi-Fi country {wifi.country})")
-    # Raspberry Pi OS keeps Wi-Fi soft-blocked until a country is set: unblock it for next boots.
-    if layout.rfkill_dir.is_dir():
-        for state in layout.rfkill_dir.glob("*:wlan"):
-            if state.read_text().strip() != "0":
-                state.write_text("0\n")
-    if layout.live:
-        for cmd in (("iw", "reg", "set", wifi.country), ("rfkill", "unblock", "wifi")):
-            error = _run(*cmd)
-            if error and "No such file" not in error:
-                result.warnings.append(error)
-        if changed and _active("NetworkManager.service"):
-            error = _run("nmcli", "connection", "reload")
-            if error:
-                result.warnings.append(error)
-
-
-def _apply_hostname(layout: Layout, hostname: str, result: Result) -> None:
-    if write_if_changed(layout.hostname, hostname + "\n", 0o644):
-        result.changed.append(f"{layout.hostname} ({hostname})")
-    lines = _read(layout.hosts).splitlines()
-    wanted = f"127.0.1.1\t{hostname}"
-    kept = [line for line in lines if not line.startswith("127.0.1.1")]
-    new = "\n".join([*kept, wanted]) + "\n" if kept else f"127.0.0.1\tlocalhost\n{wanted}\n"
-    if write_if_changed(layout.hosts, new, 0o644):
-        result.changed.append(str(layout.hosts))
-    if layout.live and socket.gethostname() != hostname:
-        try:
-            socket.sethostname(hostname)
-        except OSError as exc:
-            result.warnings.append(f"could not set the hostname now: {exc} (it applies at next boot)")
-        if _active("avahi-daemon.service"):
-            _run("systemctl", "--no-block", "try-restart", "avahi-daemon.service")
-
-
-def _apply_ssd(layout: Layout, device: str, result: Result) -> None:
-    """Mount the SSD on /var/lib/appliance (the services' only writable place) when configured."""
-    links = [layout.unit_wants(unit) for unit in UNITS]
-    if not device:
-        if layout.ssd_mount.exists():
-            layout.ssd_mount.unlink()
-            for link in links:
-                link.unlink(missing_ok=True)
-            result.changed.append(f"{layout.ssd_mount} (removed)")
-        return
-    what = device if device.startswith("/dev/") else "/dev/disk/by-{}/{}".format(
-        *[part.lower() if i == 0 else part for i, part in enumerate(device.split("=", 1))])
-    unit = "\n".join([
-        "# Written by `appliance firstboot` (system.ssd in the boot partition's appliance.toml).",
-        "[Unit]",
-        "Description=Event gallery appliance: photos and store on the external SSD",
-        f"Before={' '.join(UNITS)}",
-        "",
-        "[Mount]",
-        f"What={what}",
-        "Where=/var/lib/appliance",
-        # noatime: no write per read; the services wait up to 30 s for the disk to show up.
-        "Options=noatime,x-systemd.device-timeout=30s",
-        "",
-    ])
-    if write_if_changed(layout.ssd_mount, unit, 0o644):
-        result.changed.append(f"{layout.ssd_mount} ({device})")
-    for link in links:
-        if not link.is_symlink():
-            link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to("../var-lib-appliance.mount")
 
 
 # -- recording the outcome ---------------------------------------------------------------------
 def as_service_user(action: Callable[[], None]) -> bool:
     """Run ``action`` as the service user (the store's files must stay theirs); True on success."""
-    user = _service_user() if os.geteuid() == 0 else None
+    user = service_user() if os.geteuid() == 0 else None
     if user is None:
         action()
         return True
@@ -523,7 +283,7 @@ def effective_config(layout: Layout) -> config_mod.Config:
 def record(result: Result, config: config_mod.Config) -> bool:
     """Store the outcome where the status LED and the admin read it (the store of ``config``)."""
     root = config.paths.data_root
-    user = _service_user() if os.geteuid() == 0 else None
+    user = service_user() if os.geteuid() == 0 else None
     if user is not None and not root.exists():  # normally StateDirectory= makes it, later
         root.mkdir(parents=True)
         os.chmod(root, 0o750)  # as StateDirectoryMode= (the unit's umask is 077)

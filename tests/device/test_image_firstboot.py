@@ -14,9 +14,9 @@ from werkzeug.security import check_password_hash
 
 from appliance import config as config_mod
 from appliance.cli import main as cli_main
-from appliance.device import bootfile, firstboot, hotspot
+from appliance.device import boot_layout, bootfile, firstboot, hotspot
+from appliance.device.boot_layout import Layout
 from appliance.device.doctor import check_boot_file
-from appliance.device.firstboot import Layout
 from appliance.device.gpio import panel_state
 from appliance.device.health import attention
 from appliance.store import Store
@@ -274,11 +274,11 @@ def test_ssd_mount_unit_puts_the_data_folder_on_the_ssd(tmp_path: Path) -> None:
     assert firstboot.apply(layout).ok
     unit = layout.ssd_mount.read_text()
     assert "What=/dev/disk/by-label/PHOTOS" in unit and "Where=/var/lib/appliance" in unit
-    for name in firstboot.UNITS:
+    for name in boot_layout.UNITS:
         assert os.readlink(layout.unit_wants(name)) == "../var-lib-appliance.mount"
     layout.boot_file.write_text(GOOD)
     assert firstboot.apply(layout).ok
-    assert not layout.ssd_mount.exists() and not layout.unit_wants(firstboot.UNITS[0]).exists()
+    assert not layout.ssd_mount.exists() and not layout.unit_wants(boot_layout.UNITS[0]).exists()
 
 
 @pytest.mark.parametrize(("ssid", "stored"), [
