@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
-import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from . import config as config_mod
 from .config import Config, ConfigError
-from .store import Store
-
-
-def _open(config: Config) -> Store:
-    config.ensure_folders()
-    store = Store(config.db_path)
-    store.ensure_event(config.event.slug, config.event.title, config.event.subtitle)
-    return store
+from .store import Store, open_store
 
 
 # -- services ---------------------------------------------------------------------------------
@@ -35,154 +29,58 @@ def _open_for_service(config: Config, service: Any) -> Store:
     problems = unwritable_folders(config)
     if problems:
         raise NotReady("; ".join(problems))
-    return _open(config)
+    return open_store(config)
 
 
-def run_importer(config: Config, args: argparse.Namespace) -> int:
-    """Cards (udev) in the main loop, the hot folder in a thread; each card in a thread of its own."""
+def _serve(name: str, config: Config, loop: Callable[[Config, Store, Any], None]) -> int:
+    """Run a service loop under systemd's life cycle: open the store, loop, say it stopped."""
     from .device.systemd import Service
-    from .ingest.cards import CardManager
-    from .ingest.hotfolder import HotFolder, chosen_folder
-    from .ingest.importer import Importer
-    from .ingest.progress import ingest_status
 
-    service = Service("importer")
-    store = _open_for_service(config, service)
-    Importer(config, store)  # removes copies a crash left half-done, closes dead imports
-    cards = CardManager(config)
-    cards.start()
-    last_import: list[str] = []  # written by the hot-folder thread, read for STATUS
-
-    def on_report(report: Any) -> None:
-        s = report.summary()
-        last_import[:] = [f"last import: {s['imported']} imported, {s['duplicates']} duplicates, "
-                          f"{len(s['errors'])} errors"]
-
-    hot = HotFolder(config, on_report)
-    hot.follow(chosen_folder(config, store))
-    service.ready("waiting for cards" + (f", watching {hot.folder}" if hot.folder else ""), store)
-    shown: dict[str, Any] | None = None
-    while service.running():
-        service.alive()
-        cards.poll(config.importer.poll_seconds)
-        hot.follow(chosen_folder(config, store))  # the admin may pick another hot folder
-        # What the card LED shows: a card (or the hot folder) is there; busy comes from imports.
-        ingest = ingest_status(store)
-        present = any(c["state"] != "removed" for c in ingest["cards"]) or bool(
-            hot.folder and hot.folder.is_dir())
-        card = {"present": present, "safe_to_remove": ingest["safe_to_remove"]}
-        if card != shown:
-            store.set_setting("card", card)
-            shown = card
-        line = cards.status_line() + (f", watching {hot.folder}" if hot.folder else "")
-        service.status("; ".join([line, *last_import]))
-    hot.stop()
-    cards.stop()
+    service = Service(name)
+    loop(config, _open_for_service(config, service), service)
     service.stopped()
     return 0
 
 
-def run_publisher(config: Config, args: argparse.Namespace) -> int:
-    from .device.systemd import Service
-    from .publish import heap
-    from .publish.worker import Publisher
+def _service(name: str, module: str) -> Callable[[Config, argparse.Namespace], int]:
+    """The subcommand of a service whose loop is ``run`` in ``module``."""
 
-    service = Service("publisher")
-    store = _open_for_service(config, service)
-    publisher = Publisher(config, store)
-    store.release_stale_claims(older_than_s=0)
-    burst = heap.Burst()  # the next photo of a burst reuses this one's buffers
-    if not burst.keeping:
-        logging.getLogger(__name__).info("not 64-bit glibc: freed image memory is not kept")
-    service.ready("waiting for publish requests", store)
-    while service.running():
-        service.alive()
-        if publisher.run_once():
-            burst.worked()
-            status = store.status()
-            service.status(f"{status['published']} published, {status['publishing']} waiting, "
-                           f"{status['failed']} failed")
-            continue
-        burst.idle()  # the burst is over: the memory kept for it goes back to the system
-        service.sleep(config.publish.poll_seconds)
-    service.stopped()
-    return 0
+    def command(config: Config, args: argparse.Namespace) -> int:
+        return _serve(name, config, importlib.import_module(module, __package__).run)
+
+    return command
 
 
 def run_sync(config: Config, args: argparse.Namespace) -> int:
-    from .sync.syncer import Syncer
+    from .sync.service import drain_once, run
 
-    if args.once:
-        store = _open(config)
-        syncer = Syncer(config, store)
-        left = syncer.drain_once()
-        syncer.close()
-        print(f"sync: {left} job(s) left" if left else "sync: bucket up to date")
-        return 1 if left else 0
-    from .device.systemd import Service
-
-    service = Service("sync")
-    store = _open_for_service(config, service)
-    try:
-        syncer = Syncer(config, store)
-    except ValueError as exc:  # bucket not configured: no retry will help
-        raise ConfigError(str(exc)) from exc
-    service.ready(f"uploading to {config.bucket.bucket} at {config.bucket.endpoint_url}", store)
-
-    def tick() -> None:
-        service.alive()
-        depth = store.queue_depth()
-        online = store.sync_state().get("online")
-        where = {None: "connecting", 0: "offline", 1: "online"}.get(online, "online")
-        service.status(f"{where}, {depth['jobs']} queued ({depth['bytes'] // 1024} KB)")
-
-    syncer.run(service.running, service.sleep, tick)
-    service.stopped()
-    return 0
+    if not args.once:
+        return _serve("sync", config, run)
+    left = drain_once(config, open_store(config))
+    print(f"sync: {left} job(s) left" if left else "sync: bucket up to date")
+    return 1 if left else 0
 
 
 def run_gpio(config: Config, args: argparse.Namespace) -> int:
     from .device import gpio
-    from .device.systemd import Service
+    from .device.gpio_service import mock_pins, run
 
-    service = Service("gpio")
-    mock = config.gpio.mock or os.environ.get("GPIOZERO_PIN_FACTORY") == "mock"
-    if mock:
+    if mock_pins(config):
         gpio.use_mock_pins()
-    store = _open_for_service(config, service)
-    panel = gpio.StatusPanel(config.gpio, gpio.StoreActions(config, mock=mock))
-
-    def describe() -> str:
-        text = f"LED {panel.state}: {gpio.MEANING[panel.state or 'starting']}"
-        if panel.card_state == "safe":
-            text += "; card safe to remove"
-        elif panel.card_state == "busy":
-            text += "; card busy, do not remove"
-        return text + (" (mock pins)" if mock else "")
-
-    panel.refresh(config, store)
-    service.ready(describe(), store)
-    while service.running():
-        service.alive()
-        panel.refresh(config, store)
-        service.status(describe())
-        service.sleep(0.5)
-    panel.close()
-    service.stopped()
-    return 0
+    return _serve("gpio", config, run)
 
 
 def run_admin(config: Config, args: argparse.Namespace) -> int:
     """Run the admin under gunicorn (exec, so signals and sd_notify go to gunicorn itself)."""
-    from .admin import _password_hash
+    from .admin import password_hash
 
-    _password_hash(config)  # fail fast with a clear message before gunicorn starts workers
+    password_hash(config)  # fail fast with a clear message before gunicorn starts workers
     from .device.health import unwritable_folders
 
     problems = unwritable_folders(config)
     if problems:
         raise NotReady("; ".join(problems))
-    _open(config).close()  # the store exists and is migrated before gunicorn says READY=1
+    open_store(config).close()  # the store exists and is migrated before gunicorn says READY=1
     env = dict(os.environ)
     if config.source:
         env["APPLIANCE_CONFIG"] = str(config.source)
@@ -207,83 +105,8 @@ def run_gallery(config: Config, args: argparse.Namespace) -> int:
 
 
 # -- one-shot commands -------------------------------------------------------------------------
-def cmd_import(config: Config, args: argparse.Namespace) -> int:
-    from .ingest.importer import Importer
-
-    store = _open(config)
-    source = Path(args.path)
-    if not source.is_dir():
-        print(f"import: {source} is not a folder", file=sys.stderr)
-        return 2
-    report = Importer(config, store).import_tree(source)
-    summary = report.summary()
-    if args.json:
-        print(json.dumps(summary, indent=2))
-    else:
-        print(f"imported {summary['imported']}, already present {summary['duplicates']}")
-        for reason, count in sorted(summary["skipped"].items()):
-            print(f"skipped {count}: {reason}")
-        for path, error in summary["errors"].items():
-            print(f"error: {path}: {error}")
-    return 1 if summary["errors"] else 0
-
-
-def _publish_request(config: Config, store: Store, latest: bool, recipe: dict[str, Any],
-                     photo_id: int | None = None) -> dict[str, Any]:
-    from .publish.worker import Publisher
-
-    if latest:
-        photo = store.latest_photo()
-        if photo is None:
-            raise LookupError("the buffer is empty")
-        photo_id = photo["id"]
-    assert photo_id is not None
-    publisher = Publisher(config, store)
-    pub_id = publisher.request(photo_id, recipe)
-    claimed = store.claim_publication(pub_id)
-    if claimed is not None:  # else the publisher service took it first
-        publisher.process(claimed)
-    pub = store.publication(pub_id)
-    assert pub is not None
-    return pub
-
-
-def cmd_publish(config: Config, args: argparse.Namespace) -> int:
-    from .imaging.recipe import RecipeError
-
-    if (args.id is None) == (not args.latest):
-        print("publish: give a photo ID or --latest", file=sys.stderr)
-        return 2
-    recipe = {k: getattr(args, k) for k in ("exposure", "rotate", "straighten", "scale")
-              if getattr(args, k) is not None}
-    store = _open(config)
-    try:
-        pub = _publish_request(config, store, args.latest, recipe, args.id)
-    except (LookupError, RecipeError) as exc:
-        print(f"publish: {exc}", file=sys.stderr)
-        return 2
-    if pub["state"] == "failed":
-        print(f"publish: {pub['name']} failed: {pub['error']}", file=sys.stderr)
-        return 1
-    print(f"{pub['name']}: {pub['state']} ({pub['width']}x{pub['height']})")
-    return 0
-
-
-def cmd_unpublish(config: Config, args: argparse.Namespace) -> int:
-    from .publish.worker import Publisher
-
-    store = _open(config)
-    try:
-        Publisher(config, store).unpublish(args.id)
-    except (LookupError, ValueError) as exc:
-        print(f"unpublish: {exc}", file=sys.stderr)
-        return 2
-    print(f"unpublished {args.id}")
-    return 0
-
-
 def cmd_status(config: Config, args: argparse.Namespace) -> int:
-    status = _open(config).status()
+    status = open_store(config).status()
     if args.json:
         print(json.dumps(status, indent=2))
         return 0
@@ -304,48 +127,10 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_watermark(config: Config, args: argparse.Namespace) -> int:
-    """Show or change the watermark; the publisher uses the new one from its next photo."""
-    from .imaging import watermark
-
-    changes = {k: v for k, v in (("text", args.text), ("position", args.position),
-                                 ("opacity", args.opacity), ("size", args.size)) if v is not None}
-    if args.on or args.off:
-        changes["enabled"] = bool(args.on)
-    elif args.text or args.png:
-        changes["enabled"] = True
-    store = _open(config)
-    try:
-        png = Path(args.png).read_bytes() if args.png else None
-        settings = watermark.save_settings(store, config.folder("state"), changes, png) \
-            if changes or png else watermark.load_settings(store)
-    except (OSError, watermark.WatermarkError) as exc:
-        print(f"watermark: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(settings.to_dict(), indent=2, ensure_ascii=False))
-    return 0
-
-
-def cmd_credits(config: Config, args: argparse.Namespace) -> int:
-    """Show or change the artist and copyright written into published photos."""
-    from .publish import credits
-
-    changes = {k: v for k, v in (("artist", args.artist), ("copyright", args.copyright))
-               if v is not None}
-    store = _open(config)
-    try:
-        saved = credits.save(store, changes) if changes else credits.load(store)
-    except credits.CreditsError as exc:
-        print(f"credits: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(saved.to_dict(), indent=2, ensure_ascii=False))
-    return 0
-
-
 def cmd_r2(config: Config, args: argparse.Namespace) -> int:
     from .sync import r2tools
 
-    return r2tools.run(config, _open(config), args)
+    return r2tools.run(config, open_store(config), args)
 
 
 def cmd_demo(config: Config, args: argparse.Namespace) -> int:
@@ -411,11 +196,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _lazy(module: str, name: str) -> Callable[[Config, argparse.Namespace], int]:
+    """A command whose module is imported only when it runs (the services start faster)."""
+
+    def command(config: Config, args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(module, __package__), name)(config, args)
+
+    return command
+
+
 COMMANDS = {
-    "importer": run_importer, "admin": run_admin, "publisher": run_publisher, "sync": run_sync,
-    "gpio": run_gpio, "gallery": run_gallery, "import": cmd_import, "publish": cmd_publish,
-    "unpublish": cmd_unpublish, "status": cmd_status, "demo": cmd_demo,
-    "watermark": cmd_watermark, "credits": cmd_credits, "r2": cmd_r2,
+    "importer": _service("importer", ".ingest.service"), "admin": run_admin,
+    "publisher": _service("publisher", ".publish.service"), "sync": run_sync, "gpio": run_gpio,
+    "gallery": run_gallery, "import": _lazy(".ingest.commands", "import_folder"),
+    "publish": _lazy(".publish.commands", "publish"),
+    "unpublish": _lazy(".publish.commands", "unpublish"), "status": cmd_status, "demo": cmd_demo,
+    "watermark": _lazy(".publish.commands", "show_watermark"),
+    "credits": _lazy(".publish.commands", "show_credits"), "r2": cmd_r2,
 }
 
 

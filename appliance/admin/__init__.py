@@ -42,7 +42,7 @@ def _secret_key(config: Config) -> str:
     return path.read_text().strip()
 
 
-def _password_hash(config: Config) -> str:
+def password_hash(config: Config) -> str:
     if config.admin.password_hash:
         return config.admin.password_hash
     if config.admin.password:
@@ -79,7 +79,7 @@ def create_app(config: Config) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(days=365),  # static URLs carry a content hash
         APPLIANCE=config,
-        PASSWORD_HASH=_password_hash(config),
+        PASSWORD_HASH=password_hash(config),
     )
     app.extensions["appliance_stores"] = threading.local()
     csrf.init_app(app)

@@ -1,10 +1,10 @@
 """The SQLite store: schema, migrations and typed access; the only package that holds SQL."""
 
-from .database import BUSY_TIMEOUT_MS, MIGRATIONS, Store, connect, utcnow
+from .database import BUSY_TIMEOUT_MS, MIGRATIONS, Store, connect, open_store, utcnow
 from .settings import read_setting
 from .states import CardState, ImportState, JobKind, JobState, PublicationState
 
 __all__ = [
     "BUSY_TIMEOUT_MS", "MIGRATIONS", "CardState", "ImportState", "JobKind", "JobState",
-    "PublicationState", "Store", "connect", "read_setting", "utcnow",
+    "PublicationState", "Store", "connect", "open_store", "read_setting", "utcnow",
 ]

@@ -7,7 +7,7 @@ The schema is versioned with ``PRAGMA user_version`` and upgraded by :data:`MIGR
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .admin_views import AdminViews
 from .connection import BUSY_TIMEOUT_MS, StoreBase, connect, utcnow
@@ -18,7 +18,10 @@ from .publications import Publications
 from .schema import MIGRATIONS
 from .settings import Settings
 
-__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "utcnow"]
+if TYPE_CHECKING:
+    from ..config import Config
+
+__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "open_store", "utcnow"]
 
 
 class Store(AdminViews, Photos, Imports, Publications, Settings, Outbox):
@@ -51,3 +54,11 @@ class Store(AdminViews, Photos, Imports, Publications, Settings, Outbox):
             ),
             "importing": running is not None,
         }
+
+
+def open_store(config: Config) -> Store:
+    """The store of a configured appliance: data folders made, schema migrated, its event present."""
+    config.ensure_folders()
+    store = Store(config.db_path)
+    store.ensure_event(config.event.slug, config.event.title, config.event.subtitle)
+    return store
