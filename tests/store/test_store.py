@@ -10,14 +10,6 @@ import pytest
 from appliance.store import BUSY_TIMEOUT_MS, MIGRATIONS, Store
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    s = Store(tmp_path / "state" / "appliance.db")
-    s.ensure_event("party", "Party")
-    yield s
-    s.close()
-
-
 def _photo(store: Store, sha: str, name: str = "IMG_7109.JPG") -> int:
     photo_id, created = store.add_photo(
         sha256=sha, original_name=name, buffer_path=f"{sha[:2]}/{sha}.jpg", size=123

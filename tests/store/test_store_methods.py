@@ -20,14 +20,6 @@ from appliance.store import (
 from appliance.store.imports import import_owner_alive, pair_key, text
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    s = Store(tmp_path / "state" / "appliance.db")
-    s.ensure_event("party", "Party")
-    yield s
-    s.close()
-
-
 def _photo(store: Store, sha: str, **fields) -> int:
     photo_id, _ = store.add_photo(sha256=sha, original_name=f"{sha[:4]}.JPG",
                                   buffer_path=f"{sha}.jpg", size=fields.pop("size", 100), **fields)
