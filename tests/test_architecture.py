@@ -1,9 +1,10 @@
 """The layout is the architecture: every import in appliance/ goes down the dependency order.
 
-store <- imaging <- ingest, publish <- sync <- device <- admin, dev <- cli (docs/architecture.md);
+store, imaging <- ingest, publish <- sync <- device <- admin, dev <- cli (docs/architecture.md);
 config.py, fsutil.py and lifecycle.py are leaves any package may use. Packages on the same level
 do not import each other; nothing imports a level above its own. Lazy imports inside functions
-count too.
+count too. imaging/ is the pure render: it sits beside store/ (so it cannot import it) and imports
+nothing that talks to a database or the network.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "appliance"
 LEVELS = {
     "config": 0, "fsutil": 0, "lifecycle": 0,
-    "store": 1, "imaging": 2, "ingest": 3, "publish": 3, "sync": 4, "device": 5,
-    "admin": 6, "dev": 6, "cli": 7, "__main__": 8, "web": 8,
+    "store": 1, "imaging": 1, "ingest": 2, "publish": 2, "sync": 3, "device": 4,
+    "admin": 5, "dev": 5, "cli": 6, "__main__": 7, "web": 7,
 }
 
 
@@ -83,8 +84,33 @@ def test_imports_follow_the_dependency_order() -> None:
     assert violations() == []
 
 
+IMPURE = {"sqlite3", "sqlite_utils", "boto3", "botocore", "socket", "http", "urllib", "requests"}
+
+
+def impure_imports(root: Path = PACKAGE) -> list[str]:
+    """Imports in imaging/ of anything that reaches a database or the network."""
+    found = []
+    for path in sorted((root / "imaging").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            found += [f"{path.name}:{node.lineno}: {n}" for n in names if n.split(".")[0] in IMPURE]
+    return found
+
+
+def test_imaging_is_pure() -> None:
+    assert impure_imports() == []
+
+
+def test_an_impure_import_in_imaging_is_caught(tmp_path: Path) -> None:
+    (tmp_path / "imaging").mkdir()
+    (tmp_path / "imaging" / "oops.py").write_text("import sqlite3\nfrom urllib.request import urlopen\n")
+    assert impure_imports(tmp_path) == ["oops.py:1: sqlite3", "oops.py:2: urllib.request"]
+
+
 @pytest.mark.parametrize("source, line", [
-    ("store/oops.py", "from ..imaging import pipeline\n"),  # a lower layer importing a higher one
+    ("store/oops.py", "from ..publish import worker\n"),  # a lower layer importing a higher one
+    ("imaging/oops.py", "from ..store import Store\n"),  # the render may not reach the store
     ("ingest/oops.py", "from ..publish.worker import Publisher\n"),  # peers on one level
     ("imaging/oops.py", "def f():\n    from appliance.device import gpio\n"),  # a lazy import
 ])

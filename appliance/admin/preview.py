@@ -19,6 +19,7 @@ from flask import Blueprint, Response, request
 
 from ..imaging import pipeline, watermark
 from ..imaging.recipe import Recipe, RecipeError
+from ..publish import watermark_settings
 from ..publish import worker as publisher
 from . import get_config, get_store
 from .auth import login_required
@@ -128,7 +129,7 @@ def preview(photo_id: int) -> Any:
     photo = store.photo(photo_id)
     if photo is None:
         raise ApiError(f"no photo {photo_id} in the buffer", 404)
-    digest = watermark.load_settings(store).digest
+    digest = watermark_settings.load_settings(store).digest
     key = ("publish", photo_id, photo["sha256"], recipe, size, digest)
     data = cached(key, lambda: publisher.preview(get_config(), store, photo_id, recipe.to_dict(), size))
     return jpeg_response(data)

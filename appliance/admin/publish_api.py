@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, request
 from ..imaging import watermark
 from ..imaging.pipeline import ImageError
 from ..imaging.recipe import RecipeError
-from ..publish import credits
+from ..publish import credits, watermark_settings
 from . import get_store
 from .auth import login_required
 from .watermark_api import bump_version
@@ -45,7 +45,7 @@ def _unprocessable(exc: ImageError) -> Any:
 
 def _settings() -> dict[str, Any]:
     store = get_store()
-    return {"watermark": watermark.load_settings(store).to_dict(),
+    return {"watermark": watermark_settings.load_settings(store).to_dict(),
             "credits": credits.load(store).to_dict()}
 
 
@@ -69,12 +69,12 @@ def put_settings() -> Any:
             raise BadRequest(f"{key} must be an object")
     # Validate both before saving either.
     if "watermark" in data:
-        merged = {**watermark.load_settings(store).to_dict(), **data["watermark"]}
+        merged = {**watermark_settings.load_settings(store).to_dict(), **data["watermark"]}
         watermark.WatermarkSettings.parse(merged)
     if "credits" in data:
         credits.Credits.parse({**credits.load(store).to_dict(), **data["credits"]})
     if "watermark" in data:
-        watermark.save_settings(store, state, data["watermark"])
+        watermark_settings.save_settings(store, state, data["watermark"])
         bump_version(store)
     if "credits" in data:
         credits.save(store, data["credits"])
@@ -90,6 +90,6 @@ def put_watermark_png() -> Any:
     if not body:
         raise BadRequest("send the PNG as the body or as the form field 'png'")
     store = get_store()
-    watermark.save_settings(store, current_app.config["APPLIANCE"].folder("state"), {}, png=body)
+    watermark_settings.save_settings(store, current_app.config["APPLIANCE"].folder("state"), {}, png=body)
     bump_version(store)
     return jsonify(_settings())

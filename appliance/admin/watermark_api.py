@@ -15,6 +15,7 @@ from flask import Blueprint, abort, jsonify, request, send_file
 
 from ..imaging import pipeline, watermark
 from ..imaging.recipe import Recipe
+from ..publish import watermark_settings
 from ..store import Store
 from . import get_config, get_store
 from .auth import login_required
@@ -48,7 +49,7 @@ def kind_of(settings: dict[str, Any]) -> str:
 
 
 def watermark_json(store: Store) -> dict[str, Any]:
-    settings = watermark.load_settings(store).to_dict()
+    settings = watermark_settings.load_settings(store).to_dict()
     return {"watermark": {**settings, "kind": kind_of(settings)}, "version": store.get_setting(VERSION, 0),
             "positions": watermark.POSITIONS, "kinds": KINDS, "limits": watermark.WatermarkSettings.LIMITS}
 
@@ -82,8 +83,8 @@ def put_watermark() -> Any:
     """A partial change: ``kind``, ``text``, ``png``, ``position``, ``opacity``, ``size``, ``margin``."""
     store = get_store()
     try:
-        current = watermark.load_settings(store).to_dict()
-        watermark.save_settings(store, get_config().folder("state"), with_kind(body(), current))
+        current = watermark_settings.load_settings(store).to_dict()
+        watermark_settings.save_settings(store, get_config().folder("state"), with_kind(body(), current))
     except watermark.WatermarkError as exc:
         raise ApiError(str(exc)) from exc
     bump_version(store)
@@ -93,7 +94,7 @@ def put_watermark() -> Any:
 @bp.get("/image")
 def watermark_image() -> Any:
     """The uploaded PNG of the current settings (addressed by the store, not by the client)."""
-    sha = watermark.load_settings(get_store()).png
+    sha = watermark_settings.load_settings(get_store()).png
     path = watermark.png_path(get_config().folder("state"), sha) if sha else None
     if path is None or not path.is_file():
         abort(404, "no watermark image uploaded")
@@ -121,7 +122,7 @@ def watermark_preview() -> Any:
     store = get_store()
     state = get_config().folder("state")
     try:
-        current = watermark.load_settings(store).to_dict()
+        current = watermark_settings.load_settings(store).to_dict()
         settings = watermark.WatermarkSettings.parse({**current, **with_kind(draft, current)})
         if settings.png and not watermark.png_path(state, settings.png).is_file():
             raise watermark.WatermarkError("png does not name an uploaded watermark")

@@ -1,10 +1,10 @@
-"""The watermark: settings kept in the store, the mark rendered once per settings change.
+"""The watermark: its settings, and the mark rendered once per settings change.
 
 Text or a PNG (stored once in ``state/watermarks/<sha256>.png``, referenced by its hash), a position
 (a corner or the centre), an opacity and a size relative to the photo's short edge, so the mark looks
-the same on portrait and landscape photos. Settings change at run time (admin, CLI): every publish
-reads the settings row, and the rendered mark is cached under the settings' digest and the size it is
-needed at, so it is drawn once per settings change, not once per photo.
+the same on portrait and landscape photos. Settings change at run time (admin, CLI; the store row is
+``publish.watermark_settings``): every publish reads them, and the rendered mark is cached under the
+settings' digest and the size it is needed at, so it is drawn once per settings change, not per photo.
 """
 
 from __future__ import annotations
@@ -16,16 +16,12 @@ import warnings
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
 from ..fsutil import atomic_write_bytes
 
-if TYPE_CHECKING:
-    from ..store import Store
-
-SETTING = "watermark"
 POSITIONS = ("bottom-right", "bottom-left", "top-right", "top-left", "center")
 MAX_PNG_BYTES = 8 * 1024 * 1024
 MAX_PNG_PIXELS = 4096 * 4096
@@ -136,26 +132,6 @@ def store_png(state_dir: Path, data: bytes) -> str:
     return sha
 
 
-def load_settings(store: Store) -> WatermarkSettings:
-    """The current settings (defaults when none were saved)."""
-    return WatermarkSettings.parse(store.get_setting(SETTING))
-
-
-def save_settings(store: Store, state_dir: Path, changes: dict[str, Any],
-                  png: bytes | None = None) -> WatermarkSettings:
-    """Merge ``changes`` (and an uploaded PNG) into the saved settings; validated before saving."""
-    current = load_settings(store).to_dict()
-    current.update(changes)
-    if png is not None:
-        current["png"] = store_png(state_dir, png)
-        current["enabled"] = changes.get("enabled", True)
-    settings = WatermarkSettings.parse(current)
-    if settings.png and not png_path(state_dir, settings.png).exists():
-        raise WatermarkError(f"no uploaded PNG {settings.png[:12]}…")
-    store.set_setting(SETTING, settings.to_dict())
-    return settings
-
-
 @dataclass(frozen=True)
 class Watermark:
     """Settings bound to the folder holding PNGs; composites the cached mark onto photos."""
@@ -184,12 +160,6 @@ class Watermark:
         mark = self.mark(image.size)
         image.paste(mark, self.position(image.size, mark.size), mark)
         return image
-
-
-def current(store: Store, state_dir: Path) -> Watermark | None:
-    """The watermark to apply now, or None when it is switched off."""
-    settings = load_settings(store)
-    return Watermark(settings, state_dir) if settings.enabled else None
 
 
 @lru_cache(maxsize=16)

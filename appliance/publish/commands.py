@@ -12,7 +12,7 @@ from ..config import Config
 from ..imaging import watermark
 from ..imaging.recipe import RecipeError
 from ..store import PublicationState, Store, open_store
-from . import credits
+from . import credits, watermark_settings
 from .worker import Publisher
 
 
@@ -76,8 +76,8 @@ def show_watermark(config: Config, args: argparse.Namespace) -> int:
     store = open_store(config)
     try:
         png = Path(args.png).read_bytes() if args.png else None
-        settings = watermark.save_settings(store, config.folder("state"), changes, png) \
-            if changes or png else watermark.load_settings(store)
+        settings = watermark_settings.save_settings(store, config.folder("state"), changes, png) \
+            if changes or png else watermark_settings.load_settings(store)
     except (OSError, watermark.WatermarkError) as exc:
         print(f"watermark: {exc}", file=sys.stderr)
         return 2

@@ -24,7 +24,7 @@ from ..fsutil import clean_temp_files
 from ..imaging import pipeline, watermark
 from ..imaging.recipe import Recipe, RecipeError
 from ..store import PublicationState, Store
-from . import credits, manifest
+from . import credits, manifest, watermark_settings
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class Publisher:
         publish = self.config.publish
         try:
             recipe = Recipe.parse(json.loads(publication["recipe"]))
-            mark = watermark.current(self.store, self.config.folder("state"))
+            mark = watermark_settings.current(self.store, self.config.folder("state"))
             credit = credits.load(self.store)
             encoded = pipeline.render_encoded(
                 self.config.folder("buffer") / photo["buffer_path"], recipe,
@@ -231,7 +231,7 @@ def preview(config: Config, store: Store, photo_id: int, recipe: dict[str, Any] 
     photo = store.photo(photo_id)
     if photo is None:
         raise LookupError(f"no photo {photo_id} in the buffer")
-    mark = watermark.current(store, config.folder("state"))
+    mark = watermark_settings.current(store, config.folder("state"))
     image = pipeline.render(config.folder("buffer") / photo["buffer_path"], parsed,
                             long_edge=min(edge, config.publish.long_edge), watermark=mark)
     return pipeline.thumb_jpeg_bytes(image, quality=80)

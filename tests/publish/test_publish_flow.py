@@ -18,7 +18,7 @@ from appliance.fsutil import TEMP_PREFIX
 from appliance.imaging import pipeline, watermark
 from appliance.imaging.recipe import Recipe, RecipeError
 from appliance.ingest.importer import Importer
-from appliance.publish import credits, manifest
+from appliance.publish import credits, manifest, watermark_settings
 from appliance.publish.worker import Publisher, preview
 from appliance.store import Store
 
@@ -235,7 +235,7 @@ def test_watermark_settings_apply_at_run_time_and_render_once(cfg, store, tmp_pa
     publisher = Publisher(cfg, store)  # one long-running worker: no restart between changes
     assert change("L_0.JPG", publish(publisher, store, ids["L_0.JPG"])) is None
     state = cfg.folder("state")
-    watermark.save_settings(store, state, {"enabled": True, "text": "© Jane Doe", "opacity": 0.9,
+    watermark_settings.save_settings(store, state, {"enabled": True, "text": "© Jane Doe", "opacity": 0.9,
                                            "size": 0.3, "position": "bottom-right"})
     drawn = watermark.render_count()
     landscape = [publish(publisher, store, ids[f"L_{i}.JPG"]) for i in range(3)]
@@ -251,11 +251,11 @@ def test_watermark_settings_apply_at_run_time_and_render_once(cfg, store, tmp_pa
     assert pbox is not None and abs((pbox[2] - pbox[0]) - mark_width) <= 3  # same size either way
     assert pbox[0] > 1000 * 0.55 and pbox[1] > 1500 * 0.7
 
-    watermark.save_settings(store, state, {"position": "top-left"})
+    watermark_settings.save_settings(store, state, {"position": "top-left"})
     box = change("L_1.JPG", publish(publisher, store, ids["L_1.JPG"]))
     assert box is not None and box[2] < 1500 * 0.45 and box[3] < 1000 * 0.3  # top left now
 
-    watermark.save_settings(store, state, {"enabled": False})
+    watermark_settings.save_settings(store, state, {"enabled": False})
     assert change("L_2.JPG", publish(publisher, store, ids["L_2.JPG"])) is None
 
 
@@ -268,7 +268,7 @@ def test_png_watermark_is_stored_by_hash_and_its_loss_fails_the_publish(cfg, sto
     buffer = io.BytesIO()
     logo.save(buffer, "PNG")
     state = cfg.folder("state")
-    settings = watermark.save_settings(store, state, {"opacity": 1.0, "size": 0.25,
+    settings = watermark_settings.save_settings(store, state, {"opacity": 1.0, "size": 0.25,
                                                       "position": "center"}, png=buffer.getvalue())
     assert settings.enabled and watermark.png_path(state, settings.png).is_file()
     publisher = Publisher(cfg, store)
@@ -278,10 +278,10 @@ def test_png_watermark_is_stored_by_hash_and_its_loss_fails_the_publish(cfg, sto
     assert r > 200 and b > 200 and g < 60  # magenta logo in the centre
 
     with pytest.raises(watermark.WatermarkError, match="PNG"):
-        watermark.save_settings(store, state, {}, png=sample("gps/DSCN0010.jpg").read_bytes())
+        watermark_settings.save_settings(store, state, {}, png=sample("gps/DSCN0010.jpg").read_bytes())
     with pytest.raises(watermark.WatermarkError, match="position must be one of"):
-        watermark.save_settings(store, state, {"position": "middle"})
-    assert watermark.load_settings(store) == settings  # rejected changes are not saved
+        watermark_settings.save_settings(store, state, {"position": "middle"})
+    assert watermark_settings.load_settings(store) == settings  # rejected changes are not saved
 
     watermark.png_path(state, settings.png).unlink()
     watermark._rendered.cache_clear()
