@@ -103,22 +103,18 @@ class Publisher:
             recipe = Recipe.parse(json.loads(publication["recipe"]))
             mark = watermark_settings.current(self.store, self.config.folder("state"))
             credit = credits.load(self.store)
-            encoded = pipeline.render_encoded(
-                self.config.folder("buffer") / photo["buffer_path"], recipe,
+            rendered = pipeline.publish_files(
+                self.config.folder("buffer") / photo["buffer_path"], recipe, web_path, thumb_path,
                 long_edge=publish.long_edge, thumb_edge=publish.thumb_edge, quality=publish.quality,
                 watermark=mark, artist=credit.artist, copyright_=credit.copyright,
-                webp_quality=publish.webp_quality if publish.webp else None,
+                webp_path=webp_path if publish.webp else None, webp_quality=publish.webp_quality,
             )
-            files = [(web_path, encoded.web), (thumb_path, encoded.thumb)]
-            if encoded.webp is not None:
-                files.append((webp_path, encoded.webp))
-            pipeline.write_all(files)
         except (pipeline.ImageError, RecipeError, watermark.WatermarkError, OSError,
                 json.JSONDecodeError) as exc:
             log.warning("publish of %s failed: %s", name, exc)
             self._fail(pub_id, str(exc))
             return False
-        rendered = encoded.rendered
+        files = [web_path, thumb_path] + ([webp_path] if rendered.webp else [])
         try:
             with self.store.transaction():
                 self.store.mark_published(
@@ -126,16 +122,16 @@ class Publisher:
                     thumb_width=rendered.thumb_width, thumb_height=rendered.thumb_height,
                     color=rendered.color, placeholder=rendered.placeholder, webp=rendered.webp,
                 )
-                for path, data in files:
+                for path in files:
                     relative = str(path.relative_to(self.event_dir(event["slug"])))
                     self.store.enqueue(
                         "upload", event["id"], bucket_key(self.config, event["slug"], relative),
                         publication_id=pub_id, path=str(path),
                         content_type="image/webp" if path.suffix == ".webp" else "image/jpeg",
-                        cache_control=PHOTO_CACHE, size=len(data),
+                        cache_control=PHOTO_CACHE, size=path.stat().st_size,
                     )
         except sqlite3.Error:
-            for path, _ in files:  # nothing published without its record
+            for path in files:  # nothing published without its record
                 path.unlink(missing_ok=True)
             raise
         log.info("published %s (%dx%d)", name, rendered.width, rendered.height)
