@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 
 from ..imaging.recipe import RecipeError
 from ..publish.worker import Publisher
-from ..store import utcnow
+from ..store import PublicationState, utcnow
 from . import get_config, get_store
 from .auth import login_required
 from .errors import ApiError, body, int_arg, whole
@@ -132,4 +132,4 @@ def retry() -> Any:
         raise LookupError(f"no publication {pub_id}")
     if not store.retry_failed_publication(pub_id):
         raise ApiError(f"publication {pub_id} has not failed", 409)
-    return jsonify(ok=True, id=pub_id, state="queued")
+    return jsonify(ok=True, id=pub_id, state=PublicationState.QUEUED)

@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from ..config import Config
-from ..store import Store
+from ..store import ImportStatus, PublicationState, Store
 from . import get_config, get_store
 from .auth import logged_in
 from .queries import card_state
@@ -65,7 +65,7 @@ class StoreCollector:
 
         states = GaugeMetricFamily("appliance_publications", "Publications by state", labels=["state"])
         found = n["publications_by_state"]
-        for state in ("queued", "processing", "published", "failed", "unpublished"):
+        for state in PublicationState:
             states.add_metric([state], found.get(state, 0))
         yield states
         yield _gauge("appliance_photos_live", "Published photos confirmed in the bucket", n["live"])
@@ -91,7 +91,7 @@ class StoreCollector:
             yield _gauge("appliance_last_upload_timestamp_seconds", "Time of the last upload", last)
         card = card_state(s)
         yield _gauge("appliance_card_importing", "1 while a card is being imported",
-                     1 if card["state"] == "importing" else 0)
+                     1 if card["state"] == ImportStatus.IMPORTING else 0)
 
         free = GaugeMetricFamily("appliance_disk_free_bytes", "Free bytes per data folder", labels=["folder"])
         total = GaugeMetricFamily("appliance_disk_total_bytes", "Size of the filesystem per data folder",

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..config import Config
-from ..store import Store
+from ..store import ImportStatus, PublicationState, Store, SyncStatus
 from ..store.admin_views import BUFFER_FILTER_NAMES
 
 # The buffer filters (their SQL is in the store: appliance.store.admin_views.BUFFER_FILTERS).
@@ -75,7 +75,7 @@ def photo_json(row: dict[str, Any]) -> dict[str, Any]:
         "height": row["height"],
         "thumb": f"/thumbs/{row['id']}",
         "state": pub["state"] if pub else None,
-        "live": bool(pub and pub["state"] == "published" and pub["live_at"]),
+        "live": bool(pub and pub["state"] == PublicationState.PUBLISHED and pub["live_at"]),
         "publication_id": pub["id"] if pub else None,
         "rejected": row["rejected_at"] is not None,
     }
@@ -97,7 +97,7 @@ def live_feed(store: Store, event_id: int, limit: int, offset: int) -> list[dict
             "requested_at": r["requested_at"],
             "published_at": r["published_at"],
             "live_at": r["live_at"],
-            "thumb": f"/published/{r['id']}/thumb" if r["state"] == "published"
+            "thumb": f"/published/{r['id']}/thumb" if r["state"] == PublicationState.PUBLISHED
             else f"/thumbs/{r['photo_id']}",
         }
         for r in rows
@@ -106,15 +106,15 @@ def live_feed(store: Store, event_id: int, limit: int, offset: int) -> list[dict
 
 def sync_state(row: dict[str, Any]) -> str:
     """publishing → queued → uploading → live; retrying (with a reason) or failed on errors."""
-    if row["state"] == "failed":
-        return "failed"
-    if row["state"] != "published":
-        return "publishing"
+    if row["state"] == PublicationState.FAILED:
+        return SyncStatus.FAILED
+    if row["state"] != PublicationState.PUBLISHED:
+        return SyncStatus.PUBLISHING
     if row["live_at"]:
-        return "live"
+        return SyncStatus.LIVE
     if row.get("uploading"):
-        return "uploading"
-    return "retrying" if row["sync_error"] else "queued"
+        return SyncStatus.UPLOADING
+    return SyncStatus.RETRYING if row["sync_error"] else SyncStatus.QUEUED
 
 
 def card_state(store: Store, now: datetime | None = None) -> dict[str, Any]:
@@ -123,7 +123,7 @@ def card_state(store: Store, now: datetime | None = None) -> dict[str, Any]:
     running = imports["running"]
     if running:
         return {
-            "state": "importing",
+            "state": ImportStatus.IMPORTING,
             "source": running["source"],
             "files_done": running["files_done"],
             "files_total": running["files_total"],
@@ -137,7 +137,7 @@ def card_state(store: Store, now: datetime | None = None) -> dict[str, Any]:
     cutoff = (now - RECENT_IMPORT).strftime("%Y-%m-%dT%H:%M:%SZ")
     if last and last["finished_at"] and last["finished_at"] >= cutoff:
         return {
-            "state": "done",
+            "state": ImportStatus.DONE,
             "source": last["source"],
             "finished_at": last["finished_at"],
             "imported": last["imported"],
@@ -145,7 +145,7 @@ def card_state(store: Store, now: datetime | None = None) -> dict[str, Any]:
             "skipped": last["skipped"],
             "safe_to_remove": True,
         }
-    return {"state": "idle", "safe_to_remove": True}
+    return {"state": ImportStatus.IDLE, "safe_to_remove": True}
 
 
 def disk(config: Config) -> dict[str, int]:
@@ -183,6 +183,6 @@ def hero(store: Store, event_id: int) -> dict[str, Any] | None:
     """The event's cover photo chosen in the admin, while it is published."""
     pub_id = store.get_setting(f"event_hero.{event_id}")
     pub = store.publication(pub_id) if isinstance(pub_id, int) else None
-    if pub is None or pub["event_id"] != event_id or pub["state"] != "published":
+    if pub is None or pub["event_id"] != event_id or pub["state"] != PublicationState.PUBLISHED:
         return None
     return {"publication_id": pub["id"], "name": pub["name"], "thumb": f"/published/{pub['id']}/thumb"}

@@ -19,7 +19,7 @@ from flask import Blueprint, jsonify
 
 from ..publish import credits, manifest
 from ..publish.worker import bucket_key
-from ..store import Store
+from ..store import PublicationState, Store
 from . import get_config, get_store
 from .auth import login_required
 from .errors import ApiError, body, text, whole
@@ -84,7 +84,7 @@ def put_event() -> Any:
     if hero is not ... and hero is not None:
         hero = whole(hero, "hero_publication_id")
         pub = store.publication(hero)
-        if pub is None or pub["event_id"] != event["id"] or pub["state"] != "published":
+        if pub is None or pub["event_id"] != event["id"] or pub["state"] != PublicationState.PUBLISHED:
             raise ApiError("hero_publication_id must be a published photo of the current event")
     changed: dict[str, Any] = {}
     if url is not None:

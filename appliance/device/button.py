@@ -10,9 +10,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
+
+
+class Feedback(StrEnum):
+    """What a held button shows over the status LED (ACK: flashed once the action is done)."""
+
+    HOLD = "hold"
+    SHUTDOWN = "shutdown"
+    CANCELLED = "cancelled"  # held too long (a stuck button?): no feedback, no action
+    ACK = "ack"
 
 
 class ButtonActions(Protocol):
@@ -47,11 +57,11 @@ class ButtonController:
 
     def _stage(self, held: float) -> str | None:
         if held >= self.cancel_s:
-            return "cancelled"
+            return Feedback.CANCELLED
         if held >= self.shutdown_s:
-            return "shutdown"
+            return Feedback.SHUTDOWN
         if held >= self.hold_s:
-            return "hold"
+            return Feedback.HOLD
         return None
 
     def _run(self) -> None:
@@ -84,7 +94,7 @@ class ButtonController:
                 new_stage = self._stage(time.monotonic() - pressed_at)
                 if new_stage != stage:
                     stage = new_stage
-                    self.feedback(None if stage == "cancelled" else stage)
+                    self.feedback(None if stage == Feedback.CANCELLED else stage)
 
     def _act(self, held: float) -> None:
         if held >= self.cancel_s:

@@ -41,10 +41,11 @@ import logging
 import subprocess
 import threading
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from ..config import Config, GpioConfig
-from .button import ButtonActions, ButtonController
+from .button import ButtonActions, ButtonController, Feedback
 
 log = logging.getLogger(__name__)
 
@@ -71,31 +72,49 @@ def _flashes(count: int, period: float = 2.0, on: float = 0.15, gap: float = 0.2
     return tuple(steps)
 
 
+class Panel(StrEnum):
+    """What the status LED says, most urgent first in :func:`panel_state`."""
+
+    STARTING = "starting"
+    READY = "ready"
+    IMPORTING = "importing"
+    UPLOADING = "uploading"
+    OFFLINE = "offline"
+    ERROR = "error"
+
+
+class CardLed(StrEnum):
+    """The card LED: no card, an import running, safe to remove."""
+
+    ABSENT = "absent"
+    BUSY = "busy"
+    SAFE = "safe"
+
+
 PATTERNS: dict[str, Pattern] = {
-    "starting": Pattern(((1, 0.5), (0, 0.5)), (0, 0, 1)),
-    "ready": Pattern(((1, 1.0),), (0, 1, 0)),
-    "importing": Pattern(((1, 0.1), (0, 0.1)), (1, 1, 0)),
-    "uploading": Pattern(((1, 1.6), (0, 0.2)), (0, 1, 1)),
-    "offline": Pattern(_flashes(2), (1, 0, 1)),
-    "error": Pattern(_flashes(3), (1, 0, 0)),
-    # button feedback, shown over the status while the button is held / after it is released
-    "hold": Pattern(((0, 1.0),)),
-    "shutdown": Pattern(((1, 0.05), (0, 0.05)), (1, 0, 0)),
-    "ack": Pattern(((0, 0.15), (1, 0.15)) * 3, (1, 1, 1)),
+    Panel.STARTING: Pattern(((1, 0.5), (0, 0.5)), (0, 0, 1)),
+    Panel.READY: Pattern(((1, 1.0),), (0, 1, 0)),
+    Panel.IMPORTING: Pattern(((1, 0.1), (0, 0.1)), (1, 1, 0)),
+    Panel.UPLOADING: Pattern(((1, 1.6), (0, 0.2)), (0, 1, 1)),
+    Panel.OFFLINE: Pattern(_flashes(2), (1, 0, 1)),
+    Panel.ERROR: Pattern(_flashes(3), (1, 0, 0)),
+    Feedback.HOLD: Pattern(((0, 1.0),)),
+    Feedback.SHUTDOWN: Pattern(((1, 0.05), (0, 0.05)), (1, 0, 0)),
+    Feedback.ACK: Pattern(((0, 0.15), (1, 0.15)) * 3, (1, 1, 1)),
 }
 CARD_PATTERNS: dict[str, Pattern] = {
-    "absent": Pattern(((0, 1.0),)),
-    "busy": Pattern(((1, 0.1), (0, 0.1))),
-    "safe": Pattern(((1, 1.0),)),
+    CardLed.ABSENT: Pattern(((0, 1.0),)),
+    CardLed.BUSY: Pattern(((1, 0.1), (0, 0.1))),
+    CardLed.SAFE: Pattern(((1, 1.0),)),
 }
-STATES = ("starting", "ready", "importing", "uploading", "offline", "error")
+STATES = tuple(Panel)
 MEANING = {
-    "starting": "services are starting",
-    "ready": "every photo is in the bucket",
-    "importing": "reading the card",
-    "uploading": "rendering or uploading photos",
-    "offline": "offline, photos waiting",
-    "error": "needs attention",
+    Panel.STARTING: "services are starting",
+    Panel.READY: "every photo is in the bucket",
+    Panel.IMPORTING: "reading the card",
+    Panel.UPLOADING: "rendering or uploading photos",
+    Panel.OFFLINE: "offline, photos waiting",
+    Panel.ERROR: "needs attention",
 }
 
 
@@ -111,23 +130,23 @@ def panel_state(status: dict[str, Any], services_ready: bool, problems: list[str
     """Which status pattern to show; the most urgent condition wins."""
     waiting = bool(status["queue"]["jobs"] or status["publishing"])
     if problems:
-        return "error"
+        return Panel.ERROR
     if not services_ready:
-        return "starting"
+        return Panel.STARTING
     if status["importing"]:
-        return "importing"
+        return Panel.IMPORTING
     if waiting and status["online"] is False:
-        return "offline"
+        return Panel.OFFLINE
     if waiting:
-        return "uploading"
-    return "ready"
+        return Panel.UPLOADING
+    return Panel.READY
 
 
 def card_state(status: dict[str, Any], card: dict[str, Any] | None) -> str:
     """busy while an import runs, safe when a card (or watch folder) is present, else absent."""
     if status["importing"]:
-        return "busy"
-    return "safe" if card and card.get("present") else "absent"
+        return CardLed.BUSY
+    return CardLed.SAFE if card and card.get("present") else CardLed.ABSENT
 
 
 class PatternPlayer:
@@ -283,7 +302,7 @@ class StatusPanel:
             )
         self.state: str | None = None
         self.card_state: str | None = None
-        self.show("starting", "absent")
+        self.show(Panel.STARTING, CardLed.ABSENT)
 
     def show(self, state: str, card: str) -> None:
         self.state, self.card_state = state, card
@@ -298,7 +317,7 @@ class StatusPanel:
 
     def _done(self, action: str, ok: bool) -> None:
         for player in self.players:
-            player.flash("ack" if ok else "error", once=True)
+            player.flash(Feedback.ACK if ok else Panel.ERROR, once=True)
 
     def refresh(self, config: Config, store: Any) -> str:
         """Read the store and show what it says; returns the status state."""

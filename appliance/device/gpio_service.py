@@ -21,10 +21,10 @@ def run(config: Config, store: Store, service: Lifecycle) -> None:
     panel = gpio.StatusPanel(config.gpio, gpio.StoreActions(config, mock=mock))
 
     def describe() -> str:
-        text = f"LED {panel.state}: {gpio.MEANING[panel.state or 'starting']}"
-        if panel.card_state == "safe":
+        text = f"LED {panel.state}: {gpio.MEANING[panel.state or gpio.Panel.STARTING]}"
+        if panel.card_state == gpio.CardLed.SAFE:
             text += "; card safe to remove"
-        elif panel.card_state == "busy":
+        elif panel.card_state == gpio.CardLed.BUSY:
             text += "; card busy, do not remove"
         return text + (" (mock pins)" if mock else "")
 

@@ -23,7 +23,7 @@ from ..config import Config
 from ..fsutil import clean_temp_files
 from ..imaging import pipeline, watermark
 from ..imaging.recipe import Recipe, RecipeError
-from ..store import PublicationState, Store
+from ..store import JobKind, PublicationState, Store
 from . import credits, manifest, watermark_settings
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ class Publisher:
                 for path in files:
                     relative = str(path.relative_to(self.event_dir(event["slug"])))
                     self.store.enqueue(
-                        "upload", event["id"], bucket_key(self.config, event["slug"], relative),
+                        JobKind.UPLOAD, event["id"], bucket_key(self.config, event["slug"], relative),
                         publication_id=pub_id, path=str(path),
                         content_type="image/webp" if path.suffix == ".webp" else "image/jpeg",
                         cache_control=PHOTO_CACHE, size=path.stat().st_size,
@@ -209,7 +209,7 @@ class Publisher:
             )
             for relative in uploaded:
                 self.store.enqueue(
-                    "delete", event["id"], bucket_key(self.config, event["slug"], relative),
+                    JobKind.DELETE, event["id"], bucket_key(self.config, event["slug"], relative),
                     publication_id=publication_id,
                 )
         for relative, src in paths.items():

@@ -2,9 +2,17 @@
 
 from .database import BUSY_TIMEOUT_MS, MIGRATIONS, Store, connect, open_store, utcnow
 from .settings import read_setting
-from .states import CardState, ImportState, JobKind, JobState, PublicationState
+from .states import (
+    CardState,
+    ImportState,
+    ImportStatus,
+    JobKind,
+    JobState,
+    PublicationState,
+    SyncStatus,
+)
 
 __all__ = [
-    "BUSY_TIMEOUT_MS", "MIGRATIONS", "CardState", "ImportState", "JobKind", "JobState",
-    "PublicationState", "Store", "connect", "open_store", "read_setting", "utcnow",
+    "BUSY_TIMEOUT_MS", "MIGRATIONS", "CardState", "ImportState", "ImportStatus", "JobKind", "JobState",
+    "PublicationState", "Store", "SyncStatus", "connect", "open_store", "read_setting", "utcnow",
 ]

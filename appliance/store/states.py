@@ -55,3 +55,22 @@ class CardState(StrEnum):
     INTERRUPTED = "interrupted"
     ERROR = "error"
     REMOVED = "removed"
+
+
+class SyncStatus(StrEnum):
+    """A publication as the admin shows it, derived from its row and its outbox jobs (not stored)."""
+
+    PUBLISHING = "publishing"
+    QUEUED = "queued"
+    UPLOADING = "uploading"
+    RETRYING = "retrying"
+    LIVE = "live"
+    FAILED = "failed"
+
+
+class ImportStatus(StrEnum):
+    """The card banner: an import running, one finished a moment ago, or nothing (not stored)."""
+
+    IMPORTING = "importing"
+    DONE = "done"
+    IDLE = "idle"

@@ -22,12 +22,14 @@ from botocore.exceptions import ClientError
 from ..config import Config
 from ..publish import manifest
 from ..publish.worker import PHOTO_CACHE, bucket_key
-from ..store import JobState, PublicationState, Store
+from ..store import JobKind, JobState, PublicationState, Store
 from . import bucket
 
 EXIT_DIFFERENT = 1
 EXIT_USAGE = 2
 EXIT_OFFLINE = 3
+MANIFEST_OBJECT = "manifest"  # what classify() calls the event's manifest
+UNKNOWN_OBJECT = "unknown"  # an object no publication of this appliance owns
 
 
 @dataclass(frozen=True)
@@ -177,8 +179,8 @@ def _repair(config: Config, store: Store, event: dict[str, Any], report: Report,
                 # The gallery must not reference it until the bucket has it again.
                 store.set_live(want.publication_id, live=False)
                 manifest_needed = True
-            if not _pending(store, "upload", want.key):
-                store.enqueue("upload", event["id"], want.key, publication_id=want.publication_id,
+            if not _pending(store, JobKind.UPLOAD, want.key):
+                store.enqueue(JobKind.UPLOAD, event["id"], want.key, publication_id=want.publication_id,
                               path=str(want.path), content_type=want.content_type,
                               cache_control=want.cache_control, size=want.size)
                 report.queued.append(f"upload {want.key}")
@@ -186,10 +188,10 @@ def _repair(config: Config, store: Store, event: dict[str, Any], report: Report,
             if not item["deletable"]:
                 report.unrepairable.append(f"{item['key']}: not published by this appliance "
                                            "(safe mode); use `appliance r2 delete` to remove it")
-            elif not _pending(store, "delete", item["key"]):
+            elif not _pending(store, JobKind.DELETE, item["key"]):
                 pub = owner(store, item["key"])
                 assert pub is not None
-                store.enqueue("delete", event["id"], item["key"], publication_id=pub["id"])
+                store.enqueue(JobKind.DELETE, event["id"], item["key"], publication_id=pub["id"])
                 report.queued.append(f"delete {item['key']}")
                 manifest_needed = True
         _mark_live_if_complete(store, expected, listing, report)
@@ -210,7 +212,7 @@ def _mark_live_if_complete(store: Store, expected: dict[str, Expected], listing:
     for pub_id, wants in by_pub.items():
         if any(w.live or w.key in bad or w.key not in listing for w in wants):
             continue
-        if not any(_pending(store, "upload", w.key) for w in wants):
+        if not any(_pending(store, JobKind.UPLOAD, w.key) for w in wants):
             store.set_live(pub_id)
 
 
@@ -282,9 +284,9 @@ def classify(config: Config, store: Store, key: str) -> str:
     if key.endswith("/" + manifest.MANIFEST_NAME):
         for event in store.events():
             if key == bucket_key(config, event["slug"], manifest.MANIFEST_NAME):
-                return "manifest"
+                return MANIFEST_OBJECT
     pub = owner(store, key)
-    return pub["state"] if pub else "unknown"
+    return pub["state"] if pub else UNKNOWN_OBJECT
 
 
 def cmd_list(config: Config, store: Store, s3: Any, event: dict[str, Any], as_json: bool) -> int:
@@ -305,7 +307,7 @@ def cmd_list(config: Config, store: Store, s3: Any, event: dict[str, Any], as_js
 def cmd_delete(config: Config, store: Store, s3: Any, key: str, yes: bool, force: bool,
                ask: Callable[[str], str]) -> int:
     kind = classify(config, store, key)
-    if kind in ("manifest", PublicationState.PUBLISHED) and not force:
+    if kind in (MANIFEST_OBJECT, PublicationState.PUBLISHED) and not force:
         hint = ("unpublish the photo instead" if kind == PublicationState.PUBLISHED
                 else "use `appliance r2 refresh`")
         print(f"r2 delete: {key} is part of the live gallery ({kind}); {hint}, or add --force",

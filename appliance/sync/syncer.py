@@ -30,7 +30,7 @@ from botocore.exceptions import ClientError
 
 from ..config import Config
 from ..publish import manifest
-from ..store import PublicationState, Store, utcnow
+from ..store import JobKind, PublicationState, Store, utcnow
 from . import bucket
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,8 @@ class Syncer:
         self._shown: tuple[int, str | None] = (-1, None)
 
     # -- choosing ------------------------------------------------------------------------------
-    def runnable(self, ignore_backoff: bool = False, kinds: tuple[str, ...] = ("manifest", "delete",
-                 "upload")) -> list[Job]:
+    def runnable(self, ignore_backoff: bool = False, kinds: tuple[str, ...] = (JobKind.MANIFEST,
+                 JobKind.DELETE, JobKind.UPLOAD)) -> list[Job]:
         """Pending jobs that may start now, in the order to start them.
 
         Ready manifests come first (they are rare and keep the gallery current), then deletes
@@ -86,13 +86,13 @@ class Syncer:
         busy_keys = {j["key"] for j in self.in_flight.values()}
         limit = self.depth + len(busy_ids)
         found: list[Job] = []
-        if "manifest" in kinds:
+        if JobKind.MANIFEST in kinds:
             for job in self.store.due_manifests(due):
                 if self._manifest_ready(job, now, coalesce=not ignore_backoff):
                     found.append(job)
-        if "delete" in kinds:
+        if JobKind.DELETE in kinds:
             found += self.store.due_deletes(due, limit)
-        if "upload" in kinds:
+        if JobKind.UPLOAD in kinds:
             found += self.store.due_uploads(due, limit)
         return [j for j in found if j["id"] not in busy_ids and j["key"] not in busy_keys]
 
@@ -137,12 +137,12 @@ class Syncer:
     def _prepare(self, job: Job) -> Callable[[], Any] | None:
         """What a worker thread runs for ``job`` (reads the store here, on the calling thread)."""
         client, name = self.client, self.bucket
-        if job["kind"] == "upload":
+        if job["kind"] == JobKind.UPLOAD:
             item = dict(key=job["key"], content_type=job["content_type"] or "application/octet-stream",
                         cache_control=job["cache_control"] or "no-cache")
             path = Path(job["path"])
             return lambda: bucket.put(client, name, bucket.Put(body=path.read_bytes(), **item))
-        if job["kind"] == "delete":
+        if job["kind"] == JobKind.DELETE:
             refusal = self._delete_refusal(job)
             if refusal:
                 self._refuse(job, refusal)
@@ -215,13 +215,13 @@ class Syncer:
         return ok, failed
 
     def _succeeded(self, job: Job, etag: str | None, now: float) -> None:
-        if job["kind"] == "manifest":
+        if job["kind"] == JobKind.MANIFEST:
             self.last_manifest_at[job["event_id"]] = now
             # Done only if nothing asked for a newer manifest since this one was built.
             self.store.finish_manifest_job(job["id"], job["version"], etag, now)
             return
         done = self.store.finish_job(job["id"], etag, now)
-        if job["kind"] == "upload" and done and job["publication_id"]:
+        if job["kind"] == JobKind.UPLOAD and done and job["publication_id"]:
             self._maybe_live(job["publication_id"])
 
     def _maybe_live(self, publication_id: int) -> None:
@@ -239,7 +239,7 @@ class Syncer:
         delay = min(self.config.sync.max_backoff_seconds, BACKOFF_BASE_S * 2 ** min(attempts - 1, 20))
         delay = random.uniform(delay / 2, delay)  # jitter: many appliances must not retry in step
         self.store.retry_job(job["id"], error, now, next_attempt_at=now + delay)
-        if job["kind"] == "manifest":
+        if job["kind"] == JobKind.MANIFEST:
             self.last_manifest_at[job["event_id"]] = now  # a failed write still counts for R2
 
     def manifest_key(self, slug: str) -> str:
@@ -302,7 +302,7 @@ class Syncer:
         (retry times ignored); returns how many jobs are left."""
         self.online = True
         try:
-            for kind in ("upload", "manifest", "delete"):
+            for kind in (JobKind.UPLOAD, JobKind.MANIFEST, JobKind.DELETE):
                 self._drain_kind(kind)
         except Offline:
             self.finish_in_flight()
@@ -314,7 +314,7 @@ class Syncer:
             jobs = [j for j in self.runnable(ignore_backoff=True, kinds=(kind,))
                     if (j["id"], j["version"]) not in tried]
             if not jobs and not self.in_flight:
-                wait_s = self._manifest_interval_wait(tried) if kind == "manifest" else None
+                wait_s = self._manifest_interval_wait(tried) if kind == JobKind.MANIFEST else None
                 if wait_s is None:
                     return
                 time.sleep(wait_s)
