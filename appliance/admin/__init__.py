@@ -156,6 +156,3 @@ def client_id() -> str:
     """Who is asking, for the login rate limit (the admin is served directly, no proxy)."""
     return request.remote_addr or "unknown"
 
-
-def web_root() -> Path:
-    return Path(__file__).parent

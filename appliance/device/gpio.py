@@ -107,7 +107,6 @@ CARD_PATTERNS: dict[str, Pattern] = {
     CardLed.BUSY: Pattern(((1, 0.1), (0, 0.1))),
     CardLed.SAFE: Pattern(((1, 1.0),)),
 }
-STATES = tuple(Panel)
 MEANING = {
     Panel.STARTING: "services are starting",
     Panel.READY: "every photo is in the bucket",

@@ -30,7 +30,7 @@ from ..config import Config
 from ..store import Store
 from .import_run import ImportRun
 from .import_types import ImportReport
-from .scan import card_roots, skip_reason, walk
+from .scan import card_roots, walk
 from .verified_copy import (
     clean_stale_temps,
 )
@@ -87,10 +87,6 @@ class Importer:
             self.store.update_import(report.import_id or 0, report=report.summary())
             return report
         return self.import_paths((entry for root in roots for entry in walk(root)), **options)
-
-    def import_file(self, path: Path, source: str | None = None) -> ImportReport:
-        """Import one file (the admin's upload, tests)."""
-        return self.import_paths([(path, skip_reason(path))], source=source or str(path))
 
     # -- the pipeline ---------------------------------------------------------------------------
     def import_paths(

@@ -112,8 +112,8 @@ def test_ready_is_steady_on_and_patterns_are_distinct(factory: MockFactory) -> N
         assert [s.state for s in pin.states] == [False, True]
     finally:
         player.close()
-    shapes = {name: tuple(merged(gpio.PATTERNS[name].steps)) for name in gpio.STATES}
-    assert len(set(shapes.values())) == len(gpio.STATES), "two states look the same"
+    shapes = {name: tuple(merged(gpio.PATTERNS[name].steps)) for name in gpio.Panel}
+    assert len(set(shapes.values())) == len(gpio.Panel), "two states look the same"
 
 
 def test_rgb_led_shows_the_rhythm_in_the_state_colour(factory: MockFactory) -> None:
