@@ -43,8 +43,8 @@ from PIL import Image, ImageDraw, ImageFilter
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from appliance.config import load  # noqa: E402
-from appliance.store import Store  # noqa: E402
+from appliance.config import load
+from appliance.store import Store
 
 PASSWORD = "bench-password"
 CHROMIUM = "/usr/bin/chromium"

@@ -60,7 +60,7 @@ def poll(check: object, timeout: float, what: str) -> float:
     while time.monotonic() < deadline:
         try:
             value = check()
-        except Exception:  # noqa: BLE001 - not up yet (connection refused, no bus)
+        except Exception:  # not up yet (connection refused, no bus)
             value = None
         if value:
             return value

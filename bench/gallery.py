@@ -53,10 +53,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from support import gallery as gf  # noqa: E402  (tests/support/gallery.py)
+from support import gallery as gf  # tests/support/gallery.py
 
-from appliance.publish import manifest as manifest_mod  # noqa: E402
-from appliance.store import Store  # noqa: E402
+from appliance.publish import manifest as manifest_mod
+from appliance.store import Store
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

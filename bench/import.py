@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from PIL import Image, ImageChops  # noqa: E402
+from PIL import Image, ImageChops
 
 W, H = 6000, 4000  # 24 MP
 WARM_FACTOR = 4  # memory warmed before a timed step, in dataset sizes (see warm_memory)

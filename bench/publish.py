@@ -41,11 +41,11 @@ from PIL import Image, ImageChops, ImageOps, ImageStat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from camera import camera_like  # noqa: E402  (bench/camera.py)
+from camera import camera_like  # bench/camera.py
 
-from appliance.imaging import pipeline, watermark  # noqa: E402
-from appliance.imaging.recipe import Recipe  # noqa: E402
-from appliance.publish import heap  # noqa: E402
+from appliance.imaging import pipeline, watermark
+from appliance.imaging.recipe import Recipe
+from appliance.publish import heap
 
 SIZES = {"24mp": (6000, 4000), "45mp": (8192, 5464)}
 LONG_EDGE, THUMB_EDGE, QUALITY = 2048, 480, 85

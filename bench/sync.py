@@ -32,15 +32,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from camera import camera_like  # noqa: E402  (bench/camera.py)
+from camera import camera_like  # bench/camera.py
 
-from appliance.config import Config, load  # noqa: E402
-from appliance.ingest.importer import Importer  # noqa: E402
-from appliance.publish import manifest  # noqa: E402
-from appliance.publish.worker import PHOTO_CACHE, Publisher, bucket_key  # noqa: E402
-from appliance.store import Store, utcnow  # noqa: E402
-from appliance.sync import bucket as bucket_mod  # noqa: E402
-from appliance.sync.syncer import Syncer  # noqa: E402
+from appliance.config import Config, load
+from appliance.ingest.importer import Importer
+from appliance.publish import manifest
+from appliance.publish.worker import PHOTO_CACHE, Publisher, bucket_key
+from appliance.store import Store, utcnow
+from appliance.sync import bucket as bucket_mod
+from appliance.sync.syncer import Syncer
 
 BUCKET = "bench-sync"
 MOTO = """
@@ -251,7 +251,7 @@ def _peak_rss_kb(pid: int) -> int:
     raise RuntimeError(f"no VmHWM for {pid}")
 
 
-def _in_manifest(s3, name: str) -> bool:  # noqa: ANN001
+def _in_manifest(s3, name: str) -> bool:
     try:
         body = s3.get_object(Bucket=BUCKET, Key="events/bench/manifest.json")["Body"].read()
     except s3.exceptions.NoSuchKey:

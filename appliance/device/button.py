@@ -109,7 +109,7 @@ class ButtonController:
         log.info("button %s (held %.2f s)", action, held)
         try:
             ok = bool(run())
-        except Exception:  # noqa: BLE001 - a failed action must not kill the button thread
+        except Exception:  # a failed action must not kill the button thread
             log.exception("button action %s failed", action)
             ok = False
         self.fired.append(action)  # once it has run: whoever reads this sees its effect

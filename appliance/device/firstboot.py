@@ -264,7 +264,7 @@ def as_service_user(action: Callable[[], None]) -> bool:
             os.umask(0o027)
             action()
             code = 0
-        except BaseException:  # noqa: BLE001 - report anything, exit non-zero
+        except BaseException:  # report anything, exit non-zero
             traceback.print_exc()
         finally:
             os._exit(code)

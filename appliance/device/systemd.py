@@ -183,7 +183,7 @@ class Service:
                     self._record(store, "stopped", "stopped")
                 finally:
                     store.close()
-            except Exception as exc:  # noqa: BLE001 - stopping must not fail on a busy store
+            except Exception as exc:  # stopping must not fail on a busy store
                 log.warning("could not record %s as stopped: %s", self.name, exc)
 
     def _record(self, store: Any, state: str, status: str) -> None:

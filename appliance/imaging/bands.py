@@ -207,7 +207,8 @@ def decode_in_bands(image: JpegImagePlugin.JpegImageFile,
     tile = image.tile[0]
     frame = Image.new("RGB", image.size, None)  # not initialised (a 24 MB fill saved) except:
     frame.paste(CANARY, (frame.width - 1, 0, frame.width, frame.height))  # the column looked at
-    decoder = Image._getdecoder("RGB", "jpeg", tile.args, image.decoderconfig)  # noqa: SLF001
+    # Pillow has no public API for feeding a JPEG decoder chunk by chunk: its own ImageFile.load does this
+    decoder = Image._getdecoder("RGB", "jpeg", tile.args, image.decoderconfig)
     assert image.fp is not None
     image.fp.seek(tile.offset)
     rows = announced = err = 0
@@ -294,7 +295,7 @@ class BandThread:
             frame, rows = item
             try:
                 self.bands.rows_ready(frame, rows)
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller in close()
+            except BaseException as exc:  # handed to the caller in close()
                 self.error = exc
 
     def close(self) -> None:

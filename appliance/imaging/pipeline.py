@@ -229,8 +229,8 @@ def encoded(image: Image.Image, format_: str, **options: Any) -> bytes:
 def _memory_file() -> IO[bytes]:
     """A file that lives in memory (memfd on Linux), else an unnamed temporary file."""
     if hasattr(os, "memfd_create"):
-        return open(os.memfd_create("encoded", os.MFD_CLOEXEC), "w+b")  # noqa: SIM115
-    return tempfile.TemporaryFile()  # noqa: SIM115
+        return open(os.memfd_create("encoded", os.MFD_CLOEXEC), "w+b")
+    return tempfile.TemporaryFile()
 
 
 def jpeg_bytes(image: Image.Image, quality: int = 85, exif: bytes = b"") -> bytes:

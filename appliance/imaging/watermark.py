@@ -123,7 +123,7 @@ def store_png(state_dir: Path, data: bytes) -> str:
                 image.load()
     except WatermarkError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any decoder failure means "not a usable PNG"
+    except Exception as exc:  # any decoder failure means "not a usable PNG"
         raise WatermarkError(f"the watermark is not a readable PNG: {exc}") from exc
     sha = hashlib.sha256(data).hexdigest()
     path = png_path(state_dir, sha)

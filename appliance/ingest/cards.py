@@ -58,7 +58,7 @@ class CardJob(threading.Thread):
         store = Store(self.manager.config.db_path)
         try:
             self._run(store)
-        except Exception as exc:  # noqa: BLE001 - a card must never take the service down
+        except Exception as exc:  # a card must never take the service down
             log.exception("card %s failed", self.event.node)
             if self.card_id is not None:
                 store.set_card(self.card_id, state=CardState.ERROR,

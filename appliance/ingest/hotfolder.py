@@ -79,7 +79,7 @@ def run_hot_folder(config: Config, folder: Path, stop: threading.Event,
         while not stop.is_set():
             try:
                 report = watcher.scan()
-            except Exception:  # noqa: BLE001 - keep watching; the next scan retries
+            except Exception:  # keep watching; the next scan retries
                 log.exception("hot folder scan of %s failed", folder)
                 report = None
             if report is not None and on_report is not None:

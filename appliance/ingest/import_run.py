@@ -310,7 +310,7 @@ class ImportRun:
             message = str(exc)
             self.results.put((seq, lambda: self._corrupt(copied, message)))
             return
-        except Exception as exc:  # noqa: BLE001 - reported, never lost silently
+        except Exception as exc:  # reported, never lost silently
             message = f"{type(exc).__name__}: {exc}"
             self.results.put((seq, lambda: self._error(copied.label, message)))
             return

@@ -83,7 +83,7 @@ class Publisher:
         name = publication["name"]
         try:
             return self._process(publication)
-        except Exception as exc:  # noqa: BLE001 - one bad photo must never stop the worker
+        except Exception as exc:  # one bad photo must never stop the worker
             log.exception("publish of %s failed unexpectedly", name)
             self._fail(pub_id, f"internal error: {type(exc).__name__}: {exc}")
             return False

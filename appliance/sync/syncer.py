@@ -273,7 +273,7 @@ class Syncer:
             return False
         except ClientError:
             pass  # the endpoint answered (e.g. 403 for a token scoped to objects): we are online
-        except Exception as exc:  # noqa: BLE001 - e.g. missing credentials: show it, keep trying
+        except Exception as exc:  # e.g. missing credentials: show it, keep trying
             self.store.set_sync_state(last_error=describe(exc), last_error_at=utcnow())
             return False
         was_offline = self.online is False or self.store.sync_state().get("online") == 0

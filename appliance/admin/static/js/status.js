@@ -1,0 +1,71 @@
+// The always-visible status: header pill, details panel, card import banner; polled by admin.js.
+import { $, api, el } from "./dom.js";
+import { ago, bytes, cardPercent } from "./format.js";
+import { state } from "./state.js";
+import { loadBuffer } from "./buffer.js";
+
+const since = (iso) => ago(iso, state.status?.server_time ? state.status.server_time * 1000 : Date.now());
+
+export function renderStatus(s) {
+  state.status = s;
+  const node = $("#status");
+  const offline = s.online === false;
+  const busy = !offline && (s.queue.jobs > 0 || s.publishing > 0 || s.card.state === "importing");
+  node.className = "status " + (offline ? "offline" : busy ? "busy" : s.online === null ? "unknown" : "online");
+  const parts = [offline ? "Offline" : s.online === null ? "Not synced yet" : "Online"];
+  if (s.publishing) parts.push(`${s.publishing} rendering`);
+  if (s.queue.jobs) parts.push(`${s.queue.jobs} queued`);
+  else if (!offline && s.last_upload_at) parts.push(since(s.last_upload_at));
+  $(".status-text", node).textContent = parts.join(" · ");
+  $("#st-online").textContent = offline ? "Offline — uploads wait" : s.online === null ? "Not checked yet" : "Online";
+  $("#st-queue").textContent = s.queue.jobs ? `${s.queue.jobs} jobs · ${bytes(s.queue.bytes)}` +
+    (s.current_upload ? ` · uploading ${s.current_upload.split("/").pop()}` : "") : "Empty";
+  $("#st-last").textContent = since(s.last_upload_at);
+  $("#st-disk").textContent = `${bytes(s.disk.free_bytes)} of ${bytes(s.disk.total_bytes)}`;
+  $("#st-buffer").textContent = `${s.buffer} photos · ${s.new} new`;
+  $("#st-published").textContent = [`${s.published} published`, `${s.live} live`,
+    s.publishing && `${s.publishing} rendering`, s.failed && `${s.failed} failed`].filter(Boolean).join(" · ");
+  const err = $("#st-error");
+  err.hidden = !s.last_error;
+  err.textContent = s.last_error ? `Last error: ${s.last_error}` : "";
+  renderCard(s.card);
+  $("#tab-count-buffer").textContent = s.new ? String(s.new) : "";
+  if (state.counts.all !== undefined && s.buffer !== state.counts.all) {
+    // New photos from the card: refresh in place when the grid is at the top, else offer a button.
+    if (window.scrollY < 80 && !state.ed && !state.loading) loadBuffer(true);
+    else $("#fresh").hidden = false;
+  }
+}
+
+function renderCard(card) {
+  const banner = $("#card-banner");
+  if (card.state === "importing") {
+    const pct = cardPercent(card);
+    banner.className = "banner";
+    banner.replaceChildren(el("span", {}, `Importing card ${card.files_done}/${card.files_total}`),
+      el("span", { class: "bar" }, el("i", { style: null })), el("b", {}, `${pct}%`));
+    $(".bar i", banner).style.width = pct + "%";
+    banner.hidden = false;
+    $("#st-card").textContent = `Importing ${card.files_done}/${card.files_total} — do not remove`;
+  } else if (card.state === "done") {
+    banner.className = "banner done";
+    banner.replaceChildren(el("span", {}, `✓ Card imported (${card.imported} new) — safe to remove`),
+      el("button", { type: "button", class: "close", "aria-label": "Dismiss", onclick: () => {
+        localStorage.setItem("cardDismissed", card.finished_at); banner.hidden = true; } }, "✕"));
+    banner.hidden = localStorage.getItem("cardDismissed") === card.finished_at;
+    $("#st-card").textContent = "Safe to remove";
+  } else {
+    banner.hidden = true;
+    $("#st-card").textContent = "No import running";
+  }
+}
+
+export async function pollStatus() {
+  try { renderStatus(await api("/api/status")); } catch (e) { $(".status-text").textContent = "No connection"; $("#status").className = "status offline"; }
+}
+
+$("#status").addEventListener("click", () => {
+  const panel = $("#status-panel");
+  panel.hidden = !panel.hidden;
+  $("#status").setAttribute("aria-expanded", String(!panel.hidden));
+});
