@@ -42,7 +42,7 @@ class ImporterConfig:
     watch: Path | None = None
     poll_seconds: float = 1.0
     thumb_size: int = 400
-    # Card ingest (see README "Card ingest")
+    # Card ingest (see docs/ingest.md)
     mount_root: Path = Path("/run/appliance-cards")  # cards are mounted read-only at <root>/<fs uuid>
     mount: str = "auto"  # auto (kernel, else FUSE), kernel or fuse
     folders: tuple[str, ...] = ()  # folders imported from drives without DCIM/ (SSDs)

@@ -103,7 +103,7 @@ if [ -n "$config" ]; then
   install -m 0640 -o root -g "$SERVICE_USER" "$config" "$CONFIG_DIR/appliance.toml"
 elif [ ! -e "$CONFIG_DIR/appliance.toml" ]; then
   cat > "$CONFIG_DIR/appliance.toml" <<'EOF'
-# The appliance's configuration: every key is optional (see the README's Configuration table).
+# The appliance's configuration: every key is optional (see docs/configuration.md).
 # After editing: `appliance doctor`, then `systemctl restart appliance.target`.
 
 [bucket]

@@ -337,3 +337,16 @@ def test_relative_links_resolve(path: Path) -> None:
         if not (path.parent / file).exists():
             broken.append(target)
     assert not broken, f"{path.relative_to(REPO)} links to missing files: {broken}"
+
+
+def test_the_sdist_carries_what_the_readme_links_to() -> None:
+    include = tomllib.loads(read(REPO / "pyproject.toml"))["tool"]["hatch"]["build"]["targets"]["sdist"][
+        "include"]
+    missing = []
+    for target in LINK_RE.findall(without_fences(read(README))):
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("#"):
+            continue
+        first = Path(target.split("#", 1)[0]).parts[0]
+        if first not in include:
+            missing.append(target)
+    assert not missing, f"README links to files the sdist leaves out: {missing}"

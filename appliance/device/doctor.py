@@ -49,7 +49,7 @@ def check_config(explicit: str | None) -> tuple[list[Finding], Config | None]:
     findings = []
     if not path.exists() and not required:
         findings.append(Finding("config", "warn", f"no {path}: every setting is a default",
-                                f"write {path} (see README, Configuration)"))
+                                f"write {path} (see docs/configuration.md)"))
     else:
         findings.append(Finding("config", "ok", f"{path} is valid"))
         mode = path.stat().st_mode

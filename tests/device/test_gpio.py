@@ -27,7 +27,7 @@ from appliance.publish.worker import Publisher
 from appliance.store import Store
 
 STATUS_PIN, BUTTON_PIN, CARD_PIN, RGB_PINS = 17, 27, 22, (5, 6, 13)
-# The documented rhythms (README, appliance/gpio.py): (level, seconds), looping.
+# The documented rhythms (docs/operations.md, appliance/device/gpio.py): (level, seconds), looping.
 SPEC = {
     "starting": ((1, 0.5), (0, 0.5)),
     "importing": ((1, 0.1), (0, 0.1)),
