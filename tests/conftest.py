@@ -1,4 +1,5 @@
-"""Shared fixtures: a real moto S3 server over HTTP and appliance configs in tmp folders."""
+"""Shared fixtures: a real moto S3 server over HTTP, an appliance config in a tmp folder pointed at
+a fresh bucket, its store, and the shared camera samples."""
 
 from __future__ import annotations
 
@@ -10,16 +11,11 @@ import boto3
 import pytest
 from botocore.config import Config as BotoConfig
 from moto.server import ThreadedMotoServer
-from support.config import write_config
+from support.config import bucket_config
+from support.samples import SAMPLES
 
-from appliance.config import Config, load
-
-# /work/shared beside the repository: /work/main -> parents[2], a worktree /work/wt/issue-N -> parents[3]
-SAMPLES = next(
-    (p / "shared" / "testdata" / "camera-samples" for p in Path(__file__).resolve().parents
-     if (p / "shared" / "testdata" / "camera-samples").is_dir()),
-    Path(__file__).resolve().parents[2] / "shared" / "testdata" / "camera-samples",
-)
+from appliance.config import Config
+from appliance.store import Store, open_store
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +47,16 @@ def bucket(s3) -> str:  # noqa: ANN001
 
 @pytest.fixture
 def config(tmp_path: Path, moto_url: str, bucket: str) -> Config:
-    return load(write_config(tmp_path, moto_url, bucket))
+    return bucket_config(tmp_path, moto_url, bucket)
+
+
+@pytest.fixture
+def store(config: Config) -> Iterator[Store]:
+    """The store of ``config`` as a service opens it: data folders made, schema migrated, its event
+    present (tests/store/ has its own, without a bucket)."""
+    s = open_store(config)
+    yield s
+    s.close()
 
 
 @pytest.fixture

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import threading
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.security import generate_password_hash
 
 from ..config import Config, ConfigError
 from ..store import Store
+from . import assets
 
 csrf = CSRFProtect()
-
-# Every asset is served by the box itself: no CDN, no outside fonts (there is no internet on its Wi-Fi).
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-    "form-action 'self'"
-)
 
 
 def _secret_key(config: Config) -> str:
@@ -48,15 +39,6 @@ def password_hash(config: Config) -> str:
     if config.admin.password:
         return generate_password_hash(config.admin.password)
     raise ConfigError("admin.password: set admin.password or admin.password_hash to use the admin")
-
-
-def _asset_versions(static: Path) -> dict[str, str]:
-    """Content hashes of the static files: URLs carry them, so browsers may cache for a year."""
-    return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:10]
-        for p in static.iterdir()
-        if p.is_file()
-    }
 
 
 def create_app(config: Config) -> Flask:
@@ -83,14 +65,7 @@ def create_app(config: Config) -> Flask:
     )
     app.extensions["appliance_stores"] = threading.local()
     csrf.init_app(app)
-    versions = _asset_versions(Path(app.static_folder or ""))
-
-    @app.context_processor
-    def _assets() -> dict[str, Any]:
-        def asset(name: str) -> str:
-            return url_for("static", filename=name, v=versions.get(name, "0"))
-
-        return {"asset": asset}
+    assets.register(app)
 
     @app.context_processor
     def _setup_problems() -> dict[str, list[str]]:
@@ -98,16 +73,6 @@ def create_app(config: Config) -> Flask:
         from ..device.firstboot import problems
 
         return {"setup_problems": problems(get_store())}
-
-    @app.after_request
-    def _headers(response: Any) -> Any:
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if response.mimetype in ("application/json", "text/html") and "Cache-Control" not in response.headers:
-            response.headers["Cache-Control"] = "no-store"
-        return response
 
     from . import (
         api,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from support.imaging import exif_bytes, marked_pattern, mean_diff, save_jpeg
+from support.images import exif_bytes, marked_pattern, mean_diff, save_jpeg
 
 from appliance import config as config_mod
 from appliance.admin import create_app

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from gpiozero import LED, RGBLED, Device
 from gpiozero.pins.mock import MockFactory
+from support.polling import wait_for
 
 from appliance.config import Config, ConfigError, GpioConfig, parse
 from appliance.device import gpio
@@ -239,7 +240,7 @@ def press(factory: MockFactory, seconds: float, bounce: int = 3) -> None:
 
 
 @pytest.fixture
-def buffered(config: Config, samples: Path, tmp_path: Path) -> Config:
+def buffered_config(config: Config, samples: Path, tmp_path: Path) -> Config:
     card = tmp_path / "sdcard" / "DCIM"
     card.mkdir(parents=True)
     for photo in sorted((samples / "gps").glob("*.jpg"))[:2]:
@@ -267,76 +268,69 @@ def publications(config: Config) -> list[dict[str, Any]]:
         store.close()
 
 
-def wait_until(check: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
-
-
-def test_press_publishes_the_latest_photo_exactly_once(factory: MockFactory, buffered: Config) -> None:
-    panel = button_panel(buffered)
+def test_press_publishes_the_latest_photo_exactly_once(
+        factory: MockFactory, buffered_config: Config) -> None:
+    panel = button_panel(buffered_config)
     try:
         press(factory, 0.15)
-        wait_until(lambda: panel.button.fired)
+        wait_for(lambda: panel.button.fired, 5, "the press", every=0.02)
         time.sleep(0.3)  # any late (bounce) action would show up here
         assert panel.button.fired == ["publish"]
-        pubs = publications(buffered)
+        pubs = publications(buffered_config)
         assert len(pubs) == 1 and pubs[0]["state"] == "queued" and pubs[0]["recipe"] == (
             '{"exposure": 0.0, "rotate": 0, "straighten": 0.0, "scale": 1.0}')
-        store = Store(buffered.db_path)
+        store = Store(buffered_config.db_path)
         assert pubs[0]["photo_id"] == store.latest_photo()["id"]
         store.close()
     finally:
         panel.close()
 
 
-def test_a_glitch_shorter_than_the_debounce_does_nothing(factory: MockFactory, buffered: Config) -> None:
-    panel = button_panel(buffered)
+def test_a_glitch_shorter_than_the_debounce_does_nothing(
+        factory: MockFactory, buffered_config: Config) -> None:
+    panel = button_panel(buffered_config)
     try:
         pin = factory.pin(BUTTON_PIN)
         pin.drive_low()
         time.sleep(0.01)
         pin.drive_high()
         time.sleep(0.5)
-        assert panel.button.fired == [] and publications(buffered) == []
+        assert panel.button.fired == [] and publications(buffered_config) == []
     finally:
         panel.close()
 
 
 def test_hold_undoes_the_last_button_publish_and_does_not_publish(
-        factory: MockFactory, buffered: Config) -> None:
-    panel = button_panel(buffered)
+        factory: MockFactory, buffered_config: Config) -> None:
+    panel = button_panel(buffered_config)
     try:
         press(factory, 0.15)
-        wait_until(lambda: len(publications(buffered)) == 1)
-        store = Store(buffered.db_path)
-        assert Publisher(buffered, store).run_once()  # the publisher service renders it
+        wait_for(lambda: len(publications(buffered_config)) == 1, 5, "the publication", every=0.02)
+        store = Store(buffered_config.db_path)
+        assert Publisher(buffered_config, store).run_once()  # the publisher service renders it
         store.close()
-        assert publications(buffered)[0]["state"] == "published"
+        assert publications(buffered_config)[0]["state"] == "published"
 
         factory.pin(BUTTON_PIN).drive_low()
         time.sleep(0.75)  # past hold_seconds: the LED goes dark to say "release to undo"
         assert panel.players[0].showing == "hold"
         assert factory.pin(STATUS_PIN).state is False
         factory.pin(BUTTON_PIN).drive_high()
-        wait_until(lambda: len(panel.button.fired) == 2)
+        wait_for(lambda: len(panel.button.fired) == 2, 5, "the undo", every=0.02)
         assert panel.button.fired == ["publish", "undo"]
-        pubs = publications(buffered)
+        pubs = publications(buffered_config)
         assert len(pubs) == 1 and pubs[0]["state"] == "unpublished"
         # a second hold has nothing left to undo, and still publishes nothing
         press(factory, 0.75)
-        wait_until(lambda: len(panel.button.fired) == 3)
-        assert panel.button.fired[-1] == "undo" and len(publications(buffered)) == 1
+        wait_for(lambda: len(panel.button.fired) == 3, 5, "the second undo", every=0.02)
+        assert panel.button.fired[-1] == "undo" and len(publications(buffered_config)) == 1
     finally:
         panel.close()
 
 
 def test_long_hold_shuts_down_and_neither_publishes_nor_undoes(
-        factory: MockFactory, buffered: Config) -> None:
-    panel = button_panel(buffered)
+        factory: MockFactory, buffered_config: Config) -> None:
+    panel = button_panel(buffered_config)
     try:
         factory.pin(BUTTON_PIN).drive_low()
         time.sleep(0.8)
@@ -344,10 +338,10 @@ def test_long_hold_shuts_down_and_neither_publishes_nor_undoes(
         time.sleep(0.6)  # past shutdown_seconds: the LED strobes
         assert panel.players[0].showing == "shutdown"
         factory.pin(BUTTON_PIN).drive_high()
-        wait_until(lambda: panel.button.fired)
+        wait_for(lambda: panel.button.fired, 5, "the shutdown", every=0.02)
         time.sleep(0.2)
         assert panel.button.fired == ["shutdown"]
-        assert publications(buffered) == []
+        assert publications(buffered_config) == []
     finally:
         panel.close()
 

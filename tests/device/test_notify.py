@@ -10,81 +10,22 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from support.config import write_config
+from support.services import NotifyListener, free_port
 
 from appliance.config import load
 from appliance.store import MIGRATIONS, Store
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class NotifyListener:
-    """The systemd side of sd_notify: a datagram socket recording (time, message) pairs."""
-
-    def __init__(self) -> None:
-        self.dir = tempfile.mkdtemp(prefix="nfy-", dir="/tmp")  # AF_UNIX paths are short
-        self.path = os.path.join(self.dir, "notify")
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
-        self.sock.settimeout(0.1)
-        self.messages: list[tuple[float, str]] = []
-        self.on_message: Callable[[str], None] = lambda text: None
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._closed:
-            try:
-                data = self.sock.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            text = data.decode()
-            self.on_message(text)
-            self.messages.append((time.monotonic(), text))
-
-    def fields(self, name: str) -> list[tuple[float, str]]:
-        found = []
-        for at, text in list(self.messages):
-            for line in text.splitlines():
-                key, _, value = line.partition("=")
-                if key == name:
-                    found.append((at, value))
-        return found
-
-    def wait(self, name: str, value: str | None = None, timeout: float = 20.0,
-             after: float = 0.0) -> tuple[float, str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for at, got in self.fields(name):
-                if at >= after and (value is None or value in got):
-                    return at, got
-            time.sleep(0.02)
-        raise AssertionError(f"no {name}={value or '*'} within {timeout}s; got {self.messages}")
-
-    def pings(self, since: float, until: float) -> list[float]:
-        return [at for at, _ in self.fields("WATCHDOG") if since <= at <= until]
-
-    def close(self) -> None:
-        self._closed = True
-        self._thread.join(timeout=1)
-        self.sock.close()
-        os.unlink(self.path)
-        os.rmdir(self.dir)
 
 
 @pytest.fixture
@@ -233,9 +174,7 @@ def _children(pid: int) -> list[int]:
 
 def test_gunicorn_arbiter_says_ready_and_pings_only_while_workers_live(
         config_path: Path, listener: NotifyListener, tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = start(["admin", "--bind", f"127.0.0.1:{port}"], config_path, listener, tmp_path,
                  watchdog_s=1.0, APPLIANCE_ADMIN_TIMEOUT="4", APPLIANCE_ADMIN_WORKERS="1")
     try:

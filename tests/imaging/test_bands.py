@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw
-from support.imaging import marked_pattern, mean_diff, psnr, sample, save_jpeg
+from support.images import marked_pattern, mean_diff, psnr, save_jpeg
+from support.samples import sample
 
 from appliance.imaging import bands, pipeline
 from appliance.imaging.recipe import Recipe

@@ -9,14 +9,8 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageCms, ImageDraw, ImageOps
-from support.photos import (
-    gray_icc_profile,
-    mean_abs_diff,
-    mean_brightness,
-    sample,
-    samples,
-    save_jpeg,
-)
+from support.images import gray_profile, mean_brightness, mean_diff, save_jpeg
+from support.samples import sample, sample_files
 
 from appliance.fsutil import TEMP_PREFIX
 from appliance.imaging import metadata, pipeline
@@ -56,19 +50,19 @@ def test_orientation_samples_render_upright(name: str) -> None:
         assert out.height > out.width
     reference = _reference_upright(path)
     assert (reference.width > reference.height) == (out.width > out.height)
-    diff = mean_abs_diff(out, reference.resize(out.size, Image.Resampling.LANCZOS))
+    diff = mean_diff(out, reference.resize(out.size, Image.Resampling.LANCZOS))
     assert diff < 3, f"{name}: mean abs difference {diff:.1f} from the upright reference"
     # and every other orientation of the same pixels is clearly worse
     for method in Image.Transpose:
         wrong = reference.transpose(method)
         if wrong.size != reference.size:
             continue
-        wrong_diff = mean_abs_diff(out, wrong.resize(out.size, Image.Resampling.LANCZOS))
+        wrong_diff = mean_diff(out, wrong.resize(out.size, Image.Resampling.LANCZOS))
         assert wrong_diff > diff + 10, f"{name}: {method.name} is as close as the upright one"
 
 
 def test_orientation_of_all_samples_not_enlarged() -> None:
-    for path in samples("orientation/*.jpg"):
+    for path in sample_files("orientation/*.jpg"):
         out = pipeline.render(path, Recipe(), long_edge=2048)
         assert max(out.size) == 600  # never upscaled
         assert (out.width > out.height) == path.name.startswith("landscape")
@@ -166,7 +160,7 @@ def test_rotate_combines_with_exif_orientation() -> None:
     out = pipeline.render(path, Recipe(rotate=90), long_edge=320)
     assert out.width > out.height  # an upright portrait turned a quarter turn
     reference = _reference_upright(path).transpose(Image.Transpose.ROTATE_270)  # 90° clockwise
-    assert mean_abs_diff(out, reference.resize(out.size, Image.Resampling.LANCZOS)) < 3
+    assert mean_diff(out, reference.resize(out.size, Image.Resampling.LANCZOS)) < 3
 
 
 def test_exposure_brightens_and_darkens() -> None:
@@ -419,7 +413,7 @@ def test_greyscale_jpeg_becomes_rgb(tmp_path: Path) -> None:
 
 
 def test_greyscale_jpeg_with_grey_icc_profile_is_converted(tmp_path: Path) -> None:
-    icc = gray_icc_profile(gamma=1.0, name="Linear Gray")  # linear light: 100 is a light grey
+    icc = gray_profile(gamma=1.0, name="Linear Gray")  # linear light: 100 is a light grey
     profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
     path = save_jpeg(
         tmp_path / "grey-icc.jpg", Image.new("L", (64, 64), 100), quality=100, icc_profile=icc

@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageOps
-from support.imaging import (
+from support.images import (
     exif_bytes,
     jpeg_with_profile,
     marked_pattern,
     mean_diff,
     psnr,
     region_mean,
-    sample,
     save_jpeg,
     swapped_rgb_profile,
 )
+from support.samples import sample
 
 from appliance.imaging import pipeline, watermark
 from appliance.imaging.pipeline import ImageError

@@ -6,18 +6,15 @@ import shutil
 import time
 from pathlib import Path
 
+from support.polling import wait_for
+
 from appliance.config import Config
 from appliance.ingest.hotfolder import HotFolder, chosen_folder
 from appliance.store import Store
 
 
-def wait_for_photos(store: Store, count: int, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if store.scalar("SELECT COUNT(*) FROM photos") >= count:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"fewer than {count} photos after {timeout}s")
+def photo_count(store: Store) -> int:
+    return store.scalar("SELECT COUNT(*) FROM photos")
 
 
 def test_chosen_folder_prefers_the_admin_setting(config: Config, tmp_path: Path) -> None:
@@ -40,13 +37,13 @@ def test_hot_folder_moves_to_the_chosen_folder(config: Config, tmp_path: Path,
         hot.follow(chosen_folder(config, store))
         assert hot.folder == first
         shutil.copy(samples / "gps" / "DSCN0010.jpg", first / "a.jpg")
-        wait_for_photos(store, 1)
+        wait_for(lambda: photo_count(store) >= 1, 20, "a.jpg imported")
         store.set_setting("folders", {"watch": str(second)})
         hot.follow(chosen_folder(config, store))
         assert hot.folder == second
         shutil.copy(samples / "gps" / "DSCN0012.jpg", first / "b.jpg")  # the old folder: ignored
         shutil.copy(samples / "gps" / "DSCN0021.jpg", second / "c.jpg")
-        wait_for_photos(store, 2)
+        wait_for(lambda: photo_count(store) >= 2, 20, "c.jpg imported")
         time.sleep(config.importer.settle_seconds + 1.5)  # b.jpg would have settled by now
         names = {r["original_name"] for r in store.rows("SELECT original_name FROM photos")}
         assert names == {"a.jpg", "c.jpg"}

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageOps
-from support.photos import make_config, mean_abs_diff, sample, sha256, snapshot
+from support.config import local_config
+from support.files import sha256, snapshot
+from support.images import mean_diff
+from support.samples import sample
 
 from appliance.fsutil import TEMP_PREFIX as ATOMIC_PREFIX
 from appliance.ingest.hotfolder import FolderWatcher
@@ -54,7 +57,7 @@ CARD_SKIPS = {
 
 @pytest.fixture
 def env(tmp_path: Path):
-    config = make_config(tmp_path)
+    config = local_config(tmp_path)
     store = Store(config.db_path)
     importer = Importer(config, store)
     yield config, store, importer
@@ -218,8 +221,8 @@ def test_metadata_of_a_real_camera_and_every_orientation(tmp_path: Path, env) ->
             shown = thumb.convert("RGB")
         # the upright view is by far the closest of the eight ways to turn the stored pixels
         # (not an exact match: the thumbnail is converted to sRGB and re-encoded)
-        right = mean_abs_diff(shown, upright.resize(shown.size))
-        wrong = [mean_abs_diff(shown, turned.resize(shown.size))
+        right = mean_diff(shown, upright.resize(shown.size))
+        wrong = [mean_diff(shown, turned.resize(shown.size))
                  for turned in (stored, *(stored.transpose(t) for t in Image.Transpose))
                  if turned.size == upright.size and turned.tobytes() != upright.tobytes()]
         assert len(wrong) == 3, (kind, n)
@@ -227,7 +230,7 @@ def test_metadata_of_a_real_camera_and_every_orientation(tmp_path: Path, env) ->
 
 
 def test_thumb_size_from_config(tmp_path: Path) -> None:
-    config = make_config(tmp_path, "[importer]\nthumb_size = 128\n")
+    config = local_config(tmp_path, "[importer]\nthumb_size = 128\n")
     assert config.importer.thumb_size == 128
     store = Store(config.db_path)
     try:
@@ -263,7 +266,7 @@ def _leftovers(config) -> tuple[list[Path], list[Path]]:  # noqa: ANN001
 
 
 def test_importer_removes_leftover_temp_files_at_start_up(tmp_path: Path) -> None:
-    config = make_config(tmp_path)
+    config = local_config(tmp_path)
     crashed, kept = _leftovers(config)
     store = Store(config.db_path)
     try:
@@ -275,7 +278,7 @@ def test_importer_removes_leftover_temp_files_at_start_up(tmp_path: Path) -> Non
 
 
 def test_importer_removes_a_leftover_thumbnail_temp_file(tmp_path: Path) -> None:
-    config = make_config(tmp_path)
+    config = local_config(tmp_path)
     config.ensure_folders()
     leftover = config.folder("state") / "thumbs" / "ab" / f"{ATOMIC_PREFIX}crash"
     leftover.parent.mkdir(parents=True)

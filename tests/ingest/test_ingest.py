@@ -18,31 +18,17 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from support.ingest import (
-    assert_all_imported,
-    assert_buffer_sound,
-    gps_card,
-    messy_card,
-    raw_standin,
-    sha256,
-    stamped_jpeg,
-    two_cameras,
-)
+from support.buffer import assert_all_imported, assert_buffer_sound
+from support.cards import gps_card, messy_card, raw_standin, two_cameras
+from support.files import sha256
+from support.images import stamped_jpeg
 
-from appliance.config import Config
 from appliance.ingest import progress
 from appliance.ingest.hotfolder import FolderWatcher
 from appliance.ingest.importer import Importer
 from appliance.ingest.scan import JPEG_MAGIC, capture_sort_time, classify
 from appliance.ingest.verified_copy import TEMP_PREFIX, clean_stale_temps
 from appliance.store import Store
-
-
-@pytest.fixture
-def store(config: Config):
-    store = Store(config.db_path)
-    yield store
-    store.close()
 
 
 def test_two_cameras_with_the_same_names_never_collide(config, store, samples, tmp_path):

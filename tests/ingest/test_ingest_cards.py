@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+from support.buffer import assert_all_imported, assert_buffer_sound
 from support.cards import (
     attach,
     copying,
@@ -24,11 +24,15 @@ from support.cards import (
     exfat_image,
     ext4_image,
     fat_image,
+    messy_card,
+    raw_standin,
     read_only_flag,
     require_card_images,
-    wait_for,
 )
-from support.ingest import assert_all_imported, assert_buffer_sound, messy_card, raw_standin, sha256
+from support.config import write_local_config
+from support.files import sha256
+from support.polling import wait_for
+from support.services import NotifyListener
 
 from appliance.config import Config, load
 from appliance.ingest.block_devices import BlockEvent, ignore_reason, system_disks
@@ -40,11 +44,7 @@ from appliance.store import CardState, Store
 
 def card_config(tmp_path: Path, importer_extra: str = "") -> Config:
     (tmp_path / "images").mkdir(exist_ok=True)
-    path = tmp_path / "appliance.toml"
-    path.write_text(f"""
-[paths]
-data_root = "data"
-
+    path = write_local_config(tmp_path, f"""
 [importer]
 mount_root = "cards"
 card_images = "images"
@@ -130,7 +130,7 @@ def run_until(manager: CardManager, check, timeout: float, what: str):  # noqa: 
         manager.poll(0.1)
         return check()
 
-    return wait_for(step, timeout, what, interval=0)
+    return wait_for(step, timeout, what, every=0)
 
 
 def camera_tree(root: Path, samples: Path, folder: str, photos: list[str]) -> list[Path]:
@@ -326,7 +326,7 @@ def test_card_pulled_mid_copy_then_reinserted(tmp_path, samples, loops, managers
     pulled = threading.Event()
 
     def pull_when_copying() -> None:
-        wait_for(lambda: copying(buffer, 8 << 20), 30, "the big file to be copying", interval=0.002)
+        wait_for(lambda: copying(buffer, 8 << 20), 30, "the big file to be copying", every=0.002)
         os.kill(_fuse_daemon_of(target), signal.SIGKILL)  # the card stops answering
         loops.detach(loop)  # and the kernel announces it is gone
         pulled.set()
@@ -354,41 +354,6 @@ def test_card_pulled_mid_copy_then_reinserted(tmp_path, samples, loops, managers
     store.close()
 
 
-class NotifySocket:
-    """A NOTIFY_SOCKET read like systemd reads it: all the time (a full socket blocks sd_notify,
-    and systemd-python holds the GIL while it waits, freezing the whole service)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = str(path)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
-        self.sock.settimeout(0.2)
-        self.ready = threading.Event()
-        self.closed = False
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        while not self.closed:
-            try:
-                message = self.sock.recv(4096)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            if b"READY=1" in message:
-                self.ready.set()
-
-    def wait_ready(self) -> None:
-        assert self.ready.wait(30), "the service never said READY=1"
-        self.ready.clear()
-
-    def close(self) -> None:
-        self.closed = True
-        self.reader.join(2)
-        self.sock.close()
-
-
 @pytest.mark.slow
 def test_importer_service_sigkilled_mid_file_resumes(tmp_path, samples, loops):
     """`appliance importer` as systemd runs it (real NOTIFY_SOCKET), killed with SIGKILL while
@@ -399,7 +364,7 @@ def test_importer_service_sigkilled_mid_file_resumes(tmp_path, samples, loops):
     big = big_jpeg(samples / "gps" / "DSCN0025.jpg", tree / "DCIM" / "100CANON" / "IMG_0001B.JPG",
                    120)
     image = fat_image(config.importer.card_images / "card.img", tree, size_mb=200)
-    notify = NotifySocket(tmp_path / "notify.sock")
+    notify = NotifyListener()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
            "NOTIFY_SOCKET": notify.path, "APPLIANCE_CONFIG": str(config.source),
            "PYTHONFAULTHANDLER": "1"}
@@ -412,7 +377,7 @@ def test_importer_service_sigkilled_mid_file_resumes(tmp_path, samples, loops):
         loops.attach(image)
         buffer = config.folder("buffer")
         wait_for(lambda: copying(buffer, 8 << 20), 60, "the big file to be copying",
-                 interval=0.002)
+                 every=0.002)
         service.kill()
         service.wait(10)
         assert is_mounted(target), "the card should still be mounted after the crash"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from support.ingest import assert_buffer_sound, raw_standin, sha256
+from support.buffer import assert_buffer_sound
+from support.cards import raw_standin
+from support.config import write_config
+from support.files import sha256
+from support.sessions import login
 
 from appliance.admin import create_app
 from appliance.config import Config, load
@@ -19,15 +22,6 @@ def client(config: Config):
     app = create_app(config)
     app.config["TESTING"] = True
     return app.test_client()
-
-
-def login(client) -> str:  # noqa: ANN001
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    assert client.post("/login", data={"password": "correct horse", "csrf_token": token}
-                       ).status_code == 302
-    page = client.get("/").get_data(as_text=True)
-    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
 
 def post(client, data: bytes, name: str, token: str | None, **headers):  # noqa: ANN001, ANN003, ANN201
@@ -85,8 +79,6 @@ def test_upload_refuses_what_is_not_a_photo(client, config, samples):
 
 
 def test_upload_size_limit(tmp_path, moto_url, bucket, samples):
-    from support.config import write_config
-
     path = write_config(tmp_path, moto_url, bucket)
     path.write_text(path.read_text().replace("poll_seconds = 0.2\n",
                                              "poll_seconds = 0.2\nupload_max_mb = 1\n", 1))

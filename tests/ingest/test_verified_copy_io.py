@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from support.photos import make_config, save_jpeg, sha256
+from support.config import local_config
+from support.files import sha256
+from support.images import save_jpeg
 
-from appliance import config as config_mod
 from appliance.ingest import import_run
 from appliance.ingest.import_types import ImportReport
 from appliance.ingest.importer import Importer
@@ -179,7 +180,7 @@ def test_what_an_import_reads_from_the_disk_and_leaves_cached(
     card = (other_fs if where == "another fs" else tmp_path) / "card"
     photos = card_photos(card, 4)
     total = sum(p.stat().st_size for p in photos)
-    config = make_config(tmp_path, f"[importer]\nverify_from = \"{verify_from}\"\n")
+    config = local_config(tmp_path, f"[importer]\nverify_from = \"{verify_from}\"\n")
     importer = Importer(config, Store(config.db_path))
     for photo in photos:
         if where != "another fs":
@@ -202,8 +203,7 @@ def test_auto_compares_the_source_with_the_copys_filesystem(tmp_path: Path,
     JPEGs are read back from the buffer's disk."""
     card = other_fs / "card"
     total = sum(p.stat().st_size for p in card_photos(card, 3))
-    config = config_mod.parse(f'[paths]\ndata_root = "{tmp_path / "data"}"\n'
-                              f'archive = "{other_fs / "archive"}"\n')
+    config = local_config(tmp_path, f'archive = "{other_fs / "archive"}"\n')  # in [paths]
     report, read = import_reading(Importer(config, Store(config.db_path)), card)
     assert len(report.imported) == 3 and not report.errors
     assert total <= read <= 1.3 * total  # (through the cache, nothing would come from the disk)
@@ -217,7 +217,7 @@ def test_past_the_cache_budget_thumbnails_read_the_disk(tmp_path: Path,
     card = tmp_path / "card"
     photos = card_photos(card, 3)
     total = sum(p.stat().st_size for p in photos)
-    config = make_config(tmp_path)
+    config = local_config(tmp_path)
     importer = Importer(config, Store(config.db_path))
     for photo in photos:
         uncached(photo)

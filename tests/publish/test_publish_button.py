@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from support.imaging import exif_bytes, marked_pattern, save_jpeg
+from support.config import write_local_config
+from support.images import exif_bytes, marked_pattern, save_jpeg
 
 from appliance import cli
 from appliance import config as config_mod
@@ -19,9 +20,8 @@ from appliance.store import Store
 
 @pytest.fixture
 def config_file(tmp_path: Path) -> Path:
-    path = tmp_path / "appliance.toml"
-    path.write_text(f'[paths]\ndata_root = "{tmp_path / "data"}"\n[event]\nslug = "party"\n'
-                    '[gpio]\nmock = true\nstatus_led = 17\nbutton = 27\n')
+    path = write_local_config(tmp_path, '[event]\nslug = "party"\n'
+                              '[gpio]\nmock = true\nstatus_led = 17\nbutton = 27\n')
     config = config_mod.load(path)
     config.ensure_folders()
     store = Store(config.db_path)

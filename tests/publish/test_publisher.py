@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from support.photos import make_config, sample, samples, sha256, write_config
+from support.config import local_config, write_local_config
+from support.files import sha256
+from support.publications import publish
+from support.samples import sample, sample_files
 
 from appliance.fsutil import TEMP_PREFIX
 from appliance.ingest.importer import Importer
@@ -25,7 +28,7 @@ APPLIANCE = REPO / ".venv" / "bin" / "appliance"
 
 @pytest.fixture
 def env(tmp_path: Path):
-    config = make_config(tmp_path, "[publish]\nlong_edge = 512\nthumb_edge = 160\n")
+    config = local_config(tmp_path, "[publish]\nlong_edge = 512\nthumb_edge = 160\n")
     config.ensure_folders()
     store = Store(config.db_path)
     store.ensure_event("party", "Party time")
@@ -42,14 +45,6 @@ def _import(config, store, source: str, name: str = "IMG_0001.JPG") -> int:
     return store.photo_by_sha(sha256(card / name))["id"]
 
 
-def _publish(store: Store, publisher: Publisher, photo_id: int, recipe=None) -> dict:
-    pub_id = publisher.request(photo_id, recipe)
-    claimed = store.claim_publication(pub_id)
-    assert claimed is not None
-    publisher.process(claimed)
-    return store.publication(pub_id)
-
-
 def _local_manifest(config) -> dict:
     return json.loads((config.folder("web") / "party" / manifest.MANIFEST_NAME).read_bytes())
 
@@ -61,7 +56,7 @@ def _files(folder: Path) -> list[str]:
 def test_publish_a_real_photo(env) -> None:
     config, store, publisher = env
     photo_id = _import(config, store, "exif-org/fujifilm-dx10.jpg")  # 1024×768
-    pub = _publish(store, publisher, photo_id)
+    pub = publish(publisher, store, photo_id)
 
     assert pub["state"] == "published", pub["error"]
     assert pub["name"] == "IMG_0001"
@@ -106,7 +101,7 @@ def test_publish_a_real_photo(env) -> None:
 def test_publish_portrait_sample_records_upright_size(env) -> None:
     config, store, publisher = env
     photo_id = _import(config, store, "orientation/portrait_6.jpg")
-    pub = _publish(store, publisher, photo_id, {"exposure": 0.5})
+    pub = publish(publisher, store, photo_id, {"exposure": 0.5})
     assert pub["state"] == "published", pub["error"]
     assert json.loads(pub["recipe"])["exposure"] == 0.5
     with Image.open(config.folder("web") / "party" / "photos" / f"{pub['name']}.jpg") as im:
@@ -118,13 +113,13 @@ def test_every_camera_sample_imports_and_publishes(env, tmp_path: Path) -> None:
     config, store, publisher = env
     card = tmp_path / "many-cameras"
     card.mkdir()
-    for path in samples("exif-org/*.jpg"):
+    for path in sample_files("exif-org/*.jpg"):
         shutil.copyfile(path, card / path.name)
     summary = Importer(config, store).import_tree(card).summary()
     count = len(list(card.iterdir()))
     assert summary["imported"] == count >= 10, summary
     for photo in store.rows("SELECT * FROM photos"):
-        pub = _publish(store, publisher, photo["id"])
+        pub = publish(publisher, store, photo["id"])
         assert pub["state"] == "published", (photo["original_name"], pub["error"])
         # the published size follows the imported (upright) aspect ratio
         assert (pub["width"] > pub["height"]) == (photo["width"] > photo["height"])
@@ -139,7 +134,7 @@ def test_corrupt_buffer_file_fails_cleanly(env) -> None:
     data = buffered.read_bytes()
     buffered.write_bytes(data[: len(data) // 2])  # the buffer copy went bad
 
-    pub = _publish(store, publisher, photo_id)
+    pub = publish(publisher, store, photo_id)
     assert pub["state"] == "failed"
     assert "truncated" in pub["error"]
     event_dir = config.folder("web") / "party"
@@ -153,7 +148,7 @@ def test_missing_buffer_file_fails(env) -> None:
     config, store, publisher = env
     photo_id = _import(config, store, "gps/DSCN0012.jpg")
     (config.folder("buffer") / store.photo(photo_id)["buffer_path"]).unlink()
-    pub = _publish(store, publisher, photo_id)
+    pub = publish(publisher, store, photo_id)
     assert pub["state"] == "failed"
     assert "missing" in pub["error"]
 
@@ -164,7 +159,7 @@ def test_failed_thumbnail_write_leaves_no_web_file(env) -> None:
     event_dir = config.folder("web") / "party"
     event_dir.mkdir(parents=True)
     (event_dir / "thumbs").write_bytes(b"a file where the thumbs folder should be")
-    pub = _publish(store, publisher, photo_id)
+    pub = publish(publisher, store, photo_id)
     assert pub["state"] == "failed"
     assert pub["error"]
     assert _files(event_dir) == ["thumbs"]  # no photo, no temp file
@@ -196,7 +191,7 @@ def test_run_once(env) -> None:
 def test_unpublish_moves_files_to_trash_and_queues_deletes(env) -> None:
     config, store, publisher = env
     photo_id = _import(config, store, "gps/DSCN0038.jpg")
-    pub = _publish(store, publisher, photo_id)
+    pub = publish(publisher, store, photo_id)
     name = pub["name"]
     event_dir = config.folder("web") / "party"
     web_bytes = (event_dir / "photos" / f"{name}.jpg").read_bytes()
@@ -233,16 +228,16 @@ def test_unpublish_moves_files_to_trash_and_queues_deletes(env) -> None:
 def test_republish_gets_the_next_name(env) -> None:
     config, store, publisher = env
     photo_id = _import(config, store, "gps/DSCN0040.jpg", name="DSCN0040.JPG")
-    first = _publish(store, publisher, photo_id)
+    first = publish(publisher, store, photo_id)
     assert first["name"] == "DSCN0040"
     publisher.unpublish(first["id"])
-    second = _publish(store, publisher, photo_id)
+    second = publish(publisher, store, photo_id)
     assert second["state"] == "published"
     assert second["name"] == "DSCN0040_002"
     assert (config.folder("web") / "party" / "photos" / "DSCN0040_002.jpg").is_file()
     assert [p["name"] for p in _local_manifest(config)["photos"]] == ["DSCN0040_002"]
     # publishing again while the first copy is live gives a third name
-    third = _publish(store, publisher, photo_id, {"rotate": 90})
+    third = publish(publisher, store, photo_id, {"rotate": 90})
     assert third["name"] == "DSCN0040_003"
     names = [p["name"] for p in _local_manifest(config)["photos"]]
     assert sorted(names) == ["DSCN0040_002", "DSCN0040_003"]
@@ -252,7 +247,7 @@ def test_two_photos_with_the_same_name_publish_side_by_side(env) -> None:
     config, store, publisher = env
     a = _import(config, store, "exif-org/canon-ixus.jpg", name="IMG_0001.JPG")
     b = _import(config, store, "exif-org/kodak-dc240.jpg", name="IMG_0001.JPG")
-    pa, pb = _publish(store, publisher, a), _publish(store, publisher, b)
+    pa, pb = publish(publisher, store, a), publish(publisher, store, b)
     assert {pa["name"], pb["name"]} == {"IMG_0001", "IMG_0001_002"}
     photos = config.folder("web") / "party" / "photos"
     assert _files(photos) == ["IMG_0001.jpg", "IMG_0001_002.jpg"]
@@ -274,8 +269,8 @@ def test_base_name(original: str, base: str) -> None:
 
 
 def test_bucket_key_prefix(tmp_path: Path) -> None:
-    assert bucket_key(make_config(tmp_path), "party", "a.jpg") == "events/party/a.jpg"
-    config = make_config(tmp_path, '[bucket]\nprefix = ""\n')
+    assert bucket_key(local_config(tmp_path), "party", "a.jpg") == "events/party/a.jpg"
+    config = local_config(tmp_path, '[bucket]\nprefix = ""\n')
     assert bucket_key(config, "party", "a.jpg") == "party/a.jpg"
 
 
@@ -290,7 +285,7 @@ def _cli(config_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_import_publish_status(tmp_path: Path) -> None:
-    config_path = write_config(tmp_path, "[publish]\nlong_edge = 320\n[event]\nslug = 'cli-test'\n")
+    config_path = write_local_config(tmp_path, "[publish]\nlong_edge = 320\n[event]\nslug = 'cli-test'\n")
     card = tmp_path / "card" / "DCIM"
     card.mkdir(parents=True)
     shutil.copyfile(sample("gps/DSCN0010.jpg"), card / "DSCN0010.JPG")
@@ -324,7 +319,7 @@ def test_cli_import_publish_status(tmp_path: Path) -> None:
 
 
 def test_cli_publish_bad_recipe_and_empty_buffer(tmp_path: Path) -> None:
-    config_path = write_config(tmp_path)
+    config_path = write_local_config(tmp_path)
     result = _cli(config_path, "publish", "--latest")
     assert result.returncode == 2
     assert "buffer is empty" in result.stderr

@@ -6,16 +6,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from support.rows import buffered_photo
 
 from appliance.store import BUSY_TIMEOUT_MS, MIGRATIONS, Store
-
-
-def _photo(store: Store, sha: str, name: str = "IMG_7109.JPG") -> int:
-    photo_id, created = store.add_photo(
-        sha256=sha, original_name=name, buffer_path=f"{sha[:2]}/{sha}.jpg", size=123
-    )
-    assert created
-    return photo_id
 
 
 def test_pragmas_and_schema_version(tmp_path: Path) -> None:
@@ -44,7 +37,7 @@ def test_migrate_is_idempotent_on_reopen(tmp_path: Path) -> None:
     path = tmp_path / "appliance.db"
     first = Store(path)
     first.ensure_event("party", "Party")
-    photo_id = _photo(first, "a" * 64)
+    photo_id = buffered_photo(first, "a" * 64)
     first.close()
     again = Store(path)  # would fail with "table events already exists" if migrations re-ran
     try:
@@ -84,7 +77,7 @@ def test_ensure_event_sets_current_once(store: Store) -> None:
 
 
 def test_publication_names_follow_a_never_reused_sequence(store: Store) -> None:
-    photo_id = _photo(store, "d" * 64)
+    photo_id = buffered_photo(store, "d" * 64)
     ids = [store.request_publication(photo_id, {}, "IMG_7109") for _ in range(3)]
     names = [store.publication(i)["name"] for i in ids]
     assert names == ["IMG_7109", "IMG_7109_002", "IMG_7109_003"]
@@ -101,8 +94,8 @@ def test_publication_names_follow_a_never_reused_sequence(store: Store) -> None:
 
 
 def test_same_base_different_photos_get_distinct_names(store: Store) -> None:
-    a = _photo(store, "e" * 64, "IMG_0001.JPG")
-    b = _photo(store, "f" * 64, "IMG_0001.JPG")
+    a = buffered_photo(store, "e" * 64, "IMG_0001.JPG")
+    b = buffered_photo(store, "f" * 64, "IMG_0001.JPG")
     pa = store.publication(store.request_publication(a, {}, "IMG_0001"))
     pb = store.publication(store.request_publication(b, {}, "IMG_0001"))
     assert {pa["name"], pb["name"]} == {"IMG_0001", "IMG_0001_002"}
@@ -110,7 +103,7 @@ def test_same_base_different_photos_get_distinct_names(store: Store) -> None:
 
 
 def test_name_sequence_skips_names_taken_by_another_base(store: Store) -> None:
-    photo_id = _photo(store, "1" * 64)
+    photo_id = buffered_photo(store, "1" * 64)
     # a photo literally named IMG_7109_002 takes that name first
     store.request_publication(photo_id, {}, "IMG_7109_002")
     first = store.request_publication(photo_id, {}, "IMG_7109")
@@ -120,7 +113,7 @@ def test_name_sequence_skips_names_taken_by_another_base(store: Store) -> None:
 
 
 def test_names_are_per_event(store: Store) -> None:
-    photo_id = _photo(store, "2" * 64)
+    photo_id = buffered_photo(store, "2" * 64)
     store.request_publication(photo_id, {}, "IMG_1")
     other = store.ensure_event("other", "Other")
     store.set_setting("current_event_id", other)
@@ -132,7 +125,7 @@ def test_names_are_per_event(store: Store) -> None:
 def test_request_publication_without_event_raises(tmp_path: Path) -> None:
     store = Store(tmp_path / "x.db")
     try:
-        photo_id = _photo(store, "3" * 64)
+        photo_id = buffered_photo(store, "3" * 64)
         with pytest.raises(LookupError):
             store.request_publication(photo_id, {}, "IMG")
         assert store.scalar("SELECT COUNT(*) FROM publications") == 0
@@ -161,7 +154,7 @@ def test_enqueue_manifest_coalesces(store: Store) -> None:
 
 
 def test_claim_publication_is_exclusive(tmp_path: Path, store: Store) -> None:
-    photo_id = _photo(store, "4" * 64)
+    photo_id = buffered_photo(store, "4" * 64)
     first = store.request_publication(photo_id, {}, "IMG")
     second = store.request_publication(photo_id, {}, "IMG")
     other = Store(store.path)  # a second worker on its own connection
@@ -181,7 +174,7 @@ def test_claim_publication_is_exclusive(tmp_path: Path, store: Store) -> None:
 
 
 def test_release_stale_claims_requeues(store: Store) -> None:
-    photo_id = _photo(store, "5" * 64)
+    photo_id = buffered_photo(store, "5" * 64)
     pub_id = store.request_publication(photo_id, {}, "IMG")
     assert store.claim_publication(pub_id) is not None
     assert store.release_stale_claims(older_than_s=300) == 0
@@ -199,11 +192,11 @@ def test_failed_transaction_rolls_back(store: Store) -> None:
         raise RuntimeError("boom")
     assert store.scalar("SELECT COUNT(*) FROM photos") == 0
     # and the connection is usable afterwards
-    _photo(store, "6" * 64)
+    buffered_photo(store, "6" * 64)
 
 
 def test_status_counts(store: Store) -> None:
-    photo_id = _photo(store, "7" * 64)
+    photo_id = buffered_photo(store, "7" * 64)
     store.request_publication(photo_id, {}, "IMG")
     failed = store.request_publication(photo_id, {}, "IMG")
     store.fail_publication(failed, "broken")

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support.rows import buffered_photo, current_event_id, published_photo, upload_job
 
 from appliance.store import (
     CardState,
@@ -18,27 +19,6 @@ from appliance.store import (
     read_setting,
 )
 from appliance.store.imports import import_owner_alive, pair_key, text
-
-
-def _photo(store: Store, sha: str, **fields) -> int:
-    photo_id, _ = store.add_photo(sha256=sha, original_name=f"{sha[:4]}.JPG",
-                                  buffer_path=f"{sha}.jpg", size=fields.pop("size", 100), **fields)
-    return photo_id
-
-
-def _published(store: Store, sha: str = "a" * 64) -> dict:
-    pub_id = store.request_publication(_photo(store, sha), {}, sha[:4])
-    store.mark_published(pub_id, width=800, height=600, thumb_width=400, thumb_height=300,
-                         color="#123456", placeholder="0" * 27, webp=True)
-    pub = store.publication(pub_id)
-    assert pub is not None
-    return pub
-
-
-def _event_id(store: Store) -> int:
-    event = store.current_event()
-    assert event is not None
-    return event["id"]
 
 
 # -- rows, settings, events --------------------------------------------------------------------
@@ -86,7 +66,7 @@ def test_data_version_changes_on_another_connections_commit(store: Store) -> Non
 
 # -- states ------------------------------------------------------------------------------------
 def test_states_are_the_stored_strings(store: Store) -> None:
-    pub = _published(store)
+    pub = published_photo(store)
     assert pub["state"] == PublicationState.PUBLISHED == "published"
     assert type(pub["state"]) is str  # rows hold plain strings
     assert {PublicationState.PUBLISHED: 1}.get(pub["state"]) == 1
@@ -176,8 +156,8 @@ def test_text_replaces_undecodable_bytes() -> None:
 
 # -- publications ------------------------------------------------------------------------------
 def test_publication_outcomes(store: Store) -> None:
-    event_id = _event_id(store)
-    pub = _published(store)
+    event_id = current_event_id(store)
+    pub = published_photo(store)
     assert (pub["state"], pub["width"], pub["thumb_height"], pub["webp"], pub["error"]) == (
         "published", 800, 300, 1, None)
     assert pub["published_at"] and pub["live_at"] is None
@@ -192,10 +172,10 @@ def test_publication_outcomes(store: Store) -> None:
 
 
 def test_publications_waiting_counts_queued_and_processing(store: Store) -> None:
-    event_id = _event_id(store)
+    event_id = current_event_id(store)
     assert store.publications_waiting(event_id) == 0
-    first = store.request_publication(_photo(store, "a" * 64), {}, "a")
-    store.request_publication(_photo(store, "b" * 64), {}, "b")
+    first = store.request_publication(buffered_photo(store, "a" * 64), {}, "a")
+    store.request_publication(buffered_photo(store, "b" * 64), {}, "b")
     assert store.publications_waiting(event_id) == 2
     assert store.claim_publication(first) is not None
     assert store.publications_waiting(event_id) == 2  # processing still waits
@@ -205,16 +185,10 @@ def test_publications_waiting_counts_queued_and_processing(store: Store) -> None
 
 
 # -- outbox ------------------------------------------------------------------------------------
-def _upload(store: Store, pub: dict, key: str, **fields) -> int:
-    store.enqueue("upload", pub["event_id"], key, publication_id=pub["id"], path=f"/web/{key}",
-                  size=10, **fields)
-    return int(store.scalar("SELECT MAX(id) FROM jobs"))
-
-
 def test_due_jobs_in_order_and_deletes_wait_for_the_manifest(store: Store) -> None:
-    pub = _published(store)
+    pub = published_photo(store)
     event_id = pub["event_id"]
-    up1, up2 = _upload(store, pub, "p/a.jpg"), _upload(store, pub, "p/b.jpg")
+    up1, up2 = upload_job(store, pub, "p/a.jpg"), upload_job(store, pub, "p/b.jpg")
     store.enqueue("delete", event_id, "p/old.jpg", publication_id=pub["id"])
     now = time.time()
     assert [j["id"] for j in store.due_uploads(now, 10)] == [up1, up2]
@@ -239,9 +213,9 @@ def test_due_jobs_in_order_and_deletes_wait_for_the_manifest(store: Store) -> No
 
 
 def test_finishing_jobs_and_going_live(store: Store) -> None:
-    pub = _published(store)
+    pub = published_photo(store)
     event_id = pub["event_id"]
-    up = _upload(store, pub, "p/a.jpg")
+    up = upload_job(store, pub, "p/a.jpg")
     assert store.pending_uploads_of(pub["id"]) == 1
     assert store.event_busy(event_id)
     assert store.finish_job(up, '"etag"', time.time())
@@ -250,12 +224,12 @@ def test_finishing_jobs_and_going_live(store: Store) -> None:
     assert done is not None and (done["state"], done["etag"]) == (JobState.DONE, '"etag"')
     assert store.pending_uploads_of(pub["id"]) == 0
     assert not store.event_busy(event_id)
-    store.request_publication(_photo(store, "q" * 64), {}, "q")
+    store.request_publication(buffered_photo(store, "q" * 64), {}, "q")
     assert store.event_busy(event_id)  # a queued publication keeps the manifest waiting
 
 
 def test_finish_manifest_job_only_when_no_newer_request(store: Store) -> None:
-    event_id = _event_id(store)
+    event_id = current_event_id(store)
     store.enqueue_manifest(event_id, "p/manifest.json")
     job = store.pending_manifest(event_id)
     assert job is not None
@@ -271,10 +245,10 @@ def test_finish_manifest_job_only_when_no_newer_request(store: Store) -> None:
 
 
 def test_safe_mode_lookups_refuse_and_cancel(store: Store) -> None:
-    pub = _published(store)
+    pub = published_photo(store)
     event_id = pub["event_id"]
-    up = _upload(store, pub, "p/a.jpg", content_type="image/jpeg")
-    _upload(store, pub, "p/b.jpg")
+    up = upload_job(store, pub, "p/a.jpg", content_type="image/jpeg")
+    upload_job(store, pub, "p/b.jpg")
     assert store.uploaded_for(pub["id"], "p/a.jpg")
     assert not store.uploaded_for(pub["id"], "p/other.jpg")
     owner = store.upload_owner("p/a.jpg")

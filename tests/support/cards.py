@@ -1,17 +1,84 @@
-"""Real card images for the ingest tests: FAT (mtools), exFAT (exfat-fuse), ext4 (mke2fs -d),
+"""Cards for the ingest tests: folders laid out like a camera's card (two cameras, a messy card, RAW
+stand-ins), and real card images (FAT with mtools, exFAT with exfat-fuse, ext4 with mke2fs -d)
 attached as loop devices so the kernel announces them like a card reader would."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import struct
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
+
+# -- folders standing in for cards --------------------------------------------------------------
+def raw_standin(dest: Path, seed: str, size: int = 300_000) -> Path:
+    """A RAW stand-in: a TIFF-like header and deterministic bytes (RAW is archived, not decoded)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    block = hashlib.sha256(seed.encode()).digest()
+    dest.write_bytes(b"II*\x00" + (block * (size // len(block) + 1))[: size - 4])
+    return dest
+
+
+def gps_card(card: Path, samples: Path) -> Path:
+    """A card holding the nine GPS-tagged samples in DCIM/100; returns that folder."""
+    folder = card / "DCIM" / "100"
+    folder.mkdir(parents=True)
+    for photo in sorted((samples / "gps").glob("*.jpg")):
+        shutil.copy2(photo, folder / photo.name)
+    return folder
+
+
+def two_cameras(root: Path, samples: Path) -> tuple[Path, Path]:
+    """Two cards whose cameras both wrote IMG_0001.JPG and IMG_0002.JPG (different photos)."""
+    a, b = root / "card-a", root / "card-b"
+    gps = sorted((samples / "gps").glob("*.jpg"))
+    for card, folder, photos in ((a, "100CANON", gps[:2]), (b, "100NIKON", gps[2:4])):
+        for number, photo in enumerate(photos, start=1):
+            target = card / "DCIM" / folder / f"IMG_{number:04d}.JPG"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(photo, target)
+    return a, b
+
+
+def messy_card(card: Path, samples: Path) -> dict[str, str]:
+    """A card with everything that must be skipped; returns {relative path: expected reason}."""
+    dcim = card / "DCIM" / "100CANON"
+    dcim.mkdir(parents=True, exist_ok=True)
+    good = samples / "gps" / "DSCN0021.jpg"
+    shutil.copy2(good, dcim / "IMG_0100.JPG")
+    truncated = good.read_bytes()
+    (dcim / "IMG_0101.JPG").write_bytes(truncated[: len(truncated) // 2])
+    (dcim / "IMG_0102.JPG").write_bytes(b"")
+    (dcim / "IMG_0103.JPG").write_text("this is not a photo\n")
+    (dcim / "._IMG_0100.JPG").write_bytes(b"\x00\x05\x16\x07" + b"\x00" * 4000)
+    (dcim / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1" + b"\x00" * 100)
+    (dcim / "IMG_0104.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic" + b"\x00" * 1000)
+    (dcim / "MVI_0105.MP4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 1000)
+    (dcim / "NOTES.TXT").write_text("shoot list\n")
+    (card / "DCIM" / ".Trashes").mkdir()
+    (card / "DCIM" / ".Trashes" / "IMG_0001.JPG").write_bytes(good.read_bytes())
+    (card / "DCIM" / "System Volume Information").mkdir()
+    (card / "DCIM" / "System Volume Information" / "IndexerVolumeGuid").write_text("{x}")
+    return {
+        "DCIM/100CANON/IMG_0101.JPG": "corrupt or truncated JPEG",
+        "DCIM/100CANON/IMG_0102.JPG": "empty file (0 bytes)",
+        "DCIM/100CANON/IMG_0103.JPG": "not a JPEG (content does not start with a JPEG marker)",
+        "DCIM/100CANON/._IMG_0100.JPG": "macOS metadata file (._*)",
+        "DCIM/100CANON/.DS_Store": "system file",
+        "DCIM/100CANON/IMG_0104.HEIC": "HEIC/HEIF is not supported yet: set the camera to JPEG or "
+                                       "JPEG+HEIF",
+        "DCIM/100CANON/MVI_0105.MP4": "video (.mp4), not imported",
+        "DCIM/100CANON/NOTES.TXT": "not a photo (.txt)",
+        "DCIM/.Trashes": "hidden or system folder",
+        "DCIM/System Volume Information": "hidden or system folder",
+    }
+
+
+# -- card images on loop devices ----------------------------------------------------------------
 TOOLS = ["losetup", "blkid", "mkfs.vfat", "mcopy", "mkfs.exfat", "mount.exfat-fuse", "fusefat",
          "fusermount", "mke2fs"]
 MIB = 1024 * 1024
@@ -104,15 +171,6 @@ def detach(loop: str) -> None:
 
 def read_only_flag(loop: str) -> bool:
     return Path(f"/sys/class/block/{Path(loop).name}/ro").read_text().strip() == "1"
-
-
-def wait_for(check, timeout: float, what: str, interval: float = 0.05):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def copying(folder: Path, min_bytes: int) -> bool:

@@ -7,43 +7,18 @@ import time
 from dataclasses import replace
 
 import pytest
-from support.config import write_config
-from support.s3proxy import GalleryInvariant, S3Proxy
-from support.sync import (
-    SyncThread,
-    assert_gallery_whole,
-    bucket_keys,
-    bucket_manifest,
-    import_samples,
-    open_store,
-    publish,
-    publish_samples,
-    wait_for,
-)
+from support.bucket import assert_gallery_whole, bucket_keys, bucket_manifest
+from support.config import bucket_config, write_config
+from support.polling import wait_for
+from support.publications import import_samples, publish_many, publish_samples
+from support.services import SyncThread
 
 from appliance import cli
-from appliance.config import Config, load, parse
+from appliance.config import parse
 from appliance.device import gpio
 from appliance.publish.worker import Publisher
-from appliance.store import Store
 from appliance.sync import bucket as bucket_mod
 from appliance.sync.syncer import MANIFEST_MIN_INTERVAL_S, Syncer
-
-
-@pytest.fixture
-def store(config: Config) -> Store:
-    return open_store(config)
-
-
-@pytest.fixture
-def proxy(moto_url: str, bucket: str):  # noqa: ANN201
-    p = S3Proxy(moto_url, bucket)
-    yield p
-    p.close()
-
-
-def via(tmp_path, url: str, bucket: str, extra: str = "") -> Config:  # noqa: ANN001
-    return load(write_config(tmp_path, url, bucket, extra))
 
 
 def step_through(syncer: Syncer, after_each) -> int:  # noqa: ANN001
@@ -62,7 +37,7 @@ def step_through(syncer: Syncer, after_each) -> int:  # noqa: ANN001
 
 
 def test_upload_with_headers_and_manifest(tmp_path, store, s3, bucket, samples, proxy):
-    config = via(tmp_path, proxy.url, bucket)
+    config = bucket_config(tmp_path, proxy.url, bucket)
     pubs = publish_samples(config, store, samples, ["DSCN0010.jpg", "DSCN0012.jpg"])
     syncer = Syncer(config, store)
     assert syncer.drain_once() == 0
@@ -115,18 +90,16 @@ def test_burst_coalesces_manifest_writes(config, store, s3, bucket, samples):
 
 def test_burst_of_50_publishes_under_the_service_ends_in_few_manifests(
         tmp_path, store, s3, bucket, samples, proxy):
-    config = via(tmp_path, proxy.url, bucket)
-    invariant = GalleryInvariant()
-    proxy.observers.append(invariant)
+    config = bucket_config(tmp_path, proxy.url, bucket)
     photo_ids = import_samples(config, store, samples)
     with SyncThread(config):
         time.sleep(0.3)
-        pubs = publish(config, store, photo_ids, 50)  # requested at once, rendered one by one
+        pubs = publish_many(config, store, photo_ids, 50)  # requested at once, rendered one by one
         wait_for(lambda: store.queue_depth()["jobs"] == 0 and store.scalar(
             "SELECT COUNT(*) FROM jobs WHERE kind = 'manifest' AND state = 'done'"), 30)
         names = assert_gallery_whole(s3, bucket)
     assert sorted(names) == sorted(p["name"] for p in pubs)
-    assert invariant.violations == []
+    assert proxy.invariant.violations == []
     assert 1 <= len(proxy.puts("manifest.json")) <= 2, [r.at for r in proxy.puts("manifest.json")]
 
 
@@ -149,7 +122,7 @@ def test_unpublish_manifest_first_then_delete(config, store, s3, bucket, samples
 
 def test_offline_keeps_jobs_and_recovers(tmp_path, store, config, s3, bucket, samples):
     publish_samples(config, store, samples, ["DSCN0010.jpg"])
-    dead = via(tmp_path, "http://127.0.0.1:9", bucket)  # same store, nothing listens there
+    dead = bucket_config(tmp_path, "http://127.0.0.1:9", bucket)  # same store, nothing listens there
     offline = Syncer(dead, store)
     assert offline.drain_once() == 2
     status = store.status()
@@ -168,7 +141,7 @@ def test_offline_keeps_jobs_and_recovers(tmp_path, store, config, s3, bucket, sa
 
 
 def test_backoff_is_exponential_capped_and_jittered(tmp_path, store, bucket, samples, proxy):
-    config = via(tmp_path, proxy.url, bucket, "")
+    config = bucket_config(tmp_path, proxy.url, bucket, "")
     config = replace(config, sync=replace(config.sync, max_backoff_seconds=8))
     publish_samples(config, store, samples, ["DSCN0010.jpg"])
     proxy.faults(fail=1.0)  # every request answered with HTTP 500
@@ -191,7 +164,7 @@ def test_backoff_is_exponential_capped_and_jittered(tmp_path, store, bucket, sam
 
 
 def test_parallel_uploads_overlap_when_the_uplink_is_slow(tmp_path, store, bucket, samples, proxy):
-    config = via(tmp_path, proxy.url, bucket)
+    config = bucket_config(tmp_path, proxy.url, bucket)
     publish_samples(config, store, samples, sorted(p.name for p in (samples / "gps").glob("*.jpg"))[:4])
     proxy.faults(latency=0.3)  # every request takes 0.3 s: the uplink is the bottleneck
     syncer = Syncer(config, store, workers=4)
@@ -242,10 +215,10 @@ def test_r2_client_settings():
 
 def test_multiple_events_never_mix(config, store, s3, bucket, samples):
     photo_ids = import_samples(config, store, samples, ["DSCN0010.jpg", "DSCN0012.jpg"])
-    first = publish(config, store, photo_ids[:1])
+    first = publish_many(config, store, photo_ids[:1])
     second_id = store.ensure_event("party", "After party")
     store.set_setting("current_event_id", second_id)
-    second = publish(config, store, photo_ids)
+    second = publish_many(config, store, photo_ids)
     # Unpublishing in the old event after the switch touches only the old event.
     assert Syncer(config, store).drain_once() == 0
     Publisher(config, store).unpublish(first[0]["id"])

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,39 +17,23 @@ from pathlib import Path
 
 import pytest
 from moto.server import ThreadedMotoServer
-from support.config import write_config
+from support.bucket import assert_gallery_whole, bucket_keys, bucket_manifest
+from support.config import bucket_config, write_config
+from support.polling import wait_for
+from support.publications import import_samples, publish_many
 from support.s3proxy import GalleryInvariant, S3Proxy
-from support.sync import (
-    SyncThread,
-    assert_gallery_whole,
-    bucket_keys,
-    bucket_manifest,
-    import_samples,
-    open_store,
-    publish,
-    wait_for,
-)
+from support.services import NotifyListener, SyncThread
 
 from appliance.config import Config, load
 from appliance.publish.worker import Publisher
-from appliance.store import Store
+from appliance.store import Store, open_store
 from appliance.sync import r2tools
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def proxy(moto_url: str, bucket: str):  # noqa: ANN201
-    p = S3Proxy(moto_url, bucket)
-    invariant = GalleryInvariant()
-    p.observers.append(invariant)
-    p.invariant = invariant  # type: ignore[attr-defined]
-    yield p
-    p.close()
-
-
 def proxied(tmp_path: Path, proxy: S3Proxy, bucket: str, extra: str = "") -> Config:
-    config = load(write_config(tmp_path, proxy.url, bucket, extra))
+    config = bucket_config(tmp_path, proxy.url, bucket, extra)
     return replace(config, sync=replace(config.sync, max_backoff_seconds=3))
 
 
@@ -75,10 +58,10 @@ def test_server_stopped_with_200_publishes_then_restarted(tmp_path, s3, bucket, 
     photo_ids = import_samples(config, store, samples)
     try:
         with SyncThread(config):
-            first = publish(config, store, photo_ids, 5)
+            first = publish_many(config, store, photo_ids, 5)
             wait_for(lambda: len(assert_gallery_whole(s3, bucket)) == 5, 20)
             server.stop()
-            queued = publish(config, store, photo_ids, 200)
+            queued = publish_many(config, store, photo_ids, 200)
             wait_for(lambda: store.status()["online"] is False, 20)
             status = store.status()
             assert status["queue"]["jobs"] >= 400 and status["queue"]["bytes"] > 400 * 10_000
@@ -123,7 +106,7 @@ def test_500s_resets_and_stalls_converge(tmp_path, s3, bucket, samples, proxy):
     with SyncThread(config):
         pubs: list[dict] = []
         for _ in range(5):
-            pubs += publish(config, store, photo_ids, 6)
+            pubs += publish_many(config, store, photo_ids, 6)
             live = [p for p in pubs if store.publication(p["id"])["state"] == "published"]
             publisher.unpublish(random.Random(len(pubs)).choice(live)["id"])
             time.sleep(0.5)
@@ -144,10 +127,10 @@ def test_unpublish_while_offline(tmp_path, s3, bucket, samples, proxy):
     photo_ids = import_samples(config, store, samples)
     publisher = Publisher(config, store)
     with SyncThread(config):
-        live = publish(config, store, photo_ids, 3)
+        live = publish_many(config, store, photo_ids, 3)
         wait_for(lambda: len(assert_gallery_whole(s3, bucket)) == 3 and drained(store), 20)
         proxy.down = True
-        later = publish(config, store, photo_ids, 2)
+        later = publish_many(config, store, photo_ids, 2)
         wait_for(lambda: store.status()["online"] is False, 10)
         publisher.unpublish(live[0]["id"])  # in the gallery
         publisher.unpublish(later[0]["id"])  # never reached the bucket
@@ -169,25 +152,6 @@ def test_unpublish_while_offline(tmp_path, s3, bucket, samples, proxy):
     assert_bucket_equals_store(config, store, s3)
 
 
-class NotifySocket:
-    """A real sd_notify socket: the service says READY=1 here once it is running."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(path))
-
-    def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
-            if b"READY=1" in self.sock.recv(4096):
-                return
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 @pytest.mark.slow
 def test_sigkill_at_random_points_then_verify(tmp_path, s3, bucket, samples, proxy):
     """≥50 SIGKILLs of `appliance sync` mid-work; afterwards `appliance r2 verify` says equal."""
@@ -199,9 +163,9 @@ def test_sigkill_at_random_points_then_verify(tmp_path, s3, bucket, samples, pro
     photo_ids = import_samples(config, store, samples)
     publisher = Publisher(config, store)
     rng = random.Random(5)
-    pubs = publish(config, store, photo_ids, 30)
+    pubs = publish_many(config, store, photo_ids, 30)
     proxy.faults(fail=0.03, reset=0.02, latency=0.12)
-    notify = NotifySocket(tmp_path / "notify.sock")
+    notify = NotifyListener()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NOTIFY_SOCKET": str(notify.path),
            "APPLIANCE_LOG_LEVEL": "ERROR"}
     command = [sys.executable, "-m", "appliance", "--config", str(config_path), "sync"]
@@ -213,7 +177,7 @@ def test_sigkill_at_random_points_then_verify(tmp_path, s3, bucket, samples, pro
                                      stderr=subprocess.DEVNULL)
             notify.wait_ready(20)
             started = time.monotonic()
-            pubs += publish(config, store, photo_ids, rng.randint(0, 3))  # while it runs
+            pubs += publish_many(config, store, photo_ids, rng.randint(0, 3))  # while it runs
             if rng.random() < 0.4:
                 live = [p for p in pubs if store.publication(p["id"])["state"] == "published"]
                 publisher.unpublish(rng.choice(live)["id"])

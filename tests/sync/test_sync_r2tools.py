@@ -6,8 +6,9 @@ import io
 import json
 
 import pytest
+from support.bucket import assert_gallery_whole, bucket_keys, bucket_manifest
 from support.config import write_config
-from support.sync import assert_gallery_whole, bucket_keys, bucket_manifest, open_store, publish_samples
+from support.publications import publish_samples
 
 from appliance import cli
 from appliance.publish.worker import Publisher
@@ -15,9 +16,8 @@ from appliance.sync.syncer import Syncer
 
 
 @pytest.fixture
-def setup(tmp_path, config, s3, bucket, samples):  # noqa: ANN201
+def live_gallery(tmp_path, config, store, s3, bucket, samples):  # noqa: ANN201
     """Three photos live in the bucket; returns (config path, store, publications)."""
-    store = open_store(config)
     pubs = publish_samples(config, store, samples, ["DSCN0010.jpg", "DSCN0012.jpg", "DSCN0021.jpg"])
     assert Syncer(config, store).drain_once() == 0
     return tmp_path / "appliance.toml", store, pubs
@@ -27,8 +27,8 @@ def r2(config_path, *args: str) -> int:  # noqa: ANN001
     return cli.main(["--config", str(config_path), "r2", *args])
 
 
-def test_list_shows_objects_and_what_they_are(setup, s3, bucket, capsys):
-    path, store, pubs = setup
+def test_list_shows_objects_and_what_they_are(live_gallery, s3, bucket, capsys):
+    path, store, pubs = live_gallery
     s3.put_object(Bucket=bucket, Key="events/wedding/stray.txt", Body=b"?")
     s3.put_object(Bucket=bucket, Key="events/other/photos/X.jpg", Body=b"?")  # another event
     assert r2(path, "list", "--json") == 0
@@ -41,8 +41,8 @@ def test_list_shows_objects_and_what_they_are(setup, s3, bucket, capsys):
     assert "8 object(s)" in capsys.readouterr().out
 
 
-def test_delete_asks_first_and_protects_the_live_gallery(setup, s3, bucket, capsys, monkeypatch):
-    path, store, pubs = setup
+def test_delete_asks_first_and_protects_the_live_gallery(live_gallery, s3, bucket, capsys, monkeypatch):
+    path, store, pubs = live_gallery
     s3.put_object(Bucket=bucket, Key="events/wedding/stray.txt", Body=b"?")
     monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
     assert r2(path, "delete", "events/wedding/stray.txt") == 1
@@ -61,8 +61,8 @@ def test_delete_asks_first_and_protects_the_live_gallery(setup, s3, bucket, caps
     assert "no object" in capsys.readouterr().err
 
 
-def test_refresh_rebuilds_and_uploads_the_manifest(setup, s3, bucket, capsys):
-    path, store, pubs = setup
+def test_refresh_rebuilds_and_uploads_the_manifest(live_gallery, s3, bucket, capsys):
+    path, store, pubs = live_gallery
     s3.delete_object(Bucket=bucket, Key="events/wedding/manifest.json")
     store.conn.execute("UPDATE events SET title = 'Anna & Ben, renamed'")
     assert r2(path, "refresh") == 0
@@ -73,18 +73,18 @@ def test_refresh_rebuilds_and_uploads_the_manifest(setup, s3, bucket, capsys):
     assert store.queue_depth()["jobs"] == 0
 
 
-def test_refresh_offline_leaves_the_manifest_queued(tmp_path, setup, bucket, capsys):
+def test_refresh_offline_leaves_the_manifest_queued(tmp_path, live_gallery, bucket, capsys):
     dead = write_config(tmp_path / "..", "http://127.0.0.1:9", bucket)
     dead.write_text(dead.read_text().replace('data_root = "data"', f'data_root = "{tmp_path}/data"'))
-    _, store, _ = setup
+    _, store, _ = live_gallery
     assert cli.main(["--config", str(dead), "r2", "refresh"]) == 3
     assert "queued" in capsys.readouterr().out
     assert store.scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'manifest' AND state = 'pending'") == 1
 
 
 def test_verify_finds_every_kind_of_drift_and_repair_fixes_what_is_ours(
-        setup, config, s3, bucket, capsys):
-    path, store, pubs = setup
+        live_gallery, config, s3, bucket, capsys):
+    path, store, pubs = live_gallery
     assert r2(path, "verify") == 0
     assert "the bucket equals the store" in capsys.readouterr().out
     # Drift: a published photo lost, a thumbnail corrupted, a stranger's object, and an
@@ -122,8 +122,8 @@ def test_verify_finds_every_kind_of_drift_and_repair_fixes_what_is_ours(
     assert sorted(assert_gallery_whole(s3, bucket)) == sorted([pubs[0]["name"], pubs[1]["name"]])
 
 
-def test_verify_all_events(setup, config, s3, bucket, samples, capsys):
-    path, store, pubs = setup
+def test_verify_all_events(live_gallery, config, s3, bucket, samples, capsys):
+    path, store, pubs = live_gallery
     party = store.ensure_event("party", "After party")
     store.set_setting("current_event_id", party)
     publish_samples(config, store, samples, ["DSCN0025.jpg"])

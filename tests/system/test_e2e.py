@@ -8,44 +8,26 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from support.browser import ARTIFACTS, CHROMIUM, chromium
 from support.config import write_config
+from support.polling import wait_for
+from support.services import free_port
+from support.sessions import PASSWORD, csrf_token, http_login
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            result = check()
-        except (requests.RequestException, ClientError, KeyError, ValueError, IndexError):
-            result = None
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+# How these tests wait (support.polling.wait_for): a service still starting (refusing connections,
+# answering an error or half a page) means "not yet".
+STARTING = {"every": 0.2, "ignoring": (requests.RequestException, ClientError, KeyError, ValueError,
+                                       IndexError)}
 
 
 @pytest.fixture
@@ -81,21 +63,17 @@ def services(tmp_path: Path, moto_url: str, bucket: str) -> Iterator[dict[str, A
 
 
 def admin_session(base: str) -> tuple[requests.Session, str]:
-    session = requests.Session()
-    wait_for(lambda: session.get(f"{base}/health", timeout=2).ok, 20, "admin /health")
-    page = session.get(f"{base}/login", timeout=5).text
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    res = session.post(f"{base}/login", data={"password": "correct horse", "csrf_token": token},
-                       timeout=5)
-    assert res.ok and "/login" not in res.url
-    page = session.get(f"{base}/", timeout=5).text
-    return session, re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    """A session logged in to the admin once it answers, and its CSRF token."""
+    wait_for(lambda: requests.get(f"{base}/health", timeout=2).ok, 20, "admin /health", **STARTING)
+    status, session = http_login(base, PASSWORD)
+    assert status == 302
+    return session, csrf_token(session.get(f"{base}/", timeout=5).text)
 
 
 @pytest.mark.slow
 @pytest.mark.browser
 def test_card_to_gallery(services, samples, s3, bucket):
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed")
     from playwright.sync_api import sync_playwright
 
@@ -107,7 +85,7 @@ def test_card_to_gallery(services, samples, s3, bucket):
     dcim.mkdir(parents=True)
     shutil.copy(samples / "gps" / "DSCN0010.jpg", dcim / "DSCN0010.JPG")
     photos = wait_for(lambda: session.get(f"{admin}/api/buffer", timeout=5).json()["photos"],
-                      20, "the photo in the buffer")
+                      20, "the photo in the buffer", **STARTING)
     assert photos[0]["name"] == "DSCN0010.JPG"
 
     # Publish it through the admin's HTTP API.
@@ -122,20 +100,20 @@ def test_card_to_gallery(services, samples, s3, bucket):
                               ["Body"].read())
         return manifest if any(p["name"] == name for p in manifest["photos"]) else None
 
-    manifest = wait_for(in_bucket, 30, "the manifest entry in the bucket")
+    manifest = wait_for(in_bucket, 30, "the manifest entry in the bucket", **STARTING)
     entry = manifest["photos"][0]
     obj = s3.get_object(Bucket=bucket, Key=f"events/wedding/{entry['src']}")
     assert obj["ContentType"] == "image/jpeg" and obj["ContentLength"] > 10_000
     s3.head_object(Bucket=bucket, Key=f"events/wedding/{entry['thumb']}")
     live = session.get(f"{admin}/api/live", timeout=5).json()["photos"]
     wait_for(lambda: session.get(f"{admin}/api/live", timeout=5).json()["photos"][0]["sync"]
-             == "live", 10, "the live state in the admin")
+             == "live", 10, "the live state in the admin", **STARTING)
     assert live[0]["name"] == name
 
     # The gallery page shows it (served like Cloudflare Pages, reading the bucket).
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = chromium(p)
         page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2,
                                 is_mobile=True, has_touch=True)
         page.goto(f"{services['gallery']}/?event=wedding")

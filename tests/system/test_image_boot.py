@@ -36,19 +36,22 @@ from typing import Any
 
 import pytest
 import requests
-from test_systemd_boot import (
+from support.containers import (
+    BOOTING,
     CACHE,
     INCLUDE,
+    MIRROR,
     ROOT,
+    SERVICES,
     Container,
     locked,
     nspawn,
     rootfs_tarball,
-    wait_for,
     wheelhouse,
 )
+from support.polling import wait_for
+from support.sessions import http_login
 
-SERVICES = ("importer", "publisher", "sync", "gpio", "admin")
 PASSWORD = "venue password 1"
 EVENT = "Anna & Ben’s Wedding"
 SLUG = "anna-bens-wedding"
@@ -84,7 +87,6 @@ ARCH = os.environ.get("APPLIANCE_IMAGE_ARCH", NATIVE)
 FOREIGN = ARCH != NATIVE
 SLOW = 10 if FOREIGN else 1  # waits scale under emulation
 QEMU = {"arm64": "aarch64", "amd64": "x86_64"}.get(ARCH, ARCH)
-MIRROR = os.environ.get("APPLIANCE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 HOST_CA = Path(os.environ.get("PIP_CERT") or "/etc/ssl/certs/ca-certificates.crt")
 
 pytestmark = [
@@ -258,16 +260,6 @@ def _first_a_record(data: bytes) -> str | None:
     return None
 
 
-def login(base: str, password: str) -> tuple[int, requests.Session]:
-    """Log in through the form like a browser; the status code and the session."""
-    session = requests.Session()
-    page = session.get(f"{base}/login", timeout=5).text
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    answer = session.post(f"{base}/login", data={"password": password, "csrf_token": token}, timeout=10,
-                          allow_redirects=False)
-    return answer.status_code, session
-
-
 @pytest.fixture(scope="module")
 def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     work = tmp_path_factory.mktemp("image")
@@ -329,10 +321,10 @@ def test_boot_to_ready_every_unit_active_and_admin_on_port_80(image: dict[str, A
         return requests.get(f"{base}/health", timeout=2).ok
 
     try:
-        wait_for(admin_answers, 90 * SLOW, "the admin on port 80 from the host")
+        wait_for(admin_answers, 90 * SLOW, "the admin on port 80 from the host", **BOOTING)
         http_at = time.monotonic() - container.started
         wait_for(lambda: "LED ready" in container.show("appliance-gpio.service").get("StatusText", ""),
-                 90 * SLOW, "the status LED to show ready")
+                 90 * SLOW, "the status LED to show ready", **BOOTING)
         ready_at = time.monotonic() - container.started
     except AssertionError:
         journal = container.run("journalctl", "-b", "--no-pager", "-n", "150", check=False).stdout
@@ -365,9 +357,9 @@ def test_boot_to_ready_every_unit_active_and_admin_on_port_80(image: dict[str, A
 def test_the_venues_file_was_applied(image: dict[str, Any]) -> None:
     container: ImageContainer = image["container"]
     base = image["base"]
-    wait_for(lambda: requests.get(f"{base}/health", timeout=2).ok, 60 * SLOW, "the admin")
-    assert login(base, "wrong password")[0] == 401
-    status, session = login(base, PASSWORD)
+    wait_for(lambda: requests.get(f"{base}/health", timeout=2).ok, 60 * SLOW, "the admin", **BOOTING)
+    assert http_login(base, "wrong password")[0] == 401
+    status, session = http_login(base, PASSWORD)
     assert status == 302
     assert session.get(f"{base}/api/status", timeout=5).json()["event"] == SLUG
     title = container.run("/opt/appliance/venv/bin/python", "-c",
@@ -436,7 +428,7 @@ def test_avahi_answers_the_mdns_name(image: dict[str, Any]) -> None:
     container: ImageContainer = image["container"]
     try:
         address = wait_for(lambda: mdns_lookup(f"{HOSTNAME}.local", link.host_ip, link.inner_ip), 30,
-                           f"an mDNS answer for {HOSTNAME}.local")
+                           f"an mDNS answer for {HOSTNAME}.local", **BOOTING)
     except AssertionError:
         print(container.run("journalctl", "-b", "-u", "avahi-daemon", "--no-pager", check=False).stdout)
         raise
@@ -461,7 +453,7 @@ def test_a_bad_file_shows_the_error_led_and_the_admin_explains(image: dict[str, 
     assert container.show("appliance-firstboot.service")["Result"] == "exit-code"
     try:
         wait_for(lambda: "LED error" in container.show("appliance-gpio.service")["StatusText"], 20 * SLOW,
-                 "the status LED to show the error")
+                 "the status LED to show the error", **BOOTING)
         page = requests.get(f"{image['base']}/login", timeout=5).text
         assert "The settings file needs fixing" in page
         assert "appliance.toml on the SD card: gpio.button: 99 is outside 0..27" in page
@@ -470,13 +462,13 @@ def test_a_bad_file_shows_the_error_led_and_the_admin_explains(image: dict[str, 
         doctor = container.run("/opt/appliance/venv/bin/appliance", "doctor", check=False, timeout=60 * SLOW)
         assert doctor.returncode == 1 and "FAIL  bootfile gpio.button: 99 is outside 0..27" in doctor.stdout
         # the settings in force stay: the admin still takes the venue's password
-        assert login(image["base"], PASSWORD)[0] == 302
+        assert http_login(image["base"], PASSWORD)[0] == 302
     finally:
         boot.write_text(good)
         container.run("systemctl", "restart", "appliance-firstboot.service", check=False, timeout=60 * SLOW)
     assert container.show("appliance-firstboot.service")["Result"] == "success"
     wait_for(lambda: "LED ready" in container.show("appliance-gpio.service")["StatusText"], 20 * SLOW,
-             "the status LED back to ready")
+             "the status LED back to ready", **BOOTING)
     assert "needs fixing" not in requests.get(f"{image['base']}/login", timeout=5).text
 
 

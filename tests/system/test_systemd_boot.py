@@ -12,33 +12,22 @@ printed for every unit.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from support.containers import BOOTING, ROOT, SERVICES, Container, nspawn, rootfs_tarball, wheelhouse
+from support.polling import wait_for
+from support.services import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("APPLIANCE_TEST_CACHE", "/var/cache/appliance-test"))
-MIRROR = os.environ.get("APPLIANCE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
-# What install-appliance.sh needs, preinstalled so the install runs offline (x86: pillow-simd's libs).
-INCLUDE = ("systemd,systemd-sysv,libpam-systemd,dbus,polkitd,python3,python3-venv,ca-certificates,"
-           "libjpeg62-turbo,libtiff6,libwebp7,libwebpmux3,libwebpdemux2,liblcms2-2,libfreetype6,libxcb1")
-ROOTFS_TAR = CACHE / "bookworm-rootfs.tar"
-WHEELHOUSE = CACHE / "wheelhouse"
-SERVICES = ("importer", "publisher", "sync", "gpio", "admin")
 MAX_EXPOSURE = 4.0
 
 pytestmark = [
@@ -47,131 +36,6 @@ pytestmark = [
     pytest.mark.skipif(not (shutil.which("systemd-nspawn") and shutil.which("debootstrap")),
                        reason="apt install systemd-container debootstrap"),
 ]
-
-
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Serialise cache builds between test runs of several worktrees."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def rootfs_tarball() -> Path:
-    """The cached debootstrap of bookworm (rebuilt when the package list changes)."""
-    stamp = ROOTFS_TAR.with_suffix(".include")
-    with locked(CACHE / ".rootfs.lock"):
-        if ROOTFS_TAR.exists() and stamp.exists() and stamp.read_text() == INCLUDE:
-            return ROOTFS_TAR
-        build = CACHE / f"rootfs-build-{os.getpid()}"
-        shutil.rmtree(build, ignore_errors=True)
-        try:
-            subprocess.run(["debootstrap", "--variant=minbase", f"--include={INCLUDE}", "bookworm",
-                            str(build), MIRROR], check=True, capture_output=True, timeout=900)
-            partial = ROOTFS_TAR.with_suffix(".partial")
-            subprocess.run(["tar", "-C", str(build), "--numeric-owner", "-cf", str(partial), "."],
-                           check=True, timeout=300)
-            partial.replace(ROOTFS_TAR)
-            stamp.write_text(INCLUDE)
-        finally:
-            shutil.rmtree(build, ignore_errors=True)
-    return ROOTFS_TAR
-
-
-def wheelhouse(into: Path) -> Path:
-    """Wheels for the appliance (built from this tree) and every runtime dependency, copied into
-    ``into`` under the lock: other worktrees may rebuild the shared cache while this run installs."""
-    with locked(CACHE / ".wheelhouse.lock"):
-        WHEELHOUSE.mkdir(parents=True, exist_ok=True)
-        for old in WHEELHOUSE.glob("appliance-*.whl"):
-            old.unlink()
-        built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "-w", str(WHEELHOUSE),
-                                str(ROOT)], capture_output=True, text=True, timeout=900)
-        assert built.returncode == 0, built.stdout + built.stderr
-        into.mkdir(parents=True, exist_ok=True)
-        for wheel in WHEELHOUSE.glob("*.whl"):
-            shutil.copy(wheel, into / wheel.name)
-    return into
-
-
-def nspawn(rootfs: Path, *args: str) -> list[str]:
-    # --keep-unit/--register=no: no machined or host systemd needed (the host may not run systemd).
-    return ["systemd-nspawn", "-q", "-D", str(rootfs), "--keep-unit", "--register=no", *args]
-
-
-class Container:
-    """A booted rootfs; commands run inside through nsenter into PID 1's namespaces."""
-
-    def __init__(self, rootfs: Path, log: Path) -> None:
-        self.log = open(log, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(nspawn(rootfs, "--console=read-only", "-b"), stdout=self.log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        self.pid1 = self._find_init()
-
-    def _find_init(self, timeout: float = 30) -> int:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"systemd-nspawn exited with {self.proc.returncode}")
-            for entry in Path("/proc").iterdir():
-                if not entry.name.isdigit():
-                    continue
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                comm = stat[stat.index("(") + 1:stat.rindex(")")]
-                ppid = int(stat.rsplit(")", 1)[1].split()[1])
-                if ppid == self.proc.pid and comm == "systemd":
-                    return int(entry.name)
-            time.sleep(0.1)
-        raise AssertionError("the container's systemd did not start")
-
-    def run(self, *cmd: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            ["nsenter", "-t", str(self.pid1), "-m", "-u", "-i", "-n", "-p", "-r", "-w", "--",
-             "/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "SYSTEMD_COLORS=0",
-             "SYSTEMD_PAGER=", *cmd],
-            capture_output=True, text=True, timeout=timeout,
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(f"{' '.join(cmd)} exited {result.returncode}:\n{result.stdout}\n"
-                                 f"{result.stderr}")
-        return result
-
-    def show(self, unit: str) -> dict[str, str]:
-        out = self.run("systemctl", "show", unit, "--property=ActiveState,SubState,StatusText,"
-                       "NRestarts,Result,MainPID", check=False).stdout
-        return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.run("systemctl", "poweroff", "--no-block", check=False)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.send_signal(signal.SIGKILL)
-                self.proc.wait(timeout=30)
-        self.log.close()
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except (requests.RequestException, KeyError, ValueError) as exc:
-            last = exc
-        else:
-            if last:
-                return last
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 def camera_like_jpeg(path: Path) -> None:
@@ -183,14 +47,8 @@ def camera_like_jpeg(path: Path) -> None:
     image.save(path, quality=92, exif=exif)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def booted(tmp_path_factory: pytest.TempPathFactory, moto_url: str) -> Iterator[dict[str, Any]]:
+def booted_system(tmp_path_factory: pytest.TempPathFactory, moto_url: str) -> Iterator[dict[str, Any]]:
     import boto3
 
     work = tmp_path_factory.mktemp("boot")
@@ -244,7 +102,7 @@ title = "Boot test"
     try:
         wait_for(lambda: container.run("systemctl", "is-system-running", "--wait", check=False,
                                        timeout=120).stdout.strip() in ("running", "degraded"),
-                 150, "the container to finish booting")
+                 150, "the container to finish booting", **BOOTING)
         yield {"container": container, "port": port, "bucket": bucket, "moto_url": moto_url,
                "rootfs": rootfs, "console": work / "console.log", "install": install.stdout}
     finally:
@@ -260,8 +118,8 @@ EXPECTED_STATUS = {
 }
 
 
-def test_every_unit_reaches_active_with_its_status(booted: dict[str, Any]) -> None:
-    container: Container = booted["container"]
+def test_every_unit_reaches_active_with_its_status(booted_system: dict[str, Any]) -> None:
+    container: Container = booted_system["container"]
 
     seen: dict[str, dict[str, str]] = {}
 
@@ -278,7 +136,7 @@ def test_every_unit_reaches_active_with_its_status(booted: dict[str, Any]) -> No
         return states if ok else None
 
     try:
-        states = wait_for(all_active, 120, "every appliance unit active with its STATUS")
+        states = wait_for(all_active, 120, "every appliance unit active with its STATUS", **BOOTING)
     except AssertionError:
         journal = container.run("journalctl", "-b", "--no-pager", "-u", "appliance-*", check=False)
         print(f"states: {seen}\n{journal.stdout[-6000:]}")
@@ -292,8 +150,8 @@ def test_every_unit_reaches_active_with_its_status(booted: dict[str, Any]) -> No
     assert container.run("systemctl", "is-enabled", "appliance.target").stdout.strip() == "enabled"
 
 
-def test_security_figures_inside_the_booted_system(booted: dict[str, Any]) -> None:
-    container: Container = booted["container"]
+def test_security_figures_inside_the_booted_system(booted_system: dict[str, Any]) -> None:
+    container: Container = booted_system["container"]
     figures = {}
     for name in SERVICES:
         out = container.run("systemd-analyze", "security", "--no-pager", f"appliance-{name}.service",
@@ -308,15 +166,15 @@ def test_security_figures_inside_the_booted_system(booted: dict[str, Any]) -> No
 
 
 def test_a_card_photo_travels_through_the_hardened_services_to_the_bucket(
-        booted: dict[str, Any]) -> None:
+        booted_system: dict[str, Any]) -> None:
     import boto3
 
-    container: Container = booted["container"]
-    base = f"http://127.0.0.1:{booted['port']}"
+    container: Container = booted_system["container"]
+    base = f"http://127.0.0.1:{booted_system['port']}"
     wait_for(lambda: container.show("appliance-importer.service")["StatusText"].find("1 imported") >= 0,
-             60, "the importer to import the card photo")
+             60, "the importer to import the card photo", **BOOTING)
     session = requests.Session()
-    wait_for(lambda: session.get(f"{base}/health", timeout=3).ok, 60, "the admin from the host")
+    wait_for(lambda: session.get(f"{base}/health", timeout=3).ok, 60, "the admin from the host", **BOOTING)
     page = session.get(f"{base}/login", timeout=5).text
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
     assert session.post(f"{base}/login", data={"password": "correct horse", "csrf_token": token},
@@ -329,20 +187,20 @@ def test_a_card_photo_travels_through_the_hardened_services_to_the_bucket(
                        headers={"X-CSRFToken": token}, timeout=10)
     assert res.status_code == 202, res.text
 
-    s3 = boto3.client("s3", endpoint_url=booted["moto_url"], region_name="us-east-1",
+    s3 = boto3.client("s3", endpoint_url=booted_system["moto_url"], region_name="us-east-1",
                       aws_access_key_id="test", aws_secret_access_key="test")
 
     def manifest() -> dict[str, Any] | None:
-        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=booted["bucket"]).get("Contents", [])]
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=booted_system["bucket"]).get("Contents", [])]
         if "events/boot-test/manifest.json" not in keys:
             return None
-        body = s3.get_object(Bucket=booted["bucket"], Key="events/boot-test/manifest.json")["Body"]
+        body = s3.get_object(Bucket=booted_system["bucket"], Key="events/boot-test/manifest.json")["Body"]
         data = json.loads(body.read())
         return data if data.get("photos") else None
 
-    data = wait_for(manifest, 90, "the manifest listing the photo in the bucket")
+    data = wait_for(manifest, 90, "the manifest listing the photo in the bucket", **BOOTING)
     assert len(data["photos"]) == 1
-    assert s3.head_object(Bucket=booted["bucket"], Key="events/boot-test/photos/IMG_0001.jpg")
+    assert s3.head_object(Bucket=booted_system["bucket"], Key="events/boot-test/photos/IMG_0001.jpg")
     led: list[str] = []
 
     def led_ready() -> bool:
@@ -350,21 +208,21 @@ def test_a_card_photo_travels_through_the_hardened_services_to_the_bucket(
         return "LED ready" in led[-1]
 
     try:
-        wait_for(led_ready, 30, "the status LED to show ready (every photo in the bucket)")
+        wait_for(led_ready, 30, "the status LED to show ready (every photo in the bucket)", **BOOTING)
     except AssertionError as exc:
         raise AssertionError(f"{exc}; gpio said {led[-1]!r}") from None
 
 
-def test_doctor_inside_the_box_is_happy(booted: dict[str, Any]) -> None:
-    container: Container = booted["container"]
+def test_doctor_inside_the_box_is_happy(booted_system: dict[str, Any]) -> None:
+    container: Container = booted_system["container"]
     result = container.run("/opt/appliance/venv/bin/appliance", "doctor", check=False)
     print("\n" + result.stdout)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("ok    units") == len(SERVICES)
 
 
-def test_journal_entries_carry_the_service_field(booted: dict[str, Any]) -> None:
-    container: Container = booted["container"]
+def test_journal_entries_carry_the_service_field(booted_system: dict[str, Any]) -> None:
+    container: Container = booted_system["container"]
     out = container.run("journalctl", "-b", "-o", "json", "--no-pager", "APPLIANCE_SERVICE=sync").stdout
     entries = [json.loads(line) for line in out.splitlines() if line.strip()]
     assert entries, "no journal entry with APPLIANCE_SERVICE=sync"
@@ -373,8 +231,8 @@ def test_journal_entries_carry_the_service_field(booted: dict[str, Any]) -> None
     assert ready[0]["_SYSTEMD_UNIT"] == "appliance-sync.service" and "CODE_FUNC" in ready[0]
 
 
-def test_service_user_may_power_off_through_logind(booted: dict[str, Any]) -> None:
-    container: Container = booted["container"]
+def test_service_user_may_power_off_through_logind(booted_system: dict[str, Any]) -> None:
+    container: Container = booted_system["container"]
     answer = container.run("runuser", "-u", "appliance", "--", "busctl", "call",
                            "org.freedesktop.login1", "/org/freedesktop/login1",
                            "org.freedesktop.login1.Manager", "CanPowerOff").stdout.strip()
@@ -385,9 +243,9 @@ def test_service_user_may_power_off_through_logind(booted: dict[str, Any]) -> No
     assert nobody != 's "yes"'  # the rule is for the appliance user only
 
 
-def test_every_unit_keeps_pinging_the_watchdog(booted: dict[str, Any]) -> None:
+def test_every_unit_keeps_pinging_the_watchdog(booted_system: dict[str, Any]) -> None:
     """systemd records the last WATCHDOG=1 of each unit; with WatchdogSec=60 pings come every 15 s."""
-    container: Container = booted["container"]
+    container: Container = booted_system["container"]
 
     def last_pings() -> dict[str, int]:
         pings = {}
@@ -406,9 +264,9 @@ def test_every_unit_keeps_pinging_the_watchdog(booted: dict[str, Any]) -> None:
     assert not stale, f"no fresh watchdog ping from {stale}: {first} then {second}"
 
 
-def test_a_hung_service_is_restarted_by_the_watchdog(booted: dict[str, Any]) -> None:
+def test_a_hung_service_is_restarted_by_the_watchdog(booted_system: dict[str, Any]) -> None:
     """SIGSTOP the publisher: no more WATCHDOG=1, so systemd kills and restarts it."""
-    container: Container = booted["container"]
+    container: Container = booted_system["container"]
     unit = "appliance-publisher.service"
     container.run("mkdir", "-p", "/run/systemd/system/appliance-publisher.service.d")
     # /run is a tmpfs inside the container: write the runtime drop-in through nsenter
@@ -417,12 +275,12 @@ def test_a_hung_service_is_restarted_by_the_watchdog(booted: dict[str, Any]) -> 
     container.run("systemctl", "daemon-reload")
     container.run("systemctl", "restart", unit)
     before = wait_for(lambda: (s := container.show(unit))["ActiveState"] == "active" and s, 60,
-                      "the publisher to restart with WatchdogSec=3")
+                      "the publisher to restart with WatchdogSec=3", **BOOTING)
     pid = int(before["MainPID"])
     restarts = int(before["NRestarts"])
     container.run("systemctl", "kill", "--kill-who=main", "--signal=SIGSTOP", unit)
     after = wait_for(lambda: (s := container.show(unit))["ActiveState"] == "active"
-                     and int(s["MainPID"]) not in (0, pid) and s, 60, "the watchdog to restart it")
+                     and int(s["MainPID"]) not in (0, pid) and s, 60, "the watchdog to restart it", **BOOTING)
     assert int(after["NRestarts"]) == restarts + 1
     journal = container.run("journalctl", "-b", "--no-pager", "-u", unit).stdout
     assert "Watchdog timeout" in journal
@@ -431,10 +289,10 @@ def test_a_hung_service_is_restarted_by_the_watchdog(booted: dict[str, Any]) -> 
     container.run("systemctl", "restart", unit)
 
 
-def test_zz_long_hold_power_off_works_from_inside_the_gpio_sandbox(booted: dict[str, Any]) -> None:
+def test_zz_long_hold_power_off_works_from_inside_the_gpio_sandbox(booted_system: dict[str, Any]) -> None:
     """What the button's long hold runs (`systemctl poweroff`), as the appliance user with every
     hardening setting of appliance-gpio.service, really powers the box off (last test: it ends it)."""
-    container: Container = booted["container"]
+    container: Container = booted_system["container"]
     unit = (ROOT / "systemd" / "appliance-gpio.service").read_text()
     service = unit.split("[Service]", 1)[1].split("[Install]", 1)[0]
     keep = ("User", "Group", "SupplementaryGroups", "NoNewPrivileges", "CapabilityBoundingSet",

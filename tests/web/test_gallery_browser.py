@@ -1,6 +1,6 @@
 """The public gallery (web/) in a real browser: Debian's Chromium through Playwright.
 
-A small threaded server (tests/gallery_fixture.py) serves web/ with a fast
+A small threaded server (tests/support/gallery.py) serves web/ with a fast
 config.js and a /photo/<event>/... tree of real JPEGs with ETag/304. Every
 test runs on an iPhone-sized and a desktop viewport where it matters, and
 saves screenshots to tests/artifacts/.
@@ -17,11 +17,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from support import gallery as gf
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
+from support.browser import ARTIFACTS, CHROMIUM, chromium
 
 pytestmark = [
     pytest.mark.browser,
@@ -46,7 +42,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        b = chromium(p)
         yield b
         b.close()
 
