@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from machine import describe, report  # bench/machine.py
 from PIL import Image, ImageChops
 
 W, H = 6000, 4000  # 24 MP
@@ -316,6 +317,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="~400 MB, fewer repeats (< 1 min)")
     args = parser.parse_args()
+    machine = describe()  # the load before this run adds its own
     count, bases, repeats = (24, 2, 3) if args.quick else (150, 4, 5)
     thumb_files = 16 if args.quick else 48
     card_files = 8 if args.quick else 40
@@ -380,11 +382,9 @@ def main() -> None:
         "thumbs_per_s_24mp_one_worker": round(thumbs_one, 1),
         "thumb_cpu_ms_24mp": round(thumb_cpu_s * 1000, 1),
         "thumbs_per_s_24mp_cpu_bound": round(cpus / thumb_cpu_s, 1),
-        "load_average": round(load, 1),
         "peak_rss_mb_import": round(max(rss), 1),
         "dataset_mb": round(mb),
         "files": count,
-        "cores": cpus,
     }
     print("\nper round, s: cp+sync " + " ".join(f"{t:.2f}" for t in cp_durable)
           + " | import " + " ".join(f"{t:.2f}" for t in copy_phase)
@@ -399,7 +399,7 @@ def main() -> None:
     print(f"thumbnails 24 MP: {figures['thumbs_per_s_24mp']}/s with {cpus} workers, "
           f"{figures['thumbs_per_s_24mp_one_worker']}/s with one  (goal >= 10)")
     print(f"  {figures['thumb_cpu_ms_24mp']} ms of CPU each: {figures['thumbs_per_s_24mp_cpu_bound']}/s"
-          f" when the {cpus} cores are ours (load average here: {figures['load_average']})")
+          f" when the {cpus} cores are ours (load average here: {load:.1f})")
     if card is not None:
         print(f"from a FUSE-mounted FAT card image ({card_files} files; auto reads the copies back"
               f" from the disk): cp+sync {card[0]:.2f} s, import {card[1]:.2f} s,"
@@ -407,7 +407,7 @@ def main() -> None:
     print("udev event to first copy: " + (f"{udev:.3f} s  (goal <= 2)" if udev is not None
                                           else f"not measured ({reason})"))
     print(f"peak RSS of an import (fresh child): {figures['peak_rss_mb_import']} MB")
-    print(json.dumps(figures))
+    print(json.dumps(report(figures, machine)))
 
 
 if __name__ == "__main__":

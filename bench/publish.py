@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from camera import camera_like  # bench/camera.py
+from machine import describe, report, spread  # bench/machine.py
 
 from appliance.imaging import pipeline, watermark
 from appliance.imaging.recipe import Recipe
@@ -137,10 +138,13 @@ class Row:
     psnr: float
     rss: float
 
-    def _ratio(self, top: str, bottom: str, index: int) -> float:
-        """Median of per-round ratios (rounds where both ran): robust to load changing over time."""
+    def ratios(self, top: str, bottom: str, index: int = 0) -> list[float]:
+        """Per-round ratios (rounds where both ran): robust to load changing over time."""
         pairs = zip(self.times[top], self.times[bottom], strict=False)
-        return statistics.median(a[index] / b[index] for a, b in pairs)
+        return [a[index] / b[index] for a, b in pairs]
+
+    def _ratio(self, top: str, bottom: str, index: int) -> float:
+        return statistics.median(self.ratios(top, bottom, index))
 
     @property
     def speedup(self) -> float:
@@ -259,7 +263,8 @@ def main() -> None:
     if args.make:
         make(*args.make)
         return
-    repeat_naive, repeat = (1, 3) if args.quick else (3, 15)
+    machine = describe()  # the load before this run adds its own
+    repeat_naive, repeat = (1, 5) if args.quick else (3, 15)
     results: dict[str, float] = {}
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -293,6 +298,7 @@ def main() -> None:
             suffix = "" if name == HEADLINE else f"_{name}"
             results[f"speedup_vs_naive_{label}{suffix}"] = round(row.speedup, 2)
             results[f"floor_ratio_{label}{suffix}"] = round(row.floor_ratio, 2)
+            results[f"floor_ratio_{label}{suffix}_range"] = spread(row.ratios("ours", "floor"), 2)[1]
             results[f"floor_ratio_cpu_{label}{suffix}"] = round(row.floor_ratio_cpu, 2)
             results[f"peak_rss_mb_{label}{suffix}"] = round(rss[label, name], 1)
             results[f"psnr_db_{label}{suffix}"] = round(quality, 2)
@@ -303,15 +309,17 @@ def main() -> None:
 
     print(f"\npublish pipeline: {LONG_EDGE} px progressive q{QUALITY} web JPEG + {THUMB_EDGE} px "
           f"thumbnail, text watermark, EXIF orientation 6; medians of {repeat} runs "
-          f"(naive: {repeat_naive}); {os.cpu_count()} cores, shared machine\n")
+          f"(naive: {repeat_naive}); {machine['cpu_model']}, {machine['cores']} cores, load average "
+          f"{machine['load_average']} at the start\n")
     head = (f"{'size':5} {'edits':14} {'naive (a)':>10} {'ours (b)':>9} {'floor (c)':>9} "
-            f"{'a/b':>6} {'b/c':>5} {'b/c cpu':>7} {'PSNR b~a':>9} {'peak RSS b':>10}")
+            f"{'a/b':>6} {'b/c':>5} {'b/c range':>10} {'b/c cpu':>7} {'PSNR b~a':>9} {'peak RSS b':>10}")
     print(head)
     print("-" * len(head))
     for row in rows:
         wall = {k: statistics.median(v[0] for v in row.times[k]) for k in row.times}
         print(f"{row.label:5} {row.name:14} {wall['naive'] * 1000:8.0f}ms {wall['ours'] * 1000:7.0f}ms "
               f"{wall['floor'] * 1000:7.0f}ms {row.speedup:5.1f}x {row.floor_ratio:4.2f}x "
+              f"{min(row.ratios('ours', 'floor')):4.2f}-{max(row.ratios('ours', 'floor')):4.2f} "
               f"{row.floor_ratio_cpu:6.2f}x {row.psnr:7.1f}dB {row.rss:8.0f}MB")
     for name, recipe in RECIPES.items():
         print(f"\n24mp '{name}' {recipe.to_dict()}, step by step:")
@@ -322,7 +330,7 @@ def main() -> None:
         print(f"naive (a) peak RSS at 45mp: {results['naive_peak_rss_mb_45mp']:.0f} MB")
     print(f"manifest of 2,500 photos: {results['manifest_gzip_kb_2500']} KB gzipped; watermark drawn "
           f"{results['watermark_renders']} time(s) over all pipeline runs")
-    print(json.dumps(results))
+    print(json.dumps(report(results, machine)))
 
 
 if __name__ == "__main__":

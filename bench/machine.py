@@ -1,0 +1,58 @@
+"""What a figure was measured on: CPU model, cores and load, in every bench's last-line JSON.
+
+Figures are compared across machines (the one a goal was tuned on, a fresh CI machine, a Pi), so
+each run says which CPU it ran on and how busy the machine was. A run whose load average is above
+the core count says so: its figures are not comparable.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+from pathlib import Path
+
+
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo on Linux; 'Model' on a Pi's ARM kernel)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Model") and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe() -> dict[str, object]:
+    """``cpu_model``, ``cores`` and the 1-minute ``load_average`` now."""
+    return {"cpu_model": cpu_model(), "cores": os.cpu_count() or 1,
+            "load_average": round(os.getloadavg()[0], 2)}
+
+
+def under_load(machine: dict[str, object]) -> str | None:
+    """A warning line when the machine was busier than its cores, else None."""
+    load, cores = float(machine["load_average"]), int(machine["cores"])  # type: ignore[arg-type]
+    if load > cores:
+        return (f"UNDER LOAD: load average {load:.2f} > {cores} cores; these figures are not "
+                "comparable with a quiet run")
+    return None
+
+
+def spread(values: list[float], digits: int = 3) -> tuple[float, list[float]]:
+    """(median, [min, max]) of repeated measurements, rounded."""
+    return (round(statistics.median(values), digits),
+            [round(min(values), digits), round(max(values), digits)])
+
+
+def report(figures: dict[str, object], at_start: dict[str, object]) -> dict[str, object]:
+    """The figures with the machine added (load: the higher of the start and the end of the run);
+    prints the under-load warning where it applies."""
+    machine = describe()
+    machine["load_average"] = max(float(machine["load_average"]),  # type: ignore[arg-type]
+                                  float(at_start["load_average"]))  # type: ignore[arg-type]
+    warning = under_load(machine)
+    if warning:
+        print(warning)
+    return {**figures, **machine, "under_load": warning is not None}
