@@ -407,7 +407,8 @@ def main() -> None:
     print("udev event to first copy: " + (f"{udev:.3f} s  (goal <= 2)" if udev is not None
                                           else f"not measured ({reason})"))
     print(f"peak RSS of an import (fresh child): {figures['peak_rss_mb_import']} MB")
-    print(json.dumps(report(figures, machine)))
+    figures = report(figures, machine)
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ import platform
 import statistics
 from pathlib import Path
 
+# What report() adds to every figure set (tests/test_docs.py reads this tuple).
+MACHINE_KEYS = ("cpu_model", "cores", "load_average", "under_load")
+
 
 def cpu_model() -> str:
     """The CPU's model name (/proc/cpuinfo on Linux; 'Model' on a Pi's ARM kernel)."""
@@ -55,4 +58,6 @@ def report(figures: dict[str, object], at_start: dict[str, object]) -> dict[str,
     warning = under_load(machine)
     if warning:
         print(warning)
-    return {**figures, **machine, "under_load": warning is not None}
+    machine["under_load"] = warning is not None
+    assert tuple(machine) == MACHINE_KEYS
+    return {**figures, **machine}

@@ -158,9 +158,19 @@ def key_pattern(node: ast.expr) -> re.Pattern[str] | None:
     return None
 
 
+def machine_figures() -> list[str]:
+    """The keys bench/machine.py's ``report`` adds to a script's figures (``MACHINE_KEYS``)."""
+    tree = ast.parse(read(REPO / "bench" / "machine.py"))
+    found = [node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id == "MACHINE_KEYS" for t in node.targets)]
+    assert len(found) == 1 and isinstance(found[0], ast.Tuple)
+    return [elt.value for elt in found[0].elts if isinstance(elt, ast.Constant)]
+
+
 def printed_figures(script: Path) -> list[re.Pattern[str]]:
     """The keys of the dicts a bench script prints with ``json.dumps``: dict displays passed to it,
-    and the dict variables passed to it (their displays and ``name[key] = ...`` assignments)."""
+    and the dict variables passed to it (their displays and ``name[key] = ...`` assignments), and
+    the machine's keys where the script passes its figures through ``report`` (bench/machine.py)."""
     tree = ast.parse(read(script))
     names: set[str] = set()
     keys: list[ast.expr] = []
@@ -185,7 +195,10 @@ def printed_figures(script: Path) -> list[re.Pattern[str]]:
             if (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
                     and target.value.id in names):
                 keys.append(target.slice)
-    return [p for p in map(key_pattern, keys) if p is not None]
+    reports = any(isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                  and node.func.id == "report" for node in ast.walk(tree))
+    machine = [re.compile(re.escape(key)) for key in machine_figures()] if reports else []
+    return [p for p in map(key_pattern, keys) if p is not None] + machine
 
 
 def bench_figures(text: str) -> list[tuple[int, str, list[str]]]:

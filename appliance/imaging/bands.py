@@ -20,10 +20,10 @@ happens to be the canary colour only makes the count lower for a moment, never t
 from __future__ import annotations
 
 import math
-import queue
 import threading
+from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from PIL import Image, ImageFile, JpegImagePlugin
 
@@ -42,6 +42,20 @@ STRAIGHTEN_DENSITY = 1.25
 CANARY = (1, 254, 3)  # painted down the frame's last column before decoding
 MIRRORS = {Image.Transpose.FLIP_LEFT_RIGHT, Image.Transpose.FLIP_TOP_BOTTOM,
            Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE}
+
+
+RESAMPLE, TURN = "resample", "turn"
+
+
+class Task(NamedTuple):
+    """One band of work: resample rows ``start``..``end`` of the resampled image (or, without a
+    straighten, of the output), or turn output rows ``start``..``end``, which reads what the first
+    ``after`` resample tasks made."""
+
+    kind: str
+    start: int
+    end: int
+    after: int
 
 
 def moved_box(method: Image.Transpose | None, box: tuple[int, int, int, int],
@@ -103,8 +117,10 @@ class Bands:
                 -1 if p.transpose in MIRRORS else 1))
         # Not initialised (no 10-17 MB fills): the bands cover every pixel of this and resampled.
         self.output = Image.new("RGB", p.output, None)
-        self.r_done = 0  # resampled rows made
-        self.s_done = 0  # straightened rows made
+        self.r_planned = 0  # resampled rows planned (made, or to be made, by a Task)
+        self.s_planned = 0  # straightened rows planned
+        self.resamples = 0  # resample tasks planned
+        self._lock = threading.Lock()
 
     # which rows can be made from what is there -------------------------------------------------
     def _resampled_rows(self, frame_rows: int) -> int:
@@ -125,28 +141,46 @@ class Bands:
         return max(0, min(self.out_size[1], k))
 
     # the work ----------------------------------------------------------------------------------
-    def rows_ready(self, frame: Image.Image, frame_rows: int) -> None:
-        """Make every output band the first ``frame_rows`` rows of ``frame`` allow."""
+    def plan(self, frame_rows: int) -> list[Task]:
+        """The bands the first ``frame_rows`` rows allow beyond those already planned.
+
+        Planned from the row counts alone, in the order they come, so the bands (and the rounding
+        at their edges) depend on the file, never on which thread makes them or when."""
+        tasks: list[Task] = []
         j1 = self._resampled_rows(frame_rows)
-        if j1 > self.r_done:
-            band = self._resample(frame, self.r_done, j1)
+        if j1 > self.r_planned:
+            tasks.append(Task(RESAMPLE, self.r_planned, j1, self.resamples))
+            self.r_planned, self.resamples = j1, self.resamples + 1
+        if self.straightening:
+            k1 = self._straightened_rows(self.r_planned)
+            if k1 > self.s_planned:  # reads the resampled rows of every resample planned so far
+                tasks.append(Task(TURN, self.s_planned, k1, self.resamples))
+                self.s_planned = k1
+        return tasks
+
+    def run(self, frame: Image.Image, task: Task) -> None:
+        """Make one planned band (a turn only once the resamples it reads are made)."""
+        if task.kind == RESAMPLE:
+            band = self._resample(frame, task.start, task.end)
             if not self.straightening:
-                self._place(self.to_rgb(band), self.r_done)
-            else:
+                self._place(self.to_rgb(band), task.start)
+                return
+            with self._lock:
                 if self.resampled is None:
                     self.resampled = Image.new(band.mode, self.r_size, None)
-                self.resampled.paste(band, (0, self.r_done))
-            self.r_done = j1
-        if self.resampled is not None:
-            k1 = self._straightened_rows(self.r_done)
-            if k1 > self.s_done:
-                a, b, c, d, e, f = self.affine
-                shifted = (a, b, c + b * self.s_done, d, e, f + e * self.s_done)
-                band = self.resampled.transform((self.out_size[0], k1 - self.s_done),
-                                                Image.Transform.AFFINE, shifted,
-                                                STRAIGHTEN)
-                self._place(self.to_rgb(band), self.s_done)
-                self.s_done = k1
+            self.resampled.paste(band, (0, task.start))
+            return
+        assert self.resampled is not None
+        a, b, c, d, e, f = self.affine
+        shifted = (a, b, c + b * task.start, d, e, f + e * task.start)
+        band = self.resampled.transform((self.out_size[0], task.end - task.start),
+                                        Image.Transform.AFFINE, shifted, STRAIGHTEN)
+        self._place(self.to_rgb(band), task.start)
+
+    def rows_ready(self, frame: Image.Image, frame_rows: int) -> None:
+        """Make, in this thread, every band the first ``frame_rows`` rows of ``frame`` allow."""
+        for task in self.plan(frame_rows):
+            self.run(frame, task)
 
     def finish(self, frame: Image.Image) -> Image.Image:
         """Do what is left (all rows are decoded) and return the upright output."""
@@ -273,42 +307,84 @@ def _complete_rows(frame: Image.Image, known: int) -> int:
 
 
 class BandThread:
-    """Runs a :class:`Bands` in its own thread, fed with row counts from the decoding thread."""
+    """Makes a :class:`Bands`' bands in its own thread while the calling thread decodes; once the
+    decode is done, the calling thread takes bands from the same queue (:meth:`finish`), so
+    whatever the band thread had not caught up with is shared between two cores."""
 
     def __init__(self, bands: Bands) -> None:
         self.bands = bands
-        self.inbox: queue.SimpleQueue[tuple[Image.Image, int] | None] = queue.SimpleQueue()
+        self.tasks: deque[tuple[Image.Image, Task]] = deque()
+        self.done: set[int] = set()  # resample tasks made, by number
+        self.made = 0  # resample tasks 0..made-1 are all made
+        self.cond = threading.Condition()
+        self.closing = False
         self.error: BaseException | None = None
-        self.cancelled = False
-        self.thread = threading.Thread(target=self._run, name="bands", daemon=True)
+        self.thread = threading.Thread(target=self._work, name="bands", daemon=True)
         self.thread.start()
 
     def rows_ready(self, frame: Image.Image, rows: int) -> None:
-        self.inbox.put((frame, rows))
+        """Plan the bands these rows allow (in this thread, in order) and queue them."""
+        self._queue(frame, self.bands.plan(rows))
 
-    def _run(self) -> None:
-        # Every count is taken in turn, never skipped to the newest: the bands, and so the
-        # rounding at their edges, depend on the file alone, not on timing (same pixels each run).
-        while (item := self.inbox.get()) is not None:
-            if self.error is not None or self.cancelled:
-                continue
-            frame, rows = item
-            try:
-                self.bands.rows_ready(frame, rows)
-            except BaseException as exc:  # handed to the caller in close()
-                self.error = exc
+    def _queue(self, frame: Image.Image, tasks: list[Task]) -> None:
+        if tasks:
+            with self.cond:
+                self.tasks.extend((frame, task) for task in tasks)
+                self.cond.notify_all()
 
-    def close(self) -> None:
-        """Stop the thread once it has done what it was given; raise what went wrong in it."""
+    def _next(self, wait: bool) -> tuple[Image.Image, Task] | None:
+        """The next band to make, once what it reads is made; None when there is none (or an error)."""
+        with self.cond:
+            while not self.tasks and wait and not self.closing and self.error is None:
+                self.cond.wait()
+            if not self.tasks or self.error is not None:
+                return None
+            frame, task = self.tasks.popleft()
+            if task.kind == TURN:
+                self.cond.wait_for(lambda: self.made >= task.after or self.error is not None)
+                if self.error is not None:
+                    return None
+            return frame, task
+
+    def _make(self, frame: Image.Image, task: Task) -> None:
+        try:
+            self.bands.run(frame, task)
+        except BaseException as exc:  # handed to the caller in finish()
+            with self.cond:
+                self.error = self.error or exc
+                self.tasks.clear()
+                self.cond.notify_all()
+            return
+        if task.kind == RESAMPLE:
+            with self.cond:
+                self.done.add(task.after)
+                while self.made in self.done:
+                    self.made += 1
+                self.cond.notify_all()
+
+    def _work(self) -> None:
+        while (item := self._next(wait=True)) is not None:
+            self._make(*item)
+
+    def finish(self, frame: Image.Image) -> Image.Image:
+        """Queue the last bands (every row is decoded), make bands here too until none is left,
+        and return the upright output; raise what went wrong in either thread."""
+        self._queue(frame, self.bands.plan(self.bands.frame_size[1]))
+        while (item := self._next(wait=False)) is not None:
+            self._make(*item)
         self._stop()
         if self.error is not None:
             raise self.error
+        return self.bands.output
 
     def cancel(self) -> None:
-        """Stop the thread without doing the bands still waiting (the decode failed)."""
-        self.cancelled = True
+        """Stop without making the bands still waiting (the decode failed)."""
+        with self.cond:
+            self.tasks.clear()
         self._stop()
 
     def _stop(self) -> None:
-        self.inbox.put(None)
+        with self.cond:
+            self.closing = True
+            self.cond.notify_all()
         self.thread.join()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
 from pathlib import Path
 
@@ -109,21 +110,48 @@ def test_bands_shrink_towards_the_last_row(tmp_path, monkeypatch):
 
 
 def test_the_same_pixels_however_late_the_band_thread_runs(tmp_path, monkeypatch):
-    """A band thread that falls behind (a busy Pi) still makes the bands the file dictates, so a
+    """A band thread that falls behind (a busy Pi) still makes the bands the file dictates, and
+    the bands it had not made when the decode ended are shared with the decoding thread: the
     photo renders to the same bytes every time (a preview is exactly what gets published)."""
     path = noise_jpeg(tmp_path / "p.jpg", (900, 1400), 60)
     monkeypatch.setattr(bands, "FEED_BYTES", 4096)
     monkeypatch.setattr(bands, "BAND_ROWS", (16, 16))
     recipe = Recipe(straighten=3.5, exposure=0.4)
     prompt = pipeline.render(path, recipe, 600).tobytes()
-    real = bands.Bands.rows_ready
+    real = bands.Bands.run
+    makers: list[tuple[str, str]] = []
 
-    def late(self, frame, rows):  # counts pile up in the inbox meanwhile
-        time.sleep(0.004)
-        real(self, frame, rows)
+    def late(self, frame, task):  # tasks pile up in the queue meanwhile
+        makers.append((threading.current_thread().name, task.kind))
+        if threading.current_thread().name == "bands":
+            time.sleep(0.004)
+        real(self, frame, task)
 
-    monkeypatch.setattr(bands.Bands, "rows_ready", late)
+    monkeypatch.setattr(bands.Bands, "run", late)
     assert pipeline.render(path, recipe, 600).tobytes() == prompt
+    by_main = [kind for name, kind in makers if name == "MainThread"]
+    assert by_main and len(by_main) < len(makers)  # the decoding thread helped with what was left
+
+
+def test_a_failing_band_fails_the_render_and_stops_both_threads(tmp_path, monkeypatch):
+    path = noise_jpeg(tmp_path / "p.jpg", (600, 900), 60)
+    monkeypatch.setattr(bands, "FEED_BYTES", 4096)
+    monkeypatch.setattr(bands, "BAND_ROWS", (16, 16))
+    real = bands.Bands.run
+    made: list[int] = []
+
+    def broken(self, frame, task):
+        if task.kind == bands.TURN and task.start > 100:
+            raise MemoryError("no room for the band")
+        made.append(task.start)
+        real(self, frame, task)
+
+    monkeypatch.setattr(bands.Bands, "run", broken)
+    before = threading.active_count()
+    with pytest.raises(MemoryError, match="no room"):
+        pipeline.render(path, Recipe(straighten=2.0), 400)
+    assert threading.active_count() == before  # the band thread is gone too
+    assert made
 
 
 def test_progressive_cmyk_and_grey_jpegs_are_loaded_whole(tmp_path):
