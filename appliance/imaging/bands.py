@@ -58,6 +58,24 @@ class Task(NamedTuple):
     after: int
 
 
+def stored_from_display(method: Image.Transpose | None, size: tuple[int, int]
+                        ) -> tuple[float, float, float, float, float, float]:
+    """``(m00, m01, t0, m10, m11, t1)``: where a point of ``image.transpose(method)`` was in an
+    image of ``size``, u = m00·x + m01·y + t0, v = m10·x + m11·y + t1 (continuous coordinates)."""
+    w, h = size
+    t = Image.Transpose
+    return {
+        None: (1, 0, 0, 0, 1, 0),
+        t.FLIP_LEFT_RIGHT: (-1, 0, w, 0, 1, 0),
+        t.FLIP_TOP_BOTTOM: (1, 0, 0, 0, -1, h),
+        t.ROTATE_180: (-1, 0, w, 0, -1, h),
+        t.ROTATE_90: (0, -1, w, 1, 0, 0),
+        t.ROTATE_270: (0, 1, 0, -1, 0, h),
+        t.TRANSPOSE: (0, 1, 0, 1, 0, 0),
+        t.TRANSVERSE: (0, -1, w, -1, 0, h),
+    }[method]
+
+
 def moved_box(method: Image.Transpose | None, box: tuple[int, int, int, int],
               size: tuple[int, int]) -> tuple[int, int, int, int]:
     """Where ``box`` of an image of ``size`` lands after ``image.transpose(method)``."""
@@ -171,11 +189,15 @@ class Bands:
             self.resampled.paste(band, (0, task.start))
             return
         assert self.resampled is not None
-        a, b, c, d, e, f = self.affine
-        shifted = (a, b, c + b * task.start, d, e, f + e * task.start)
-        band = self.resampled.transform((self.out_size[0], task.end - task.start),
-                                        Image.Transform.AFFINE, shifted, STRAIGHTEN)
-        self._place(self.to_rgb(band), task.start)
+        # The band is turned straight into its upright place: the orientation's transpose is
+        # folded into the affine, so no transposed copy of the band is made.
+        x0, y0, x1, y1 = moved_box(self.p.transpose, (0, task.start, self.out_size[0], task.end),
+                                   self.out_size)
+        band = self.resampled.transform((x1 - x0, y1 - y0), Image.Transform.AFFINE,
+                                        upright_affine(self.affine, self.p.transpose,
+                                                       self.out_size, (x0, y0)), STRAIGHTEN)
+        band = self.to_rgb(band)
+        self.output.paste(band if self.lut is None else band.point(self.lut), (x0, y0))
 
     def rows_ready(self, frame: Image.Image, frame_rows: int) -> None:
         """Make, in this thread, every band the first ``frame_rows`` rows of ``frame`` allow."""
@@ -202,6 +224,19 @@ class Bands:
         if self.p.transpose is not None:
             band = band.transpose(self.p.transpose)
         self.output.paste(band, at[:2])
+
+
+def upright_affine(affine: tuple[float, float, float, float, float, float],
+                   method: Image.Transpose | None, size: tuple[int, int], origin: tuple[int, int]
+                   ) -> tuple[float, float, float, float, float, float]:
+    """``affine`` (output in stored orientation → source) as a mapping from the upright output,
+    counted from ``origin`` there: one transform makes the band upright in place."""
+    a, b, c, d, e, f = affine
+    m00, m01, t0, m10, m11, t1 = stored_from_display(method, size)
+    u0 = m00 * origin[0] + m01 * origin[1] + t0
+    v0 = m10 * origin[0] + m11 * origin[1] + t1
+    return (a * m00 + b * m10, a * m01 + b * m11, a * u0 + b * v0 + c,
+            d * m00 + e * m10, d * m01 + e * m11, d * u0 + e * v0 + f)
 
 
 def _straighten_affine(src: tuple[int, int], out: tuple[int, int], density: tuple[float, float],

@@ -223,6 +223,23 @@ def test_straighten_samples_a_denser_image_than_the_output(tmp_path, monkeypatch
     assert psnr(dense, reference) > psnr(plain, reference) + 1.0
 
 
+@pytest.mark.parametrize("method", [None, *Image.Transpose])
+def test_an_affine_from_the_upright_image_is_the_transpose(method):
+    """A straightened band is turned upright by its affine transform itself (no transposed copy):
+    the folded mapping, sampled pixel for pixel, is exactly the transpose."""
+    probe = Image.effect_noise((7, 5), 80).convert("RGB")
+    turned = probe if method is None else probe.transpose(method)
+    mapping = bands.stored_from_display(method, probe.size)
+    assert probe.transform(turned.size, Image.Transform.AFFINE, mapping,
+                           Image.Resampling.NEAREST).tobytes() == turned.tobytes()
+    identity = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    x0, y0, x1, y1 = bands.moved_box(method, (0, 2, 7, 4), probe.size)  # a band of rows 2..4
+    band = probe.transform((x1 - x0, y1 - y0), Image.Transform.AFFINE,
+                           bands.upright_affine(identity, method, probe.size, (x0, y0)),
+                           Image.Resampling.NEAREST)
+    assert band.tobytes() == turned.crop((x0, y0, x1, y1)).tobytes()
+
+
 def test_moved_box_agrees_with_transpose():
     probe = Image.new("L", (7, 5))
     box = (1, 2, 4, 5)
