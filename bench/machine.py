@@ -13,7 +13,9 @@ import statistics
 from pathlib import Path
 
 # What report() adds to every figure set (tests/test_docs.py reads this tuple).
-MACHINE_KEYS = ("cpu_model", "cores", "load_average", "under_load")
+MACHINE_KEYS = ("cpu_model", "cores", "load_average", "steal_percent", "under_load")
+# A virtual machine whose host took more than this share of its CPU time ran on borrowed cores.
+STEAL_LIMIT_PERCENT = 10.0
 
 
 def cpu_model() -> str:
@@ -28,18 +30,34 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(steal, total) CPU ticks since boot from /proc/stat; (0, 0) where there is none."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    except (OSError, ValueError, IndexError):
+        return 0, 0
+    return fields[7] if len(fields) > 7 else 0, sum(fields)
+
+
 def describe() -> dict[str, object]:
-    """``cpu_model``, ``cores`` and the 1-minute ``load_average`` now."""
+    """``cpu_model``, ``cores`` and the 1-minute ``load_average`` now (and the CPU ticks so far,
+    for the steal of the run: see :func:`report`)."""
+    steal, total = cpu_ticks()
     return {"cpu_model": cpu_model(), "cores": os.cpu_count() or 1,
-            "load_average": round(os.getloadavg()[0], 2)}
+            "load_average": round(os.getloadavg()[0], 2), "_ticks": (steal, total)}
 
 
 def under_load(machine: dict[str, object]) -> str | None:
-    """A warning line when the machine was busier than its cores, else None."""
+    """A warning line when the machine was busier than its cores, or a virtual machine's host
+    took a large share of its CPU time (steal), else None."""
     load, cores = float(machine["load_average"]), int(machine["cores"])  # type: ignore[arg-type]
+    steal = float(machine["steal_percent"])  # type: ignore[arg-type]
     if load > cores:
         return (f"UNDER LOAD: load average {load:.2f} > {cores} cores; these figures are not "
                 "comparable with a quiet run")
+    if steal > STEAL_LIMIT_PERCENT:
+        return (f"UNDER LOAD: the host took {steal:.0f}% of this machine's CPU time (steal); "
+                "these figures are not comparable with a quiet run")
     return None
 
 
@@ -50,11 +68,14 @@ def spread(values: list[float], digits: int = 3) -> tuple[float, list[float]]:
 
 
 def report(figures: dict[str, object], at_start: dict[str, object]) -> dict[str, object]:
-    """The figures with the machine added (load: the higher of the start and the end of the run);
-    prints the under-load warning where it applies."""
+    """The figures with the machine added (load: the higher of the start and the end of the run;
+    steal: the share of CPU time the host took over the run); prints the under-load warning where
+    it applies."""
     machine = describe()
     machine["load_average"] = max(float(machine["load_average"]),  # type: ignore[arg-type]
                                   float(at_start["load_average"]))  # type: ignore[arg-type]
+    (steal0, total0), (steal1, total1) = at_start["_ticks"], machine.pop("_ticks")  # type: ignore[misc]
+    machine["steal_percent"] = round(100 * (steal1 - steal0) / max(1, total1 - total0), 1)
     warning = under_load(machine)
     if warning:
         print(warning)
