@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -39,6 +38,7 @@ STRAIGHTEN = Image.Resampling.BILINEAR  # bicubic costs 2.3× as much
 # density blurs (bench photos: 35 dB against a full-size edit; 38 dB at 1.25×, <1 % slower, +7 MB
 # at 45 MP; 1.5× scored no better there).
 STRAIGHTEN_DENSITY = 1.25
+FINAL_PARTS = 2  # the bands left when the last row is decoded are split this many ways
 CANARY = (1, 254, 3)  # painted down the frame's last column before decoding
 MIRRORS = {Image.Transpose.FLIP_LEFT_RIGHT, Image.Transpose.FLIP_TOP_BOTTOM,
            Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE}
@@ -165,15 +165,19 @@ class Bands:
         Planned from the row counts alone, in the order they come, so the bands (and the rounding
         at their edges) depend on the file, never on which thread makes them or when."""
         tasks: list[Task] = []
+        # What is left once every row is decoded is on the critical path: planned in two halves,
+        # so that two threads can make it.
+        parts = FINAL_PARTS if frame_rows >= self.rows_needed else 1
         j1 = self._resampled_rows(frame_rows)
-        if j1 > self.r_planned:
-            tasks.append(Task(RESAMPLE, self.r_planned, j1, self.resamples))
-            self.r_planned, self.resamples = j1, self.resamples + 1
+        for start, end in _split(self.r_planned, j1, parts):
+            tasks.append(Task(RESAMPLE, start, end, self.resamples))
+            self.r_planned, self.resamples = end, self.resamples + 1
         if self.straightening:
             k1 = self._straightened_rows(self.r_planned)
-            if k1 > self.s_planned:  # reads the resampled rows of every resample planned so far
-                tasks.append(Task(TURN, self.s_planned, k1, self.resamples))
-                self.s_planned = k1
+            # each turn reads the resampled rows of every resample planned so far
+            tasks += [Task(TURN, start, end, self.resamples)
+                      for start, end in _split(self.s_planned, k1, parts)]
+            self.s_planned = max(self.s_planned, k1)
         return tasks
 
     def run(self, frame: Image.Image, task: Task) -> None:
@@ -237,6 +241,14 @@ def upright_affine(affine: tuple[float, float, float, float, float, float],
     v0 = m10 * origin[0] + m11 * origin[1] + t1
     return (a * m00 + b * m10, a * m01 + b * m11, a * u0 + b * v0 + c,
             d * m00 + e * m10, d * m01 + e * m11, d * u0 + e * v0 + f)
+
+
+def _split(start: int, end: int, parts: int) -> list[tuple[int, int]]:
+    """Rows ``start``..``end`` in up to ``parts`` bands of about equal height (none if empty)."""
+    if end <= start:
+        return []
+    cuts = [start + (end - start) * i // parts for i in range(parts + 1)]
+    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
 
 
 def _straighten_affine(src: tuple[int, int], out: tuple[int, int], density: tuple[float, float],
@@ -339,87 +351,3 @@ def _complete_rows(frame: Image.Image, known: int) -> int:
         else:
             hi = mid
     return lo
-
-
-class BandThread:
-    """Makes a :class:`Bands`' bands in its own thread while the calling thread decodes; once the
-    decode is done, the calling thread takes bands from the same queue (:meth:`finish`), so
-    whatever the band thread had not caught up with is shared between two cores."""
-
-    def __init__(self, bands: Bands) -> None:
-        self.bands = bands
-        self.tasks: deque[tuple[Image.Image, Task]] = deque()
-        self.done: set[int] = set()  # resample tasks made, by number
-        self.made = 0  # resample tasks 0..made-1 are all made
-        self.cond = threading.Condition()
-        self.closing = False
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._work, name="bands", daemon=True)
-        self.thread.start()
-
-    def rows_ready(self, frame: Image.Image, rows: int) -> None:
-        """Plan the bands these rows allow (in this thread, in order) and queue them."""
-        self._queue(frame, self.bands.plan(rows))
-
-    def _queue(self, frame: Image.Image, tasks: list[Task]) -> None:
-        if tasks:
-            with self.cond:
-                self.tasks.extend((frame, task) for task in tasks)
-                self.cond.notify_all()
-
-    def _next(self, wait: bool) -> tuple[Image.Image, Task] | None:
-        """The next band to make, once what it reads is made; None when there is none (or an error)."""
-        with self.cond:
-            while not self.tasks and wait and not self.closing and self.error is None:
-                self.cond.wait()
-            if not self.tasks or self.error is not None:
-                return None
-            frame, task = self.tasks.popleft()
-            if task.kind == TURN:
-                self.cond.wait_for(lambda: self.made >= task.after or self.error is not None)
-                if self.error is not None:
-                    return None
-            return frame, task
-
-    def _make(self, frame: Image.Image, task: Task) -> None:
-        try:
-            self.bands.run(frame, task)
-        except BaseException as exc:  # handed to the caller in finish()
-            with self.cond:
-                self.error = self.error or exc
-                self.tasks.clear()
-                self.cond.notify_all()
-            return
-        if task.kind == RESAMPLE:
-            with self.cond:
-                self.done.add(task.after)
-                while self.made in self.done:
-                    self.made += 1
-                self.cond.notify_all()
-
-    def _work(self) -> None:
-        while (item := self._next(wait=True)) is not None:
-            self._make(*item)
-
-    def finish(self, frame: Image.Image) -> Image.Image:
-        """Queue the last bands (every row is decoded), make bands here too until none is left,
-        and return the upright output; raise what went wrong in either thread."""
-        self._queue(frame, self.bands.plan(self.bands.frame_size[1]))
-        while (item := self._next(wait=False)) is not None:
-            self._make(*item)
-        self._stop()
-        if self.error is not None:
-            raise self.error
-        return self.bands.output
-
-    def cancel(self) -> None:
-        """Stop without making the bands still waiting (the decode failed)."""
-        with self.cond:
-            self.tasks.clear()
-        self._stop()
-
-    def _stop(self) -> None:
-        with self.cond:
-            self.closing = True
-            self.cond.notify_all()
-        self.thread.join()

@@ -28,7 +28,8 @@ from typing import IO, Any, Protocol
 from PIL import Image, ImageCms
 
 from ..fsutil import atomic_save, atomic_write_bytes
-from .bands import Bands, BandThread, DecodeError, decode_in_bands, streamable
+from .band_thread import BandThread
+from .bands import Bands, DecodeError, decode_in_bands, streamable
 from .geometry import executor, plan, upright
 from .metadata import (
     TAG_MAKE,

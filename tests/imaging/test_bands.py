@@ -12,7 +12,7 @@ from PIL import Image, ImageChops, ImageDraw
 from support.images import marked_pattern, mean_diff, psnr, save_jpeg
 from support.samples import sample
 
-from appliance.imaging import bands, pipeline
+from appliance.imaging import band_thread, bands, pipeline
 from appliance.imaging.recipe import Recipe
 
 RECIPES = [
@@ -43,8 +43,8 @@ def fed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     monkeypatch.setattr(bands, "BAND_ROWS", (8, 8))
     monkeypatch.setattr(bands, "FEED_BYTES", 2048)
     counts: list[int] = []
-    real = bands.BandThread.rows_ready
-    monkeypatch.setattr(bands.BandThread, "rows_ready",
+    real = band_thread.BandThread.rows_ready
+    monkeypatch.setattr(band_thread.BandThread, "rows_ready",
                         lambda self, frame, rows: (counts.append(rows), real(self, frame, rows)))
     return counts
 
@@ -185,8 +185,8 @@ def test_a_failed_decode_drops_the_bands_still_waiting(tmp_path, monkeypatch):
     monkeypatch.setattr(bands, "FEED_BYTES", 2048)
     monkeypatch.setattr(bands, "BAND_ROWS", (8, 8))
     handed, done = [], []
-    real_ready, real_rows = bands.BandThread.rows_ready, bands.Bands.rows_ready
-    monkeypatch.setattr(bands.BandThread, "rows_ready",
+    real_ready, real_rows = band_thread.BandThread.rows_ready, bands.Bands.rows_ready
+    monkeypatch.setattr(band_thread.BandThread, "rows_ready",
                         lambda self, frame, rows: (handed.append(rows), real_ready(self, frame, rows)))
 
     def slow(self, frame, rows):
