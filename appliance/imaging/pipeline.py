@@ -234,13 +234,17 @@ def _memory_file() -> IO[bytes]:
 
 
 def jpeg_bytes(image: Image.Image, quality: int = 85, exif: bytes = b"") -> bytes:
-    """A progressive, optimised web JPEG (4:2:0)."""
-    return encoded(image, "JPEG", quality=quality, progressive=True, optimize=True, exif=exif,
-                   subsampling="4:2:0")
+    """The web JPEG: baseline with optimised Huffman tables, 4:2:0.
+
+    Not progressive: a progressive encode decodes to the very same pixels but costs 2.6× the
+    encode (89 against 34 ms for 2048 px on a 2-core Xeon, on a publish's critical path) and 2.9×
+    the decode in every guest's browser, for 3 % fewer bytes; its coarse first scans would only
+    cover the sharper thumbnail the lightbox already shows under the web image."""
+    return encoded(image, "JPEG", quality=quality, optimize=True, exif=exif, subsampling="4:2:0")
 
 
 def thumb_jpeg_bytes(image: Image.Image, quality: int = THUMB_QUALITY) -> bytes:
-    """A thumbnail or preview JPEG: progressive like the web image (2 ms at 480 px)."""
+    """A thumbnail or preview JPEG, progressive (2 ms at 480 px)."""
     return encoded(image, "JPEG", quality=quality, progressive=True, optimize=True)
 
 

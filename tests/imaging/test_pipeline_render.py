@@ -218,7 +218,7 @@ def test_outputs_are_sized_as_recorded_and_exif_is_cleaned(tmp_path):
                                     webp_path=webp)
     with Image.open(web) as image:
         assert image.size == (result.width, result.height) == (640, 480)
-        assert image.info.get("progressive") and image.format == "JPEG"
+        assert not image.info.get("progressive") and image.format == "JPEG"
         exif = image.getexif()
     with Image.open(thumb) as image:
         assert image.size == (result.thumb_width, result.thumb_height) == (480, 360)
