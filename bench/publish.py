@@ -10,7 +10,8 @@ orientation 6), then in one run measures, per size and edit recipe:
 Both (a) and (b) encode the web JPEG (baseline, optimised tables, quality 85) and a 480 px
 thumbnail in memory; neither writes to disk, so the figures are CPU, not the SD card. Peak RSS
 of (b) is measured in a fresh child process (os.wait4's rusage of that child). Output quality:
-PSNR of (b) against (a) at the output size. Times are medians of repeated runs; the machine is shared, so ratios matter.
+PSNR of (b) against (a) at the output size. Times are medians of repeated runs; the machine is
+shared, so ratios matter.
 Every process here keeps freed memory for reuse (appliance.publish.heap), as the publisher service does.
 
     .venv/bin/python bench/publish.py [--quick]
