@@ -6,10 +6,16 @@ A copy happens in two steps so that reading the next file overlaps writing this 
    destination filesystem, and starts the disk writing each MiB as soon as it is written. The temp
    file is ``flock``-ed for as long as it lives, so a cleaner in another process can tell a
    crashed copy from one in progress.
-2. :func:`commit` fsyncs the temp file, reads it back, compares its sha256 with the source's and
-   only then renames it into place and fsyncs the folder. The read-back goes through the page
-   cache (the pages fsync just wrote) unless ``from_disk``: then the pages are dropped first, so
-   the disk itself is read, at the cost of reading every file once more from the buffer's disk.
+2. :func:`commit` fsyncs the temp file, reads it back, compares it with the source by their
+   BLAKE3 digests and only then renames it into place and fsyncs the folder. The read-back goes
+   through the page cache (the pages fsync just wrote) unless ``from_disk``: then the pages are
+   dropped first, so the disk itself is read, at the cost of reading every file once more from
+   the buffer's disk.
+
+Two digests of the source, each for its job: sha256 is the photo's identity (buffer names,
+duplicates, the store); BLAKE3, as strong a 256-bit cryptographic hash, checks the read-back at
+4-5× sha256's speed where the CPU has SHA instructions (a 2-core Xeon: 5.0 against 1.2 GB/s) and
+far more where it has none (a Pi 4). A second sha256 pass was a third of an import's CPU time.
 
 Nothing is ever opened for writing on the source side.
 """
@@ -26,6 +32,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from blake3 import blake3
 
 from ..fsutil import clean_temp_files, fsync_dir, start_writeback
 
@@ -74,6 +82,7 @@ class Staged:
     sha256: str
     size: int
     mtime_ns: int
+    check: str = ""  # BLAKE3 of the source, what the read-back must match
 
     def discard(self) -> None:
         """Remove the temp file (idempotent)."""
@@ -150,7 +159,7 @@ def stage(source: Path, folder: Path, on_bytes: Callable[[int], None] = lambda n
             raise _dest_error(exc, folder) from exc
         staged = Staged(source, temp, fd, "", 0, before.st_mtime_ns)
         try:
-            digest = hashlib.sha256()
+            digest, check = hashlib.sha256(), blake3()
             buf = bytearray(CHUNK)
             view = memoryview(buf)
             sent = 0  # bytes handed to the disk's writeback so far
@@ -164,6 +173,7 @@ def stage(source: Path, folder: Path, on_bytes: Callable[[int], None] = lambda n
                 if not n:
                     break
                 digest.update(view[:n])
+                check.update(view[:n])
                 try:
                     _write_all(fd, view[:n])
                 except OSError as exc:
@@ -181,7 +191,7 @@ def stage(source: Path, folder: Path, on_bytes: Callable[[int], None] = lambda n
                 staged.size != before.st_size
             ):
                 raise SourceChanged(errno.EAGAIN, f"{source.name} changed while it was being read")
-            staged.sha256 = digest.hexdigest()
+            staged.sha256, staged.check = digest.hexdigest(), check.hexdigest()
             # The card's pages are not needed again: keep the cache for the buffer.
             _advise(src, os.POSIX_FADV_DONTNEED)
             return staged
@@ -199,8 +209,9 @@ def _advise(fd: int, advice: int) -> None:
 
 
 def commit(staged: Staged, dest: Path, from_disk: bool = False) -> None:
-    """fsync, read back (``from_disk``: past the page cache), compare sha256, rename to ``dest``,
-    fsync its folder. The copy's pages stay cached for whoever reads it next (see drop_cached)."""
+    """fsync, read back (``from_disk``: past the page cache), compare with the source (BLAKE3),
+    rename to ``dest``, fsync its folder. The copy's pages stay cached for whoever reads it next
+    (see drop_cached)."""
     try:
         try:
             os.fsync(staged.fd)
@@ -208,14 +219,14 @@ def commit(staged: Staged, dest: Path, from_disk: bool = False) -> None:
             raise _dest_error(exc, staged.temp.parent) from exc
         if from_disk:  # drop the written pages so the check reads the disk, not the cache
             os.posix_fadvise(staged.fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        digest = hashlib.sha256()
+        digest = blake3()
         buf = bytearray(CHUNK)
         view = memoryview(buf)
         offset = 0
         while n := os.preadv(staged.fd, [buf], offset):
             digest.update(view[:n])
             offset += n
-        if offset != staged.size or digest.hexdigest() != staged.sha256:
+        if offset != staged.size or digest.hexdigest() != staged.check:
             raise VerificationFailed(
                 errno.EIO, f"{staged.source.name}: the written copy does not match the card"
             )

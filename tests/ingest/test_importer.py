@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from blake3 import blake3
 from PIL import Image, ImageOps
 from support.config import local_config
 from support.files import sha256, snapshot
@@ -313,6 +314,17 @@ def test_copy_verified_copies_exactly_and_never_writes_the_source(tmp_path: Path
     assert sorted(p.relative_to(temp_folder).as_posix() for p in temp_folder.rglob("*")) == [
         "ab", "ab/copy.jpg"]  # no temp file left beside it
     assert snapshot(source.parent) == before
+
+
+def test_stage_digests_the_source_for_its_identity_and_for_the_read_back(tmp_path: Path) -> None:
+    """sha256 names the photo; BLAKE3 of the same bytes is what the read-back must match."""
+    source = _source(tmp_path)
+    staged = stage(source, tmp_path / "buffer")
+    try:
+        assert staged.sha256 == sha256(source)
+        assert staged.check == blake3(source.read_bytes()).hexdigest() != staged.sha256
+    finally:
+        staged.discard()
 
 
 @pytest.mark.parametrize("from_disk", [False, True])
