@@ -220,13 +220,22 @@ def test_live_rows_with_upload_state_newest_first(store: Store) -> None:
     assert rows[1]["name"] == pub["name"] and rows[1]["width"] == 800  # the publication's columns
 
 
-def test_publication_counts_of_one_event_or_all(store: Store) -> None:
+def publications_in_two_events(store: Store, states: tuple[str, ...], other: str,
+                               other_states: tuple[str, ...]) -> int:
+    """One photo published in the current event in ``states`` and in event ``other`` in
+    ``other_states``; the current event's id."""
     event_id = current_event_id(store)
     photo = buffered_photo(store, sha(1))
-    for state in (QUEUED, PUBLISHED, PUBLISHED, FAILED, UNPUBLISHED):
+    for state in states:
         publication_row(store, photo, state)
-    other_event_publication(store, "other", photo, PUBLISHED)
-    other_event_publication(store, "other", photo, PROCESSING)
+    for state in other_states:
+        other_event_publication(store, other, photo, state)
+    return event_id
+
+
+def test_publication_counts_of_one_event_or_all(store: Store) -> None:
+    event_id = publications_in_two_events(
+        store, (QUEUED, PUBLISHED, PUBLISHED, FAILED, UNPUBLISHED), "other", (PUBLISHED, PROCESSING))
 
     assert store.publication_counts(event_id) == {
         "queued": 1, "published": 2, "failed": 1, "unpublished": 1}
@@ -393,11 +402,8 @@ def test_login_failures_per_client_newest_first_and_forgotten(store: Store) -> N
 
 # -- events --------------------------------------------------------------------------------------------
 def test_events_listing_newest_first_with_published_counts(store: Store) -> None:
-    party = current_event_id(store)
-    photo = buffered_photo(store, sha(1))
-    for state in (PUBLISHED, PUBLISHED, FAILED, UNPUBLISHED, QUEUED):
-        publication_row(store, photo, state)
-    other_event_publication(store, "second", photo, PUBLISHED)
+    party = publications_in_two_events(
+        store, (PUBLISHED, PUBLISHED, FAILED, UNPUBLISHED, QUEUED), "second", (PUBLISHED,))
     store.ensure_event("third", "Third", "Nothing yet")
 
     listing = store.events_listing()
