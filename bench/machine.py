@@ -68,12 +68,11 @@ def spread(values: list[float], digits: int = 3) -> tuple[float, list[float]]:
 
 
 def report(figures: dict[str, object], at_start: dict[str, object]) -> dict[str, object]:
-    """The figures with the machine added (load: the higher of the start and the end of the run;
-    steal: the share of CPU time the host took over the run); prints the under-load warning where
-    it applies."""
+    """The figures with the machine added (load: what else ran when the run started; steal: the
+    share of CPU time the host took over the run); prints the under-load warning where it applies."""
     machine = describe()
-    machine["load_average"] = max(float(machine["load_average"]),  # type: ignore[arg-type]
-                                  float(at_start["load_average"]))  # type: ignore[arg-type]
+    # The load when the run started: at its end the 1-minute average counts the bench's own work.
+    machine["load_average"] = at_start["load_average"]
     (steal0, total0), (steal1, total1) = at_start["_ticks"], machine.pop("_ticks")  # type: ignore[misc]
     machine["steal_percent"] = round(100 * (steal1 - steal0) / max(1, total1 - total0), 1)
     warning = under_load(machine)
