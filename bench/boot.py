@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import describe, report  # bench/machine.py
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "system")]
 
@@ -132,6 +134,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="one boot of each (under a minute, warm cache)")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    machine = describe()  # the load before this run adds its own
     runs = 1 if args.quick else args.runs
     if os.geteuid() != 0 or not all(shutil.which(t) for t in ("systemd-nspawn", "ip", "nsenter")):
         print("boot bench skipped: needs root, systemd-nspawn and iproute2")
@@ -171,6 +174,7 @@ def main() -> int:
     print(f"{'appliance image: boot finished':<52} {result['appliance_boot_s']:>6.2f}")
     print(f"{'ready / bare boot':<52} {result['ready_vs_bare_boot']:>6.2f}x")
     print(f"{'appliance processes resident memory (MB)':<52} {result['services_rss_mb']:>6}")
+    result = report(result, machine)
     print(json.dumps(result))
     return 0
 

@@ -49,6 +49,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from machine import describe, report  # bench/machine.py
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
@@ -380,6 +382,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, help="publish → visible runs (default 8, quick 3)")
     ap.add_argument("--hours", type=float, help="simulated idle hours per set-up (default 3, quick 1)")
     args = ap.parse_args()
+    machine = describe()  # the load before this run adds its own
     runs = args.runs or (3 if args.quick else 8)
     hours = args.hours or (1.0 if args.quick else 3.0)
     if not Path(CHROMIUM).exists():
@@ -447,6 +450,7 @@ def main() -> int:
         "wall_s": round(time.monotonic() - t_start, 1),
     }
     print(f"\nwall time {result['wall_s']} s")
+    result = report(result, machine)
     print(json.dumps(result))
     return 0
 

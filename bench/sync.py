@@ -29,6 +29,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from machine import describe, report  # bench/machine.py
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -264,6 +266,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer photos (under a minute)")
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
+    machine = describe()  # the load before this run adds its own
     n, repeats, count, originals = (120, 3, 8, 1) if args.quick else (1000, 3, 100, 3)
     moto, endpoint = start_moto()
     try:
@@ -295,7 +298,7 @@ def main() -> None:
     print(f"{'figure':<38} {'value':>10}  goal")
     for label, value, goal in rows:
         print(f"{label:<38} {value:>10}  {goal}")
-    print(json.dumps({
+    result = {
         "drain_photos_per_s": round(drain["drain_photos_per_s"], 1),
         "overhead_ms_per_job": round(drain["overhead_ms_per_job"], 3),
         "publish_to_bucket_p95_s": round(latency["p95_s"], 3),
@@ -304,7 +307,9 @@ def main() -> None:
         "publish_to_bucket_p50_s": round(latency["p50_s"], 3),
         "sync_peak_rss_mb": round(latency["sync_peak_rss_mb"], 1),
         "photos": drain["photos"], "web_mb": drain["web_mb"], "latency_photos": latency["count"],
-    }))
+    }
+    result = report(result, machine)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
