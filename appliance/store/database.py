@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .admin_views import AdminViews
 from .connection import BUSY_TIMEOUT_MS, StoreBase, connect, utcnow
+from .ftp_accounts import FtpAccounts
 from .imports import Imports
 from .outbox import Outbox
 from .photos import Photos
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "open_store", "utcnow"]
 
 
-class Store(AdminViews, Photos, Imports, Publications, Settings, Outbox):
+class Store(AdminViews, Photos, Imports, Publications, Settings, Outbox, FtpAccounts):
     """Typed access to the appliance database. One instance per thread."""
 
     def status(self) -> dict[str, Any]:

@@ -169,6 +169,19 @@ MIGRATIONS: list[str] = [
     ALTER TABLE sync_state ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE sync_state ADD COLUMN manifest_puts INTEGER NOT NULL DEFAULT 0;
     """,
+    # 6: cameras sending frames over FTP: one account each, with what it sent
+    """
+    CREATE TABLE ftp_accounts (
+        id INTEGER PRIMARY KEY,
+        user TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        label TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        frames_received INTEGER NOT NULL DEFAULT 0,
+        partials_discarded INTEGER NOT NULL DEFAULT 0,
+        last_frame_at TEXT
+    );
+    """,
 ]
 
 

@@ -1,0 +1,170 @@
+"""Frames over FTP: a real pyftpdlib server on 127.0.0.1 driven by Python's ftplib.
+
+Accounts come from the store (hashed passwords), each is confined to its inbox, a complete upload
+is imported through the verified import (dedupe included) and an interrupted one never becomes a
+photo.
+"""
+
+from __future__ import annotations
+
+import ftplib
+import io
+import os
+import socket
+import struct
+import threading
+from collections.abc import Iterator
+
+import pytest
+from PIL import Image
+from support.files import sha256
+from support.images import save_jpeg
+from support.polling import wait_for
+from werkzeug.security import generate_password_hash
+
+from appliance.config import Config
+from appliance.ingest.ftp import FtpIngest, ends_like_a_jpeg, valid_user
+from appliance.store import Store
+
+USER, PASSWORD = "camera-a", "shutter 1/250"
+
+
+@pytest.fixture
+def ftp_ingest(config: Config, store: Store) -> Iterator[FtpIngest]:
+    store.add_ftp_account(USER, generate_password_hash(PASSWORD), "Canon R5, Jane")
+    ingest = FtpIngest(config, port=0)
+    stop = threading.Event()
+    thread = threading.Thread(target=ingest.serve, args=(stop,), daemon=True)
+    thread.start()
+    yield ingest
+    stop.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+
+
+def connect(ingest: FtpIngest, user: str = USER, password: str = PASSWORD) -> ftplib.FTP:
+    host, port = ingest.address
+    ftp = ftplib.FTP()
+    ftp.connect(host, port, timeout=10)
+    ftp.login(user, password)
+    return ftp
+
+
+def photos(store: Store) -> list[dict]:
+    return store.rows("SELECT original_name, sha256 FROM photos ORDER BY id")
+
+
+def account(store: Store) -> dict:
+    row = store.ftp_account(USER)
+    assert row is not None
+    return row
+
+
+def test_a_frame_is_imported_when_its_upload_completes(ftp_ingest, store, samples):
+    frame = samples / "gps" / "DSCN0010.jpg"
+    with connect(ftp_ingest) as ftp, open(frame, "rb") as handle:
+        ftp.storbinary("STOR DSCN0010.jpg", handle)
+    wait_for(lambda: photos(store), 20, "the photo in the store")
+    assert photos(store) == [{"original_name": "DSCN0010.jpg", "sha256": sha256(frame)}]
+    wait_for(lambda: account(store)["frames_received"] == 1, 10, "the frame counted")
+    assert account(store)["last_frame_at"]
+    # nothing is left behind: not in the inbox, not among the received files
+    assert [p for p in ftp_ingest.inboxes.rglob("*") if p.is_file()] == []
+    wait_for(lambda: not any(p.is_file() for p in ftp_ingest.received.rglob("*")), 10, "received/ empty")
+
+
+def test_a_resent_frame_is_a_duplicate_and_a_new_one_under_its_name_a_new_photo(ftp_ingest, store,
+                                                                                  tmp_path):
+    first = save_jpeg(tmp_path / "a.jpg", Image.effect_noise((320, 240), 40).convert("RGB"))
+    second = save_jpeg(tmp_path / "b.jpg", Image.effect_noise((320, 240), 70).convert("RGB"))
+    with connect(ftp_ingest) as ftp:
+        for path in (first, first, second):  # the camera retries, then reuses the name
+            with open(path, "rb") as handle:
+                ftp.storbinary("STOR IMG_0001.JPG", handle)
+    wait_for(lambda: account(store)["frames_received"] == 3, 30, "three frames handled")
+    assert [p["sha256"] for p in photos(store)] == [sha256(first), sha256(second)]
+    assert {p["original_name"] for p in photos(store)} == {"IMG_0001.JPG"}
+
+
+def cut_upload(ingest: FtpIngest, data: bytes, how: str) -> None:
+    """Send half of ``data`` as cut.jpg, then abort (ABOR) or drop the connections (reset)."""
+    ftp = connect(ingest)
+    conn = ftp.transfercmd("STOR cut.jpg")
+    conn.sendall(data[: len(data) // 2])
+    if how == "abort":  # the camera gives up: ABOR, 426, then 226
+        assert ftp.abort().startswith("426")
+        conn.close()
+        ftp.getresp()
+        ftp.quit()
+        return
+    # The camera's Wi-Fi drops: the connections are reset. To the server the data connection
+    # simply ended, which in FTP is how a whole file ends too.
+    for sock in (conn, ftp.sock):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+
+
+@pytest.mark.parametrize("how", ["abort", "reset"])
+def test_an_interrupted_upload_never_becomes_a_photo(ftp_ingest, store, samples, how):
+    data = (samples / "gps" / "DSCN0010.jpg").read_bytes()
+    cut_upload(ftp_ingest, data, how)
+    wait_for(lambda: account(store)["partials_discarded"] == 1, 10, "the partial upload counted")
+    assert photos(store) == []
+    assert [p for p in ftp_ingest.inboxes.rglob("*") if p.is_file()] == []
+    assert [p for p in ftp_ingest.received.rglob("*") if p.is_file()] == []
+    assert account(store)["frames_received"] == 0
+    with connect(ftp_ingest) as ftp:  # the camera sends it again, whole this time
+        ftp.storbinary("STOR cut.jpg", io.BytesIO(data))
+    wait_for(lambda: photos(store), 20, "the photo in the store")
+    assert photos(store)[0]["original_name"] == "cut.jpg"
+
+
+def test_a_jpeg_is_whole_only_with_its_end_marker(tmp_path):
+    whole = save_jpeg(tmp_path / "w.jpg", Image.effect_noise((64, 48), 30).convert("RGB"))
+    data = whole.read_bytes()
+    assert ends_like_a_jpeg(whole)
+    (tmp_path / "padded.jpg").write_bytes(data + b"\x00" * 300)
+    assert ends_like_a_jpeg(tmp_path / "padded.jpg")
+    (tmp_path / "cut.jpg").write_bytes(data[:-10])
+    assert not ends_like_a_jpeg(tmp_path / "cut.jpg")
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    assert not ends_like_a_jpeg(tmp_path / "empty.jpg")
+    assert not ends_like_a_jpeg(tmp_path / "missing.jpg")
+
+
+@pytest.mark.parametrize("user, password", [(USER, "wrong"), ("nobody", PASSWORD), ("../etc", "x")])
+def test_a_wrong_login_is_refused(ftp_ingest, user, password):
+    with pytest.raises(ftplib.error_perm, match="530"):
+        connect(ftp_ingest, user, password)
+
+
+def test_an_account_cannot_leave_its_inbox_read_or_delete(ftp_ingest, store, config, tmp_path):
+    outside = config.folder("state") / "secret.txt"
+    outside.write_text("not for cameras")
+    inbox = ftp_ingest.inboxes / USER
+    with connect(ftp_ingest) as ftp:
+        ftp.cwd("..")
+        assert ftp.pwd() == "/"  # the inbox is the root: `..` goes nowhere
+        ftp.storbinary("STOR ../../escape.txt", io.BytesIO(b"x"))  # lands inside, as /escape.txt
+        ftp.storbinary("STOR /abs.txt", io.BytesIO(b"y"))
+        os.symlink(outside.parent, inbox / "link")  # a link planted in the inbox
+        with pytest.raises(ftplib.error_perm, match="550"):
+            ftp.storbinary("STOR link/planted.txt", io.BytesIO(b"z"))
+        with pytest.raises(ftplib.error_perm, match="550"):
+            ftp.retrlines("RETR link/secret.txt", lambda line: None)
+        with pytest.raises(ftplib.error_perm, match="550"):
+            ftp.delete("link/secret.txt")
+    assert outside.read_text() == "not for cameras"
+    assert not (config.folder("state") / "planted.txt").exists()
+    assert not any((tmp_path / name).exists() for name in ("escape.txt", "abs.txt"))
+    # what was stored went through the import: not photos, so kept (never lost) in received/
+    kept = wait_for(lambda: sorted(p.name for p in ftp_ingest.received.rglob("*.txt")), 20,
+                    "the two text files kept")
+    assert kept == ["abs.txt", "escape.txt"]
+    assert photos(store) == []
+
+
+def test_account_names_are_safe_folder_names():
+    assert valid_user("camera-a") and valid_user("Nikon_Z9.2")
+    for bad in ("", "../x", ".hidden", "a/b", "x" * 33, "é"):
+        assert not valid_user(bad)
