@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -105,28 +104,6 @@ def run_gallery(config: Config, args: argparse.Namespace) -> int:
 
 
 # -- one-shot commands -------------------------------------------------------------------------
-def cmd_status(config: Config, args: argparse.Namespace) -> int:
-    status = open_store(config).status()
-    if args.json:
-        print(json.dumps(status, indent=2))
-        return 0
-    online = {True: "online", False: "offline", None: "unknown"}[status["online"]]
-    print(f"event:      {status['event']}")
-    print(f"buffer:     {status['buffer']} photos")
-    print(f"published:  {status['published']} ({status['publishing']} in progress, "
-          f"{status['failed']} failed)")
-    print(f"queue:      {status['queue']['jobs']} jobs, {status['queue']['bytes']} bytes")
-    print(f"bucket:     {online}; last upload {status['last_success_at'] or 'never'}")
-    if status.get("current_upload"):
-        more = status.get("in_flight", 1) - 1
-        print(f"uploading:  {status['current_upload']}" + (f" (+{more} more)" if more > 0 else ""))
-    if status.get("retrying"):
-        print(f"retrying:   {status['retrying']} jobs")
-    if status["last_error"]:
-        print(f"last error: {status['last_error']}")
-    return 0
-
-
 def cmd_r2(config: Config, args: argparse.Namespace) -> int:
     from .sync import r2tools
 
@@ -151,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", help="service: upload the outbox to the bucket")
     sync.add_argument("--once", action="store_true", help="upload what is queued, then exit")
     sub.add_parser("gpio", help="service: status LED and publish button")
+    sub.add_parser("ftp", help="service: receive frames from cameras over FTP (ftp.bind)")
+    account = sub.add_parser("ftp-account", help="add a camera's FTP account (password on stdin)")
+    account.add_argument("user")
+    account.add_argument("--label", default="", help="which camera or shooter, for the admin")
     gallery = sub.add_parser("gallery", help="serve the public gallery locally from the bucket")
     gallery.add_argument("--bind", default="127.0.0.1:8081")
 
@@ -210,9 +191,12 @@ COMMANDS = {
     "publisher": _service("publisher", ".publish.service"), "sync": run_sync, "gpio": run_gpio,
     "gallery": run_gallery, "import": _lazy(".ingest.commands", "import_folder"),
     "publish": _lazy(".publish.commands", "publish"),
-    "unpublish": _lazy(".publish.commands", "unpublish"), "status": cmd_status, "demo": cmd_demo,
+    "unpublish": _lazy(".publish.commands", "unpublish"),
+    "status": _lazy(".device.status", "show_status"), "demo": cmd_demo,
     "watermark": _lazy(".publish.commands", "show_watermark"),
     "credits": _lazy(".publish.commands", "show_credits"), "r2": cmd_r2,
+    "ftp": _service("ftp", ".ingest.ftp_service"),
+    "ftp-account": _lazy(".ingest.commands", "add_ftp_account"),
 }
 
 

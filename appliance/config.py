@@ -125,6 +125,14 @@ class GpioConfig:
 
 
 @dataclass(frozen=True)
+class FtpConfig:
+    """Cameras sending frames over FTP (``appliance ftp``; accounts: ``appliance ftp-account``)."""
+
+    bind: str = "0.0.0.0:2121"  # host:port the FTP server listens on
+    passive_ports: str = "60000-60019"  # data connections: a small fixed range for the firewall
+
+
+@dataclass(frozen=True)
 class EventConfig:
     """The event created on first start when the store has none."""
 
@@ -144,6 +152,7 @@ class Config:
     sync: SyncConfig = field(default_factory=SyncConfig)
     admin: AdminConfig = field(default_factory=AdminConfig)
     gpio: GpioConfig = field(default_factory=GpioConfig)
+    ftp: FtpConfig = field(default_factory=FtpConfig)
     event: EventConfig = field(default_factory=EventConfig)
     source: Path | None = None
 
@@ -171,6 +180,7 @@ _SECTION_TYPES = {
     "sync": SyncConfig,
     "admin": AdminConfig,
     "gpio": GpioConfig,
+    "ftp": FtpConfig,
     "event": EventConfig,
 }
 
@@ -314,6 +324,18 @@ def _validate(config: Config) -> None:
     if url and not re.match(r"^https?://", url):
         raise ConfigError(f"bucket.endpoint_url: {url!r} must start with http:// or https://")
     _validate_gpio(config.gpio)
+    if not re.fullmatch(r"[^:\s]*:\d{1,5}", config.ftp.bind):
+        raise ConfigError(f"ftp.bind: {config.ftp.bind!r} must be host:port")
+    low, _, high = config.ftp.passive_ports.partition("-")
+    if not (low.isdigit() and high.isdigit() and 1024 <= int(low) <= int(high) <= 65535):
+        raise ConfigError(f"ftp.passive_ports: {config.ftp.passive_ports!r} must be LOW-HIGH, "
+                          "ports 1024-65535")
+
+
+def passive_ports(config: Config) -> range:
+    """``ftp.passive_ports`` as a range of port numbers."""
+    low, _, high = config.ftp.passive_ports.partition("-")
+    return range(int(low), int(high) + 1)
 
 
 def _validate_gpio(gpio: GpioConfig) -> None:

@@ -58,6 +58,9 @@ def test_empty_text_gives_defaults() -> None:
         ("[bucket]\nendpoint_url = 'ftp://x'\n", "bucket.endpoint_url"),
         ("[bucket]\nprefix = '/events/'\n", "bucket.prefix"),
         ("[event]\nslug = 'My Event'\n", "event.slug"),
+        ("[ftp]\nbind = '2121'\n", "ftp.bind"),
+        ("[ftp]\npassive_ports = '60010-60000'\n", "ftp.passive_ports"),
+        ("[ftp]\npassive_ports = '21-30'\n", "ftp.passive_ports"),
         ("publish = 3\n", "publish"),
     ],
 )
@@ -192,3 +195,9 @@ def test_cli_unknown_key_exits_78_naming_the_key(tmp_path: Path) -> None:
     assert result.returncode == 78, result.stderr
     assert "publish.qualty" in result.stderr
     assert not (tmp_path / "data").exists()  # nothing was created before the config was valid
+
+
+def test_ftp_passive_ports_are_a_range() -> None:
+    config = config_mod.parse("[ftp]\nbind = '127.0.0.1:2121'\npassive_ports = '61000-61002'\n")
+    assert config.ftp.bind == "127.0.0.1:2121"
+    assert config_mod.passive_ports(config) == range(61000, 61003)

@@ -27,6 +27,7 @@ import queue
 import re
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -183,13 +184,16 @@ class FtpIngest:
                         report.summary(), path.parent)
 
     # running ---------------------------------------------------------------------------------
-    def serve(self, stop: threading.Event, poll_s: float = 0.2) -> None:
-        """Accept frames until ``stop`` is set, then finish the imports already queued."""
+    def serve(self, running: Callable[[], bool], tick: Callable[[], None] = lambda: None,
+              poll_s: float = 0.2) -> None:
+        """Accept frames while ``running()`` (calling ``tick`` each turn), then finish the
+        imports already queued."""
         self.authorizer.store = Store(self.config.db_path)  # SQLite: this thread's connection
         self.importer.start()
         try:
-            while not stop.is_set():  # (serve_forever would log "starting" on every turn)
+            while running():  # (serve_forever would log "starting" on every turn)
                 self.server.ioloop.loop(poll_s, blocking=False)
+                tick()
         finally:
             self.server.close_all()
             self.queue.put(None)

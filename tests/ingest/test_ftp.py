@@ -20,7 +20,7 @@ from PIL import Image
 from support.files import sha256
 from support.images import save_jpeg
 from support.polling import wait_for
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from appliance.config import Config
 from appliance.ingest.ftp import FtpIngest, ends_like_a_jpeg, valid_user
@@ -34,7 +34,7 @@ def ftp_ingest(config: Config, store: Store) -> Iterator[FtpIngest]:
     store.add_ftp_account(USER, generate_password_hash(PASSWORD), "Canon R5, Jane")
     ingest = FtpIngest(config, port=0)
     stop = threading.Event()
-    thread = threading.Thread(target=ingest.serve, args=(stop,), daemon=True)
+    thread = threading.Thread(target=ingest.serve, args=(lambda: not stop.is_set(),), daemon=True)
     thread.start()
     yield ingest
     stop.set()
@@ -168,3 +168,82 @@ def test_account_names_are_safe_folder_names():
     assert valid_user("camera-a") and valid_user("Nikon_Z9.2")
     for bad in ("", "../x", ".hidden", "a/b", "x" * 33, "é"):
         assert not valid_user(bad)
+
+
+class Lifecycle:
+    """A service runner that runs until told to stop and remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.stop, self.said, self.ticks = threading.Event(), [], 0
+
+    def running(self) -> bool:
+        return not self.stop.is_set()
+
+    def ready(self, status: str, store: object = None) -> None:
+        self.said.append(status)
+
+    def status(self, text: str) -> None:
+        self.said.append(text)
+
+    def alive(self) -> None:
+        self.ticks += 1
+
+    def sleep(self, seconds: float) -> None:
+        self.stop.wait(seconds)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_ftp_service_serves_the_configured_port_until_stopped(config, store, samples):
+    from dataclasses import replace
+
+    from appliance.config import FtpConfig
+    from appliance.ingest import ftp_service
+
+    port = free_port()
+    config = replace(config, ftp=FtpConfig(bind=f"127.0.0.1:{port}", passive_ports="61000-61004"))
+    store.add_ftp_account(USER, generate_password_hash(PASSWORD))
+    service = Lifecycle()
+    # a service runs in its own process's main thread, with its own connection to the store
+    thread = threading.Thread(target=lambda: ftp_service.run(config, Store(config.db_path), service),
+                              daemon=True)
+    thread.start()
+    wait_for(lambda: service.said, 10, "READY")
+    assert service.said[0] == f"FTP on 127.0.0.1:{port}, 1 account(s)"
+    ftp = ftplib.FTP()
+    ftp.connect("127.0.0.1", port, timeout=10)
+    ftp.login(USER, PASSWORD)
+    with open(samples / "gps" / "DSCN0010.jpg", "rb") as handle:
+        ftp.storbinary("STOR DSCN0010.jpg", handle)
+    _, data_port = ftplib.parse227(ftp.sendcmd("PASV"))
+    assert 61000 <= data_port <= 61004  # ftp.passive_ports
+    ftp.quit()
+    wait_for(lambda: photos(store), 20, "the photo in the store")
+    service.stop.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive() and service.ticks > 0
+    with pytest.raises(OSError):  # the port is closed again
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_ftp_account_adds_a_hashed_account_from_stdin(config, store, monkeypatch, capsys):
+    from appliance.cli import main
+
+    monkeypatch.setenv("APPLIANCE_CONFIG", str(config.source))
+    monkeypatch.setattr("sys.stdin", io.StringIO("long enough secret\n"))
+    assert main(["ftp-account", "nikon-z9", "--label", "second shooter"]) == 0
+    row = store.ftp_account("nikon-z9")
+    assert row is not None and row["label"] == "second shooter"
+    assert "long enough secret" not in row["password_hash"]
+    assert check_password_hash(row["password_hash"], "long enough secret")
+    monkeypatch.setattr("sys.stdin", io.StringIO("long enough secret\n"))
+    assert main(["ftp-account", "nikon-z9"]) == 1  # exists already
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["ftp-account", "canon"]) == 2
+    assert main(["ftp-account", "../x"]) == 2
+    assert store.ftp_account("canon") is None
+    assert "exists already" in capsys.readouterr().err
