@@ -5,8 +5,8 @@ confined to its own inbox folder: pyftpdlib resolves every path it is given (``.
 paths and symlinks included) and refuses one outside the account's home. An account may change
 folder, list, make folders and store files; it can neither read nor delete nor rename anything.
 
-A file is taken out of the inbox the moment its upload completes (a rename into
-``received/<user>/<n>/``, so a camera re-sending the same name never overwrites a frame still
+A file is taken out of the inbox the moment its upload completes (a rename into a folder of its
+own in ``received/<user>/``, so a camera re-sending the same name never overwrites a frame still
 waiting) and imported by one worker thread through the same verified import as a card: dedupe by
 sha256 (a re-sent identical frame is a duplicate; a different one under the same name is a new
 photo), RAW archived, thumbnails. The received copy is removed only once its photo is safely in
@@ -20,12 +20,12 @@ admin, login rate limits and the disk reserve.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import queue
 import re
 import shutil
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -115,7 +115,6 @@ class FtpIngest:
         root = config.folder("state") / "ftp"
         self.inboxes, self.received = root / "inbox", root / "received"
         self.queue: queue.SimpleQueue[tuple[str, Path] | None] = queue.SimpleQueue()
-        self.numbers = itertools.count(1)
         self.authorizer = StoreAuthorizer(self.inboxes)
         ingest = self
 
@@ -123,11 +122,13 @@ class FtpIngest:
             authorizer = self.authorizer
             banner = "Event photo appliance: FTP frames to the gallery"
 
+            # The account is read from where the file is, not from the session: a connection
+            # that drops mid-upload is logged out before its data channel closes.
             def on_file_received(self, file: str) -> None:
-                ingest.file_received(self.username, Path(file))
+                ingest.file_received(ingest.owner(Path(file)), Path(file))
 
             def on_incomplete_file_received(self, file: str) -> None:
-                ingest.upload_interrupted(self.username, Path(file))
+                ingest.upload_interrupted(ingest.owner(Path(file)), Path(file))
 
         if passive_ports is not None:
             Handler.passive_ports = passive_ports
@@ -140,6 +141,10 @@ class FtpIngest:
         return host, port
 
     # the server's thread ---------------------------------------------------------------------
+    def owner(self, path: Path) -> str:
+        """The account whose inbox ``path`` is in (every upload lands in its account's inbox)."""
+        return path.resolve().relative_to(self.inboxes.resolve()).parts[0]
+
     def file_received(self, user: str, path: Path) -> None:
         """Move a complete upload out of the inbox (same filesystem: a rename) and queue it.
 
@@ -147,8 +152,9 @@ class FtpIngest:
         that does not end with its end-of-image marker was cut off, and is discarded as such."""
         if path.suffix.lower() in JPEG_SUFFIXES and not ends_like_a_jpeg(path):
             return self.upload_interrupted(user, path)
-        dest = self.received / user / str(next(self.numbers)) / path.name
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        (self.received / user).mkdir(parents=True, exist_ok=True)
+        # a folder of its own, never one a kept file from an earlier run is in
+        dest = Path(tempfile.mkdtemp(prefix="", dir=self.received / user)) / path.name
         os.replace(path, dest)
         self.queue.put((user, dest))
 

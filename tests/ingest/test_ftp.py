@@ -97,8 +97,11 @@ def cut_upload(ingest: FtpIngest, data: bytes, how: str) -> None:
         ftp.getresp()
         ftp.quit()
         return
-    # The camera's Wi-Fi drops: the connections are reset. To the server the data connection
-    # simply ended, which in FTP is how a whole file ends too.
+    # The camera's Wi-Fi drops once the server has the half: the connections are reset. To the
+    # server the data connection simply ended, which in FTP is how a whole file ends too.
+    partial = ingest.inboxes / USER / "cut.jpg"
+    wait_for(lambda: partial.is_file() and partial.stat().st_size >= len(data) // 4, 10,
+             "most of the half on the server")  # (the rest may sit in its write buffer)
     for sock in (conn, ftp.sock):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()
