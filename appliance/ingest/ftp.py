@@ -158,6 +158,19 @@ class FtpIngest:
         os.replace(path, dest)
         self.queue.put((user, dest))
 
+    def sweep_inboxes(self) -> None:
+        """Handle what an earlier run left in the inboxes (nothing is being uploaded yet): a
+        connection dropped before the server read a byte leaves a file with no callback, and a
+        crash can come between an upload's end and its move. Whole ones are imported, cut ones
+        discarded, as if their uploads had just ended."""
+        if not self.inboxes.is_dir():
+            return
+        for path in sorted(p for p in self.inboxes.rglob("*") if p.is_file()):
+            try:
+                self.file_received(self.owner(path), path)
+            except (OSError, ValueError, IndexError):  # not an account's inbox file: leave it
+                log.warning("left %s in the FTP inboxes", path)
+
     def upload_interrupted(self, user: str, path: Path) -> None:
         path.unlink(missing_ok=True)
         assert self.authorizer.store is not None
@@ -197,6 +210,7 @@ class FtpIngest:
         self.authorizer.store = Store(self.config.db_path)  # SQLite: this thread's connection
         self.importer.start()
         try:
+            self.sweep_inboxes()
             while running():  # (serve_forever would log "starting" on every turn)
                 self.server.ioloop.loop(poll_s, blocking=False)
                 tick()

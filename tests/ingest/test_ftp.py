@@ -250,3 +250,26 @@ def test_ftp_account_adds_a_hashed_account_from_stdin(config, store, monkeypatch
     assert main(["ftp-account", "../x"]) == 2
     assert store.ftp_account("canon") is None
     assert "exists already" in capsys.readouterr().err
+
+
+def test_what_an_earlier_run_left_in_an_inbox_is_imported_or_discarded(config, store, samples):
+    """A connection dropped before the server read a byte leaves a file and no callback; a crash
+    can come between an upload's end and its move. The next start handles both."""
+    store.add_ftp_account(USER, generate_password_hash(PASSWORD))
+    ingest = FtpIngest(config, port=0)
+    whole = (samples / "gps" / "DSCN0010.jpg").read_bytes()
+    (ingest.inboxes / USER / "DCIM").mkdir(parents=True)
+    (ingest.inboxes / USER / "DCIM" / "whole.jpg").write_bytes(whole)
+    (ingest.inboxes / USER / "cut.jpg").write_bytes(whole[:1000])
+    (ingest.inboxes / USER / "empty.jpg").write_bytes(b"")
+    stop = threading.Event()
+    thread = threading.Thread(target=ingest.serve, args=(lambda: not stop.is_set(),), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: photos(store), 20, "the whole frame imported")
+        wait_for(lambda: account(store)["partials_discarded"] == 2, 10, "two partials counted")
+        assert [p["original_name"] for p in photos(store)] == ["whole.jpg"]
+        assert [p for p in ingest.inboxes.rglob("*") if p.is_file()] == []
+    finally:
+        stop.set()
+        thread.join(timeout=30)
