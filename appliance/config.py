@@ -326,15 +326,16 @@ def _validate(config: Config) -> None:
     _validate_gpio(config.gpio)
     if not re.fullmatch(r"[^:\s]*:\d{1,5}", config.ftp.bind):
         raise ConfigError(f"ftp.bind: {config.ftp.bind!r} must be host:port")
-    low, _, high = config.ftp.passive_ports.partition("-")
-    if not (low.isdigit() and high.isdigit() and 1024 <= int(low) <= int(high) <= 65535):
+    if not passive_ports(config):
         raise ConfigError(f"ftp.passive_ports: {config.ftp.passive_ports!r} must be LOW-HIGH, "
                           "ports 1024-65535")
 
 
 def passive_ports(config: Config) -> range:
-    """``ftp.passive_ports`` as a range of port numbers."""
+    """``ftp.passive_ports`` as a range of port numbers (empty when the setting is not one)."""
     low, _, high = config.ftp.passive_ports.partition("-")
+    if not (low.isdigit() and high.isdigit() and 1024 <= int(low) <= int(high) <= 65535):
+        return range(0)
     return range(int(low), int(high) + 1)
 
 

@@ -200,8 +200,7 @@ class Bands:
         band = self.resampled.transform((x1 - x0, y1 - y0), Image.Transform.AFFINE,
                                         upright_affine(self.affine, self.p.transpose,
                                                        self.out_size, (x0, y0)), STRAIGHTEN)
-        band = self.to_rgb(band)
-        self.output.paste(band if self.lut is None else band.point(self.lut), (x0, y0))
+        self._paste(self.to_rgb(band), (x0, y0))
 
     def rows_ready(self, frame: Image.Image, frame_rows: int) -> None:
         """Make, in this thread, every band the first ``frame_rows`` rows of ``frame`` allow."""
@@ -221,13 +220,15 @@ class Bands:
                             box=(left, top + j0 * self.step, right, top + j1 * self.step))
 
     def _place(self, band: Image.Image, row: int) -> None:
-        """Expose, turn upright and paste a finished band of output rows (stored orientation)."""
-        if self.lut is not None:
-            band = band.point(self.lut)
+        """Turn upright, expose and paste a finished band of output rows (stored orientation)."""
         at = moved_box(self.p.transpose, (0, row, band.width, row + band.height), self.out_size)
         if self.p.transpose is not None:
             band = band.transpose(self.p.transpose)
-        self.output.paste(band, at[:2])
+        self._paste(band, at[:2])
+
+    def _paste(self, band: Image.Image, at: tuple[int, int]) -> None:
+        """Expose an upright band and paste it at ``at`` in the output."""
+        self.output.paste(band if self.lut is None else band.point(self.lut), at)
 
 
 def upright_affine(affine: tuple[float, float, float, float, float, float],

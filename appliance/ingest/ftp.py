@@ -96,7 +96,7 @@ class StoreAuthorizer(DummyAuthorizer):
             return False
         if path is None:
             return True
-        home = os.path.realpath(self.get_home_dir(username))
+        home = os.path.realpath(self.inboxes / username)  # (no mkdir: runs for every command)
         return os.path.commonpath([home, os.path.realpath(path)]) == home
 
     def get_msg_login(self, username: str) -> str:

@@ -9,13 +9,9 @@ from .ftp import FtpIngest
 
 
 def run(config: Config, store: Store, service: Lifecycle) -> None:
-    """Serve FTP until the service is told to stop; STATUS counts the accounts and frames."""
+    """Serve FTP until the service is told to stop (READY names the address and the accounts)."""
     host, _, port = config.ftp.bind.rpartition(":")
     ingest = FtpIngest(config, host or "0.0.0.0", int(port), passive_ports(config))
     accounts = store.ftp_accounts()
     service.ready(f"FTP on {config.ftp.bind}, {len(accounts)} account(s)", store)
-
-    def tick() -> None:
-        service.alive()
-
-    ingest.serve(service.running, tick)
+    ingest.serve(service.running, service.alive)
