@@ -7,6 +7,7 @@ bad values stop start-up with a :class:`ConfigError` naming the key.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import stat
@@ -130,6 +131,12 @@ class FtpConfig:
 
     bind: str = "0.0.0.0:2121"  # host:port the FTP server listens on
     passive_ports: str = "60000-60019"  # data connections: a small fixed range for the firewall
+    tls: bool = True  # offer FTPS (explicit TLS, AUTH TLS) with a self-signed certificate
+    # where plain FTP may log in (CIDRs, comma-separated): the Pi's own Wi-Fi and this machine;
+    # from anywhere else FTPS is required. Empty: FTPS everywhere.
+    plain_networks: str = "10.42.0.0/24, 127.0.0.0/8, ::1/128"
+    reserve_mb: int = 1024  # uploads are refused ("452") while the disk has less free than this
+    max_login_failures: int = 5  # failed logins from one address within 5 minutes, then refused
 
 
 @dataclass(frozen=True)
@@ -191,6 +198,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "importer.upload_max_mb": (1, 4096),
     "importer.thumb_workers": (0, 64),
     "importer.copy_workers": (1, 32),
+    "ftp.reserve_mb": (0, 1_000_000),
+    "ftp.max_login_failures": (1, 1000),
     "publish.long_edge": (320, 8192),
     "publish.thumb_edge": (64, 2048),
     "publish.quality": (30, 100),
@@ -329,6 +338,16 @@ def _validate(config: Config) -> None:
     if not passive_ports(config):
         raise ConfigError(f"ftp.passive_ports: {config.ftp.passive_ports!r} must be LOW-HIGH, "
                           "ports 1024-65535")
+    try:
+        plain_networks(config)
+    except ValueError as exc:
+        raise ConfigError(f"ftp.plain_networks: {exc}") from exc
+
+
+def plain_networks(config: Config) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """``ftp.plain_networks`` parsed (raises ValueError on a bad entry)."""
+    return [ipaddress.ip_network(part.strip(), strict=False)
+            for part in config.ftp.plain_networks.split(",") if part.strip()]
 
 
 def passive_ports(config: Config) -> range:

@@ -38,7 +38,7 @@ def add_ftp_account(config: Config, args: argparse.Namespace) -> int:
     """Add a camera's FTP account; the password is read from stdin (asked for on a terminal)."""
     from werkzeug.security import generate_password_hash
 
-    from .ftp import valid_user
+    from .ftp_auth import valid_user
 
     if not valid_user(args.user):
         print(f"ftp-account: {args.user!r}: use up to 32 letters, digits, '_', '.' or '-'",

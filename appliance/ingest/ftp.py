@@ -14,8 +14,9 @@ the buffer; a file the import skips or fails stays there, never lost. An interru
 removed and counted per account (an ``ABOR``, a stalled data connection, or a JPEG cut short
 without its end-of-image marker); it never becomes a photo.
 
-Not yet here (issue "Camera to gallery while shooting"): FTPS, the systemd unit, accounts in the
-admin, login rate limits and the disk reserve.
+Who may log in is :mod:`.ftp_auth`; FTPS, the plain-FTP networks and the disk reserve are the
+handler's (:mod:`.ftp_handler`, :mod:`.ftp_tls`). The store shows each camera's connection, frames
+received and last frame time to the admin.
 """
 
 from __future__ import annotations
@@ -23,28 +24,24 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import re
 import shutil
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from pyftpdlib.authorizers import AuthenticationFailed, DummyAuthorizer
-from pyftpdlib.handlers import FTPHandler
 from pyftpdlib.servers import FTPServer
-from werkzeug.security import check_password_hash
 
-from ..config import Config
+from ..config import Config, plain_networks
 from ..store import Store
+from .ftp_auth import StoreAuthorizer
+from .ftp_handler import handler_class
+from .ftp_tls import ensure_certificate
 from .importer import Importer
 from .scan import JPEG_SUFFIXES
 
 log = logging.getLogger(__name__)
-
-PERMS = "elmw"  # change folder, list, make folders, store: nothing read, deleted or renamed
-USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 
 
 def ends_like_a_jpeg(path: Path, tail: int = 4096) -> bool:
@@ -58,54 +55,6 @@ def ends_like_a_jpeg(path: Path, tail: int = 4096) -> bool:
     return end.endswith(b"\xff\xd9")
 
 
-def valid_user(user: str) -> bool:
-    """An account name that is also a safe folder name."""
-    return USER_NAME.fullmatch(user) is not None
-
-
-class StoreAuthorizer(DummyAuthorizer):
-    """Accounts from the store, each confined to ``inboxes/<user>``."""
-
-    def __init__(self, inboxes: Path) -> None:
-        super().__init__()
-        self.inboxes = inboxes
-        self.store: Store | None = None  # opened in the server's thread (see FtpIngest.serve)
-
-    def _account(self, user: str) -> dict[str, Any] | None:
-        assert self.store is not None
-        return self.store.ftp_account(user) if valid_user(user) else None
-
-    def validate_authentication(self, username: str, password: str, handler: Any) -> None:
-        account = self._account(username)
-        if account is None or not check_password_hash(account["password_hash"], password):
-            raise AuthenticationFailed("Authentication failed.")
-
-    def has_user(self, username: str) -> bool:
-        return self._account(username) is not None
-
-    def get_home_dir(self, username: str) -> str:
-        home = self.inboxes / username
-        home.mkdir(parents=True, exist_ok=True)
-        return str(home)
-
-    def get_perms(self, username: str) -> str:
-        return PERMS
-
-    def has_perm(self, username: str, perm: str, path: str | None = None) -> bool:
-        if perm not in PERMS:
-            return False
-        if path is None:
-            return True
-        home = os.path.realpath(self.inboxes / username)  # (no mkdir: runs for every command)
-        return os.path.commonpath([home, os.path.realpath(path)]) == home
-
-    def get_msg_login(self, username: str) -> str:
-        return "Welcome: frames are imported as soon as each upload completes."
-
-    def get_msg_quit(self, username: str) -> str:
-        return "Goodbye."
-
-
 class FtpIngest:
     """The FTP server and the thread that imports what it receives."""
 
@@ -114,25 +63,16 @@ class FtpIngest:
         self.config = config
         root = config.folder("state") / "ftp"
         self.inboxes, self.received = root / "inbox", root / "received"
+        self.tls_folder = root / "tls"
         self.queue: queue.SimpleQueue[tuple[str, Path] | None] = queue.SimpleQueue()
-        self.authorizer = StoreAuthorizer(self.inboxes)
-        ingest = self
-
-        class Handler(FTPHandler):
-            authorizer = self.authorizer
-            banner = "Event photo appliance: FTP frames to the gallery"
-
-            # The account is read from where the file is, not from the session: a connection
-            # that drops mid-upload is logged out before its data channel closes.
-            def on_file_received(self, file: str) -> None:
-                ingest.file_received(ingest.owner(Path(file)), Path(file))
-
-            def on_incomplete_file_received(self, file: str) -> None:
-                ingest.upload_interrupted(ingest.owner(Path(file)), Path(file))
-
+        self.authorizer = StoreAuthorizer(self.inboxes, config.ftp.max_login_failures)
+        self.sessions: Counter[str] = Counter()  # open connections per account
+        self.inboxes.mkdir(parents=True, exist_ok=True)
+        tls_files = ensure_certificate(self.tls_folder) if config.ftp.tls else None
+        handler = handler_class(self, plain_networks(config), config.ftp.reserve_mb, tls_files)
         if passive_ports is not None:
-            Handler.passive_ports = passive_ports
-        self.server = FTPServer((host, port), Handler)
+            handler.passive_ports = passive_ports
+        self.server = FTPServer((host, port), handler)
         self.importer = threading.Thread(target=self._import_loop, name="ftp-import", daemon=True)
 
     @property
@@ -171,6 +111,18 @@ class FtpIngest:
             except (OSError, ValueError, IndexError):  # not an account's inbox file: leave it
                 log.warning("left %s in the FTP inboxes", path)
 
+    def camera_connected(self, user: str, address: str) -> None:
+        self.sessions[user] += 1
+        assert self.authorizer.store is not None
+        self.authorizer.store.ftp_session(user, address)
+
+    def camera_left(self, user: str) -> None:
+        self.sessions[user] -= 1
+        if self.sessions[user] <= 0:
+            del self.sessions[user]
+            assert self.authorizer.store is not None
+            self.authorizer.store.ftp_session(user, None)
+
     def upload_interrupted(self, user: str, path: Path) -> None:
         path.unlink(missing_ok=True)
         assert self.authorizer.store is not None
@@ -208,6 +160,7 @@ class FtpIngest:
         """Accept frames while ``running()`` (calling ``tick`` each turn), then finish the
         imports already queued."""
         self.authorizer.store = Store(self.config.db_path)  # SQLite: this thread's connection
+        self.authorizer.store.end_ftp_sessions()  # what a crashed run left "connected"
         self.importer.start()
         try:
             self.sweep_inboxes()
@@ -216,6 +169,7 @@ class FtpIngest:
                 tick()
         finally:
             self.server.close_all()
+            self.authorizer.store.end_ftp_sessions()
             self.queue.put(None)
             self.importer.join()
             self.authorizer.store.close()

@@ -182,6 +182,12 @@ MIGRATIONS: list[str] = [
         last_frame_at TEXT
     );
     """,
+    # 7: FTP accounts in the admin: the event each camera sends to, its connection right now
+    """
+    ALTER TABLE ftp_accounts ADD COLUMN event_id INTEGER REFERENCES events(id);
+    ALTER TABLE ftp_accounts ADD COLUMN connected_since TEXT;
+    ALTER TABLE ftp_accounts ADD COLUMN client_address TEXT;
+    """,
 ]
 
 

@@ -23,7 +23,8 @@ from support.polling import wait_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from appliance.config import Config
-from appliance.ingest.ftp import FtpIngest, ends_like_a_jpeg, valid_user
+from appliance.ingest.ftp import FtpIngest, ends_like_a_jpeg
+from appliance.ingest.ftp_auth import valid_user
 from appliance.store import Store
 
 USER, PASSWORD = "camera-a", "shutter 1/250"
