@@ -18,8 +18,10 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image
 from support.files import sha256
+from support.ftp import PASSWORD, USER, account, connect, photos, serving
 from support.images import save_jpeg
 from support.polling import wait_for
+from support.services import free_port
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from appliance.config import Config
@@ -27,38 +29,12 @@ from appliance.ingest.ftp import FtpIngest, ends_like_a_jpeg
 from appliance.ingest.ftp_auth import valid_user
 from appliance.store import Store
 
-USER, PASSWORD = "camera-a", "shutter 1/250"
-
 
 @pytest.fixture
 def ftp_ingest(config: Config, store: Store) -> Iterator[FtpIngest]:
     store.add_ftp_account(USER, generate_password_hash(PASSWORD), "Canon R5, Jane")
-    ingest = FtpIngest(config, port=0)
-    stop = threading.Event()
-    thread = threading.Thread(target=ingest.serve, args=(lambda: not stop.is_set(),), daemon=True)
-    thread.start()
-    yield ingest
-    stop.set()
-    thread.join(timeout=30)
-    assert not thread.is_alive()
-
-
-def connect(ingest: FtpIngest, user: str = USER, password: str = PASSWORD) -> ftplib.FTP:
-    host, port = ingest.address
-    ftp = ftplib.FTP()
-    ftp.connect(host, port, timeout=10)
-    ftp.login(user, password)
-    return ftp
-
-
-def photos(store: Store) -> list[dict]:
-    return store.rows("SELECT original_name, sha256 FROM photos ORDER BY id")
-
-
-def account(store: Store) -> dict:
-    row = store.ftp_account(USER)
-    assert row is not None
-    return row
+    with serving(config) as ingest:
+        yield ingest
 
 
 def test_a_frame_is_imported_when_its_upload_completes(ftp_ingest, store, samples):
@@ -194,12 +170,6 @@ class Lifecycle:
 
     def sleep(self, seconds: float) -> None:
         self.stop.wait(seconds)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_the_ftp_service_serves_the_configured_port_until_stopped(config, store, samples):
