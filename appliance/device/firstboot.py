@@ -164,6 +164,11 @@ def _config_sections(settings: BootSettings, vault: dict[str, str], layout: Layo
     admin = sections.setdefault("admin", {})
     if "admin_password" in vault:
         admin["password_hash"] = vault["admin_password"]
+    if "plain_networks" not in sections.get("ftp", {}):
+        # plain FTP from the appliance's own access point (and this machine) only; without one
+        # (Ethernet on the venue's network) a camera must use FTPS
+        own = f"{settings.wifi.address.network}, " if settings.wifi is not None else ""
+        sections.setdefault("ftp", {})["plain_networks"] = f"{own}127.0.0.0/8, ::1/128"
     bucket = sections.setdefault("bucket", {})
     if "bucket_key_id" in vault and "bucket_secret" in vault:
         if inline:

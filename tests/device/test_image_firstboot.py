@@ -89,6 +89,8 @@ def test_a_good_file_is_applied_and_its_secrets_leave_the_boot_partition(tmp_pat
     assert not config.admin.password  # only the hash is stored
     assert (config.bucket.key_id, config.bucket.secret) == ("AKIAEXAMPLEKEY", "s3cr3t/with+chars==")
     assert (config.gpio.status_led, config.gpio.button) == (22, 23)
+    # plain FTP only from the access point's network (and this machine); FTPS from anywhere else
+    assert config.ftp.plain_networks == "10.42.0.0/24, 127.0.0.0/8, ::1/128"
     assert mode(layout.config_file) == 0o640 and mode(layout.bucket_secrets) == 0o600
     assert mode(layout.vault) == 0o600 and mode(layout.vault_dir) == 0o700
 
@@ -266,6 +268,7 @@ def test_wifi_disabled_removes_the_hotspot_and_needs_no_passphrase(tmp_path: Pat
     result = firstboot.apply(layout)
     assert result.ok, result.errors
     assert not layout.nm_connection.exists() and not layout.nm_dnsmasq.exists()
+    assert load_written(layout).ftp.plain_networks == "127.0.0.0/8, ::1/128"  # FTPS on the venue's LAN
 
 
 def test_ssd_mount_unit_puts_the_data_folder_on_the_ssd(tmp_path: Path) -> None:
