@@ -13,13 +13,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "camera-samples"
 BUCKET = "demo-gallery"
 EVENT = "demo"
 
 
-def write_config(root: Path, s3_url: str, admin_port: int, gallery_port: int) -> Path:
+def write_config(root: Path, s3_url: str, admin_port: int, gallery_port: int,
+                 ftp_port: int = 2121) -> Path:
     """The demo's config file; the admin password is made once and kept in it."""
     path = root / "appliance.toml"
     password = None
@@ -49,6 +54,9 @@ gallery_url = "http://127.0.0.1:{gallery_port}/?event={EVENT}"
 
 [gpio]
 mock = true
+
+[ftp]
+bind = "127.0.0.1:{ftp_port}"
 
 [event]
 slug = "{EVENT}"
@@ -80,7 +88,29 @@ def seed_card(card: Path) -> int:
     return 3
 
 
-def run_demo(root: Path, admin_port: int, gallery_port: int) -> int:
+def ftp_account(config: Config, root: Path) -> tuple[str, str]:
+    """The demo camera's FTP account (user, password): made once, its password kept in demo/."""
+    from werkzeug.security import generate_password_hash
+
+    from ..store import open_store
+
+    user, kept = "camera", root / "ftp-password.txt"
+    password = kept.read_text().strip() if kept.exists() else secrets.token_urlsafe(9)
+    kept.write_text(password + "\n")
+    kept.chmod(0o600)
+    store = open_store(config)
+    try:
+        if store.ftp_account(user) is None:
+            store.add_ftp_account(user, generate_password_hash(password), "demo camera")
+        else:
+            store.update_ftp_account(user, password_hash=generate_password_hash(password))
+    finally:
+        store.close()
+    return user, password
+
+
+# Long because it is the demo's whole life: start, print where everything is, watch, stop.
+def run_demo(root: Path, admin_port: int, gallery_port: int, ftp_port: int = 2121) -> int:
     import logging
 
     from moto.server import ThreadedMotoServer
@@ -95,14 +125,15 @@ def run_demo(root: Path, admin_port: int, gallery_port: int) -> int:
     server.start()
     host, port = server.get_host_and_port()
     s3_url = f"http://{host}:{port}"
-    config_path = write_config(root, s3_url, admin_port, gallery_port)
+    config_path = write_config(root, s3_url, admin_port, gallery_port, ftp_port)
     config = load(config_path)
+    ftp_user, ftp_password = ftp_account(config, root)
     client(config.bucket).create_bucket(Bucket=BUCKET)
     seeded = seed_card(root / "card")
 
     procs: list[subprocess.Popen[bytes]] = []
     base = [sys.executable, "-m", "appliance", "--config", str(config_path)]
-    for name in ("importer", "publisher", "sync", "gpio", "admin"):
+    for name in ("importer", "publisher", "sync", "gpio", "admin", "ftp"):
         procs.append(subprocess.Popen([*base, name]))
     procs.append(subprocess.Popen([*base, "gallery", "--bind", f"127.0.0.1:{gallery_port}"]))
     print(f"""
@@ -110,6 +141,9 @@ def run_demo(root: Path, admin_port: int, gallery_port: int) -> int:
     Admin:    http://127.0.0.1:{admin_port}/   password: {config.admin.password}
     Gallery:  http://127.0.0.1:{gallery_port}/?event={EVENT}
     Card:     {root / 'card'}  (drop JPEGs here; {seeded} samples seeded)
+    FTP:      host 127.0.0.1  port {ftp_port}  user {ftp_user}  password {ftp_password}
+              (FTP or FTPS with explicit TLS; point a camera at this machine's address, or:
+               curl -T IMG_0001.JPG --ssl -k ftp://{ftp_user}:{ftp_password}@127.0.0.1:{ftp_port}/)
     Bucket:   {s3_url}/{BUCKET} (moto S3 server)
 """, flush=True)
     stop = False

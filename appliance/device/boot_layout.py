@@ -15,7 +15,7 @@ from ..fsutil import atomic_file
 from . import hotspot
 
 SERVICE_USER = "appliance"
-UNITS = tuple(f"appliance-{n}.service" for n in ("importer", "publisher", "sync", "gpio", "admin"))
+UNITS = tuple(f"appliance-{n}.service" for n in ("importer", "publisher", "sync", "gpio", "admin", "ftp"))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from appliance.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = ROOT / "systemd"
-SERVICES = ("importer", "publisher", "sync", "gpio", "admin")
+SERVICES = ("importer", "publisher", "sync", "gpio", "admin", "ftp")
 MAX_EXPOSURE = 4.0  # systemd-analyze security: "OK" and better; no unit needs an exemption
 
 pytestmark = pytest.mark.skipif(shutil.which("systemd-analyze") is None,
