@@ -168,8 +168,22 @@ def status_snapshot(config: Config, store: Store) -> dict[str, Any]:
         new=buffer_counts(store)["new"],
         live=store.live_count(),
         watermark_version=store.get_setting("watermark_version", 0),
+        cameras=cameras_state(store),
     )
     return status
+
+
+def cameras_state(store: Store) -> dict[str, Any]:
+    """The FTP cameras for the status panel: who is connected, frames and discarded partials."""
+    accounts = store.ftp_accounts_listing()
+    return {
+        "accounts": len(accounts),
+        "connected": [a["label"] or a["user"] for a in accounts if a["connected_since"]],
+        "frames": sum(a["frames_received"] for a in accounts),
+        "partials": [{"camera": a["label"] or a["user"], "count": a["partials_discarded"]}
+                     for a in accounts if a["partials_discarded"]],
+        "last_frame_at": max((a["last_frame_at"] for a in accounts if a["last_frame_at"]), default=None),
+    }
 
 
 def gallery_url(config: Config, store: Store) -> str:

@@ -7,6 +7,7 @@ import { loadBuffer } from "./buffer.js";
 import { fillEvents } from "./events.js";
 import { loadLive } from "./live.js";
 import { fillWatermark } from "./watermark.js";
+import { loadCameras } from "./cameras.js";
 
 export async function loadSettings() {
   try {
@@ -18,6 +19,7 @@ export async function loadSettings() {
     fillEvents(s.events);
     fillFolders(s.folders);
     fillCleanup(s.cleanup);
+    await loadCameras();
   } catch (e) { toast(e.message, { error: true }); }
 }
 

@@ -3,6 +3,7 @@ import { $, api, el } from "./dom.js";
 import { ago, bytes, cardPercent } from "./format.js";
 import { state } from "./state.js";
 import { loadBuffer } from "./buffer.js";
+import { camerasLine } from "./cameras.js";
 
 const since = (iso) => ago(iso, state.status?.server_time ? state.status.server_time * 1000 : Date.now());
 
@@ -28,6 +29,7 @@ export function renderStatus(s) {
   const err = $("#st-error");
   err.hidden = !s.last_error;
   err.textContent = s.last_error ? `Last error: ${s.last_error}` : "";
+  $("#st-cameras").textContent = camerasLine(s.cameras);
   renderCard(s.card);
   $("#tab-count-buffer").textContent = s.new ? String(s.new) : "";
   if (state.counts.all !== undefined && s.buffer !== state.counts.all) {
