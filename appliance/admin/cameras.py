@@ -10,9 +10,10 @@ removed here; passwords are hashed before they reach the store.
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, send_file
 from werkzeug.security import generate_password_hash
 
 from ..ingest.ftp_auth import valid_user
@@ -33,10 +34,14 @@ def _require_login() -> None:
     """Every route here needs a session."""
 
 
+def certificate() -> Path:
+    return get_config().folder("state") / "ftp" / "tls" / "cert.pem"
+
+
 def server_json() -> dict[str, Any]:
     ftp = get_config().ftp
     port = int(ftp.bind.rpartition(":")[2])
-    cert = get_config().folder("state") / "ftp" / "tls" / "cert.pem"
+    cert = certificate()
     return {"port": port, "passive_ports": ftp.passive_ports, "tls": ftp.tls,
             "fingerprint": fingerprint(cert) if ftp.tls else "",
             "plain_networks": ftp.plain_networks}
@@ -67,6 +72,15 @@ def _event_id(store: Store, value: Any) -> int | None:
 @bp.get("/cameras")
 def cameras() -> Any:
     return jsonify(cameras_json(get_store()))
+
+
+@bp.get("/cameras/certificate.pem")
+def download_certificate() -> Any:
+    """The FTPS certificate, for cameras that import it as a root certificate (Nikon, Sony)."""
+    if not get_config().ftp.tls or not certificate().is_file():
+        raise ApiError("no FTPS certificate yet: it is made when the FTP service first starts", 404)
+    return send_file(certificate(), mimetype="application/x-pem-file", as_attachment=True,
+                     download_name="appliance-ftps.pem")
 
 
 @bp.post("/cameras")

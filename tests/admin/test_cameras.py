@@ -66,6 +66,7 @@ def test_cameras_need_login_and_csrf(config, store):
     app = create_app(config)
     anonymous = app.test_client()
     assert anonymous.get("/api/cameras").status_code == 401
+    assert anonymous.get("/api/cameras/certificate.pem").status_code == 401
     login(anonymous)  # logged in, but the request carries no CSRF token
     answer = anonymous.post("/api/cameras", json=CAMERA)
     assert answer.status_code == 400 and "CSRF" in answer.get_json()["error"]
@@ -121,6 +122,8 @@ def test_a_phone_sees_the_camera_connected_with_its_frames(config, store, admin,
         text = card.inner_text()
         assert "Connected from 127.0.0.1" in text and "1 partial upload discarded" in text
         assert "Certificate SHA-256" in page.inner_text("#cameras-server")
+        pem = page.request.get(f"{admin}/api/cameras/certificate.pem")  # (the session's cookies)
+        assert pem.ok and pem.body() == (ingest.tls_folder / "cert.pem").read_bytes()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         ARTIFACTS.mkdir(exist_ok=True)
         page.locator("#cameras-card").screenshot(path=str(ARTIFACTS / "admin-iphone-12-cameras.png"))

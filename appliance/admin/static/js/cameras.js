@@ -17,6 +17,8 @@ function fillServer(s) {
   if (s.fingerprint) rows.push(["Certificate SHA-256", s.fingerprint]);
   $("#cameras-server").replaceChildren(...rows.map(([k, v]) =>
     el("div", {}, el("span", {}, k), el("span", { class: k.startsWith("Cert") ? "mono small" : null }, v))));
+  if (s.fingerprint) $("#cameras-server").append(el("div", {}, el("span", {}, "For Nikon and Sony"),
+    el("a", { href: "/api/cameras/certificate.pem", download: "appliance-ftps.pem" }, "Download the certificate")));
 }
 
 function account(a) {
