@@ -99,10 +99,13 @@ class FtpIngest:
         self.queue.put((user, dest))
 
     def sweep_inboxes(self) -> None:
-        """Handle what an earlier run left in the inboxes (nothing is being uploaded yet): a
-        connection dropped before the server read a byte leaves a file with no callback, and a
-        crash can come between an upload's end and its move. Whole ones are imported, cut ones
-        discarded, as if their uploads had just ended."""
+        """Handle what an earlier run left (nothing is being uploaded yet). In ``received/``:
+        frames whose upload had ended but whose import had not (a crash or a kill), queued again.
+        In the inboxes: a connection dropped before the server read a byte leaves a file with no
+        callback, and a crash can come between an upload's end and its move; whole ones are
+        imported, cut ones discarded, as if their uploads had just ended."""
+        for path in sorted(p for p in self.received.glob("*/*/*") if p.is_file()):
+            self.queue.put((path.parent.parent.name, path))
         if not self.inboxes.is_dir():
             return
         for path in sorted(p for p in self.inboxes.rglob("*") if p.is_file()):
