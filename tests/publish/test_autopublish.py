@@ -1,0 +1,228 @@
+"""Auto-publish rules on a real SQLite store, real imports (with each door's source label) and the
+real Publisher: each mode, the grace window, rejections, duplicates, per-source separation."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from support.config import local_config
+from support.rated import rated_frame, xmp_rating
+from support.samples import sample_files
+
+from appliance.ingest.importer import Importer
+from appliance.publish.autopublish import AutoPublisher, validate
+from appliance.publish.worker import Publisher
+from appliance.store import Store
+from appliance.store.autopublish import epoch
+
+CARD = "card EOS_DIGITAL (/dev/sda1)"
+FTP_A, FTP_B = "ftp camera-a", "ftp camera-b"
+
+
+class Env:
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp = tmp_path
+        self.config = local_config(tmp_path, "[publish]\nlong_edge = 512\nthumb_edge = 160\n")
+        self.config.ensure_folders()
+        self.store = Store(self.config.db_path)
+        self.event_id = self.store.ensure_event("party", "Party")
+        self.publisher = Publisher(self.config, self.store)
+        self.auto = AutoPublisher(self.store, self.publisher)
+        self.n = 0
+
+    def frames(self, count: int, **rating) -> list[Path]:  # noqa: ANN003
+        """``count`` distinct real camera frames, optionally rated (see support.rated)."""
+        out = []
+        for _ in range(count):
+            self.n += 1
+            src = sample_files("gps/*.jpg")[self.n % 9]
+            out.append(rated_frame(src, self.tmp / "frames" / f"IMG_{self.n:04d}.JPG",
+                                   description=f"frame {self.n}", **rating))
+        return out
+
+    def import_(self, files: list[Path], source: str) -> list[int]:
+        report = Importer(self.config, self.store).import_paths([(f, None) for f in files], source=source)
+        assert report.summary()["imported"] == len(files), report.summary()
+        ids = [self.store.scalar("SELECT id FROM photos WHERE original_name = ? ORDER BY id DESC", (f.name,))
+               for f in files]
+        return ids
+
+    def rule(self, source: str, mode: str, value: int = 0) -> None:
+        kind, _, name = source.partition(" ")
+        kind = {"hot": "hotfolder"}.get(kind, kind)
+        name = name if kind == "ftp" else ""
+        validate(kind, mode, value)
+        self.store.set_autopublish_rule(self.event_id, kind, name, mode, value)
+
+    def queued(self) -> set[int]:
+        return {r["photo_id"] for r in self.store.rows(
+            "SELECT photo_id FROM publications WHERE event_id = ?", (self.event_id,))}
+
+    def publications(self, photo_id: int) -> int:
+        return int(self.store.scalar("SELECT COUNT(*) FROM publications WHERE photo_id = ?", (photo_id,)))
+
+
+@pytest.fixture
+def env(tmp_path):
+    e = Env(tmp_path)
+    yield e
+    e.store.close()
+
+
+def later(seconds: float) -> float:
+    return time.time() + seconds
+
+
+def test_off_by_default(env):
+    ids = env.import_(env.frames(2), CARD)
+    assert env.auto.tick(later(3600)) == 0
+    assert env.queued() == set() and env.store.rows("SELECT * FROM autopublish_photos") == []
+    assert all(env.publications(i) == 0 for i in ids)
+
+
+def test_all_after_zero_seconds_publishes_through_the_real_publisher(env):
+    env.rule(CARD, "all", 0)
+    [photo] = env.import_(env.frames(1), CARD)
+    assert env.auto.tick() == 1
+    assert env.queued() == {photo}
+    assert env.publisher.run_once()  # the same worker renders it
+    pub = env.store.row("SELECT * FROM publications WHERE photo_id = ?", (photo,))
+    assert pub["state"] == "published" and json.loads(pub["recipe"])["rotate"] == 0
+    assert (env.config.folder("web") / "party" / "photos" / f"{pub['name']}.jpg").is_file()
+    assert env.store.autopublish_photo(photo)["publication_id"] == pub["id"]
+    # ticks after that never queue it again
+    assert env.auto.tick(later(10)) == 0 and env.publications(photo) == 1
+
+
+def test_grace_window_and_a_rejection_inside_it(env):
+    env.rule(FTP_A, "all", 30)
+    keep, reject = env.import_(env.frames(2), FTP_A)
+    now = time.time()
+    assert env.auto.tick(now) == 0
+    waiting = {r["photo_id"]: r["due_at"] for r in env.store.autopublish_waiting(env.event_id)}
+    imported = epoch(env.store.photo(keep)["imported_at"])
+    assert waiting == {keep: imported + 30, reject: pytest.approx(imported + 30, abs=2)}
+    env.store.reject_photo(reject, "2026-01-01T00:00:00Z")  # what the admin's reject does
+    assert [r["photo_id"] for r in env.store.autopublish_waiting(env.event_id)] == [keep]
+    assert env.auto.tick(imported + 29) == 0  # still inside the window
+    assert env.auto.tick(imported + 33) == 1
+    assert env.queued() == {keep}
+    assert env.store.autopublish_photo(reject)["state"] == "skipped"
+    assert env.store.autopublish_photo(reject)["reason"] == "rejected"
+    env.store.unreject_photo(reject)  # restoring it later does not bring the rule back
+    assert env.auto.tick(later(3600)) == 0 and env.publications(reject) == 0
+
+
+def test_only_rated(env):
+    env.rule(CARD, "rated", 3)
+    two = env.import_(env.frames(1, rating=2), CARD)
+    four = env.import_(env.frames(1, rating=4), CARD)
+    xmp_five = env.import_(env.frames(1, xmp=xmp_rating(5)), CARD)
+    percent_three = env.import_(env.frames(1, percent=50), CARD)
+    unrated = env.import_(env.frames(1), CARD)
+    ratings = [env.store.photo(i)["rating"] for i in (*two, *four, *xmp_five, *percent_three)]
+    assert ratings == [2, 4, 5, 3]
+    assert env.store.photo(unrated[0])["rating"] is None  # no rating tag at all
+    assert env.auto.tick() == 3
+    assert env.queued() == {four[0], xmp_five[0], percent_three[0]}
+
+
+def test_only_protected(env):
+    env.rule(CARD, "protected")
+    plain, locked = env.frames(2)
+    locked.chmod(0o444)  # what the kernel's vfat/exfat show for the FAT read-only attribute
+    ids = env.import_([plain, locked], CARD)
+    assert [env.store.photo(i)["protected"] for i in ids] == [0, 1]
+    assert env.auto.tick() == 1 and env.queued() == {ids[1]}
+    with pytest.raises(ValueError, match="no protect flag"):
+        validate("ftp", "protected", 0)
+
+
+def test_never_a_duplicate(env):
+    env.rule(CARD, "all", 20)
+    manual, button, unpublished = env.import_(env.frames(3), CARD)
+    env.publisher.request(manual, {"rotate": 90})  # published by hand inside the window
+    env.publisher.request(button, {})
+    claimed = env.store.claim_publication()
+    assert claimed and env.publisher.process(claimed)
+    env.publisher.run_once()
+    first = env.publisher.request(unpublished, {})
+    env.publisher.process(env.store.claim_publication(first))
+    env.publisher.unpublish(first)  # taken down by the photographer: the rule leaves it down
+    assert env.auto.tick(later(60)) == 0
+    for photo in (manual, button, unpublished):
+        assert env.publications(photo) == 1
+        assert env.store.autopublish_photo(photo)["state"] == "skipped"
+    # the same file imported again (a card inserted twice) is a duplicate, not a new photo
+    again = Importer(env.config, env.store).import_paths(
+        [(env.tmp / "frames" / "IMG_0001.JPG", None)], source=CARD)
+    assert again.summary()["duplicates"] == 1
+    assert env.auto.tick(later(120)) == 0
+
+
+def test_each_source_has_its_own_rule(env):
+    env.rule(FTP_A, "all", 0)
+    env.rule(FTP_B, "all", 600)
+    card = env.import_(env.frames(1), CARD)
+    hot = env.import_(env.frames(1), f"hot folder {env.tmp}/hot")
+    a = env.import_(env.frames(1), FTP_A)
+    b = env.import_(env.frames(1), FTP_B)
+    other = env.import_(env.frames(1), str(env.tmp / "frames"))  # `appliance import PATH`
+    assert env.auto.tick() == 1
+    assert env.queued() == set(a)
+    assert [r["photo_id"] for r in env.store.autopublish_waiting(env.event_id)] == b
+    assert all(env.store.autopublish_photo(i) is None for i in (*card, *hot, *other))
+    kinds = {r["source"]: (r["source_kind"], r["source_name"]) for r in env.store.rows(
+        "SELECT source, source_kind, source_name FROM imports")}
+    assert kinds[CARD] == ("card", "EOS_DIGITAL")
+    assert kinds[FTP_B] == ("ftp", "camera-b")
+    assert kinds[f"hot folder {env.tmp}/hot"] == ("hotfolder", f"{env.tmp}/hot")
+    assert kinds[str(env.tmp / "frames")][0] == "other"
+
+
+def test_a_rule_applies_only_to_photos_imported_after_it(env):
+    before = env.import_(env.frames(2), CARD)
+    env.rule(CARD, "all", 0)
+    after = env.import_(env.frames(1), CARD)
+    assert env.auto.tick() == 1 and env.queued() == set(after)
+    # a second source's rule set later does not reach back either
+    ftp_before = env.import_(env.frames(1), FTP_A)
+    env.rule(FTP_A, "all", 0)
+    assert env.auto.tick() == 0
+    assert all(env.publications(i) == 0 for i in (*before, *ftp_before))
+
+
+def test_changing_a_rule(env):
+    env.rule(CARD, "all", 300)
+    first, second = env.import_(env.frames(2), CARD)
+    imported = epoch(env.store.photo(first)["imported_at"])
+    env.auto.tick()
+    env.rule(CARD, "all", 10)  # a shorter window: the waiting photos' deadline moves
+    assert env.store.autopublish_photo(first)["due_at"] == imported + 10
+    env.rule(CARD, "rated", 4)  # another mode: what waited under the old one is cancelled
+    assert env.store.autopublish_photo(second)["state"] == "cancelled"
+    assert env.auto.tick(later(600)) == 0 and env.queued() == set()
+
+
+def test_a_photo_waiting_when_the_event_changes_is_not_published_elsewhere(env):
+    env.rule(CARD, "all", 30)
+    [photo] = env.import_(env.frames(1), CARD)
+    env.auto.tick()
+    other = env.store.ensure_event("next-day", "Next day")
+    env.store.set_setting("current_event_id", other)
+    assert env.auto.tick(later(60)) == 0
+    assert env.store.autopublish_photo(photo)["state"] == "cancelled"
+    assert env.publications(photo) == 0
+
+
+@pytest.mark.parametrize(("kind", "mode", "value", "message"), [
+    ("ftp", "all", -1, "grace window"), ("card", "rated", 0, "1 to 5"), ("card", "rated", 6, "1 to 5"),
+    ("hotfolder", "protected", 0, "protect flag"), ("other", "all", 0, "no auto-publish rules"),
+    ("card", "sometimes", 0, "mode must be one of"),
+])
+def test_invalid_rules(kind, mode, value, message):
+    with pytest.raises(ValueError, match=message):
+        validate(kind, mode, value)
