@@ -27,7 +27,8 @@ pytestmark = pytest.mark.browser
 CARD = "card EOS_DIGITAL (/dev/sdz1)"
 
 
-def test_rule_and_countdown_on_a_phone(playwright_browser, server, config, photos, samples, tmp_path):
+def test_rule_and_countdown_on_a_phone(playwright_browser, server, config, photos,  # noqa: F811
+                                       samples, tmp_path):
     context = playwright_browser.new_context(**PHONES["iphone"], bypass_csp=True)
     page = context.new_page()
     errors: list[str] = []

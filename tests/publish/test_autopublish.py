@@ -226,3 +226,55 @@ def test_a_photo_waiting_when_the_event_changes_is_not_published_elsewhere(env):
 def test_invalid_rules(kind, mode, value, message):
     with pytest.raises(ValueError, match=message):
         validate(kind, mode, value)
+
+
+def _press(pin_number: int = 27) -> None:
+    from gpiozero import Device
+
+    pin = Device.pin_factory.pin(pin_number)
+    pin.drive_low()  # pressed (pull-up)
+    time.sleep(0.2)
+    pin.drive_high()  # released before gpio.hold_seconds: a press
+
+
+@pytest.mark.parametrize("latest_source", [FTP_A, "tether Canon EOS R5", CARD, "hot folder /srv/hot"])
+def test_the_button_publishes_the_latest_frame_from_any_source(env, latest_source):
+    """The GPIO button (gpiozero MockFactory) publishes the newest frame, whatever door it came
+    through and whatever the rules; a rule waiting on that frame then never publishes it again."""
+    from gpiozero import Device
+
+    from appliance.device import gpio
+
+    env.rule(FTP_A, "all", 60)
+    env.rule("tether x", "all", 60)
+    older = [s for s in (CARD, FTP_A, "tether Canon EOS R5", "hot folder /srv/hot") if s != latest_source]
+    for n, source in enumerate(older):
+        frame = rated_frame(sample_files("gps/*.jpg")[n], env.tmp / "old" / f"OLD_{n}.JPG",
+                            description=f"old {n}")
+        env.import_([frame], source)
+    newest = stamped_frame(env, "2031:01:01 12:00:00")
+    [latest] = env.import_([newest], latest_source)
+    env.auto.tick()
+    config = local_config(env.tmp, "[event]\nslug = \"party\"\n[gpio]\nmock = true\nbutton = 27\n")
+    gpio.use_mock_pins()
+    panel = gpio.StatusPanel(config.gpio, gpio.StoreActions(config, mock=True))
+    try:
+        _press()
+        deadline = time.monotonic() + 10
+        while not env.queued() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        panel.close()
+        Device.pin_factory.reset()
+    assert env.queued() == {latest}
+    # the rules' turn: the older FTP and tether frames go; the button's frame is not published again
+    ruled = sum(s in (FTP_A, "tether Canon EOS R5") for s in older)
+    assert env.auto.tick(later(3600)) == ruled
+    assert env.publications(latest) == 1
+
+
+def stamped_frame(env: Env, when: str) -> Path:
+    """A real frame whose EXIF capture time is ``when`` (the newest in the buffer)."""
+    from support.images import stamped_jpeg
+
+    return stamped_jpeg(sample_files("gps/*.jpg")[8], env.tmp / "new" / "NEWEST.JPG", when)
