@@ -278,3 +278,37 @@ def stamped_frame(env: Env, when: str) -> Path:
     from support.images import stamped_jpeg
 
     return stamped_jpeg(sample_files("gps/*.jpg")[8], env.tmp / "new" / "NEWEST.JPG", when)
+
+
+def test_a_frame_over_ftp_follows_its_accounts_rule(env):
+    """Through the real FTP door (pyftpdlib on 127.0.0.1, ftplib): camera-a's frame is published at
+    once, camera-b's (no rule) is not."""
+    import ftplib
+    import threading
+
+    from support.polling import wait_for
+    from werkzeug.security import generate_password_hash
+
+    from appliance.ingest.ftp import FtpIngest
+
+    for user in ("camera-a", "camera-b"):
+        env.store.add_ftp_account(user, generate_password_hash("pw"))
+    env.rule(FTP_A, "all", 0)
+    ingest = FtpIngest(env.config, port=0)
+    stop = threading.Event()
+    thread = threading.Thread(target=ingest.serve, args=(lambda: not stop.is_set(),), daemon=True)
+    thread.start()
+    try:
+        for user, frame in zip(("camera-a", "camera-b"), env.frames(2), strict=True):
+            with ftplib.FTP() as ftp, open(frame, "rb") as handle:
+                ftp.connect(*ingest.address, timeout=10)
+                ftp.login(user, "pw")
+                ftp.storbinary(f"STOR {frame.name}", handle)
+        wait_for(lambda: env.store.scalar("SELECT COUNT(*) FROM photos") == 2, 20, "both frames imported")
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert env.auto.tick() == 1
+    [queued] = env.queued()
+    assert env.store.row("SELECT i.source FROM photos p JOIN imports i ON i.id = p.import_id WHERE p.id = ?",
+                         (queued,))["source"] == FTP_A
