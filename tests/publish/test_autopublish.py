@@ -4,6 +4,7 @@ real Publisher: each mode, the grace window, rejections, duplicates, per-source 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -312,3 +313,48 @@ def test_a_frame_over_ftp_follows_its_accounts_rule(env):
     [queued] = env.queued()
     assert env.store.row("SELECT i.source FROM photos p JOIN imports i ON i.id = p.import_id WHERE p.id = ?",
                          (queued,))["source"] == FTP_A
+
+
+class Runner:
+    """A service runner for the publish loop in a thread, until told to stop."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+
+    def running(self) -> bool:
+        return not self.stop.is_set()
+
+    def ready(self, status: str, store: object = None) -> None: ...
+    def status(self, text: str) -> None: ...
+    def alive(self) -> None: ...
+
+    def sleep(self, seconds: float) -> None:
+        self.stop.wait(seconds)
+
+
+def test_the_publish_service_applies_the_rules(env):
+    """`appliance publish`'s loop: the grace window passes, the photo is rendered; the rejected one
+    is not."""
+    from support.polling import wait_for
+
+    from appliance.publish import service
+
+    env.rule(CARD, "all", 2)
+    runner = Runner()
+    thread = threading.Thread(target=lambda: service.run(env.config, Store(env.config.db_path), runner),
+                              daemon=True)
+    thread.start()
+    try:
+        keep, reject = env.import_(env.frames(2), CARD)
+        env.store.reject_photo(reject, "2026-01-01T00:00:00Z")
+        started = time.time()
+        wait_for(lambda: env.store.scalar("SELECT state FROM publications WHERE photo_id = ?", (keep,))
+                 == "published", 30, "the photo published by its rule")
+        assert time.time() - started >= 0.5  # not before its window (2 s from its import, to the second)
+        wait_for(lambda: (env.store.autopublish_photo(reject) or {}).get("state") == "skipped", 10,
+                 "the rejected one skipped")
+    finally:
+        runner.stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert env.publications(reject) == 0
