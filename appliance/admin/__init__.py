@@ -77,6 +77,7 @@ def create_app(config: Config) -> Flask:
     from . import (
         api,
         auth,
+        autopublish_api,
         cameras,
         errors,
         events,
@@ -103,6 +104,7 @@ def create_app(config: Config) -> Flask:
     app.register_blueprint(publish_api.bp)
     app.register_blueprint(upload.bp)  # card ingest: upload from the phone
     app.register_blueprint(cameras.bp)  # FTP accounts of the cameras
+    app.register_blueprint(autopublish_api.bp)  # auto-publish rules and grace-window countdowns
     return app
 
 

@@ -8,6 +8,7 @@ never copied either) stay behind.
 from __future__ import annotations
 
 import struct
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,10 @@ from PIL import Image
 
 TAG_MAKE, TAG_MODEL, TAG_DATETIME, TAG_ARTIST, TAG_COPYRIGHT = 0x010F, 0x0110, 0x0132, 0x013B, 0x8298
 TAG_ORIENTATION = 0x0112
+TAG_RATING, TAG_RATING_PERCENT = 0x4746, 0x4749  # IFD0, as Windows, Sony, Canon and Nikon write them
+XMP_RATING = "{http://ns.adobe.com/xap/1.0/}Rating"  # xmp:Rating, -1 (reject) to 5 stars
+XMP_RATING_PERCENT = "{http://ns.microsoft.com/photo/1.0}Rating"  # MicrosoftPhoto:Rating, 0 to 100
+XMP_MAX_BYTES = 1 << 20
 IFD_EXIF = 0x8769
 # DateTimeOriginal/Digitized, offsets, sub-seconds, exposure time, f-number, ISO, focal length,
 # focal length in 35 mm, lens make and model.
@@ -33,6 +38,7 @@ class ExifInfo:
     capture_time: str | None
     make: str | None
     model: str | None
+    rating: int | None = None  # in-camera rating: 1-5 stars, 0 unrated, -1 rejected; None if absent
 
 
 def orientation_of(exif: Image.Exif) -> int:
@@ -105,3 +111,42 @@ def capture_time(sub: dict[int, Any], base: Any) -> str | None:
     if offset and len(offset) == 6 and offset[0] in "+-":
         iso += offset
     return iso
+
+
+def _stars(value: Any, percent: bool = False) -> int | None:
+    """A rating as stars -1..5 (a percentage 1-100 maps as Windows does: 1, 25, 50, 75, 99)."""
+    try:
+        number = float(value.decode() if isinstance(value, bytes) else value)
+    except (TypeError, ValueError, UnicodeDecodeError):
+        return None
+    if percent:
+        return 0 if number <= 0 else min(5, round(number / 25) + 1)
+    return max(-1, min(5, int(number)))
+
+
+def _xmp_ratings(xmp: bytes | str | None) -> tuple[int | None, int | None]:
+    """(xmp:Rating, MicrosoftPhoto:Rating as stars) from an XMP packet, as attribute or element."""
+    if not xmp or len(xmp) > XMP_MAX_BYTES:
+        return None, None
+    try:
+        root = ET.fromstring(xmp.strip(b"\x00 \n" if isinstance(xmp, bytes) else "\x00 \n"))
+    except ET.ParseError:
+        return None, None
+    found: dict[str, str] = {}
+    for node in root.iter():
+        for key in (XMP_RATING, XMP_RATING_PERCENT):
+            if key in node.attrib:
+                found.setdefault(key, node.attrib[key])
+            elif node.tag == key and node.text:
+                found.setdefault(key, node.text.strip())
+    return _stars(found.get(XMP_RATING)), _stars(found.get(XMP_RATING_PERCENT), percent=True)
+
+
+def rating_of(exif: Image.Exif, xmp: bytes | str | None) -> int | None:
+    """The in-camera rating: EXIF Rating, else XMP xmp:Rating, else either percentage form."""
+    xmp_stars, xmp_percent = _xmp_ratings(xmp)
+    for value in (_stars(exif.get(TAG_RATING)), xmp_stars,
+                  _stars(exif.get(TAG_RATING_PERCENT), percent=True), xmp_percent):
+        if value is not None:
+            return value
+    return None

@@ -7,9 +7,8 @@ output size) is first planned as geometry on the original's size; then the JPEG 
 scaling (``draft``) at the smallest scale that still has enough pixels, only the region the output
 needs is resampled once to the output size (1.25× that for a straighten), and everything after
 that (colour conversion, straighten, exposure, transposes, watermark) runs on 3–5 MP, never on the
-full 24–45 MP frame.
-The edit runs band by band on another core while the JPEG is still decoding (:mod:`.bands`), so a
-publish costs little more than the decode and the web JPEG's encode.
+full 24–45 MP frame. The edit runs band by band on another core while the JPEG is still decoding
+(:mod:`.bands`), so a publish costs little more than the decode and the web JPEG's encode.
 """
 
 from __future__ import annotations
@@ -39,6 +38,7 @@ from .metadata import (
     exif_for_output,
     exif_ifd,
     orientation_of,
+    rating_of,
     text_value,
 )
 from .recipe import Recipe
@@ -380,8 +380,8 @@ def read_exif_info(path: Path) -> ExifInfo:
             height=h,
             orientation=orientation,
             capture_time=capture_time(sub, exif),
-            make=text_value(exif.get(TAG_MAKE)),
-            model=text_value(exif.get(TAG_MODEL)),
+            make=text_value(exif.get(TAG_MAKE)), model=text_value(exif.get(TAG_MODEL)),
+            rating=rating_of(exif, image.info.get("xmp")),
         )
 
 

@@ -279,7 +279,8 @@ class ImportRun:
                 else self.imp.archive_path(staged.sha256, job.path.suffix))
         commit(staged, dest, self.imp.verify_from_disk(job.st, folder))
         copied = Copied(job.kind, str(job.path), job.path, dest, staged.sha256, staged.size,
-                         staged.mtime_ns, cached=job.kind == JPEG and self.cache.take(staged.size))
+                         staged.mtime_ns, cached=job.kind == JPEG and self.cache.take(staged.size),
+                         source_mode=job.st.st_mode)
         if not copied.cached:  # archived RAW (nothing reads it soon), or over the budget
             drop_cached(dest)
         if job.kind == RAW:
@@ -346,7 +347,7 @@ class ImportRun:
             orientation=info.orientation,
             capture_time=capture_sort_time(info.capture_time, c.mtime_ns),
             camera_make=info.make,
-            camera_model=info.model,
+            camera_model=info.model, rating=info.rating, protected=int(c.protected),
             thumb_path=str(thumb.relative_to(self.imp.thumbs)),
             import_id=self.import_id,
             pair_key=key,

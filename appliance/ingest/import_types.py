@@ -58,6 +58,14 @@ class Copied:
     size: int
     mtime_ns: int
     cached: bool = False  # its pages are kept in the cache for its thumbnail (counted)
+    source_mode: int = 0o644  # the source file's st_mode, as it was listed
+
+    @property
+    def protected(self) -> bool:
+        """Protected in the camera: on a card, the DCF protect is the FAT/exFAT read-only attribute,
+        which Linux's vfat and exfat drivers show as a file without write permission. (FUSE
+        drivers, FTP uploads and copied folders do not carry it: their files are writable.)"""
+        return not self.source_mode & 0o222
 
 
 @dataclass

@@ -1,13 +1,17 @@
-"""The publisher service: renders queued publications, keeping a burst's image memory between photos."""
+"""The publisher service: applies the auto-publish rules and renders queued publications, keeping a
+burst's image memory between photos."""
 
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 
 from ..config import Config
 from ..lifecycle import Lifecycle
 from ..store import Store
 from . import heap
+from .autopublish import AutoPublisher
 from .worker import Publisher
 
 log = logging.getLogger(__name__)
@@ -16,6 +20,8 @@ log = logging.getLogger(__name__)
 def run(config: Config, store: Store, service: Lifecycle) -> None:
     """Publish until the service is told to stop."""
     publisher = Publisher(config, store)
+    auto = AutoPublisher(store, publisher)
+    auto_at = 0.0
     store.release_stale_claims(older_than_s=0)
     burst = heap.Burst()  # the next photo of a burst reuses this one's buffers
     if not burst.keeping:
@@ -23,6 +29,12 @@ def run(config: Config, store: Store, service: Lifecycle) -> None:
     service.ready("waiting for publish requests", store)
     while service.running():
         service.alive()
+        if time.monotonic() - auto_at >= config.publish.poll_seconds:  # also between busy renders
+            auto_at = time.monotonic()
+            try:
+                auto.tick()
+            except sqlite3.Error:  # a locked store: the next tick tries again, publishing goes on
+                log.exception("auto-publish tick failed")
         if publisher.run_once():
             burst.worked()
             status = store.status()

@@ -1,6 +1,7 @@
 """The SQLite store: schema, migrations and typed access; the only package that holds SQL."""
 
 from .database import BUSY_TIMEOUT_MS, MIGRATIONS, Store, connect, open_store, utcnow
+from .publications import PublishSkipped
 from .settings import read_setting
 from .states import (
     CardState,
@@ -14,5 +15,6 @@ from .states import (
 
 __all__ = [
     "BUSY_TIMEOUT_MS", "MIGRATIONS", "CardState", "ImportState", "ImportStatus", "JobKind", "JobState",
-    "PublicationState", "Store", "SyncStatus", "connect", "open_store", "read_setting", "utcnow",
+    "PublicationState", "PublishSkipped", "Store", "SyncStatus", "connect", "open_store", "read_setting",
+    "utcnow",
 ]

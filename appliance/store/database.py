@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .admin_views import AdminViews
+from .autopublish import AutoPublish
 from .connection import BUSY_TIMEOUT_MS, StoreBase, connect, utcnow
 from .ftp_accounts import FtpAccounts
 from .imports import Imports
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "open_store", "utcnow"]
 
 
-class Store(AdminViews, Photos, Imports, Publications, Settings, Outbox, FtpAccounts):
+class Store(AdminViews, Photos, Imports, Publications, AutoPublish, Settings, Outbox, FtpAccounts):
     """Typed access to the appliance database. One instance per thread."""
 
     def status(self) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .connection import StoreBase, utcnow
+from .sources import parse_source
 from .states import CardState, ImportState
 
 
@@ -62,11 +63,13 @@ class Imports(StoreBase):
     def start_import(self, source: str, card_id: int | None = None) -> int:
         """A new running import owned by this process (its pid tells a live import from a dead one)."""
         now = time.time()
+        origin = parse_source(source)  # the door it came through, for auto-publish rules
         with self.transaction():
             cursor = self.conn.execute(
-                "INSERT INTO imports (source, state, started_at, card_id, pid, started_ts, updated_ts) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (source, ImportState.RUNNING, utcnow(), card_id, os.getpid(), now, now),
+                "INSERT INTO imports (source, state, started_at, card_id, pid, started_ts, updated_ts, "
+                "source_kind, source_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (source, ImportState.RUNNING, utcnow(), card_id, os.getpid(), now, now,
+                 origin.kind.value, origin.name),
             )
         return int(cursor.lastrowid or 0)
 

@@ -16,15 +16,26 @@ from .settings import Settings
 from .states import PublicationState
 
 
+class PublishSkipped(Exception):
+    """A publication asked for ``once`` that would be a duplicate or of a rejected photo."""
+
+
 class Publications(Settings):
     """Publications (queue, claims, outcomes, live state)."""
 
-    def request_publication(self, photo_id: int, recipe: dict[str, Any], base: str) -> int:
-        """Queue a publication of a photo in the current event, reserving its unique name."""
+    def request_publication(self, photo_id: int, recipe: dict[str, Any], base: str,
+                            once: bool = False) -> int:
+        """Queue a publication of a photo in the current event, reserving its unique name.
+
+        ``once`` (auto-publish): raise :class:`PublishSkipped` instead when the photo is rejected or
+        has ever had a publication in the event (checked in the same transaction).
+        """
         with self.transaction():
             event_id = self.get_setting("current_event_id")
             if event_id is None:
                 raise LookupError("no current event")
+            if once:
+                self._publish_once_check(photo_id, event_id)
             seq = (
                 self.scalar(
                     "SELECT MAX(seq) FROM publications WHERE event_id = ? AND base = ?",
@@ -46,6 +57,14 @@ class Publications(Settings):
                 (photo_id, event_id, base, seq, name, json.dumps(recipe), utcnow()),
             )
         return int(cursor.lastrowid or 0)
+
+    def _publish_once_check(self, photo_id: int, event_id: int) -> None:
+        if self.scalar("SELECT 1 FROM photo_rejections WHERE photo_id = ?", (photo_id,)):
+            raise PublishSkipped("rejected")
+        state = self.scalar("SELECT state FROM publications WHERE photo_id = ? AND event_id = ? "
+                            "ORDER BY id DESC LIMIT 1", (photo_id, event_id))
+        if state is not None:
+            raise PublishSkipped(f"already {state} in this event")
 
     def publication(self, publication_id: int) -> dict[str, Any] | None:
         return self.row("SELECT * FROM publications WHERE id = ?", (publication_id,))

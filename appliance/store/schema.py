@@ -188,6 +188,39 @@ MIGRATIONS: list[str] = [
     ALTER TABLE ftp_accounts ADD COLUMN connected_since TEXT;
     ALTER TABLE ftp_accounts ADD COLUMN client_address TEXT;
     """,
+    # 8: auto-publish rules per event and source (card, hot folder, tether, FTP account); each
+    # import's source, each photo's in-camera rating and protect flag; what a rule decided per photo
+    """
+    ALTER TABLE imports ADD COLUMN source_kind TEXT;
+    ALTER TABLE imports ADD COLUMN source_name TEXT;
+    ALTER TABLE photos ADD COLUMN rating INTEGER;
+    ALTER TABLE photos ADD COLUMN protected INTEGER;
+    CREATE TABLE autopublish_rules (
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        source_kind TEXT NOT NULL,
+        source_name TEXT NOT NULL DEFAULT '',
+        mode TEXT NOT NULL CHECK (mode IN ('off', 'all', 'rated', 'protected')),
+        value INTEGER NOT NULL DEFAULT 0,
+        since TEXT NOT NULL,
+        after_photo_id INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (event_id, source_kind, source_name)
+    );
+    CREATE TABLE autopublish_photos (
+        photo_id INTEGER PRIMARY KEY REFERENCES photos(id),
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        source_kind TEXT NOT NULL,
+        source_name TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        imported_ts REAL NOT NULL,
+        due_at REAL NOT NULL,
+        state TEXT NOT NULL DEFAULT 'waiting',
+        reason TEXT,
+        publication_id INTEGER REFERENCES publications(id),
+        settled_at TEXT
+    );
+    CREATE INDEX autopublish_photos_by_state ON autopublish_photos(state, due_at);
+    """,
 ]
 
 

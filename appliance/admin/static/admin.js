@@ -9,6 +9,7 @@ import { showTab } from "./js/tabs.js";
 import "./js/editor.js";
 import "./js/settings.js";
 import "./js/keys.js";
+import "./js/autopublish.js";
 
 appendPhotos(boot.buffer);
 renderStatus(boot.status);
