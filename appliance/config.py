@@ -133,6 +133,18 @@ class FtpConfig:
 
 
 @dataclass(frozen=True)
+class SecondCopyConfig:
+    """Originals mirrored to a second drive and/or a second bucket prefix (``appliance second-copy``)."""
+
+    drive_label: str = ""  # filesystem label of the second drive (USB stick/SSD); "" = no drive
+    folder: Path | None = None  # a folder standing in for the drive (tests, demo)
+    mount_point: Path = Path("/run/appliance-second-copy/drive")  # where the drive is mounted rw
+    bucket_prefix: str = ""  # originals also go to <bucket.bucket>/<this prefix>/; "" = off
+    poll_seconds: float = 5.0
+    recheck_days: float = 7.0  # each copy on the drive is read back again this often; 0 = never
+
+
+@dataclass(frozen=True)
 class EventConfig:
     """The event created on first start when the store has none."""
 
@@ -153,6 +165,7 @@ class Config:
     admin: AdminConfig = field(default_factory=AdminConfig)
     gpio: GpioConfig = field(default_factory=GpioConfig)
     ftp: FtpConfig = field(default_factory=FtpConfig)
+    second_copy: SecondCopyConfig = field(default_factory=SecondCopyConfig)
     event: EventConfig = field(default_factory=EventConfig)
     source: Path | None = None
 
@@ -181,6 +194,7 @@ _SECTION_TYPES = {
     "admin": AdminConfig,
     "gpio": GpioConfig,
     "ftp": FtpConfig,
+    "second_copy": SecondCopyConfig,
     "event": EventConfig,
 }
 
@@ -209,6 +223,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "gpio.rgb_blue": (0, 27),
     "gpio.hold_seconds": (1, 30),
     "gpio.shutdown_seconds": (3, 60),
+    "second_copy.poll_seconds": (0.05, 3600),
+    "second_copy.recheck_days": (0, 3650),
 }
 
 
@@ -309,9 +325,12 @@ def parse(text: str, source: Path | None = None) -> Config:
 def _validate(config: Config) -> None:
     if not SLUG_RE.match(config.event.slug):
         raise ConfigError(f"event.slug: {config.event.slug!r} must be lowercase letters, digits, -")
-    prefix = config.bucket.prefix
-    if prefix and not re.match(r"^[A-Za-z0-9][A-Za-z0-9_/-]*[A-Za-z0-9]$|^[A-Za-z0-9]$", prefix):
-        raise ConfigError(f"bucket.prefix: {prefix!r} must not start or end with '/'")
+    for key in ("bucket.prefix", "second_copy.bucket_prefix"):
+        prefix = getattr(getattr(config, key.split(".")[0]), key.split(".")[1])
+        if prefix and not re.match(r"^[A-Za-z0-9][A-Za-z0-9_/-]*[A-Za-z0-9]$|^[A-Za-z0-9]$", prefix):
+            raise ConfigError(f"{key}: {prefix!r} must not start or end with '/'")
+    if config.bucket.prefix and f"{config.second_copy.bucket_prefix}/".startswith(f"{config.bucket.prefix}/"):
+        raise ConfigError("second_copy.bucket_prefix: must lie outside bucket.prefix (the gallery's)")
     if config.importer.mount not in ("auto", "kernel", "fuse"):
         raise ConfigError(f"importer.mount: {config.importer.mount!r} must be auto, kernel or fuse")
     if config.importer.verify_from not in ("auto", "disk", "cache"):

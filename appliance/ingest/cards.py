@@ -35,6 +35,7 @@ from .block_devices import (
 from .import_types import ImportReport
 from .importer import Importer
 from .mounts import Mounter, MountError, make_mounter, mount_table, release, set_read_only
+from .second_drive import is_second_drive
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,10 @@ class CardJob(threading.Thread):
         if fs.type not in SUPPORTED_FS:
             self.outcome = f"unsupported filesystem {fs.type}"
             log.info("%s: %s is not a card filesystem, ignored", event.node, fs.type)
+            return
+        if is_second_drive(fs, config):  # appliance-second-copy mounts it read-write
+            self.outcome = "second-copy drive, not a card"
+            log.info("%s is the second-copy drive %s: not imported", event.node, fs.label)
             return
         self.identity = (event.properties.get("DISKSEQ", ""), fs.uuid)
         if self.manager.already_done(event.node, self.identity):

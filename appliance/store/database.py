@@ -17,6 +17,7 @@ from .outbox import Outbox
 from .photos import Photos
 from .publications import Publications
 from .schema import MIGRATIONS
+from .second_copies import SecondCopies
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "open_store", "utcnow"]
 
 
-class Store(AdminViews, Photos, Imports, Publications, Settings, Outbox, FtpAccounts):
+class Store(AdminViews, Photos, Imports, Publications, Settings, Outbox, FtpAccounts, SecondCopies):
     """Typed access to the appliance database. One instance per thread."""
 
     def status(self) -> dict[str, Any]:
@@ -54,6 +55,7 @@ class Store(AdminViews, Photos, Imports, Publications, Settings, Outbox, FtpAcco
                 "SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND attempts > 0"
             ),
             "importing": running is not None,
+            "second_copy": self.second_copy_targets(),
         }
 
 

@@ -1,0 +1,185 @@
+"""The second copy: every original (buffer photo, archived RAW file) mirrored to a second drive
+and/or a second bucket prefix, at idle priority, never in the way of a publish.
+
+Progress lives in the store (``second_copies``), written only once a copy is verified, so a
+restart or a power cut resumes where it stopped: a copy cut short leaves at most a locked temp
+file on the drive, removed the next time the drive is attached; nothing partial ever has a final
+name. A missing drive or an unreachable bucket is a warning shown in the admin and the doctor; it
+never stops anything else, and the copier carries on when the target is back.
+
+Copies already made are looked after too: when the drive (re)appears every copy is checked to be
+there at its size (a swapped or emptied drive is filled again), and while there is nothing to
+copy each copy is read back in full every ``second_copy.recheck_days``; a damaged one is redone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from ..config import Config
+from ..ingest.verified_copy import Aborted, CopyError
+from ..store import Store, utcnow
+from .bucket import OFFLINE_ERRORS
+from .second_copy_targets import Original, SourceDamaged, Unavailable
+
+log = logging.getLogger(__name__)
+
+BATCH = 20  # originals fetched from the store at once
+RECHECK_BATCH = 5  # copies read back per pass while idle
+
+
+class Target(Protocol):
+    name: str
+    label: str
+
+    def problem(self) -> str: ...
+
+    def attached(self) -> None: ...
+
+    def holds(self, original: Original) -> bool: ...
+
+    def copy(self, original: Original, source: Any, abort: threading.Event) -> None: ...
+
+    def verify(self, original: Original, abort: threading.Event) -> bool: ...
+
+
+def lower_priority() -> None:
+    """Idle CPU scheduling (Linux SCHED_IDLE, else nice 19) for this process. Under systemd the
+    unit sets it (and the idle I/O class) already; this covers `appliance second-copy` by hand."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        return
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, 0, 19)
+
+
+class SecondCopier:
+    """Copies what each target lacks, one file at a time, recording each verified copy."""
+
+    def __init__(self, config: Config, store: Store, targets: list[Target]) -> None:
+        self.config = config
+        self.store = store
+        self.targets = targets
+        self.folders = {"buffer": config.folder("buffer"), "archive": config.folder("archive")}
+        self.available: dict[str, bool] = {}
+        self.damaged: set[str] = set()  # originals whose first copy is damaged (not copied again)
+        self.abort = threading.Event()
+        for name in {"drive", "bucket"} - {t.name for t in targets}:
+            store.remove_second_copy_target(name)  # switched off: no longer shown
+
+    def step(self, keep_going: Callable[[], bool] = lambda: True) -> int:
+        """One pass over every target; the number of copies made (0: nothing to do now)."""
+        made = 0
+        for target in self.targets:
+            if not self._ready(target):
+                continue
+            try:
+                copied = self._copy_pending(target, keep_going)
+                if not copied and keep_going():
+                    self._recheck(target, keep_going)
+                made += copied
+            except (Unavailable, CopyError, *OFFLINE_ERRORS) as exc:
+                self._trouble(target, exc)
+        return made
+
+    def _ready(self, target: Target) -> bool:
+        """Is the target usable? Records its state; a target coming back is looked over first."""
+        problem = target.problem()
+        was = self.available.get(target.name)
+        self.available[target.name] = not problem
+        if problem:
+            if was is not False:
+                log.warning("second copy: %s", problem)
+            self.store.set_second_copy_target(target.name, name=target.label, available=0,
+                                              problem=problem)
+            return False
+        if not was:
+            target.attached()
+            self._look_over(target)
+            self.store.set_second_copy_target(target.name, name=target.label, available=1,
+                                              problem=None)
+        return True
+
+    def _look_over(self, target: Target) -> None:
+        """Forget copies the drive does not hold at their size (swapped, emptied, damaged drive)."""
+        if target.name != "drive":
+            return
+        missing = [o["sha256"] for o in self.store.second_copies_held(target.name)
+                   if not target.holds(o)]
+        if missing:
+            log.warning("second copy: %d copies missing on %s, copying them again", len(missing),
+                        target.label)
+            self.store.forget_second_copies(target.name, missing)
+
+    def _copy_pending(self, target: Target, keep_going: Callable[[], bool]) -> int:
+        made = 0
+        uplink = target.name == "bucket"
+        while keep_going():
+            batch = [o for o in self.store.second_copy_pending(target.name, BATCH + len(self.damaged))
+                     if o["sha256"] not in self.damaged][:BATCH]
+            if not batch:
+                break
+            for original in batch:
+                if not keep_going() or self.store.publish_busy(uplink):
+                    return made  # a publish is running: come back when it is done
+                made += self._copy_one(target, original)
+        return made
+
+    def _copy_one(self, target: Target, original: Original) -> int:
+        source = self.folders[original["folder"]] / original["path"]
+        try:
+            target.copy(original, source, self.abort)
+        except SourceDamaged as exc:
+            self.damaged.add(original["sha256"])
+            log.error("second copy: %s", exc)
+            self.store.set_second_copy_target(target.name, last_error=str(exc), last_error_at=utcnow())
+            return 0
+        except Aborted:
+            return 0
+        except FileNotFoundError:  # the original is gone (never removed by the appliance itself)
+            self.damaged.add(original["sha256"])
+            log.error("second copy: %s is missing", source)
+            return 0
+        self.store.record_second_copy(target.name, original["sha256"], original["size"])
+        return 1
+
+    def _recheck(self, target: Target, keep_going: Callable[[], bool]) -> None:
+        """Read back the least recently checked copies that are due; redo damaged ones."""
+        days = self.config.second_copy.recheck_days
+        if days <= 0:
+            return
+        due = self.store.second_copies_held(target.name, time.time() - days * 86400, RECHECK_BATCH)
+        for original in due:
+            if not keep_going() or self.store.publish_busy(target.name == "bucket"):
+                return
+            if target.verify(original, self.abort):
+                self.store.second_copy_checked(target.name, original["sha256"])
+                continue
+            log.warning("second copy: %s on %s is damaged or gone, copying it again",
+                        original["path"], target.label)
+            self.store.forget_second_copies(target.name, [original["sha256"]])
+
+    def _trouble(self, target: Target, exc: BaseException) -> None:
+        """A write failed (drive pulled or full, bucket down): a warning, retried next pass."""
+        text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        log.warning("second copy to %s: %s", target.label, text)
+        self.available[target.name] = False
+        self.store.set_second_copy_target(target.name, last_error=text, last_error_at=utcnow(),
+                                          available=0, problem=f"{target.label}: {text}")
+
+    def summary(self) -> str:
+        """One line per target: "second copy (drive BACKUP): 1,204 / 1,210, 6 pending"."""
+        return "; ".join(summary_line(t) for t in self.store.second_copy_targets()) or "second copy off"
+
+
+def summary_line(row: dict[str, Any]) -> str:
+    """What people read: counts, and why the target is not taking copies when it is not."""
+    where = f"{row['target']} {row['name']}".strip()
+    line = f"second copy ({where}): {row['done']:,} / {row['total']:,}, {row['pending']:,} pending"
+    return line + (f" — {row['problem']}" if row.get("problem") else "")
