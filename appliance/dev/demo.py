@@ -50,6 +50,12 @@ gallery_url = "http://127.0.0.1:{gallery_port}/?event={EVENT}"
 [gpio]
 mock = true
 
+[second_copy]
+folder = "second-drive"  # stands in for the USB drive labelled BACKUP (remove it: "drive missing")
+drive_label = "BACKUP"
+bucket_prefix = "originals"
+poll_seconds = 1.0
+
 [event]
 slug = "{EVENT}"
 title = "Demo event"
@@ -102,7 +108,8 @@ def run_demo(root: Path, admin_port: int, gallery_port: int) -> int:
 
     procs: list[subprocess.Popen[bytes]] = []
     base = [sys.executable, "-m", "appliance", "--config", str(config_path)]
-    for name in ("importer", "publisher", "sync", "gpio", "admin"):
+    (root / "second-drive").mkdir(exist_ok=True)
+    for name in ("importer", "publisher", "sync", "gpio", "admin", "second-copy"):
         procs.append(subprocess.Popen([*base, name]))
     procs.append(subprocess.Popen([*base, "gallery", "--bind", f"127.0.0.1:{gallery_port}"]))
     print(f"""
@@ -111,6 +118,7 @@ def run_demo(root: Path, admin_port: int, gallery_port: int) -> int:
     Gallery:  http://127.0.0.1:{gallery_port}/?event={EVENT}
     Card:     {root / 'card'}  (drop JPEGs here; {seeded} samples seeded)
     Bucket:   {s3_url}/{BUCKET} (moto S3 server)
+    2nd copy: {root / 'second-drive'} (stands in for the drive BACKUP) and {BUCKET}/originals/
 """, flush=True)
     stop = False
 
