@@ -7,7 +7,9 @@ itself never waits on a mount: there is no udev rule, the service does the work.
 
 Ignored: the system disk (and any disk holding a mounted filesystem not mounted by us), devices
 without a filesystem (partition tables, blank media, swap), unsupported filesystems, and loop
-devices, except those backed by an image file inside ``importer.card_images`` (tests, demos).
+devices, except those backed by an image file inside ``importer.card_images`` (tests, demos); and
+the drive labelled ``second_copy.drive_label``: the second-copy service mounts that one read-write
+(:mod:`.second_drive`).
 """
 
 from __future__ import annotations
