@@ -42,6 +42,8 @@ class Target(Protocol):
 
     def attached(self) -> None: ...
 
+    def failed(self) -> None: ...
+
     def holds(self, original: Original) -> bool: ...
 
     def copy(self, original: Original, source: Any, abort: threading.Event) -> None: ...
@@ -170,6 +172,7 @@ class SecondCopier:
         text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         log.warning("second copy to %s: %s", target.label, text)
         self.available[target.name] = False
+        target.failed()
         self.store.set_second_copy_target(target.name, last_error=text, last_error_at=utcnow(),
                                           available=0, problem=f"{target.label}: {text}")
 

@@ -13,17 +13,27 @@ import base64
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..ingest.verified_copy import CHUNK, CopyError, clean_stale_temps, commit, hash_file, stage
+from ..ingest.verified_copy import (
+    CHUNK,
+    CopyError,
+    clean_stale_temps,
+    commit,
+    drop_cached,
+    hash_file,
+    stage,
+)
 from . import bucket
 
 log = logging.getLogger(__name__)
 
 DRIVE_FOLDER = "appliance-originals"  # everything the appliance writes on the drive is in here
+BUCKET_CHECK_S = 60.0  # a bucket that answered is not asked again for this long (HEADs cost)
 
 Original = dict[str, Any]  # sha256, folder (buffer|archive), path (relative to it), size
 
@@ -67,6 +77,9 @@ class DriveTarget:
         """The drive (re)appeared: remove temp files a killed copy left on it."""
         clean_stale_temps(self.root)
 
+    def failed(self) -> None:
+        """A write failed: the next pass looks at the drive again anyway."""
+
     def path(self, original: Original) -> Path:
         return self.root / original["folder"] / original["path"]
 
@@ -85,9 +98,12 @@ class DriveTarget:
         commit(staged, self.path(original), from_disk=True)
 
     def verify(self, original: Original, abort: threading.Event) -> bool:
-        """Read the copy back in full: does it still have the original's sha256?"""
+        """Read the copy back in full from the drive (not the page cache): does it still have the
+        original's sha256?"""
+        path = self.path(original)
+        drop_cached(path)
         try:
-            return hash_file(self.path(original), abort) == original["sha256"]
+            return hash_file(path, abort) == original["sha256"]
         except CopyError:
             return False
 
@@ -102,18 +118,26 @@ class BucketTarget:
         self.prefix = config.second_copy.bucket_prefix
         self.label = f"{self.bucket}/{self.prefix}"
         self.client = client or bucket.client(config.bucket)
+        self.answered_at = float("-inf")
 
     def problem(self) -> str:
+        if time.monotonic() - self.answered_at < BUCKET_CHECK_S:
+            return ""
         try:
             self.client.head_bucket(Bucket=self.bucket)
         except bucket.OFFLINE_ERRORS as exc:
             return f"bucket unreachable ({type(exc).__name__})"
         except Exception as exc:  # refused credentials, no such bucket: shown, never fatal
             return f"bucket {self.bucket}: {exc}"
+        self.answered_at = time.monotonic()
         return ""
 
     def attached(self) -> None:
         """Nothing to clean: a PUT is all or nothing."""
+
+    def failed(self) -> None:
+        """A request failed: ask the bucket again before the next copy."""
+        self.answered_at = float("-inf")
 
     def key(self, original: Original) -> str:
         return f"{self.prefix}/{original['folder']}/{original['path']}"
