@@ -46,7 +46,8 @@ class Target(Protocol):
 
     def holds(self, original: Original) -> bool: ...
 
-    def copy(self, original: Original, source: Any, abort: threading.Event) -> None: ...
+    def copy(self, original: Original, source: Any, abort: threading.Event,
+             progress: Callable[[int], None]) -> None: ...
 
     def verify(self, original: Original, abort: threading.Event) -> bool: ...
 
@@ -72,6 +73,7 @@ class SecondCopier:
         self.available: dict[str, bool] = {}
         self.damaged: set[str] = set()  # originals whose first copy is damaged (not copied again)
         self.abort = threading.Event()
+        self.progress_at = time.monotonic()  # when the copy in progress last moved bytes
         for name in {"drive", "bucket"} - {t.name for t in targets}:
             store.remove_second_copy_target(name)  # switched off: no longer shown
 
@@ -136,7 +138,7 @@ class SecondCopier:
     def _copy_one(self, target: Target, original: Original) -> int:
         source = self.folders[original["folder"]] / original["path"]
         try:
-            target.copy(original, source, self.abort)
+            target.copy(original, source, self.abort, self._progress)
         except SourceDamaged as exc:
             self.damaged.add(original["sha256"])
             log.error("second copy: %s", exc)
@@ -150,6 +152,9 @@ class SecondCopier:
             return 0
         self.store.record_second_copy(target.name, original["sha256"], original["size"])
         return 1
+
+    def _progress(self, n: int) -> None:
+        self.progress_at = time.monotonic()
 
     def _recheck(self, target: Target, keep_going: Callable[[], bool]) -> None:
         """Read back the least recently checked copies that are due; redo damaged ones."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from ..config import Config, ConfigError
@@ -21,6 +22,7 @@ from .second_copy_targets import BucketTarget, DriveTarget
 log = logging.getLogger(__name__)
 
 LISTEN_SLICE_S = 0.5  # how often the drive listener looks at the stop flag
+MOVING_S = 20.0  # a copy that moved bytes this recently is alive (a big RAW on a slow uplink)
 
 
 def targets_for(config: Config, client: Any = None) -> tuple[list[Target], SecondDrive | None]:
@@ -56,6 +58,8 @@ def run(config: Config, store: Store, service: Lifecycle) -> None:
 
     def listen() -> None:
         while service.running():
+            if time.monotonic() - copier.progress_at < MOVING_S:
+                service.alive()
             if drive is not None and drive.monitor is not None:
                 drive.poll(LISTEN_SLICE_S)
             else:

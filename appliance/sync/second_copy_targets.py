@@ -46,6 +46,25 @@ class Unavailable(Exception):
     """The target cannot be written now (drive missing or full, bucket unreachable)."""
 
 
+class Reporting:
+    """A file handed to boto3 that reports each block sent (a slow uplink is not a hang)."""
+
+    def __init__(self, handle: Any, progress: Callable[[int], None]) -> None:
+        self.handle = handle
+        self.progress = progress
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.progress(len(data))
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.handle.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.handle.tell()
+
+
 class DriveTarget:
     """The second drive: ``<drive>/appliance-originals/<buffer|archive>/<ab>/<sha256>.<ext>``."""
 
@@ -90,8 +109,9 @@ class DriveTarget:
         except OSError:
             return False
 
-    def copy(self, original: Original, source: Path, abort: threading.Event) -> None:
-        staged = stage(source, self.root, abort=abort)
+    def copy(self, original: Original, source: Path, abort: threading.Event,
+             progress: Callable[[int], None] = lambda n: None) -> None:
+        staged = stage(source, self.root, progress, abort)
         if staged.sha256 != original["sha256"]:
             staged.discard()
             raise SourceDamaged(0, f"{source} does not match its sha256 any more")
@@ -155,7 +175,8 @@ class BucketTarget:
         return head is not None and head.get("ContentLength") == original["size"] and (
             head.get("Metadata", {}).get("sha256") == original["sha256"])
 
-    def copy(self, original: Original, source: Path, abort: threading.Event) -> None:
+    def copy(self, original: Original, source: Path, abort: threading.Event,
+             progress: Callable[[int], None] = lambda n: None) -> None:
         md5, sha = hashlib.md5(), hashlib.sha256()  # md5: the bucket's integrity check
         with open(source, "rb") as handle:
             while chunk := handle.read(CHUNK):
@@ -163,11 +184,12 @@ class BucketTarget:
                     raise Unavailable("stopping")
                 md5.update(chunk)
                 sha.update(chunk)
+                progress(len(chunk))
             if sha.hexdigest() != original["sha256"]:
                 raise SourceDamaged(0, f"{source} does not match its sha256 any more")
             handle.seek(0)
             response = self.client.put_object(
-                Bucket=self.bucket, Key=self.key(original), Body=handle,
+                Bucket=self.bucket, Key=self.key(original), Body=Reporting(handle, progress),
                 ContentLength=original["size"], ContentType="application/octet-stream",
                 ContentMD5=base64.b64encode(md5.digest()).decode(),
                 Metadata={"sha256": original["sha256"]})
