@@ -15,6 +15,7 @@ copy each copy is read back in full every ``second_copy.recheck_days``; a damage
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import threading
@@ -22,15 +23,16 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from ..config import Config
-from ..ingest.verified_copy import Aborted, CopyError
+from ..ingest.verified_copy import Aborted, SourceChanged, SourceGone
 from ..store import Store, utcnow
-from .bucket import OFFLINE_ERRORS
 from .second_copy_targets import Original, SourceDamaged, Unavailable
 
 log = logging.getLogger(__name__)
 
-BATCH = 20  # originals fetched from the store at once
+BATCH = 100  # originals fetched from the store at once
 RECHECK_BATCH = 5  # copies read back per pass while idle
 
 
@@ -74,23 +76,24 @@ class SecondCopier:
         self.damaged: set[str] = set()  # originals whose first copy is damaged (not copied again)
         self.abort = threading.Event()
         self.progress_at = time.monotonic()  # when the copy in progress last moved bytes
+        self.copies = 0  # verified copies made since start
         for name in {"drive", "bucket"} - {t.name for t in targets}:
             store.remove_second_copy_target(name)  # switched off: no longer shown
 
     def step(self, keep_going: Callable[[], bool] = lambda: True) -> int:
         """One pass over every target; the number of copies made (0: nothing to do now)."""
-        made = 0
+        before = self.copies
         for target in self.targets:
             if not self._ready(target):
                 continue
+            start = self.copies
             try:
-                copied = self._copy_pending(target, keep_going)
-                if not copied and keep_going():
+                self._copy_pending(target, keep_going)
+                if self.copies == start and keep_going():
                     self._recheck(target, keep_going)
-                made += copied
-            except (Unavailable, CopyError, *OFFLINE_ERRORS) as exc:
+            except (Unavailable, OSError, BotoCoreError, ClientError) as exc:
                 self._trouble(target, exc)
-        return made
+        return self.copies - before
 
     def _ready(self, target: Target) -> bool:
         """Is the target usable? Records its state; a target coming back is looked over first."""
@@ -121,8 +124,7 @@ class SecondCopier:
                         target.label)
             self.store.forget_second_copies(target.name, missing)
 
-    def _copy_pending(self, target: Target, keep_going: Callable[[], bool]) -> int:
-        made = 0
+    def _copy_pending(self, target: Target, keep_going: Callable[[], bool]) -> None:
         uplink = target.name == "bucket"
         while keep_going():
             batch = [o for o in self.store.second_copy_pending(target.name, BATCH + len(self.damaged))
@@ -131,27 +133,26 @@ class SecondCopier:
                 break
             for original in batch:
                 if not keep_going() or self.store.publish_busy(uplink):
-                    return made  # a publish is running: come back when it is done
-                made += self._copy_one(target, original)
-        return made
+                    return  # a publish is running: come back when it is done
+                self._copy_one(target, original)
 
-    def _copy_one(self, target: Target, original: Original) -> int:
+    def _copy_one(self, target: Target, original: Original) -> None:
         source = self.folders[original["folder"]] / original["path"]
         try:
+            if not source.is_file():
+                raise SourceChanged(errno.ENOENT, f"{source} is missing")
             target.copy(original, source, self.abort, self._progress)
-        except SourceDamaged as exc:
-            self.damaged.add(original["sha256"])
-            log.error("second copy: %s", exc)
-            self.store.set_second_copy_target(target.name, last_error=str(exc), last_error_at=utcnow())
-            return 0
         except Aborted:
-            return 0
-        except FileNotFoundError:  # the original is gone (never removed by the appliance itself)
+            return
+        except (SourceDamaged, SourceChanged, SourceGone) as exc:
+            # the first copy is damaged, unreadable or gone: reported, left for people to look at
             self.damaged.add(original["sha256"])
-            log.error("second copy: %s is missing", source)
-            return 0
+            log.error("second copy: %s", exc.strerror)
+            self.store.set_second_copy_target(target.name, last_error=exc.strerror,
+                                              last_error_at=utcnow())
+            return
         self.store.record_second_copy(target.name, original["sha256"], original["size"])
-        return 1
+        self.copies += 1
 
     def _progress(self, n: int) -> None:
         self.progress_at = time.monotonic()

@@ -22,6 +22,7 @@ from ..config import Config
 from ..ingest.verified_copy import (
     CHUNK,
     CopyError,
+    DestinationFull,
     clean_stale_temps,
     commit,
     drop_cached,
@@ -111,11 +112,14 @@ class DriveTarget:
 
     def copy(self, original: Original, source: Path, abort: threading.Event,
              progress: Callable[[int], None] = lambda n: None) -> None:
-        staged = stage(source, self.root, progress, abort)
-        if staged.sha256 != original["sha256"]:
-            staged.discard()
-            raise SourceDamaged(0, f"{source} does not match its sha256 any more")
-        commit(staged, self.path(original), from_disk=True)
+        try:
+            staged = stage(source, self.root, progress, abort)
+            if staged.sha256 != original["sha256"]:
+                staged.discard()
+                raise SourceDamaged(0, f"{source} does not match its sha256 any more")
+            commit(staged, self.path(original), from_disk=True)
+        except DestinationFull as exc:
+            raise Unavailable(f"drive {self.label} is full") from exc
 
     def verify(self, original: Original, abort: threading.Event) -> bool:
         """Read the copy back in full from the drive (not the page cache): does it still have the

@@ -114,20 +114,23 @@ def test_damaged_copy_is_found_and_redone(tmp_path, moto_url, bucket, samples):
     assert_drive_holds(config, expected)
 
 
-def test_a_damaged_first_copy_is_not_spread(tmp_path, moto_url, bucket, samples):
+def test_a_damaged_or_missing_first_copy_is_reported_not_spread(tmp_path, moto_url, bucket, samples):
     config = drive_config(tmp_path, moto_url, bucket)
     config.second_copy.folder.mkdir()
     store = open_store(config)
-    expected = import_with_raw(config, store, samples, ["DSCN0010.jpg", "DSCN0012.jpg"])
-    bad_sha, bad = next((s, p) for s, p in expected.items() if p.startswith("buffer/"))
+    expected = import_with_raw(config, store, samples, ["DSCN0010.jpg", "DSCN0012.jpg", "DSCN0021.jpg"])
+    (bad_sha, bad), (gone_sha, gone) = [(s, p) for s, p in expected.items() if p.startswith("buffer/")][:2]
     path = config.folder("buffer") / bad.removeprefix("buffer/")
     path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
+    (config.folder("buffer") / gone.removeprefix("buffer/")).unlink()
     copier = copier_for(config, store)
-    assert copier.step() == len(expected) - 1
-    assert not (config.second_copy.folder / DRIVE_FOLDER / bad).exists()
+    assert copier.step() == len(expected) - 2
+    assert copier.step() == 0  # not tried again and again
     (row,) = store.second_copy_targets()
-    assert row["pending"] == 1 and "does not match its sha256" in row["last_error"]
-    del expected[bad_sha]
+    assert row["pending"] == 2 and row["available"] == 1
+    assert row["last_error"] in (f"{path} does not match its sha256 any more",
+                                 f"{config.folder('buffer') / gone.removeprefix('buffer/')} is missing")
+    del expected[bad_sha], expected[gone_sha]
     assert_drive_holds(config, expected)
 
 
@@ -315,3 +318,27 @@ def test_admin_status_shows_the_counts(tmp_path, moto_url, bucket, samples):
     copier.step()
     (row,) = client.get("/api/status").get_json()["second_copy"]
     assert (row["done"], row["pending"], row["available"], row["problem"]) == (2, 0, 1, None)
+
+
+def test_a_full_drive_is_a_warning_and_leaves_nothing_partial(tmp_path, moto_url, bucket, samples):
+    """A real small filesystem (tmpfs) as the drive: the copies that fit are made, the rest wait."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    config = drive_config(tmp_path, moto_url, bucket, 'drive_label = "BACKUP"')
+    drive = config.second_copy.folder
+    drive.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(drive)], check=True)
+    try:
+        store = open_store(config)
+        import_samples(config, store, samples, ["DSCN0010.jpg", "DSCN0012.jpg", "DSCN0021.jpg"])
+        copier = copier_for(config, store)
+        assert copier.step() == 2  # 3 x ~155 KB on 400 KB
+        (row,) = store.second_copy_targets()
+        assert (row["available"], row["pending"]) == (0, 1)
+        assert row["problem"] == "BACKUP: drive BACKUP is full"
+        root = drive / DRIVE_FOLDER
+        assert not list(root.glob(f"{TEMP_PREFIX}*")), "a partial copy was left behind"
+        for path in (p for p in root.rglob("*") if p.is_file()):
+            assert path.stem == sha256(path)
+    finally:
+        subprocess.run(["umount", str(drive)], check=True)
