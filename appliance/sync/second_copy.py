@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 100  # originals fetched from the store at once
 RECHECK_BATCH = 5  # copies read back per pass while idle
+RETRY_S = 30.0  # a target whose write failed (drive full, bucket error) is tried again after this
 
 
 class Target(Protocol):
@@ -72,7 +73,9 @@ class SecondCopier:
         self.store = store
         self.targets = targets
         self.folders = {"buffer": config.folder("buffer"), "archive": config.folder("archive")}
-        self.available: dict[str, bool] = {}
+        self.present: dict[str, bool] = {}  # target -> its last look found it usable
+        self.retry_at: dict[str, float] = {}  # target -> when to try again after a failed write
+        self.retry_seconds = RETRY_S
         self.damaged: set[str] = set()  # originals whose first copy is damaged (not copied again)
         self.abort = threading.Event()
         self.progress_at = time.monotonic()  # when the copy in progress last moved bytes
@@ -96,22 +99,24 @@ class SecondCopier:
         return self.copies - before
 
     def _ready(self, target: Target) -> bool:
-        """Is the target usable? Records its state; a target coming back is looked over first."""
+        """Is the target usable now? Records its state; a target coming back is looked over first;
+        one whose last write failed waits ``retry_seconds``."""
         problem = target.problem()
-        was = self.available.get(target.name)
-        self.available[target.name] = not problem
         if problem:
-            if was is not False:
+            if self.present.get(target.name) is not False:
                 log.warning("second copy: %s", problem)
+            self.present[target.name] = False
             self.store.set_second_copy_target(target.name, name=target.label, available=0,
                                               problem=problem)
             return False
-        if not was:
+        if not self.present.get(target.name):
             target.attached()
             self._look_over(target)
+            self.present[target.name] = True
+            self.retry_at.pop(target.name, None)
             self.store.set_second_copy_target(target.name, name=target.label, available=1,
                                               problem=None)
-        return True
+        return time.monotonic() >= self.retry_at.get(target.name, 0.0)
 
     def _look_over(self, target: Target) -> None:
         """Forget copies the drive does not hold at their size (swapped, emptied, damaged drive)."""
@@ -153,6 +158,8 @@ class SecondCopier:
             return
         self.store.record_second_copy(target.name, original["sha256"], original["size"])
         self.copies += 1
+        if self.retry_at.pop(target.name, None) is not None:  # working again after a failure
+            self.store.set_second_copy_target(target.name, available=1, problem=None)
 
     def _progress(self, n: int) -> None:
         self.progress_at = time.monotonic()
@@ -174,10 +181,11 @@ class SecondCopier:
             self.store.forget_second_copies(target.name, [original["sha256"]])
 
     def _trouble(self, target: Target, exc: BaseException) -> None:
-        """A write failed (drive pulled or full, bucket down): a warning, retried next pass."""
+        """A write failed (drive pulled or full, bucket down): a warning; tried again later."""
         text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        log.warning("second copy to %s: %s", target.label, text)
-        self.available[target.name] = False
+        if target.name not in self.retry_at:
+            log.warning("second copy to %s: %s", target.label, text)
+        self.retry_at[target.name] = time.monotonic() + self.retry_seconds
         target.failed()
         self.store.set_second_copy_target(target.name, last_error=text, last_error_at=utcnow(),
                                           available=0, problem=f"{target.label}: {text}")

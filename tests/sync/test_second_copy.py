@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -332,6 +333,7 @@ def test_a_full_drive_is_a_warning_and_leaves_nothing_partial(tmp_path, moto_url
         store = open_store(config)
         import_samples(config, store, samples, ["DSCN0010.jpg", "DSCN0012.jpg", "DSCN0021.jpg"])
         copier = copier_for(config, store)
+        copier.retry_seconds = 0.3
         assert copier.step() == 2  # 3 x ~155 KB on 400 KB
         (row,) = store.second_copy_targets()
         assert (row["available"], row["pending"]) == (0, 1)
@@ -340,5 +342,14 @@ def test_a_full_drive_is_a_warning_and_leaves_nothing_partial(tmp_path, moto_url
         assert not list(root.glob(f"{TEMP_PREFIX}*")), "a partial copy was left behind"
         for path in (p for p in root.rglob("*") if p.is_file()):
             assert path.stem == sha256(path)
+        assert copier.step() == 0, "a failed target waits before it is tried again"
+        time.sleep(0.4)
+        assert copier.step() == 0  # still full: tried again, the warning stays
+        assert store.second_copy_targets()[0]["problem"] == "BACKUP: drive BACKUP is full"
+        subprocess.run(["mount", "-o", "remount,size=1m", str(drive)], check=True)  # room made
+        time.sleep(0.4)
+        assert copier.step() == 1
+        (row,) = store.second_copy_targets()
+        assert (row["available"], row["problem"], row["pending"]) == (1, None, 0)
     finally:
         subprocess.run(["umount", str(drive)], check=True)
