@@ -319,6 +319,9 @@ def test_admin_status_shows_the_counts(tmp_path, moto_url, bucket, samples):
     copier.step()
     (row,) = client.get("/api/status").get_json()["second_copy"]
     assert (row["done"], row["pending"], row["available"], row["problem"]) == (2, 0, 1, None)
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'appliance_second_copy_pending{target="drive"} 0.0' in metrics
+    assert 'appliance_second_copy_available{target="drive"} 1.0' in metrics
 
 
 def test_a_full_drive_is_a_warning_and_leaves_nothing_partial(tmp_path, moto_url, bucket, samples):
