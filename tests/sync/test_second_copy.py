@@ -238,7 +238,7 @@ def test_killed_mid_copy_leaves_nothing_partial_and_resumes(tmp_path, moto_url, 
         return any(p.stat().st_size > 8 << 20 for p in root.glob(f"{TEMP_PREFIX}*") if p.exists())
 
     try:
-        wait_for(big_temp, 60, "a big file being copied", every=0.002, ignoring=(FileNotFoundError,))
+        wait_for(big_temp, 120, "a big file being copied", every=0.002, ignoring=(FileNotFoundError,))
         service.send_signal(signal.SIGKILL)
         service.wait(10)
     finally:
@@ -266,7 +266,7 @@ def test_service_runs_idle_and_reports(tmp_path, moto_url, bucket, samples):
     service = subprocess.Popen([sys.executable, "-m", "appliance", "second-copy"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        wait_for(lambda: store.second_copy_counts("drive")["pending"] == 0, 30, "the copies")
+        wait_for(lambda: store.second_copy_counts("drive")["pending"] == 0, 120, "the copies (idle priority)")
         assert os.sched_getscheduler(service.pid) == os.SCHED_IDLE
         service.send_signal(signal.SIGTERM)
         assert service.wait(20) == 0
@@ -356,3 +356,18 @@ def test_a_full_drive_is_a_warning_and_leaves_nothing_partial(tmp_path, moto_url
         assert (row["available"], row["problem"], row["pending"]) == (1, None, 0)
     finally:
         subprocess.run(["umount", str(drive)], check=True)
+
+
+def test_second_copy_once_from_the_command_line(tmp_path, moto_url, bucket, samples):
+    config = drive_config(tmp_path, moto_url, bucket, 'drive_label = "BACKUP"')
+    config.second_copy.folder.mkdir()
+    store = open_store(config)
+    expected = import_with_raw(config, store, samples, ["DSCN0010.jpg"])
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "appliance", "--config", str(config.source), "second-copy", "--once"]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "2 copied; second copy (drive BACKUP): 2 / 2, 0 pending"
+    assert_drive_holds(config, expected)
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert again.stdout.startswith("0 copied;")
