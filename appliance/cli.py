@@ -60,6 +60,18 @@ def run_sync(config: Config, args: argparse.Namespace) -> int:
     return 1 if left else 0
 
 
+def run_second_copy(config: Config, args: argparse.Namespace) -> int:
+    from .sync.second_copy import lower_priority
+    from .sync.second_copy_service import copy_once, run
+
+    if not args.once:
+        return _serve("second-copy", config, run)
+    lower_priority()  # by hand too: never in the way of a publish
+    made, summary = copy_once(config, open_store(config))
+    print(f"{made} copied; {summary}")
+    return 0
+
+
 def run_gpio(config: Config, args: argparse.Namespace) -> int:
     from .device import gpio
     from .device.gpio_service import mock_pins, run
@@ -128,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", help="service: upload the outbox to the bucket")
     sync.add_argument("--once", action="store_true", help="upload what is queued, then exit")
     sub.add_parser("gpio", help="service: status LED and publish button")
+    second = sub.add_parser("second-copy", help="service: mirror the originals to a second drive/prefix")
+    second.add_argument("--once", action="store_true", help="copy what is pending now, then exit")
     sub.add_parser("ftp", help="service: receive frames from cameras over FTP (ftp.bind)")
     account = sub.add_parser("ftp-account", help="add a camera's FTP account (password on stdin)")
     account.add_argument("user")
@@ -190,6 +204,7 @@ def _lazy(module: str, name: str) -> Callable[[Config, argparse.Namespace], int]
 COMMANDS = {
     "importer": _service("importer", ".ingest.service"), "admin": run_admin,
     "publisher": _service("publisher", ".publish.service"), "sync": run_sync, "gpio": run_gpio,
+    "second-copy": run_second_copy,
     "gallery": run_gallery, "import": _lazy(".ingest.commands", "import_folder"),
     "publish": _lazy(".publish.commands", "publish"),
     "unpublish": _lazy(".publish.commands", "unpublish"),

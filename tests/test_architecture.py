@@ -1,7 +1,7 @@
 """The layout is the architecture: every import in appliance/ goes down the dependency order.
 
 store, imaging <- ingest, publish <- sync <- device <- admin, dev <- cli (docs/architecture.md);
-config.py, fsutil.py and lifecycle.py are leaves any package may use. Packages on the same level
+config/, fsutil.py and lifecycle.py are leaves any package may use. Packages on the same level
 do not import each other; nothing imports a level above its own. Lazy imports inside functions
 count too. imaging/ is the pure render: it sits beside store/ (so it cannot import it) and imports
 nothing that talks to a database or the network.

@@ -105,6 +105,15 @@ class StoreCollector:
             total.add_metric([name], usage.total)
         yield free
         yield total
+        pending = GaugeMetricFamily("appliance_second_copy_pending", "Originals the second copy still lacks",
+                                    labels=["target"])
+        usable = GaugeMetricFamily("appliance_second_copy_available",
+                                   "1 when the second drive / bucket prefix takes copies", labels=["target"])
+        for row in s.second_copy_targets():
+            pending.add_metric([row["target"]], row["pending"])
+            usable.add_metric([row["target"]], 1 if row["available"] else 0)
+        yield pending
+        yield usable
         yield _gauge("appliance_scrape_timestamp_seconds", "When these figures were read", time.time())
 
 

@@ -58,6 +58,12 @@ mock = true
 [ftp]
 bind = "127.0.0.1:{ftp_port}"
 
+[second_copy]
+folder = "second-drive"  # stands in for the USB drive labelled BACKUP (remove it: "drive missing")
+drive_label = "BACKUP"
+bucket_prefix = "originals"
+poll_seconds = 1.0
+
 [event]
 slug = "{EVENT}"
 title = "Demo event"
@@ -133,7 +139,8 @@ def run_demo(root: Path, admin_port: int, gallery_port: int, ftp_port: int = 212
 
     procs: list[subprocess.Popen[bytes]] = []
     base = [sys.executable, "-m", "appliance", "--config", str(config_path)]
-    for name in ("importer", "publisher", "sync", "gpio", "admin", "ftp"):
+    (root / "second-drive").mkdir(exist_ok=True)
+    for name in ("importer", "publisher", "sync", "gpio", "admin", "ftp", "second-copy"):
         procs.append(subprocess.Popen([*base, name]))
     procs.append(subprocess.Popen([*base, "gallery", "--bind", f"127.0.0.1:{gallery_port}"]))
     print(f"""
@@ -145,6 +152,7 @@ def run_demo(root: Path, admin_port: int, gallery_port: int, ftp_port: int = 212
               (FTP or FTPS with explicit TLS; point a camera at this machine's address, or:
                curl -T IMG_0001.JPG --ssl -k ftp://{ftp_user}:{ftp_password}@127.0.0.1:{ftp_port}/)
     Bucket:   {s3_url}/{BUCKET} (moto S3 server)
+    2nd copy: {root / 'second-drive'} (stands in for the drive BACKUP) and {BUCKET}/originals/
 """, flush=True)
     stop = False
 

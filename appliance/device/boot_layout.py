@@ -15,7 +15,8 @@ from ..fsutil import atomic_file
 from . import hotspot
 
 SERVICE_USER = "appliance"
-UNITS = tuple(f"appliance-{n}.service" for n in ("importer", "publisher", "sync", "gpio", "admin", "ftp"))
+UNITS = tuple(f"appliance-{n}.service" for n in ("importer", "publisher", "sync", "gpio", "admin",
+                                                 "ftp", "second-copy"))
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from .health import DATA_FOLDERS, MIN_FREE_BYTES, bytes_text, free_bytes
 
 SERVICE_USER = "appliance"
 UNITS = tuple(f"appliance-{name}.service"
-              for name in ("importer", "publisher", "sync", "gpio", "admin", "ftp"))
+              for name in ("importer", "publisher", "sync", "gpio", "admin", "ftp", "second-copy"))
 UNIT_WRITABLE = Path("/var/lib/appliance")  # ReadWritePaths= / StateDirectory= of every unit
 UNIT_DIRS = (Path("/etc/systemd/system"), Path("/usr/local/lib/systemd/system"),
              Path("/usr/lib/systemd/system"))
@@ -155,6 +155,27 @@ def check_bucket(config: Config) -> list[Finding]:
     return [Finding("bucket", "ok", f"{where} answers; the credentials are accepted")]
 
 
+def check_second_copy(config: Config) -> list[Finding]:
+    """"second copy (drive BACKUP): 1,204 / 1,210, 6 pending"; a missing drive is only a warning."""
+    from ..store import Store
+    from ..sync.second_copy import summary_line
+
+    cfg = config.second_copy
+    if not (cfg.folder or cfg.drive_label or cfg.bucket_prefix) or not config.db_path.exists():
+        return []
+    store = Store(config.db_path)
+    try:
+        rows = store.second_copy_targets()
+    finally:
+        store.close()
+    if not rows:
+        return [Finding("2nd copy", "warn", "the second copy has not run yet",
+                        "systemctl status appliance-second-copy")]
+    return [Finding("2nd copy", "warn" if row["problem"] else "ok", summary_line(row),
+                    "plug the drive in (photos keep publishing meanwhile)" if row["target"] == "drive"
+                    else "check the uplink and the [bucket] settings") for row in rows]
+
+
 def systemd_running() -> bool:
     return Path("/run/systemd/system").is_dir()
 
@@ -253,7 +274,7 @@ def run_checks(explicit: str | None, min_free: int = MIN_FREE_BYTES) -> list[Fin
     if config is not None:
         findings += check_boot_file(config)
         findings += check_folders(config) + check_space(config, min_free) + check_bucket(config)
-        findings += check_gpio(config)
+        findings += check_gpio(config) + check_second_copy(config)
     findings += check_units()
     return findings
 

@@ -7,6 +7,7 @@ import json
 
 from ..config import Config
 from ..store import open_store
+from ..sync.second_copy import summary_line
 
 
 def show_status(config: Config, args: argparse.Namespace) -> int:
@@ -26,6 +27,8 @@ def show_status(config: Config, args: argparse.Namespace) -> int:
         print(f"uploading:  {status['current_upload']}" + (f" (+{more} more)" if more > 0 else ""))
     if status.get("retrying"):
         print(f"retrying:   {status['retrying']} jobs")
+    for target in status.get("second_copy", []):
+        print(summary_line(target))
     if status["last_error"]:
         print(f"last error: {status['last_error']}")
     return 0

@@ -7,7 +7,9 @@ itself never waits on a mount: there is no udev rule, the service does the work.
 
 Ignored: the system disk (and any disk holding a mounted filesystem not mounted by us), devices
 without a filesystem (partition tables, blank media, swap), unsupported filesystems, and loop
-devices, except those backed by an image file inside ``importer.card_images`` (tests, demos).
+devices, except those backed by an image file inside ``importer.card_images`` (tests, demos); and
+the drive labelled ``second_copy.drive_label``: the second-copy service mounts that one read-write
+(:mod:`.second_drive`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .block_devices import (
 from .import_types import ImportReport
 from .importer import Importer
 from .mounts import Mounter, MountError, make_mounter, mount_table, release, set_read_only
+from .second_drive import is_second_drive
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,10 @@ class CardJob(threading.Thread):
         if fs.type not in SUPPORTED_FS:
             self.outcome = f"unsupported filesystem {fs.type}"
             log.info("%s: %s is not a card filesystem, ignored", event.node, fs.type)
+            return
+        if is_second_drive(fs, config):  # appliance-second-copy mounts it read-write
+            self.outcome = "second-copy drive, not a card"
+            log.info("%s is the second-copy drive %s: not imported", event.node, fs.label)
             return
         self.identity = (event.properties.get("DISKSEQ", ""), fs.uuid)
         if self.manager.already_done(event.node, self.identity):

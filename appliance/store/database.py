@@ -18,6 +18,7 @@ from .outbox import Outbox
 from .photos import Photos
 from .publications import Publications
 from .schema import MIGRATIONS
+from .second_copies import SecondCopies
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "open_store", "utcnow"]
 
 
-class Store(AdminViews, Photos, Imports, Publications, AutoPublish, Settings, Outbox, FtpAccounts):
+class Store(AdminViews, Photos, Imports, Publications, AutoPublish, Settings, Outbox, FtpAccounts,
+            SecondCopies):
     """Typed access to the appliance database. One instance per thread."""
 
     def status(self) -> dict[str, Any]:
@@ -55,6 +57,7 @@ class Store(AdminViews, Photos, Imports, Publications, AutoPublish, Settings, Ou
                 "SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND attempts > 0"
             ),
             "importing": running is not None,
+            "second_copy": self.second_copy_targets(),
         }
 
 

@@ -221,6 +221,27 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX autopublish_photos_by_state ON autopublish_photos(state, due_at);
     """,
+    # 9: second copy: originals mirrored to a second drive / bucket prefix, and each target's state
+    """
+    CREATE TABLE second_copies (
+        target TEXT NOT NULL CHECK (target IN ('drive', 'bucket')),
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        copied_at TEXT NOT NULL,
+        checked_ts REAL NOT NULL,
+        PRIMARY KEY (target, sha256)
+    );
+    CREATE INDEX second_copies_by_check ON second_copies(target, checked_ts);
+    CREATE TABLE second_copy_targets (
+        target TEXT PRIMARY KEY CHECK (target IN ('drive', 'bucket')),
+        name TEXT NOT NULL DEFAULT '',
+        available INTEGER,
+        problem TEXT,
+        last_error TEXT,
+        last_error_at TEXT,
+        updated_at TEXT
+    );
+    """,
 ]
 
 

@@ -349,3 +349,31 @@ def test_status_bar_follows_a_card_import(playwright_browser, server, config, ph
                            timeout=10_000)
     store.close()
     context.close()
+
+
+def test_second_copy_in_the_status_panel_on_a_phone(playwright_browser, server, config, photos):
+    """The status panel shows the second copy's counts; a missing drive is a warning, not an error."""
+    store = Store(config.db_path)
+    shas = [r["sha256"] for r in store.rows("SELECT sha256, size FROM photos ORDER BY id")]
+    for sha in shas[:-3]:
+        store.record_second_copy("drive", sha, 1)
+    store.set_second_copy_target("drive", name="BACKUP", available=0, problem="drive BACKUP missing")
+    context = playwright_browser.new_context(**PHONES["iphone"], bypass_csp=True)
+    page = context.new_page()
+    login(page, server)
+    page.wait_for_function("document.querySelector('.status-text').textContent.includes('2nd copy')",
+                           timeout=10_000)
+    page.click("#status")
+    line = page.locator("#st-second-copy div")
+    expected = f"⚠ Drive BACKUP: {len(shas) - 3} / {len(shas)}, 3 pending — drive BACKUP missing"
+    assert line.text_content() == expected
+    assert line.evaluate("d => getComputedStyle(d).color") == "rgb(245, 165, 36)"  # --warn
+    shot(page, "iphone-11-second-copy")
+    for sha in shas[-3:]:  # the drive is back and the copier catches up
+        store.record_second_copy("drive", sha, 1)
+    store.set_second_copy_target("drive", available=1, problem=None)
+    page.wait_for_function("document.querySelector('#st-second-copy').textContent === "
+                           f"'Drive BACKUP: {len(shas)} / {len(shas)}, 0 pending'", timeout=10_000)
+    assert "2nd copy" not in page.locator(".status-text").text_content()
+    store.close()
+    context.close()

@@ -27,7 +27,8 @@ INCLUDE = ("systemd,systemd-sysv,libpam-systemd,dbus,polkitd,python3,python3-ven
            "libjpeg62-turbo,libtiff6,libwebp7,libwebpmux3,libwebpdemux2,liblcms2-2,libfreetype6,libxcb1")
 ROOTFS_TAR = CACHE / "bookworm-rootfs.tar"
 WHEELHOUSE = CACHE / "wheelhouse"
-SERVICES = ("importer", "publisher", "sync", "gpio", "admin", "ftp")  # appliance-<name>.service
+# appliance-<name>.service
+SERVICES = ("importer", "publisher", "sync", "gpio", "admin", "ftp", "second-copy")
 # How the boot tests wait (support.polling.wait_for): slowly, and a system still booting (the admin
 # refusing connections, a unit property not there yet, half an answer) means "not yet".
 BOOTING = {"every": 0.5, "ignoring": (requests.RequestException, KeyError, ValueError)}

@@ -19,7 +19,7 @@ from appliance.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = ROOT / "systemd"
-SERVICES = ("importer", "publisher", "sync", "gpio", "admin", "ftp")
+SERVICES = ("importer", "publisher", "sync", "gpio", "admin", "ftp", "second-copy")
 MAX_EXPOSURE = 4.0  # systemd-analyze security: "OK" and better; no unit needs an exemption
 
 pytestmark = pytest.mark.skipif(shutil.which("systemd-analyze") is None,
@@ -129,10 +129,19 @@ def test_service_unit_is_supervised_and_hardened(name: str) -> None:
                        "ReadWritePaths": "/var/lib/appliance"}.items():
         assert service[key] == value, key
     caps = service["CapabilityBoundingSet"]
-    assert caps == ("CAP_SYS_ADMIN CAP_DAC_READ_SEARCH" if name == "importer" else ""), caps
+    # the importer and the second copy mount drives themselves (see their units)
+    assert caps == {"importer": "CAP_SYS_ADMIN CAP_DAC_READ_SEARCH", "second-copy": "CAP_SYS_ADMIN"
+                    }.get(name, ""), caps
     assert "@system-service" in service["SystemCallFilter"]
     assert unit["Unit"]["PartOf"] == "appliance.target"
     assert unit["Install"]["WantedBy"] == "appliance.target"
+
+
+def test_second_copy_runs_at_idle_priority() -> None:
+    """It must never delay a publish: idle CPU and I/O scheduling, lowest nice."""
+    service = read_unit("appliance-second-copy.service")["Service"]
+    assert (service["Nice"], service["CPUSchedulingPolicy"], service["IOSchedulingClass"]) == (
+        "19", "idle", "idle")
 
 
 def test_target_wants_every_service() -> None:

@@ -17,6 +17,7 @@ export function renderStatus(s) {
   if (s.publishing) parts.push(`${s.publishing} rendering`);
   if (s.queue.jobs) parts.push(`${s.queue.jobs} queued`);
   else if (!offline && s.last_upload_at) parts.push(since(s.last_upload_at));
+  if ((s.second_copy || []).some((t) => t.problem)) parts.push("⚠ 2nd copy");
   $(".status-text", node).textContent = parts.join(" · ");
   $("#st-online").textContent = offline ? "Offline — uploads wait" : s.online === null ? "Not checked yet" : "Online";
   $("#st-queue").textContent = s.queue.jobs ? `${s.queue.jobs} jobs · ${bytes(s.queue.bytes)}` +
@@ -31,6 +32,7 @@ export function renderStatus(s) {
   err.textContent = s.last_error ? `Last error: ${s.last_error}` : "";
   $("#st-cameras").textContent = camerasLine(s.cameras);
   renderCard(s.card);
+  renderSecondCopy(s.second_copy || []);
   $("#tab-count-buffer").textContent = s.new ? String(s.new) : "";
   if (state.counts.all !== undefined && s.buffer !== state.counts.all) {
     // New photos from the card: refresh in place when the grid is at the top, else offer a button.
@@ -60,6 +62,19 @@ function renderCard(card) {
     banner.hidden = true;
     $("#st-card").textContent = "No import running";
   }
+}
+
+// "Drive BACKUP: 1,204 / 1,210, 6 pending", one line per target; a missing drive is a warning.
+export function secondCopyLine(t) {
+  const n = (x) => x.toLocaleString("en-US");
+  const where = `${t.target === "drive" ? "Drive" : "Bucket"} ${t.name}`;
+  return `${where}: ${n(t.done)} / ${n(t.total)}, ${n(t.pending)} pending` + (t.problem ? ` — ${t.problem}` : "");
+}
+
+function renderSecondCopy(targets) {
+  $("#st-second-copy-row").hidden = !targets.length;
+  $("#st-second-copy").replaceChildren(...targets.map((t) =>
+    el("div", { class: t.problem ? "warn-text" : null }, (t.problem ? "⚠ " : "") + secondCopyLine(t))));
 }
 
 export async function pollStatus() {
