@@ -54,6 +54,10 @@ class ImporterConfig:
     # Where a copy is read back from to verify it: disk (past the page cache), cache, or auto:
     # the disk when the source is on another filesystem than the copy (a card), else the cache.
     verify_from: str = "auto"
+    # RAW-only frames and HEIC (see docs/ingest.md): a RAW's embedded preview must be at least this
+    # long on its long edge to become its photo; raw_decode develops RAWs without one (slow on a Pi).
+    raw_min_preview: int = 1600
+    raw_decode: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "importer.upload_max_mb": (1, 4096),
     "importer.thumb_workers": (0, 64),
     "importer.copy_workers": (1, 32),
+    "importer.raw_min_preview": (0, 20000),
     "publish.long_edge": (320, 8192),
     "publish.thumb_edge": (64, 2048),
     "publish.quality": (30, 100),
