@@ -12,6 +12,9 @@ APT_PACKAGES := pkg-config libjpeg-dev zlib1g-dev liblcms2-dev libwebp-dev \
 # Card ingest tests: FAT/exFAT card images mounted with FUSE (kernels without vfat/exfat)
 APT_PACKAGES += fusefat exfat-fuse dosfstools exfatprogs mtools
 
+# bench/live_ingest.py builds RAW frames with a full-size preview (exiftool -JpgFromRaw<=)
+APT_PACKAGES += libimage-exiftool-perl
+
 # ip netns/veth for the SD image's boot test (the booted rootfs gets its own port 80).
 APT_PACKAGES += iproute2
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import struct
+import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -145,8 +146,10 @@ def tiff_exif(path: Path) -> Image.Exif | None:
         return None
     exif = Image.Exif()
     try:
-        exif.load(head)
-        exif_ifd(exif)  # read now: a broken EXIF IFD counts as none
+        with warnings.catch_warnings():  # tags whose data lies past the head (the previews) are left out
+            warnings.simplefilter("ignore")
+            exif.load(head)
+            exif_ifd(exif)  # read now: a broken EXIF IFD counts as none
     except (OSError, SyntaxError, ValueError, KeyError, TypeError, struct.error):
         return None
     return exif
