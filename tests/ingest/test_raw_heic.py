@@ -107,6 +107,22 @@ def test_raw_beside_its_jpeg_is_paired_not_previewed(env, tmp_path):
     assert_buffer_sound(config, store)
 
 
+def test_raw_beside_a_heif_pairs_with_the_heif_photo(env, tmp_path):
+    """Canon's RAW+HEIF: IMG_0001.CR3 + IMG_0001.HIF (here an RW2 and the iPhone HEIC)."""
+    config, store, importer = env
+    card = tmp_path / "card"
+    put(card / DCIM / "IMG_0001.HIF", IPHONE_HEIC)
+    put(card / DCIM / "IMG_0001.RW2", RAW_ONLY)
+    summary = importer.import_tree(card).summary()
+    assert (summary["imported"], summary["raw_archived"], summary["raw_paired"]) == (1, 2, 1), summary
+    assert summary["derived"] == {"heif": 1}
+    photo = store.row("SELECT * FROM photos")
+    assert photo["original_name"] == "IMG_0001.HIF"
+    assert {r["original_name"]: r["photo_id"] for r in store.rows("SELECT * FROM raw_files")} == {
+        "IMG_0001.HIF": photo["id"], "IMG_0001.RW2": photo["id"]}
+    assert_buffer_sound(config, store)
+
+
 def test_frames_arriving_alone(env, tmp_path):
     """FTP and uploads import one file at a time: the store decides whether a RAW is alone."""
     config, store, importer = env
