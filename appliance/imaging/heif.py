@@ -51,6 +51,8 @@ def heif_jpeg(path: Path, quality: int = QUALITY) -> Derived:
                      exif=exif_bytes(exif), subsampling="4:4:4" if chroma == 444 else "4:2:0")
     except DeriveError:
         raise
+    except Image.DecompressionBombError as exc:
+        raise DeriveError(f"image too large (decompression bomb): {exc}") from exc
     except (OSError, SyntaxError, ValueError, RuntimeError, MemoryError) as exc:
         raise DeriveError(f"not a readable HEIC/HEIF ({str(exc).strip()})") from exc
     return Derived(out.getvalue(), HEIF)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import struct
+import threading
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,9 @@ KEEP_BASE = (TAG_MAKE, TAG_MODEL, TAG_DATETIME, 0x013B, 0x8298)  # + artist, cop
 # DateTimeOriginal/Digitized, offsets, sub-seconds, exposure, f-number, ISO, focal lengths, lens
 KEEP_EXIF = (0x9003, 0x9004, 0x9010, 0x9011, 0x9012, 0x9290, 0x9291, 0x9292, 0x829A, 0x829D,
              0x8827, 0x920A, 0xA405, 0xA433, 0xA434)
+# One development at a time: LibRaw holds several bytes a pixel while it demosaics (hundreds of
+# MB for 24 MP), and the thumbnail pool has a thread per core.
+_DEVELOPING = threading.Lock()
 TAG_DATETIME_ORIGINAL, TAG_EXPOSURE, TAG_FNUMBER, TAG_ISO, TAG_FOCAL = 0x9003, 0x829A, 0x829D, 0x8827, 0x920A
 
 
@@ -84,7 +88,8 @@ def _preview(raw: Any, min_edge: int) -> tuple[bytes | None, str]:
 def _developed(path: Path, raw: Any, why: str) -> Derived:
     """Demosaic the sensor data (LibRaw applies the orientation itself)."""
     try:
-        rgb = raw.postprocess(use_camera_wb=True, output_bps=8)
+        with _DEVELOPING:
+            rgb = raw.postprocess(use_camera_wb=True, output_bps=8)
     except (rawpy.LibRawError, MemoryError, ValueError) as exc:
         raise DeriveError(f"{why}; decoding the RAW failed too ({_why(exc)})") from exc
     exif = raw_exif(path, raw, Image.Exif(), raw_unpacked=True)

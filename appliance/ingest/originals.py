@@ -173,7 +173,8 @@ class Originals:
         if made is None and c.kind == HEIF:  # like a corrupt JPEG: skipped, the card keeps it
             if store.raw_by_sha(c.sha256) is None:
                 c.dest.unlink(missing_ok=True)
-            report.skip(c.label, REASON_BAD_HEIF)
+            # libheif's own words vary by file; "too large" and "not installed" are said as they are
+            report.skip(c.label, REASON_BAD_HEIF if reason.startswith("not a readable") else reason)
             log.info("skipped %s: %s", c.label, reason)
             return
         key = pair_key(c.source)
