@@ -54,20 +54,23 @@ from appliance.store import Store
 RAW_TEMPLATE = ROOT / "tests" / "data" / "synthetic" / "P1000001.RW2"
 RAW_BYTES = 25_000_000  # a 24 MP camera's RAW
 PREVIEW = (4000, 6000)  # camera_like stores it sideways: 6000x4000 in the file, like a sensor
+SMALL_PREVIEW = (1080, 1620)  # what Canon CR3 (PRVW) and many Sony ARW embed
 MARK = b"frame ----------"
 HEIC_SIZE = (3000, 4000)  # 12 MP, stored 4000x3000 with orientation 6
 Figures = dict[str, object]
 
 
 # -- 1. raw_preview_per_s ------------------------------------------------------------------------
-def raw_frames(work: Path, count: int) -> tuple[list[Path], list[Path]] | str:
+def raw_frames(work: Path, count: int, size: tuple[int, int] = PREVIEW
+               ) -> tuple[list[Path], list[Path]] | str:
     """``count`` RAW-only frames and the same previews as camera JPEGs; or why they cannot be made."""
+    work.mkdir(parents=True, exist_ok=True)
     exiftool = shutil.which("exiftool")
     if exiftool is None:
         return "exiftool not installed (apt: libimage-exiftool-perl): cannot build RAW frames"
     # one preview, made once; a comment holding the frame number makes each frame's preview (so its
     # derived JPEG) distinct, rewritten in place at the same length so no offset in the RAW moves
-    base = camera_like(PREVIEW, 24)
+    base = camera_like(size, 24)
     jpeg = base[:2] + b"\xff\xfe" + (2 + len(MARK)).to_bytes(2, "big") + MARK + base[2:]
     preview = work / "preview.jpg"
     preview.write_bytes(jpeg)
@@ -136,6 +139,16 @@ def raw_preview_figures(work: Path, quick: bool) -> Figures:
             "jpeg_per_s": round(statistics.median(rates["jpeg"]), 2),
             "raw_preview_vs_jpeg_ratio": round(statistics.median(rates["raw"])
                                                / statistics.median(rates["jpeg"]), 2)}
+    small = raw_frames(work / "small", count, SMALL_PREVIEW)
+    assert not isinstance(small, str)
+    small_rates = []
+    for r in range(rounds):
+        t_import, t_publish, n = import_and_publish(small[0][0].parent.parent.parent, work / f"small{r}")
+        assert n == count
+        small_rates.append(count / (t_import + t_publish))
+        shutil.rmtree(work / f"small{r}")
+    results["raw_preview_per_s_1620px"] = round(statistics.median(small_rates), 2)
+    print(f"raw, 1620x1080 preview (CR3, many ARW): {statistics.median(small_rates):.2f} frames/s")
     return results
 
 
