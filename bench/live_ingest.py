@@ -54,7 +54,7 @@ from appliance.store import Store
 RAW_TEMPLATE = ROOT / "tests" / "data" / "synthetic" / "P1000001.RW2"
 RAW_BYTES = 25_000_000  # a 24 MP camera's RAW
 PREVIEW = (4000, 6000)  # camera_like stores it sideways: 6000x4000 in the file, like a sensor
-SMALL_PREVIEW = (1080, 1620)  # what Canon CR3 (PRVW) and many Sony ARW embed
+SMALL_PREVIEW = (1080, 1620)  # about what many Sony ARW embed (and the size of a CR3 PRVW)
 MARK = b"frame ----------"
 HEIC_SIZE = (3000, 4000)  # 12 MP, stored 4000x3000 with orientation 6
 Figures = dict[str, object]
@@ -148,7 +148,7 @@ def raw_preview_figures(work: Path, quick: bool) -> Figures:
         small_rates.append(count / (t_import + t_publish))
         shutil.rmtree(work / f"small{r}")
     results["raw_preview_per_s_1620px"] = round(statistics.median(small_rates), 2)
-    print(f"raw, 1620x1080 preview (CR3, many ARW): {statistics.median(small_rates):.2f} frames/s")
+    print(f"raw, 1620x1080 preview (many ARW): {statistics.median(small_rates):.2f} frames/s")
     return results
 
 
