@@ -12,6 +12,9 @@ APT_PACKAGES := pkg-config libjpeg-dev zlib1g-dev liblcms2-dev libwebp-dev \
 # Card ingest tests: FAT/exFAT card images mounted with FUSE (kernels without vfat/exfat)
 APT_PACKAGES += fusefat exfat-fuse dosfstools exfatprogs mtools
 
+# bench/live_ingest.py builds RAW frames with a full-size preview (exiftool -JpgFromRaw<=)
+APT_PACKAGES += libimage-exiftool-perl
+
 # ip netns/veth for the SD image's boot test (the booted rootfs gets its own port 80).
 APT_PACKAGES += iproute2
 
@@ -46,10 +49,22 @@ system-deps:
 	  fi; \
 	fi
 
+# pillow-heif requires a distribution named "pillow"; pillow-simd (x86_64) is the same PIL under
+# another name, so there it is installed without its dependencies (a plain install would replace
+# pillow-simd with stock Pillow) and checked to decode with it. The version is the one verified
+# against pillow-simd 12.1 (tests/imaging/test_derive.py). On aarch64 pyproject.toml lists it.
+PILLOW_HEIF := pillow-heif==1.9.0
+
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
+	if [ "$$(uname -m)" = x86_64 ]; then \
+	  $(PY) -m pip install -q --no-deps '$(PILLOW_HEIF)' && \
+	  $(PY) -c 'import io, pillow_heif; from PIL import Image; pillow_heif.register_heif_opener(); \
+	    b = io.BytesIO(); Image.new("RGB", (16, 16), "red").save(b, "HEIF"); \
+	    assert Image.open(b).convert("RGB").getpixel((8, 8))[0] > 200'; \
+	fi
 	touch $@
 
 $(NODE_STAMP): functions/package.json functions/package-lock.json

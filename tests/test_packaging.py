@@ -38,4 +38,9 @@ def test_wheel_contains_web_assets(tmp_path: Path) -> None:
     assert stock.evaluate({"platform_machine": "aarch64"})
     assert not stock.evaluate({"platform_machine": "x86_64"})
     assert not requires["systemd-python"].marker.evaluate({"sys_platform": "darwin"})
+    # pillow-heif requires "pillow": on x86_64 (pillow-simd) the Makefile installs it with --no-deps
+    heif = requires["pillow-heif"].marker
+    assert heif.evaluate({"platform_machine": "aarch64"})
+    assert not heif.evaluate({"platform_machine": "x86_64"})
+    assert requires["rawpy"].marker is None
     assert headers["Requires-Python"] == ">=3.11"

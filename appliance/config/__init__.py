@@ -89,6 +89,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "importer.upload_max_mb": (1, 4096),
     "importer.thumb_workers": (0, 64),
     "importer.copy_workers": (1, 32),
+    "importer.raw_min_preview": (0, 20000),
     "ftp.reserve_mb": (0, 1_000_000),
     "ftp.max_login_failures": (1, 1000),
     "publish.long_edge": (320, 8192),

@@ -38,6 +38,10 @@ class ImporterConfig:
     # Where a copy is read back from to verify it: disk (past the page cache), cache, or auto:
     # the disk when the source is on another filesystem than the copy (a card), else the cache.
     verify_from: str = "auto"
+    # RAW-only frames and HEIC (see docs/ingest.md): a RAW's embedded preview must be at least this
+    # long on its long edge to become its photo; raw_decode develops RAWs without one (slow on a Pi).
+    raw_min_preview: int = 1600
+    raw_decode: bool = False
 
 
 @dataclass(frozen=True)

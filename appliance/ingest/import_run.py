@@ -20,7 +20,8 @@ from ..imaging import pipeline
 from ..store import CardState, ImportState, utcnow
 from ..store.imports import pair_key, text
 from .import_types import CacheBudget, Copied, ImportReport, Job
-from .scan import JPEG, JPEG_MAGIC, RAW, REASON_EMPTY, REASON_NOT_JPEG, capture_sort_time, classify, read_head
+from .originals import Originals
+from .scan import JPEG, JPEG_MAGIC, REASON_EMPTY, REASON_NOT_JPEG, capture_sort_time, classify, read_head
 from .verified_copy import (
     Aborted,
     CopyError,
@@ -121,6 +122,7 @@ class ImportRun:
             report.errors[str(exc.filename or report.source)] = f"cannot list: {exc.strerror}"
         # In the camera's order (folder, then file name); photos are recorded in this order too.
         candidates.sort(key=lambda c: str(c[0]))
+        self.originals = Originals(self, candidates)  # RAW and HEIC files: paired, or a derived photo
         self.import_id = self.store.start_import(report.source, self.card_id)
         report.import_id = self.import_id
         self.store.update_import(self.import_id, files_total=len(candidates),
@@ -186,6 +188,7 @@ class ImportRun:
             self.report.skip(str(path), REASON_EMPTY)
             return self._count(st)
         seq, self.next_seq = self.next_seq, self.next_seq + 1
+        self.originals.plan(seq, path, kind)
         self._launch(Job(seq, path, kind, st, self.store.size_known(st.st_size)))
 
     def _launch(self, job: Job) -> None:
@@ -281,10 +284,10 @@ class ImportRun:
         copied = Copied(job.kind, str(job.path), job.path, dest, staged.sha256, staged.size,
                          staged.mtime_ns, cached=job.kind == JPEG and self.cache.take(staged.size),
                          source_mode=job.st.st_mode)
-        if not copied.cached:  # archived RAW (nothing reads it soon), or over the budget
+        if not copied.cached:  # archived RAW or HEIC (read by its deriving if at all), or over the budget
             drop_cached(dest)
-        if job.kind == RAW:
-            self.results.put((job.seq, lambda: self._record_raw(copied)))
+        if job.kind != JPEG:
+            self.originals.archived(copied, job.seq)
         else:
             future = self.thumbs.submit(self._describe, copied)
             future.add_done_callback(lambda f: self._described(f, copied, job.seq))
@@ -353,16 +356,6 @@ class ImportRun:
             pair_key=key,
         )
         (self.report.imported if created else self.report.duplicates).append(c.label)
-        self.report.paired += self.store.pair_raw_files(key)
-
-    def _record_raw(self, c: Copied) -> None:
-        key = pair_key(c.source)
-        created = self.store.record_file(
-            "raw_files", sha256=c.sha256, original_name=text(c.source.name),
-            source_path=text(c.label), archive_path=str(c.dest.relative_to(self.imp.archive)),
-            size=c.size, pair_key=key, import_id=self.import_id,
-        )
-        (self.report.raw_archived if created else self.report.duplicates).append(c.label)
         self.report.paired += self.store.pair_raw_files(key)
 
     def _corrupt(self, c: Copied, message: str) -> None:

@@ -24,11 +24,17 @@ class ImportReport:
     raw_archived: list[str] = field(default_factory=list)
     paired: int = 0
     skipped: dict[str, list[str]] = field(default_factory=dict)
+    # originals (RAW, HEIC) archived without a photo, by reason; photos derived from originals, by how
+    notices: dict[str, list[str]] = field(default_factory=dict)
+    derived: dict[str, list[str]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     message: str = ""
 
     def skip(self, path: str, reason: str) -> None:
         self.skipped.setdefault(reason, []).append(path)
+
+    def notice(self, path: str, reason: str) -> None:
+        self.notices.setdefault(reason, []).append(path)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -42,6 +48,9 @@ class ImportReport:
             "raw_paired": self.paired,
             "skipped": {reason: len(files) for reason, files in self.skipped.items()},
             "skipped_examples": {reason: files[:5] for reason, files in self.skipped.items()},
+            "notices": {reason: len(files) for reason, files in self.notices.items()},
+            "notice_examples": {reason: files[:5] for reason, files in self.notices.items()},
+            "derived": {how: len(files) for how, files in self.derived.items()},
             "errors": self.errors,
         }
 

@@ -7,8 +7,9 @@ speed and can be removed as soon as its last byte is safe:
 1. copy threads (``importer.copy_workers`` files at once, so reading, hashing, writing and the
    disk's fsyncs overlap) each read a source once, hashing it while writing a locked temp file in
    the buffer, then fsync it, read it back, compare sha256 and rename it into place —
-   JPEGs into the buffer, RAW files into the archive. A file whose size matches a known photo is
-   hashed first, so a duplicate is never written. This thread alone talks to the store;
+   JPEGs into the buffer, RAW and HEIC files into the archive (those without a JPEG get a photo
+   derived from them: :mod:`.originals`). A file whose size matches a known photo is hashed first,
+   so a duplicate is never written. This thread alone talks to the store;
 2. thumbnail threads (one per core, running only on CPU the copy leaves idle: SCHED_IDLE) read
    EXIF and make the admin thumbnail from the buffer copy in JPEG draft mode; only then is the
    photo recorded in the store.
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 
 
 class Importer:
-    """Imports files into the buffer (JPEGs) and the archive (RAW) and records them in the store."""
+    """Imports files into the buffer (JPEGs) and the archive (RAW, HEIC) and records them in the store."""
 
     def __init__(self, config: Config, store: Store) -> None:
         self.config = config

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .verified_copy import source_error
 
-JPEG, RAW = "jpeg", "raw"
+JPEG, RAW, HEIF = "jpeg", "raw", "heif"
 JPEG_SUFFIXES = {".jpg", ".jpeg"}
 RAW_SUFFIXES = {".cr2", ".cr3", ".nef", ".arw", ".raf", ".orf", ".rw2", ".dng"}
 HEIF_SUFFIXES = {".heic", ".heif", ".hif"}
@@ -19,11 +19,13 @@ HIDDEN_NAMES = {".ds_store", ".trashes", ".spotlight-v100", ".fseventsd", ".temp
 JPEG_MAGIC = b"\xff\xd8\xff"
 REASON_EMPTY = "empty file (0 bytes)"
 REASON_NOT_JPEG = "not a JPEG (content does not start with a JPEG marker)"
-REASON_HEIF = "HEIC/HEIF is not supported yet: set the camera to JPEG or JPEG+HEIF"
+REASON_LIVE_PHOTO = "Live Photo video: its still ({}) is imported"
+STILL_SUFFIXES = JPEG_SUFFIXES | HEIF_SUFFIXES
 
 
 def classify(path: Path) -> tuple[str | None, str | None]:
-    """(kind, None) for a file to import, else (None, reason it is skipped), by name alone."""
+    """(kind, None) for a file to import, else (None, reason it is skipped), by name alone (a .MOV's
+    folder is listed for the still of its Live Photo)."""
     name = path.name
     suffix = path.suffix.lower()
     if name.startswith("._"):
@@ -37,10 +39,24 @@ def classify(path: Path) -> tuple[str | None, str | None]:
     if suffix in RAW_SUFFIXES:
         return RAW, None
     if suffix in HEIF_SUFFIXES:
-        return None, REASON_HEIF
+        return HEIF, None
     if suffix in VIDEO_SUFFIXES:
+        still = live_photo_still(path) if suffix == ".mov" else None
+        if still is not None:
+            return None, REASON_LIVE_PHOTO.format(still)
         return None, f"video ({suffix}), not imported"
     return None, f"not a photo ({suffix or 'no extension'})"
+
+
+def live_photo_still(movie: Path) -> str | None:
+    """The name of the HEIC or JPEG beside a .MOV with its base name (an iPhone Live Photo), or None."""
+    stem = movie.stem.lower()
+    try:
+        names = os.listdir(movie.parent)
+    except OSError:
+        return None
+    return next((n for n in sorted(names) if Path(n).stem.lower() == stem
+                 and Path(n).suffix.lower() in STILL_SUFFIXES), None)
 
 
 def skip_reason(path: Path) -> str | None:

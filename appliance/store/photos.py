@@ -16,6 +16,10 @@ class Photos(StoreBase):
     def photo_id_by_sha(self, sha256: str) -> int | None:
         return self.scalar("SELECT id FROM photos WHERE sha256 = ?", (sha256,))
 
+    def photo_id_by_pair_key(self, key: str) -> int | None:
+        """The newest photo of a frame (same folder and base name), e.g. the JPEG beside a RAW."""
+        return self.scalar("SELECT id FROM photos WHERE pair_key = ? ORDER BY id DESC LIMIT 1", (key,))
+
     def photo(self, photo_id: int) -> dict[str, Any] | None:
         return self.row("SELECT * FROM photos WHERE id = ?", (photo_id,))
 

@@ -242,6 +242,11 @@ MIGRATIONS: list[str] = [
         updated_at TEXT
     );
     """,
+    # 10: RAW-only and HEIC: a photo whose buffer JPEG is derived from an archived original
+    # (raw-preview, raw-decode or heif; NULL for a camera JPEG)
+    """
+    ALTER TABLE photos ADD COLUMN derived_from TEXT;
+    """,
 ]
 
 

@@ -193,6 +193,8 @@ def test_classify_any_case():
         assert classify(Path(name)) == ("jpeg", None)
     for name in ("x.CR2", "x.cr3", "x.NEF", "x.ARW", "x.RAF", "x.ORF", "x.RW2", "x.DNG"):
         assert classify(Path(name)) == ("raw", None)
+    for name in ("x.HEIC", "x.heif", "x.HIF"):
+        assert classify(Path(name)) == ("heif", None)
 
 
 def test_progress_is_in_the_store(config, store, samples, tmp_path):

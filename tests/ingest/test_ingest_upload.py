@@ -66,7 +66,7 @@ def test_upload_refuses_what_is_not_a_photo(client, config, samples):
     token = login(client)
     assert post(client, b"hello", "", token).status_code == 400
     res = post(client, b"\0\0\0\x18ftypheic", "IMG_1.HEIC", token)
-    assert res.status_code == 415 and "HEIC" in res.get_json()["error"]
+    assert res.status_code == 422 and "HEIC" in res.get_json()["error"]
     res = post(client, b"not a jpeg at all", "fake.jpg", token)
     assert res.status_code == 422 and "not a JPEG" in res.get_json()["error"]
     truncated = (samples / "gps" / "DSCN0042.jpg").read_bytes()[:40_000]

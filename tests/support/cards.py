@@ -69,8 +69,7 @@ def messy_card(card: Path, samples: Path) -> dict[str, str]:
         "DCIM/100CANON/IMG_0103.JPG": "not a JPEG (content does not start with a JPEG marker)",
         "DCIM/100CANON/._IMG_0100.JPG": "macOS metadata file (._*)",
         "DCIM/100CANON/.DS_Store": "system file",
-        "DCIM/100CANON/IMG_0104.HEIC": "HEIC/HEIF is not supported yet: set the camera to JPEG or "
-                                       "JPEG+HEIF",
+        "DCIM/100CANON/IMG_0104.HEIC": "corrupt or truncated HEIC/HEIF",
         "DCIM/100CANON/MVI_0105.MP4": "video (.mp4), not imported",
         "DCIM/100CANON/NOTES.TXT": "not a photo (.txt)",
         "DCIM/.Trashes": "hidden or system folder",

@@ -1,0 +1,249 @@
+"""Live ingest benchmark (see ../shared/BENCH.md): RAW-only frames and HEIC; one function per figure.
+
+1. ``raw_preview_per_s``: RAW-only frames -> published web JPEG, per second, on this machine's
+   cores (2 here). Each frame is a real RW2 structure (tests/data/synthetic/P1000001.RW2, LibRaw
+   flip 6) whose embedded preview is replaced by a camera-like 24 MP JPEG (6000x4000, q95, made
+   by ExifTool's ``-JpgFromRaw<=``) and padded with random bytes to a 24 MP RAW's size (~25 MB), so
+   copying and hashing cost what a real RAW costs. Timed: one import of the folder (verified copy
+   to the archive, preview extracted and written to the buffer, thumbnail, store) plus publishing
+   every photo through the real publish worker (request, claim, process: web JPEG + thumbnail).
+   The same frames as camera JPEGs through the same path are shown beside it (``jpeg_per_s``).
+   Source files were just written (in the page cache): the card reader's speed is not measured.
+2. ``heic_publish_ratio``: a 12 MP image as a camera JPEG (q95) and as a HEIC (pillow-heif/x265,
+   q80, preset ultrafast as a phone's hardware encoder would, orientation 6 stored as the HEIF
+   rotation, as a phone does; one image, not a phone's grid of 512 px tiles). JPEG: the publish
+   (decode, render, encode web JPEG + thumbnail). HEIC: the derivation done at import (decode the
+   HEIC, write the q95 buffer JPEG), which replaces the camera's own encoding, plus the same publish
+   from that JPEG. Both parts are printed; medians of interleaved rounds. The admin thumbnail made at import
+   costs the same on both sides and is left out.
+
+The FTP figures of issue 17 (``ftp_to_bucket_p95_s``, ``ftp_vs_copy_ratio``, ``ftp_partial_lost``)
+are not measured by this script yet: add a function to FIGURES.
+
+Run: .venv/bin/python bench/live_ingest.py [--quick]. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from camera import camera_like  # bench/camera.py
+from machine import describe, report, spread  # bench/machine.py
+from PIL import Image
+
+from appliance import config as config_mod
+from appliance.imaging import pipeline
+from appliance.imaging.heif import heif_jpeg
+from appliance.ingest.importer import Importer
+from appliance.publish.worker import Publisher
+from appliance.store import Store
+
+RAW_TEMPLATE = ROOT / "tests" / "data" / "synthetic" / "P1000001.RW2"
+RAW_BYTES = 25_000_000  # a 24 MP camera's RAW
+PREVIEW = (4000, 6000)  # camera_like stores it sideways: 6000x4000 in the file, like a sensor
+SMALL_PREVIEW = (1080, 1620)  # about what many Sony ARW embed (and the size of a CR3 PRVW)
+MARK = b"frame ----------"
+HEIC_SIZE = (3000, 4000)  # 12 MP, stored 4000x3000 with orientation 6
+Figures = dict[str, object]
+
+
+# -- 1. raw_preview_per_s ------------------------------------------------------------------------
+def raw_frames(work: Path, count: int, size: tuple[int, int] = PREVIEW
+               ) -> tuple[list[Path], list[Path]] | str:
+    """``count`` RAW-only frames and the same previews as camera JPEGs; or why they cannot be made."""
+    work.mkdir(parents=True, exist_ok=True)
+    exiftool = shutil.which("exiftool")
+    if exiftool is None:
+        return "exiftool not installed (apt: libimage-exiftool-perl): cannot build RAW frames"
+    # one preview, made once; a comment holding the frame number makes each frame's preview (so its
+    # derived JPEG) distinct, rewritten in place at the same length so no offset in the RAW moves
+    base = camera_like(size, 24)
+    jpeg = base[:2] + b"\xff\xfe" + (2 + len(MARK)).to_bytes(2, "big") + MARK + base[2:]
+    preview = work / "preview.jpg"
+    preview.write_bytes(jpeg)
+    template = work / "template.rw2"
+    shutil.copyfile(RAW_TEMPLATE, template)
+    subprocess.run([exiftool, "-q", "-overwrite_original", f"-JpgFromRaw<={preview}", str(template)],
+                   check=True)
+    head = template.read_bytes()
+    assert head.count(MARK) == 1, "the preview's frame mark must appear once in the RAW"
+    raws, jpegs = work / "raw" / "DCIM" / "100PANA", work / "jpeg" / "DCIM" / "100PANA"
+    raws.mkdir(parents=True)
+    jpegs.mkdir(parents=True)
+    for i in range(count):
+        mark = f"frame {i:010d}".encode()
+        (raws / f"P{i:07d}.RW2").write_bytes(head.replace(MARK, mark) + os.urandom(RAW_BYTES - len(head)))
+        (jpegs / f"P{i:07d}.JPG").write_bytes(jpeg.replace(MARK, mark))
+    return sorted(raws.iterdir()), sorted(jpegs.iterdir())
+
+
+def import_and_publish(folder: Path, root: Path) -> tuple[float, float, int]:
+    """(import s, publish s, photos) for one import of ``folder`` into a fresh appliance at ``root``."""
+    config = config_mod.parse(f'[paths]\ndata_root = "{root}"\n')
+    config.ensure_folders()
+    store = Store(config.db_path)
+    store.ensure_event("bench", "Bench")
+    publisher = Publisher(config, store)
+    start = time.perf_counter()
+    summary = Importer(config, store).import_tree(folder).summary()
+    imported = time.perf_counter()
+    ids = [r["id"] for r in store.rows("SELECT id FROM photos ORDER BY id")]
+    assert summary["imported"] == len(ids) and not summary["errors"], summary
+    for photo_id in ids:
+        claimed = store.claim_publication(publisher.request(photo_id))
+        assert claimed is not None and publisher.process(claimed), claimed
+    done = time.perf_counter()
+    store.close()
+    return imported - start, done - imported, len(ids)
+
+
+def raw_preview_figures(work: Path, quick: bool) -> Figures:
+    count, rounds = (5, 1) if quick else (20, 3)
+    frames = raw_frames(work, count)
+    if isinstance(frames, str):
+        print(f"raw_preview_per_s not measured: {frames}")
+        return {}
+    raws, jpegs = frames
+    rates: dict[str, list[float]] = {"raw": [], "jpeg": []}
+    parts: dict[str, list[tuple[float, float]]] = {"raw": [], "jpeg": []}
+    for r in range(rounds):
+        for kind, files in (("raw", raws), ("jpeg", jpegs)):
+            t_import, t_publish, n = import_and_publish(files[0].parent.parent.parent, work / f"{kind}{r}")
+            assert n == count, (kind, n)
+            rates[kind].append(count / (t_import + t_publish))
+            parts[kind].append((t_import / count, t_publish / count))
+            shutil.rmtree(work / f"{kind}{r}")
+    print(f"\nRAW-only frames -> published web JPEG: {count} frames (24 MP preview, "
+          f"{RAW_BYTES / 1e6:.0f} MB RAW), {rounds} round(s), {os.cpu_count()} cores")
+    print(f"{'source':8} {'frames/s':>9} {'import ms/frame':>16} {'publish ms/frame':>17}")
+    for kind in ("raw", "jpeg"):
+        imp = statistics.median(p[0] for p in parts[kind]) * 1000
+        pub = statistics.median(p[1] for p in parts[kind]) * 1000
+        print(f"{kind:8} {statistics.median(rates[kind]):9.2f} {imp:16.0f} {pub:17.0f}")
+    # named `results` like main's: tests/test_docs.py finds a figure's key where `results` is assigned
+    results: Figures = {"raw_preview_per_s": round(statistics.median(rates["raw"]), 2),
+            "raw_preview_per_s_range": spread(rates["raw"], 2)[1],
+            "jpeg_per_s": round(statistics.median(rates["jpeg"]), 2),
+            "raw_preview_vs_jpeg_ratio": round(statistics.median(rates["raw"])
+                                               / statistics.median(rates["jpeg"]), 2)}
+    small = raw_frames(work / "small", count, SMALL_PREVIEW)
+    assert not isinstance(small, str)
+    small_rates = []
+    for r in range(rounds):
+        t_import, t_publish, n = import_and_publish(small[0][0].parent.parent.parent, work / f"small{r}")
+        assert n == count
+        small_rates.append(count / (t_import + t_publish))
+        shutil.rmtree(work / f"small{r}")
+    results["raw_preview_per_s_1620px"] = round(statistics.median(small_rates), 2)
+    print(f"raw, 1620x1080 preview (many ARW): {statistics.median(small_rates):.2f} frames/s")
+    return results
+
+
+# -- 2. heic_publish_ratio -----------------------------------------------------------------------
+def heic_inputs(work: Path) -> tuple[Path, Path] | str:
+    try:
+        import pillow_heif
+    except ImportError:
+        return "pillow-heif not installed"
+    pillow_heif.register_heif_opener()
+    jpeg = work / "IMG_0001.JPG"
+    jpeg.write_bytes(camera_like(HEIC_SIZE, 12))
+    heic = work / "IMG_0002.HEIC"
+    with Image.open(jpeg) as image:
+        # orientation 6 -> HEIF rotation; x265's slower presets take half a minute for 12 MP
+        image.save(heic, quality=80, exif=image.info["exif"], enc_params={"preset": "ultrafast"})
+    return jpeg, heic
+
+
+def publish_once(path: Path) -> None:
+    settings = config_mod.Config().publish
+    pipeline.render_encoded(path, {}, settings.long_edge, settings.thumb_edge, settings.quality)
+
+
+def interleaved(steps: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def heic_figures(work: Path, quick: bool) -> Figures:
+    inputs = heic_inputs(work)
+    if isinstance(inputs, str):
+        print(f"heic_publish_ratio not measured: {inputs}")
+        return {}
+    jpeg, heic = inputs
+    derived = work / "derived.jpg"
+
+    def derive() -> None:
+        derived.write_bytes(heif_jpeg(heic).data)
+
+    def decode_only() -> None:
+        with Image.open(heic) as image:
+            image.load()
+
+    derive()
+    publish_once(jpeg)  # warm up
+    publish_once(derived)
+    times = interleaved({"jpeg_publish": lambda: publish_once(jpeg), "heic_derive": derive,
+                         "heic_publish": lambda: publish_once(derived), "heic_decode": decode_only},
+                        3 if quick else 11)
+    rounds = len(times["jpeg_publish"])
+    ratios = [(times["heic_derive"][i] + times["heic_publish"][i]) / times["jpeg_publish"][i]
+              for i in range(rounds)]
+    med = {name: statistics.median(values) * 1000 for name, values in times.items()}
+    print(f"\nHEIC vs JPEG, 12 MP ({HEIC_SIZE[1]}x{HEIC_SIZE[0]}), medians of {rounds} interleaved rounds")
+    print(f"  JPEG: publish                       {med['jpeg_publish']:7.0f} ms")
+    print(f"  HEIC: derive at import (decode+q95)  {med['heic_derive']:7.0f} ms")
+    print(f"  HEIC: publish from the derived JPEG  {med['heic_publish']:7.0f} ms")
+    print(f"  HEIC total / JPEG                    {statistics.median(ratios):7.2f}x "
+          f"(HEIC {heic.stat().st_size / 1e6:.1f} MB, JPEG {jpeg.stat().st_size / 1e6:.1f} MB)")
+    floor = med["heic_decode"] / med["jpeg_publish"]
+    print(f"  floor: libheif's decode alone        {med['heic_decode']:7.0f} ms = {floor:.2f}x the JPEG's "
+          "whole publish\n  (any HEIC path decodes every pixel; a JPEG publish decodes at 1/2 scale by DCT)")
+    results: Figures = {"heic_publish_ratio": round(statistics.median(ratios), 2),
+            "heic_publish_ratio_range": spread(ratios, 2)[1],
+            "heic_decode_floor_ratio": round(floor, 2),
+            "heic_derive_ms": round(med["heic_derive"], 1),
+            "heic_publish_ms": round(med["heic_publish"], 1),
+            "jpeg_publish_ms": round(med["jpeg_publish"], 1)}
+    return results
+
+
+FIGURES: list[Callable[[Path, bool], Figures]] = [raw_preview_figures, heic_figures]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer frames and rounds; under a minute")
+    args = parser.parse_args()
+    machine = describe()  # the load before this run adds its own
+    results: Figures = {}
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as folder:
+        for figure in FIGURES:
+            work = Path(folder) / figure.__name__
+            work.mkdir()
+            results.update(figure(work, args.quick))
+    print("\nftp_to_bucket_p95_s, ftp_vs_copy_ratio, ftp_partial_lost: not measured by this script yet")
+    results = report(results, machine)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
