@@ -38,16 +38,29 @@ def _event_id(store: Store) -> int:
     return int(event["id"])
 
 
+def _rule_event(store: Store, kind: str, name: str) -> int:
+    """The event whose rule applies: an FTP account's own event when it has one, else the current."""
+    account = store.ftp_account(name) if kind == SourceKind.FTP else None
+    return int(account["event_id"]) if account and account["event_id"] else _event_id(store)
+
+
 def rules_json(store: Store) -> dict[str, Any]:
-    """Every source with its rule in the current event (``off`` when none was set)."""
-    event_id = _event_id(store)
-    rules = {(r["source_kind"], r["source_name"]): r for r in store.autopublish_rules(event_id)}
-    sources = [(kind, "", label) for kind, label in FIXED_SOURCES]
-    sources += [(SourceKind.FTP, a["user"], f"FTP: {a['user']}" + (f" ({a['label']})" if a["label"] else ""))
-                for a in store.ftp_accounts()]
+    """Every source with its rule in the current event (an FTP account set to an event of its own:
+    in that event), ``off`` when none was set."""
+    current = _event_id(store)
+    rules = {(current, r["source_kind"], r["source_name"]): r for r in store.autopublish_rules(current)}
+    slugs = {e["id"]: e["slug"] for e in store.events_listing()}
+    sources = [(kind, "", label, current) for kind, label in FIXED_SOURCES]
+    for a in store.ftp_accounts():
+        own = a["event_id"] or current
+        label = f"FTP: {a['user']}" + (f" ({a['label']})" if a["label"] else "")
+        sources.append((SourceKind.FTP, a["user"], label + (f" → {slugs.get(own)}" if own != current else ""),
+                        own))
+        if own != current:
+            rules.update({(own, r["source_kind"], r["source_name"]): r for r in store.autopublish_rules(own)})
     listed = []
-    for kind, name, label in sources:
-        rule = rules.get((kind, name))
+    for kind, name, label, event_id in sources:
+        rule = rules.get((event_id, kind, name))
         listed.append({"kind": kind.value, "name": name, "label": label,
                        "modes": list(MODES_BY_KIND[kind]),
                        "mode": rule["mode"] if rule else "off", "value": rule["value"] if rule else 0,
@@ -76,7 +89,8 @@ def put_rule() -> Any:
         validate(kind, mode, value)
     except ValueError as exc:
         raise ApiError(str(exc)) from exc
-    store.set_autopublish_rule(_event_id(store), kind, name, mode, value if mode != "protected" else 0)
+    store.set_autopublish_rule(_rule_event(store, kind, name), kind, name, mode,
+                               value if mode != "protected" else 0)
     return jsonify(rules_json(store))
 
 
@@ -84,5 +98,6 @@ def put_rule() -> Any:
 def waiting() -> Any:
     """Photos in their grace window: id and when they publish (epoch seconds, with the server's now)."""
     store = get_store()
-    rows = store.autopublish_waiting(_event_id(store))
+    events = {_event_id(store)} | {a["event_id"] for a in store.ftp_accounts() if a["event_id"]}
+    rows = [row for event_id in sorted(events) for row in store.autopublish_waiting(event_id)]
     return jsonify(now=time.time(), photos=[{"id": r["photo_id"], "due_at": r["due_at"]} for r in rows])

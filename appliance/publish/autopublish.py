@@ -88,34 +88,46 @@ class AutoPublisher:
             pass
         return self.publish_due(event["id"], now)
 
+    def rules(self, event_id: int) -> dict[tuple[str, str], Rule]:
+        return {(r["source_kind"], r["source_name"]): Rule(r["mode"], r["value"], r["after_photo_id"])
+                for r in self.store.autopublish_rules(event_id)}
+
+    def bound_events(self) -> dict[str, int]:
+        """FTP accounts set to an event of their own in the admin: their frames go there."""
+        return {a["user"]: a["event_id"] for a in self.store.ftp_accounts() if a["event_id"]}
+
     def scan(self, event_id: int) -> int:
-        """Decide for the next batch of new photos; returns how many were looked at."""
+        """Decide for the next batch of new photos (by the rules of the current event, or of the
+        event an FTP account is set to); returns how many were looked at."""
         photos = self.store.autopublish_unscanned(SCAN_BATCH)
         if not photos:
             return 0
-        rules = {(r["source_kind"], r["source_name"]): Rule(r["mode"], r["value"], r["after_photo_id"])
-                 for r in self.store.autopublish_rules(event_id)}
+        bound, rules_of = self.bound_events(), {event_id: self.rules(event_id)}
         waiting = []
         for photo in photos:
             kind, name = photo["source_kind"] or SourceKind.OTHER, photo["source_name"] or ""
-            rule = rules.get((kind, rule_name(kind, name)))
+            target = bound.get(name, event_id) if kind == SourceKind.FTP else event_id
+            if target not in rules_of:
+                rules_of[target] = self.rules(target)
+            rule = rules_of[target].get((kind, rule_name(kind, name)))
             due = rule.due_at(photo) if rule else None
             if due is not None and rule is not None:
-                waiting.append({"photo_id": photo["id"], "event_id": event_id, "source_kind": kind,
+                waiting.append({"photo_id": photo["id"], "event_id": target, "source_kind": kind,
                                 "source_name": rule_name(kind, name), "mode": rule.mode,
                                 "imported_ts": epoch(photo["imported_at"]), "due_at": due})
         self.store.autopublish_scanned(photos[-1]["id"], waiting)
         return len(photos)
 
     def publish_due(self, event_id: int, now: float) -> int:
-        queued = 0
+        queued, bound = 0, self.bound_events()
         for row in self.store.autopublish_due(now):
             photo_id = row["photo_id"]
-            if row["event_id"] != event_id:
+            own = row["source_kind"] == SourceKind.FTP and bound.get(row["source_name"]) == row["event_id"]
+            if row["event_id"] != event_id and not own:
                 self.store.settle_autopublish(photo_id, "cancelled", "the current event changed")
                 continue
             try:
-                pub_id = self.publisher.request(photo_id, {}, once=True)
+                pub_id = self.publisher.request(photo_id, {}, once=True, event_id=row["event_id"])
             except PublishSkipped as exc:
                 self.store.settle_autopublish(photo_id, "skipped", str(exc))
                 log.info("auto-publish of photo %d skipped: %s", photo_id, exc)

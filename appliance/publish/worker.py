@@ -61,15 +61,17 @@ class Publisher:
     def event_dir(self, slug: str) -> Path:
         return self.config.folder("web") / slug
 
-    def request(self, photo_id: int, recipe: dict[str, Any] | None = None, once: bool = False) -> int:
-        """Validate the recipe and queue a publication of ``photo_id`` in the current event
-        (``once``: never a duplicate nor a rejected photo, see ``Store.request_publication``)."""
+    def request(self, photo_id: int, recipe: dict[str, Any] | None = None, once: bool = False,
+                event_id: int | None = None) -> int:
+        """Validate the recipe and queue a publication of ``photo_id`` in the current event (or
+        ``event_id``; ``once``: never a duplicate nor a rejected photo, see
+        ``Store.request_publication``)."""
         parsed = Recipe.parse(recipe)
         photo = self.store.photo(photo_id)
         if photo is None:
             raise LookupError(f"no photo {photo_id} in the buffer")
         return self.store.request_publication(
-            photo_id, parsed.to_dict(), base_name(photo["original_name"]), once=once
+            photo_id, parsed.to_dict(), base_name(photo["original_name"]), once=once, event_id=event_id
         )
 
     def files(self, slug: str, name: str) -> dict[str, Path]:

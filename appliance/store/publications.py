@@ -24,14 +24,15 @@ class Publications(Settings):
     """Publications (queue, claims, outcomes, live state)."""
 
     def request_publication(self, photo_id: int, recipe: dict[str, Any], base: str,
-                            once: bool = False) -> int:
-        """Queue a publication of a photo in the current event, reserving its unique name.
+                            once: bool = False, event_id: int | None = None) -> int:
+        """Queue a publication of a photo in the current event (or ``event_id``), reserving its
+        unique name.
 
         ``once`` (auto-publish): raise :class:`PublishSkipped` instead when the photo is rejected or
         has ever had a publication in the event (checked in the same transaction).
         """
         with self.transaction():
-            event_id = self.get_setting("current_event_id")
+            event_id = event_id or self.get_setting("current_event_id")
             if event_id is None:
                 raise LookupError("no current event")
             if once:

@@ -219,6 +219,26 @@ def test_a_photo_waiting_when_the_event_changes_is_not_published_elsewhere(env):
     assert env.publications(photo) == 0
 
 
+def test_an_ftp_account_set_to_its_own_event_publishes_there(env):
+    """The second shooter's camera goes to the ceremony gallery while the current event is the party."""
+    from werkzeug.security import generate_password_hash
+
+    ceremony = env.store.ensure_event("ceremony", "Ceremony")
+    env.store.add_ftp_account("camera-b", generate_password_hash("x" * 8), event_id=ceremony)
+    env.store.set_autopublish_rule(ceremony, "ftp", "camera-b", "all", 0)  # its rule, in its event
+    env.rule(FTP_A, "all", 0)  # camera-a follows the current event (party)
+    [a] = env.import_(env.frames(1), FTP_A)
+    [b] = env.import_(env.frames(1), FTP_B)
+    assert env.auto.tick() == 2
+    events = {r["photo_id"]: r["event_id"] for r in env.store.rows("SELECT * FROM publications")}
+    assert events == {a: env.event_id, b: ceremony}
+    # the party's rule for camera-b (none here) does not matter, nor does switching events
+    env.store.set_setting("current_event_id", ceremony)
+    [b2] = env.import_(env.frames(1), FTP_B)
+    assert env.auto.tick() == 1
+    assert env.store.scalar("SELECT event_id FROM publications WHERE photo_id = ?", (b2,)) == ceremony
+
+
 @pytest.mark.parametrize(("kind", "mode", "value", "message"), [
     ("ftp", "all", -1, "grace window"), ("card", "rated", 0, "1 to 5"), ("card", "rated", 6, "1 to 5"),
     ("hotfolder", "protected", 0, "protect flag"), ("other", "all", 0, "no auto-publish rules"),
