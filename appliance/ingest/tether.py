@@ -153,6 +153,8 @@ class Tether:
         self.pending: set[tuple[str, FrameKey]] = set()  # pulled, import not finished
         self.lock = threading.Lock()
         self.pulled = 0
+        self.connections = 0  # sessions opened (and caught up) so far
+        self.caught_up = False  # this session has pulled what the camera held when it opened
         self.tick: Callable[[], None] = lambda: None  # the watchdog, during long work
 
     # the session ------------------------------------------------------------------------------
@@ -167,6 +169,8 @@ class Tether:
         log.info("camera connected: %s", self.identity)
         self.status(f"{self.identity}: connected, reading its file list")
         self.catch_up()
+        self.connections += 1
+        self.caught_up = True
         self.status(f"{self.identity}: connected, {self.pulled} frame(s) pulled")
         return True
 
@@ -227,6 +231,7 @@ class Tether:
 
     def disconnect(self, reason: str = "") -> None:
         camera, self.camera = self.camera, None
+        self.caught_up = False
         if camera is None:
             return
         if reason:
