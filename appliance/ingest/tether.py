@@ -33,6 +33,7 @@ import logging
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,7 +151,7 @@ class Tether:
         self.imports = ReceivedImporter(config, self._imported, name="tether-import")
         self.camera: gp.Camera | None = None
         self.identity = ""
-        self.pending: set[tuple[str, FrameKey]] = set()  # pulled, import not finished
+        self.pending: Counter[tuple[str, FrameKey]] = Counter()  # pulled, import not finished
         self.lock = threading.Lock()
         self.pulled = 0
         self.connections = 0  # sessions opened (and caught up) so far
@@ -202,19 +203,24 @@ class Tether:
         """One turn: pull the file the camera's next event announces, if any."""
         frame = self.next_added(timeout_ms)
         if frame is not None:
-            self.pull(frame)
+            self.pull(frame, announced=True)
 
-    def pull(self, frame: Frame) -> None:
-        """Read ``frame`` into a folder of its own and queue its import (once at a time)."""
+    def pull(self, frame: Frame, announced: bool = False) -> None:
+        """Read ``frame`` into a folder of its own and queue its import.
+
+        A frame listed on connecting whose import is still running is not pulled twice; one the
+        camera announces always is (a camera saving to its memory, not a card, may name the next
+        frame as it named the last, same size and no time)."""
         assert self.camera is not None
         tag = (self.identity, frame.key)
         with self.lock:
-            if tag in self.pending:
-                return
+            copies = self.pending[tag]
+        if copies and not announced:
+            return
         if not frame.is_photo:
             self.store.mark_tether_frames(self.identity, [frame.key], NOT_A_PHOTO)
             return
-        slot = hashlib.sha256(repr(tag).encode()).hexdigest()[:16]
+        slot = hashlib.sha256(repr(tag).encode()).hexdigest()[:16] + (f"-{copies}" if copies else "")
         dest = self.received / slot / (frame.name.replace("/", "_").lstrip(".") or "frame")
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -224,7 +230,7 @@ class Tether:
                 dest.parent.rmdir()
             raise
         with self.lock:
-            self.pending.add(tag)
+            self.pending[tag] += 1
         self.imports.put(Received(dest, f"tether {self.identity}", tag))
         self.pulled += 1
         log.info("pulled %s/%s from %s", frame.folder, frame.name, self.identity)
@@ -252,7 +258,9 @@ class Tether:
                 store.count_tether_frame(camera)
         finally:
             with self.lock:
-                self.pending.discard(item.tag)
+                self.pending[item.tag] -= 1
+                if self.pending[item.tag] <= 0:
+                    del self.pending[item.tag]
 
     def idle(self) -> bool:
         """No frame is waiting for its import."""

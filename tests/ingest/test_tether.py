@@ -226,19 +226,50 @@ def test_service_restart_takes_only_frames_shot_while_it_was_down(
     photos = sample_files("exif-org/*.jpg")[3:6]
     card = tmp_path / "card"
     fill_card(card, photos[:2])
+    junk = card / "DCIM" / "100TEST" / "IMG_0009.JPG"  # named like a photo, not one
+    junk.write_bytes(b"not a JPEG, whatever its name says " * 64)
     config_file = write_local_config(tmp_path, "[tether]\nimport_existing = true\n")
-    store = open_store(local_config(tmp_path))
+    config = local_config(tmp_path)
+    store = open_store(config)
     services.append(appliance(config_file, camera_env(card)))
-    wait_for(lambda: len(photo_hashes(store)) == 2 and len(outcomes(store)) == 2, 60, "the card's frames")
+    wait_for(lambda: len(photo_hashes(store)) == 2 and len(outcomes(store)) == 3, 60, "the card's frames")
     stop(services[-1])
+    assert outcomes(store)["/store_00010001/DCIM/100TEST/IMG_0009.JPG"] == "kept"
+    [kept] = received_files(config)  # the import skipped it: its copy stays, never lost
+    assert kept.read_bytes() == junk.read_bytes()
 
     fill_card(card, photos[2:], first=3)  # shot while the service was down (or unplugged)
     services.append(appliance(config_file, camera_env(card)))
     wait_for(lambda: len(photo_hashes(store)) == 3, 60, "the frame shot while down")
     output = stop(services[-1])
-    assert tether_imports(store) == 3, output  # the first two were not read again
-    assert set(outcomes(store).values()) == {"imported"}
+    assert tether_imports(store) == 4, output  # the first three were not read again
+    assert sorted(outcomes(store).values()) == ["imported"] * 3 + ["kept"]
     assert sorted(photo_hashes(store)) == sorted(sha256(p) for p in photos)
+    assert received_files(config) == [kept]
+
+
+def test_a_frame_announced_again_while_importing_is_pulled_again(camera: Path, tmp_path: Path) -> None:
+    """A camera saving to its memory may announce the next frame under the last one's name, size
+    and time: each announcement is pulled into a folder of its own; a frame merely listed again
+    while its import runs is not."""
+    config, store = tether_config(tmp_path)
+    tether = Tether(config, store)
+    assert tether.connect()  # (the import thread not started yet: the imports wait)
+    try:
+        tether.camera.trigger_capture()
+        frame = wait_for(tether.next_added, 10, "the capture's FILE_ADDED event", every=0)
+        tether.pull(frame, announced=True)
+        tether.pull(frame, announced=True)
+        tether.pull(frame)  # listed on a reconnection: already being imported
+        assert len(received_files(config)) == 2 and not tether.idle()
+        tether.imports.start()
+        wait_for(tether.idle, 30, "both imports")
+    finally:
+        tether.disconnect()
+        tether.imports.finish()
+    assert tether_imports(store) == 2 and len(photo_hashes(store)) == 1
+    assert received_files(config) == []
+    assert store.tether_camera(IDENTITY)["frames_received"] == 2
 
 
 @pytest.mark.slow
