@@ -154,6 +154,7 @@ class Tether:
         self.pending: Counter[tuple[str, FrameKey]] = Counter()  # pulled, import not finished
         self.lock = threading.Lock()
         self.pulled = 0
+        self.miss = ""  # why the last look for a camera found none (logged when it changes)
         self.connections = 0  # sessions opened (and caught up) so far
         self.caught_up = False  # this session has pulled what the camera held when it opened
         self.tick: Callable[[], None] = lambda: None  # the watchdog, during long work
@@ -164,8 +165,12 @@ class Tether:
         camera = gp.Camera()
         try:
             camera.init()
-        except gp.GPhoto2Error:
-            return False  # no camera (or not one in PTP mode)
+        except gp.GPhoto2Error as exc:  # none, not in PTP mode, or held by another program
+            if exc.string != self.miss:
+                self.miss = exc.string
+                log.info("no camera to open: %s", exc.string)
+            return False
+        self.miss = ""
         self.camera, self.identity = camera, camera_identity(camera)
         log.info("camera connected: %s", self.identity)
         self.status(f"{self.identity}: connected, reading its file list")
@@ -291,7 +296,7 @@ class Tether:
                 if linger and time.monotonic() - gone_since >= linger:
                     log.info("no camera for %.0f s: stopping", linger)
                     return
-                self.status("waiting for a camera")
+                self.status(f"waiting for a camera ({self.miss})" if self.miss else "waiting for a camera")
                 sleep(RETRY_SECONDS)
         finally:
             self.disconnect()
