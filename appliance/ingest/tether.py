@@ -128,6 +128,13 @@ def read_frame(camera: gp.Camera, frame: Frame, dest: Path) -> None:
         part.unlink(missing_ok=True)
 
 
+def safe_name(name: str) -> str:
+    """The camera's file name as a name in one folder: no separator, not hidden, not too long."""
+    stem, dot, suffix = name.replace("/", "_").replace("\\", "_").lstrip(".").rpartition(".")
+    clean = f"{stem[:100]}{dot}{suffix[:16]}" if dot else suffix[:116]
+    return clean or "frame"
+
+
 def outcome(report: ImportReport, path: Path) -> str:
     """What the import did with ``path``: imported, duplicate, raw_archived, or kept (skipped or
     failed: the received copy is kept)."""
@@ -226,14 +233,19 @@ class Tether:
             self.store.mark_tether_frames(self.identity, [frame.key], NOT_A_PHOTO)
             return
         slot = hashlib.sha256(repr(tag).encode()).hexdigest()[:16] + (f"-{copies}" if copies else "")
-        dest = self.received / slot / (frame.name.replace("/", "_").lstrip(".") or "frame")
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest = self.received / slot / safe_name(frame.name)
         try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
             read_frame(self.camera, frame, dest)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):  # a folder of its own, left empty by read_frame
                 dest.parent.rmdir()
-            raise
+            if not isinstance(exc, OSError):
+                raise
+            # our disk, not the camera (full, read-only): the frame is pulled on the next connection
+            log.error("could not store %s/%s from %s: %s", frame.folder, frame.name, self.identity, exc)
+            self.status(f"{self.identity}: could not store {frame.name} ({exc.strerror or exc})")
+            return
         with self.lock:
             self.pending[tag] += 1
         self.imports.put(Received(dest, f"tether {self.identity}", tag))

@@ -24,7 +24,7 @@ from support.samples import sample_files
 from support.vcamera import IDENTITY, camera_env, fill_card
 
 from appliance.config import Config
-from appliance.ingest.tether import Tether
+from appliance.ingest.tether import Tether, safe_name
 from appliance.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -282,3 +282,38 @@ def test_service_without_a_camera_stops_cleanly_after_lingering(
     output, _ = services[-1].communicate(timeout=60)
     assert services[-1].returncode == 0, output
     assert "no camera to open: " in output and "no camera for 1 s: stopping" in output
+
+
+def test_a_frame_our_disk_cannot_take_is_left_for_later(camera: Path, tmp_path: Path) -> None:
+    """Our side failing (the received folder cannot be made: a full or read-only disk alike) is
+    not the camera's fault: the session stays open, the frame is not recorded, and it is taken
+    once the disk can take it."""
+    config, store = tether_config(tmp_path)
+    statuses: list[str] = []
+    tether = Tether(config, store, statuses.append)
+    tether.imports.start()
+    blocker = config.folder("state") / "tether"
+    try:
+        assert tether.connect()
+        tether.camera.trigger_capture()
+        frame = wait_for(tether.next_added, 10, "the capture's FILE_ADDED event", every=0)
+        blocker.write_bytes(b"")  # a file where the tether's folder goes
+        tether.pull(frame)
+        assert any("could not store GPH_" in status for status in statuses), statuses
+        assert tether.camera is not None and tether.idle()
+        assert frame.key not in store.tether_handled(IDENTITY)
+        blocker.unlink()
+        tether.pull(frame)
+        wait_for(lambda: frame.key in store.tether_handled(IDENTITY) and tether.idle(), 30)
+    finally:
+        tether.disconnect()
+        tether.imports.finish()
+    assert outcomes(store)[f"{frame.folder}/{frame.name}"] == "imported"
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("IMG_0001.JPG", "IMG_0001.JPG"), ("../../etc/x.jpg", "_.._etc_x.jpg"), (".x.CR3", "x.CR3"),
+    ("a\\b.NEF", "a_b.NEF"), ("x" * 300 + ".ARW", "x" * 100 + ".ARW"), ("", "frame"), ("..", "frame"),
+])
+def test_camera_file_names_stay_inside_their_folder(name: str, expected: str) -> None:
+    assert safe_name(name) == expected
