@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 EVENT_WAIT_MS = 1000  # one turn of the loop: how long to wait for the camera's next event
 RETRY_SECONDS = 2.0  # between looks for a camera when none is connected
+RESTORE_SECONDS = 30.0  # between tries to store frames our disk could not take
 NOT_A_PHOTO = "not a photo"
 
 
@@ -161,6 +162,8 @@ class Tether:
         self.pending: Counter[tuple[str, FrameKey]] = Counter()  # pulled, import not finished
         self.lock = threading.Lock()
         self.pulled = 0
+        self.unstored: dict[FrameKey, Frame] = {}  # frames our disk could not take (tried again)
+        self.restore_at = 0.0
         self.miss = ""  # why the last look for a camera found none (logged when it changes)
         self.connections = 0  # sessions opened (and caught up) so far
         self.caught_up = False  # this session has pulled what the camera held when it opened
@@ -216,6 +219,9 @@ class Tether:
         frame = self.next_added(timeout_ms)
         if frame is not None:
             self.pull(frame, announced=True)
+        elif self.unstored and time.monotonic() >= self.restore_at:
+            for frame in list(self.unstored.values()):
+                self.pull(frame, announced=True)
 
     def pull(self, frame: Frame, announced: bool = False) -> None:
         """Read ``frame`` into a folder of its own and queue its import.
@@ -242,10 +248,13 @@ class Tether:
                 dest.parent.rmdir()
             if not isinstance(exc, OSError):
                 raise
-            # our disk, not the camera (full, read-only): the frame is pulled on the next connection
+            # our disk, not the camera (full, read-only): tried again in a while (and on connecting)
+            self.unstored[frame.key] = frame
+            self.restore_at = time.monotonic() + RESTORE_SECONDS
             log.error("could not store %s/%s from %s: %s", frame.folder, frame.name, self.identity, exc)
             self.status(f"{self.identity}: could not store {frame.name} ({exc.strerror or exc})")
             return
+        self.unstored.pop(frame.key, None)
         with self.lock:
             self.pending[tag] += 1
         self.imports.put(Received(dest, f"tether {self.identity}", tag))
@@ -255,6 +264,7 @@ class Tether:
     def disconnect(self, reason: str = "") -> None:
         camera, self.camera = self.camera, None
         self.caught_up = False
+        self.unstored.clear()  # the next connection lists what is still to take
         if camera is None:
             return
         if reason:

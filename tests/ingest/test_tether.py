@@ -286,8 +286,8 @@ def test_service_without_a_camera_stops_cleanly_after_lingering(
 
 def test_a_frame_our_disk_cannot_take_is_left_for_later(camera: Path, tmp_path: Path) -> None:
     """Our side failing (the received folder cannot be made: a full or read-only disk alike) is
-    not the camera's fault: the session stays open, the frame is not recorded, and it is taken
-    once the disk can take it."""
+    not the camera's fault: the session stays open, the frame is not recorded, and it is tried
+    again a while later (and on the next connection) until the disk takes it."""
     config, store = tether_config(tmp_path)
     statuses: list[str] = []
     tether = Tether(config, store, statuses.append)
@@ -302,8 +302,11 @@ def test_a_frame_our_disk_cannot_take_is_left_for_later(camera: Path, tmp_path: 
         assert any("could not store GPH_" in status for status in statuses), statuses
         assert tether.camera is not None and tether.idle()
         assert frame.key not in store.tether_handled(IDENTITY)
+        tether.wait_once(100)  # too soon to try again
+        assert frame.key not in store.tether_handled(IDENTITY) and tether.idle()
         blocker.unlink()
-        tether.pull(frame)
+        tether.restore_at = 0  # (RESTORE_SECONDS later)
+        tether.wait_once(100)
         wait_for(lambda: frame.key in store.tether_handled(IDENTITY) and tether.idle(), 30)
     finally:
         tether.disconnect()
