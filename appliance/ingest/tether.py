@@ -136,6 +136,17 @@ def safe_name(name: str) -> str:
     return clean or "frame"
 
 
+def keep_frames_on_the_card(folder: Path) -> None:
+    """Point libgphoto2's settings at ``folder/gphoto/settings`` saying ``capturetarget=card``, in
+    this process, before it first reads them: without it, libgphoto2 sets some bodies (Canon EOS,
+    Panasonic) to keep frames in their memory only, so a frame would exist on the appliance alone.
+    With it the card stays the first copy, as without the appliance."""
+    settings = folder / "gphoto" / "settings"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text("ptp2=capturetarget=card\n")
+    os.environ["XDG_CONFIG_HOME"] = str(folder)
+
+
 def outcome(report: ImportReport, path: Path) -> str:
     """What the import did with ``path``: imported, duplicate, raw_archived, or kept (skipped or
     failed: the received copy is kept)."""

@@ -282,6 +282,10 @@ def test_service_without_a_camera_stops_cleanly_after_lingering(
     output, _ = services[-1].communicate(timeout=60)
     assert services[-1].returncode == 0, output
     assert "no camera to open: " in output and "no camera for 1 s: stopping" in output
+    # libgphoto2 told to keep frames on the card (Canon EOS would keep them in memory only);
+    # its effect needs a real Canon body: the virtual camera does not read this setting
+    settings = local_config(tmp_path).folder("state") / "tether" / "gphoto" / "settings"
+    assert settings.read_text() == "ptp2=capturetarget=card\n"
 
 
 def test_a_frame_our_disk_cannot_take_is_left_for_later(camera: Path, tmp_path: Path) -> None:
