@@ -67,6 +67,7 @@ class Frame:
     name: str
     size: int
     mtime: int
+    protected: bool = False  # protected in the camera (its delete permission withdrawn)
 
     @property
     def key(self) -> FrameKey:
@@ -95,7 +96,9 @@ def frame_info(camera: gp.Camera, folder: str, name: str) -> Frame:
     info = camera.file_get_info(folder, name).file
     size = info.size if info.fields & gp.GP_FILE_INFO_SIZE else 0
     mtime = info.mtime if info.fields & gp.GP_FILE_INFO_MTIME else 0
-    return Frame(folder, name, int(size), int(mtime))
+    protected = bool(info.fields & gp.GP_FILE_INFO_PERMISSIONS
+                     and not info.permissions & gp.GP_FILE_PERM_DELETE)
+    return Frame(folder, name, int(size), int(mtime), protected)
 
 
 def list_frames(camera: gp.Camera, folder: str = "/",
@@ -124,6 +127,8 @@ def read_frame(camera: gp.Camera, frame: Frame, dest: Path) -> None:
             raise CameraLost(f"{frame.folder}/{frame.name}: read {len(data)} bytes of {frame.size}")
         with open(part, "wb") as out:
             out.write(data)
+        # the camera's protect flag as a card shows it (read-only), for the import to record
+        os.chmod(part, 0o444 if frame.protected else 0o644)
         os.replace(part, dest)
     finally:
         part.unlink(missing_ok=True)

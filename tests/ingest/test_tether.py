@@ -8,6 +8,7 @@ camera used from one thread). No real camera or USB port is involved anywhere.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -24,7 +25,7 @@ from support.samples import sample_files
 from support.vcamera import IDENTITY, camera_env, fill_card
 
 from appliance.config import Config
-from appliance.ingest.tether import Tether, safe_name
+from appliance.ingest.tether import Tether, list_frames, safe_name
 from appliance.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -316,6 +317,28 @@ def test_a_frame_our_disk_cannot_take_is_left_for_later(camera: Path, tmp_path: 
         tether.disconnect()
         tether.imports.finish()
     assert outcomes(store)[f"{frame.folder}/{frame.name}"] == "imported"
+
+
+def test_the_camera_protect_flag_reaches_the_photo(camera: Path, tmp_path: Path) -> None:
+    """A frame protected in the camera (libgphoto2: no delete permission) is imported as protected,
+    as a card's read-only file is, for the "only protected" auto-publish rule. (The virtual camera
+    protects nothing: the flag is set on the frame as libgphoto2 would report it.)"""
+    config, store = tether_config(tmp_path)
+    tether = Tether(config, store)
+    tether.imports.start()
+    try:
+        assert tether.connect()  # met for the first time: the card's frames are left alone
+        listed = {f.name: f for f in list_frames(tether.camera)}
+        assert not listed["IMG_0001.JPG"].protected  # vusb: ProtectionStatus 0, delete allowed
+        tether.pull(dataclasses.replace(listed["IMG_0001.JPG"], protected=True), announced=True)
+        tether.pull(listed["IMG_0002.JPG"], announced=True)
+        wait_for(tether.idle, 30, "both imports")
+    finally:
+        tether.disconnect()
+        tether.imports.finish()
+    rows = store.rows("SELECT original_name, protected FROM photos ORDER BY original_name")
+    assert [(row["original_name"], row["protected"]) for row in rows] == [
+        ("IMG_0001.JPG", 1), ("IMG_0002.JPG", 0)]
 
 
 @pytest.mark.parametrize(("name", "expected"), [
