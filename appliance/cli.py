@@ -146,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     account = sub.add_parser("ftp-account", help="add a camera's FTP account (password on stdin)")
     account.add_argument("user")
     account.add_argument("--label", default="", help="which camera or shooter, for the admin")
+    sub.add_parser("tether", help="service: pull frames from a camera on USB (PTP) as they are shot")
     gallery = sub.add_parser("gallery", help="serve the public gallery locally from the bucket")
     gallery.add_argument("--bind", default="127.0.0.1:8081")
 
@@ -213,6 +214,7 @@ COMMANDS = {
     "credits": _lazy(".publish.commands", "show_credits"), "r2": cmd_r2,
     "ftp": _service("ftp", ".ingest.ftp_service"),
     "ftp-account": _lazy(".ingest.commands", "add_ftp_account"),
+    "tether": _service("tether", ".ingest.tether_service"),
 }
 
 

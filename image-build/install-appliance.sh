@@ -15,8 +15,9 @@
 #
 # What it sets up: the `appliance` system user (in group gpio), /opt/appliance/venv with the
 # package, the units in /usr/local/lib/systemd/system, /etc/appliance (root:appliance, 0750),
-# a polkit rule letting the appliance user power off (the button's long hold), and a udev rule
-# giving /dev/gpiochip* to group gpio (Raspberry Pi OS ships one; plain Debian does not).
+# a polkit rule letting the appliance user power off (the button's long hold), a udev rule
+# giving /dev/gpiochip* to group gpio (Raspberry Pi OS ships one; plain Debian does not), and the
+# USB tether's udev rule (a camera plugged in starts appliance-tether.service).
 set -euo pipefail
 
 PREFIX=/opt/appliance
@@ -143,6 +144,9 @@ cat > /etc/udev/rules.d/60-appliance-gpio.rules <<'EOF'
 # Written by install-appliance.sh: the appliance's gpio service opens /dev/gpiochip* as group gpio.
 SUBSYSTEM=="gpio", KERNEL=="gpiochip*", GROUP="gpio", MODE="0660"
 EOF
+
+# -- USB tether: a camera plugged in starts appliance-tether.service, its device for group appliance --
+install -m 0644 "$source_dir/systemd/70-appliance-tether.rules" /etc/udev/rules.d/
 
 if [ "$enable" = 1 ]; then
   systemctl enable appliance.target

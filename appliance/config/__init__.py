@@ -27,6 +27,7 @@ from .sections import (
     PublishConfig,
     SecondCopyConfig,
     SyncConfig,
+    TetherConfig,
 )
 
 DEFAULT_PATH = Path("/etc/appliance/appliance.toml")
@@ -50,6 +51,7 @@ class Config:
     gpio: GpioConfig = field(default_factory=GpioConfig)
     ftp: FtpConfig = field(default_factory=FtpConfig)
     second_copy: SecondCopyConfig = field(default_factory=SecondCopyConfig)
+    tether: TetherConfig = field(default_factory=TetherConfig)
     event: EventConfig = field(default_factory=EventConfig)
     source: Path | None = None
 
@@ -79,6 +81,7 @@ _SECTION_TYPES = {
     "gpio": GpioConfig,
     "ftp": FtpConfig,
     "second_copy": SecondCopyConfig,
+    "tether": TetherConfig,
     "event": EventConfig,
 }
 
@@ -110,6 +113,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "gpio.rgb_blue": (0, 27),
     "gpio.hold_seconds": (1, 30),
     "gpio.shutdown_seconds": (3, 60),
+    "tether.linger_seconds": (0, 86400),
     "second_copy.poll_seconds": (0.05, 3600),
     "second_copy.recheck_days": (0, 3650),
 }

@@ -139,6 +139,14 @@ class SecondCopyConfig:
 
 
 @dataclass(frozen=True)
+class TetherConfig:
+    """A camera on USB in PTP mode, frames pulled as they are shot (``appliance tether``)."""
+
+    import_existing: bool = False  # the first time a camera is met, import what its card holds too
+    linger_seconds: float = 60.0  # without a camera this long, the service stops (0: never)
+
+
+@dataclass(frozen=True)
 class EventConfig:
     """The event created on first start when the store has none."""
 

@@ -64,6 +64,9 @@ drive_label = "BACKUP"
 bucket_prefix = "originals"
 poll_seconds = 1.0
 
+[tether]
+linger_seconds = 0  # the demo's tether waits for a camera as long as it runs
+
 [event]
 slug = "{EVENT}"
 title = "Demo event"
@@ -140,7 +143,7 @@ def run_demo(root: Path, admin_port: int, gallery_port: int, ftp_port: int = 212
     procs: list[subprocess.Popen[bytes]] = []
     base = [sys.executable, "-m", "appliance", "--config", str(config_path)]
     (root / "second-drive").mkdir(exist_ok=True)
-    for name in ("importer", "publisher", "sync", "gpio", "admin", "ftp", "second-copy"):
+    for name in ("importer", "publisher", "sync", "gpio", "admin", "ftp", "second-copy", "tether"):
         procs.append(subprocess.Popen([*base, name]))
     procs.append(subprocess.Popen([*base, "gallery", "--bind", f"127.0.0.1:{gallery_port}"]))
     print(f"""
@@ -151,6 +154,7 @@ def run_demo(root: Path, admin_port: int, gallery_port: int, ftp_port: int = 212
     FTP:      host 127.0.0.1  port {ftp_port}  user {ftp_user}  password {ftp_password}
               (FTP or FTPS with explicit TLS; point a camera at this machine's address, or:
                curl -T IMG_0001.JPG --ssl -k ftp://{ftp_user}:{ftp_password}@127.0.0.1:{ftp_port}/)
+    USB:      plug a camera (USB mode PTP) into this computer: its frames arrive as they are shot
     Bucket:   {s3_url}/{BUCKET} (moto S3 server)
     2nd copy: {root / 'second-drive'} (stands in for the drive BACKUP) and {BUCKET}/originals/
 """, flush=True)

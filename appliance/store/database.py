@@ -20,6 +20,7 @@ from .publications import Publications
 from .schema import MIGRATIONS
 from .second_copies import SecondCopies
 from .settings import Settings
+from .tether_frames import TetherFrames
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -28,7 +29,7 @@ __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "op
 
 
 class Store(AdminViews, Photos, Imports, Publications, AutoPublish, Settings, Outbox, FtpAccounts,
-            SecondCopies):
+            SecondCopies, TetherFrames):
     """Typed access to the appliance database. One instance per thread."""
 
     def status(self) -> dict[str, Any]:

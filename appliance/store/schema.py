@@ -247,6 +247,25 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE photos ADD COLUMN derived_from TEXT;
     """,
+    # 11: USB tether: the cameras met and every frame already taken from each (never taken twice)
+    """
+    CREATE TABLE tether_cameras (
+        camera TEXT PRIMARY KEY,
+        first_seen_at TEXT NOT NULL,
+        frames_received INTEGER NOT NULL DEFAULT 0,
+        last_frame_at TEXT
+    );
+    CREATE TABLE tether_files (
+        camera TEXT NOT NULL REFERENCES tether_cameras(camera),
+        folder TEXT NOT NULL,
+        name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        handled_at TEXT NOT NULL,
+        PRIMARY KEY (camera, folder, name, size, mtime)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 

@@ -20,6 +20,7 @@ from appliance.cli import build_parser
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = ROOT / "systemd"
 SERVICES = ("importer", "publisher", "sync", "gpio", "admin", "ftp", "second-copy")
+ON_DEMAND = ("tether",)  # started by udev (a camera plugged in), not by appliance.target
 MAX_EXPOSURE = 4.0  # systemd-analyze security: "OK" and better; no unit needs an exemption
 
 pytestmark = pytest.mark.skipif(shutil.which("systemd-analyze") is None,
@@ -79,7 +80,7 @@ def exposure(root: Path, unit: str) -> tuple[float, str]:
 
 
 def test_security_exposure_of_every_unit(root: Path) -> None:
-    figures = {name: exposure(root, f"appliance-{name}.service") for name in SERVICES}
+    figures = {name: exposure(root, f"appliance-{name}.service") for name in SERVICES + ON_DEMAND}
     print("\nsystemd-analyze security (offline):")
     for name, (level, verdict) in figures.items():
         print(f"  appliance-{name + '.service':<22} {level:4.1f}  {verdict}")
@@ -112,7 +113,7 @@ def _join_repeated(text: str) -> str:
     return "\n".join(out)
 
 
-@pytest.mark.parametrize("name", SERVICES)
+@pytest.mark.parametrize("name", SERVICES + ON_DEMAND)
 def test_service_unit_is_supervised_and_hardened(name: str) -> None:
     unit = read_unit(f"appliance-{name}.service")
     service = unit["Service"]
@@ -134,7 +135,32 @@ def test_service_unit_is_supervised_and_hardened(name: str) -> None:
                     }.get(name, ""), caps
     assert "@system-service" in service["SystemCallFilter"]
     assert unit["Unit"]["PartOf"] == "appliance.target"
-    assert unit["Install"]["WantedBy"] == "appliance.target"
+    if name in ON_DEMAND:
+        assert not unit.has_section("Install")  # nothing to enable: udev starts it
+    else:
+        assert unit["Install"]["WantedBy"] == "appliance.target"
+
+
+RULE = re.compile(r'[A-Z_]+(\{[^}]+\})?(==|!=|=|\+=)"[^"]*"')
+
+
+def test_tether_udev_rule_starts_the_service_for_cameras_only() -> None:
+    """Every line of the rule is well formed (KEY{arg}op"value", comma-separated); cameras (PTP
+    still-image interface, or marked by libgphoto2's rules) want the tether unit, given to its group."""
+    text = (UNITS / "70-appliance-tether.rules").read_text()
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    for line in lines:
+        assert all(RULE.fullmatch(part.strip()) for part in line.split(",")), line
+    assert 'ENV{ID_USB_INTERFACES}=="*:060101:*", ENV{APPLIANCE_CAMERA}="1"' in lines
+    assert 'ENV{ID_GPHOTO2}=="1", ENV{APPLIANCE_CAMERA}="1"' in lines
+    [wants] = [line for line in lines if "SYSTEMD_WANTS" in line]
+    assert 'ENV{SYSTEMD_WANTS}+="appliance-tether.service"' in wants and 'TAG+="systemd"' in wants
+    assert 'GROUP="appliance"' in wants and 'MODE="0660"' in wants
+    labels = set(re.findall(r'GOTO="(\w+)"', text))
+    assert labels == set(re.findall(r'LABEL="(\w+)"', text)) == {"appliance_tether_end"}
+    assert lines.index(wants) > lines.index('ENV{APPLIANCE_CAMERA}!="1", GOTO="appliance_tether_end"')
+    script = (ROOT / "image-build" / "install-appliance.sh").read_text()
+    assert "systemd/70-appliance-tether.rules\" /etc/udev/rules.d/" in script
 
 
 def test_second_copy_runs_at_idle_priority() -> None:
@@ -147,7 +173,7 @@ def test_second_copy_runs_at_idle_priority() -> None:
 def test_target_wants_every_service() -> None:
     target = read_unit("appliance.target")
     wanted = set(target["Unit"]["Wants"].replace(" | ", " ").split())
-    assert wanted == {f"appliance-{name}.service" for name in SERVICES}
+    assert wanted == {f"appliance-{name}.service" for name in SERVICES}  # not ON_DEMAND ones
     assert target["Install"]["WantedBy"] == "multi-user.target"
 
 
