@@ -23,10 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
-import shutil
 import tempfile
-import threading
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -38,7 +35,8 @@ from ..store import Store
 from .ftp_auth import StoreAuthorizer
 from .ftp_handler import handler_class
 from .ftp_tls import ensure_certificate
-from .importer import Importer
+from .import_types import ImportReport
+from .received import Received, ReceivedImporter
 from .scan import JPEG_SUFFIXES
 
 log = logging.getLogger(__name__)
@@ -64,7 +62,7 @@ class FtpIngest:
         root = config.folder("state") / "ftp"
         self.inboxes, self.received = root / "inbox", root / "received"
         self.tls_folder = root / "tls"
-        self.queue: queue.SimpleQueue[tuple[str, Path] | None] = queue.SimpleQueue()
+        self.imports = ReceivedImporter(config, self._imported, name="ftp-import")
         self.authorizer = StoreAuthorizer(self.inboxes, config.ftp.max_login_failures)
         self.sessions: Counter[str] = Counter()  # open connections per account
         self.inboxes.mkdir(parents=True, exist_ok=True)
@@ -73,7 +71,6 @@ class FtpIngest:
         if passive_ports is not None:
             handler.passive_ports = passive_ports
         self.server = FTPServer((host, port), handler)
-        self.importer = threading.Thread(target=self._import_loop, name="ftp-import", daemon=True)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -96,7 +93,7 @@ class FtpIngest:
         # a folder of its own, never one a kept file from an earlier run is in
         dest = Path(tempfile.mkdtemp(prefix="", dir=self.received / user)) / path.name
         os.replace(path, dest)
-        self.queue.put((user, dest))
+        self.imports.put(Received(dest, f"ftp {user}", user))
 
     def sweep_inboxes(self) -> None:
         """Handle what an earlier run left (nothing is being uploaded yet). In ``received/``:
@@ -105,7 +102,8 @@ class FtpIngest:
         callback, and a crash can come between an upload's end and its move; whole ones are
         imported, cut ones discarded, as if their uploads had just ended."""
         for path in sorted(p for p in self.received.glob("*/*/*") if p.is_file()):
-            self.queue.put((path.parent.parent.name, path))
+            user = path.parent.parent.name
+            self.imports.put(Received(path, f"ftp {user}", user))
         if not self.inboxes.is_dir():
             return
         for path in sorted(p for p in self.inboxes.rglob("*") if p.is_file()):
@@ -133,29 +131,10 @@ class FtpIngest:
         log.info("partial upload of %s from %s discarded", path.name, user)
 
     # the import thread -----------------------------------------------------------------------
-    def _import_loop(self) -> None:
-        store = Store(self.config.db_path)
-        try:
-            importer = Importer(self.config, store)
-            while (item := self.queue.get()) is not None:
-                self._import_one(importer, store, *item)
-        finally:
-            store.close()
-
-    def _import_one(self, importer: Importer, store: Store, user: str, path: Path) -> None:
-        label = str(path)
-        try:
-            report = importer.import_paths([(path, None)], source=f"ftp {user}")
-        except Exception:  # reported, and the file stays in received/
-            log.exception("import of %s from %s failed", path.name, user)
-            return
-        safe = label in report.imported or label in report.duplicates or label in report.raw_archived
-        if safe:  # the buffer holds it: the received copy can go
-            shutil.rmtree(path.parent, ignore_errors=True)
-            store.count_ftp_frame(user)
-        else:
-            log.warning("%s from %s was not imported (%s); kept in %s", path.name, user,
-                        report.summary(), path.parent)
+    @staticmethod
+    def _imported(store: Store, item: Received, report: ImportReport | None, safe: bool) -> None:
+        if safe:
+            store.count_ftp_frame(item.tag)
 
     # running ---------------------------------------------------------------------------------
     def serve(self, running: Callable[[], bool], tick: Callable[[], None] = lambda: None,
@@ -164,7 +143,7 @@ class FtpIngest:
         imports already queued."""
         self.authorizer.store = Store(self.config.db_path)  # SQLite: this thread's connection
         self.authorizer.store.end_ftp_sessions()  # what a crashed run left "connected"
-        self.importer.start()
+        self.imports.start()
         try:
             self.sweep_inboxes()
             while running():  # (serve_forever would log "starting" on every turn)
@@ -173,6 +152,5 @@ class FtpIngest:
         finally:
             self.server.close_all()
             self.authorizer.store.end_ftp_sessions()
-            self.queue.put(None)
-            self.importer.join()
+            self.imports.finish()
             self.authorizer.store.close()

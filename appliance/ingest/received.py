@@ -1,4 +1,4 @@
-"""Files received from a camera (over USB now, over FTP too when it moves here) imported one at a
+"""Files received from a camera (over FTP and over USB) imported one at a
 time by a worker thread of their own.
 
 Each received file waits in a folder of its own under ``state/``. It goes through the same verified
