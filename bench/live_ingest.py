@@ -17,8 +17,8 @@
    from that JPEG. Both parts are printed; medians of interleaved rounds. The admin thumbnail made at import
    costs the same on both sides and is left out.
 
-The FTP figures of issue 17 (``ftp_to_bucket_p95_s``, ``ftp_vs_copy_ratio``, ``ftp_partial_lost``)
-are not measured by this script yet: add a function to FIGURES.
+3.-5. The FTP figures (``ftp_vs_copy_ratio``, ``ftp_to_bucket_p95_s``, ``ftp_partial_lost``): see
+   bench/ftp_figures.py.
 
 Run: .venv/bin/python bench/live_ingest.py [--quick]. The last line is one JSON object.
 """
@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from camera import camera_like  # bench/camera.py
+from ftp_figures import ftp_bucket_figures, ftp_copy_figures, ftp_partial_figures
 from machine import describe, report, spread  # bench/machine.py
 from PIL import Image
 
@@ -226,7 +227,8 @@ def heic_figures(work: Path, quick: bool) -> Figures:
     return results
 
 
-FIGURES: list[Callable[[Path, bool], Figures]] = [raw_preview_figures, heic_figures]
+FIGURES: list[Callable[[Path, bool], Figures]] = [raw_preview_figures, heic_figures, ftp_copy_figures,
+                                                  ftp_bucket_figures, ftp_partial_figures]
 
 
 def main() -> None:
@@ -240,7 +242,6 @@ def main() -> None:
             work = Path(folder) / figure.__name__
             work.mkdir()
             results.update(figure(work, args.quick))
-    print("\nftp_to_bucket_p95_s, ftp_vs_copy_ratio, ftp_partial_lost: not measured by this script yet")
     results = report(results, machine)
     print(json.dumps(results))
 

@@ -106,12 +106,15 @@ def _answer(summary: dict[str, Any], name: str, kind: str, sha: str) -> Any:
         return _error(500, next(iter(summary["errors"].values())))
     if summary["skipped"]:
         return _error(422, f"{name}: {next(iter(summary['skipped']))}")
-    if kind == "raw":
-        body.update(archived=bool(summary["raw_archived"]), duplicate=bool(summary["duplicates"]))
-        return jsonify(body), 201 if summary["raw_archived"] else 200
+    # the photo: the file itself (a JPEG), or the one derived from it (a RAW-only frame, a HEIC)
     photo = store.photo_by_sha(sha)
-    body.update(imported=bool(summary["imported"]), duplicate=bool(summary["duplicates"]),
-                id=photo["id"] if photo else None)
+    original = None if photo else store.raw_by_sha(sha)
+    photo_id = photo["id"] if photo else original["photo_id"] if original else None
+    if kind == "raw":
+        body.update(archived=bool(summary["raw_archived"]), duplicate=bool(summary["duplicates"]),
+                    id=photo_id)
+        return jsonify(body), 201 if summary["raw_archived"] else 200
+    body.update(imported=bool(summary["imported"]), duplicate=bool(summary["duplicates"]), id=photo_id)
     return jsonify(body), 201 if summary["imported"] else 200
 
 

@@ -126,3 +126,18 @@ def test_ingest_status_for_the_admin(client, config, samples):
     last = data["recent"][0]
     assert last["state"] == "done" and last["percent"] == 100.0 and last["report"]["imported"] == 1
     assert {"mb_per_s", "eta_s", "files_done", "bytes_total"} <= set(last)
+
+
+@pytest.mark.parametrize("name, derived", [("IMG_0010.HEIC", "heif"), ("P1000001.RW2", "raw-preview")])
+def test_an_uploaded_heic_or_raw_only_frame_answers_with_its_derived_photo(client, config, name, derived):
+    from support.originals import data
+
+    token = login(client)
+    source = data("pillow-heif/empty_icc.heic") if derived == "heif" else data("synthetic/P1000001.RW2")
+    res = post(client, source.read_bytes(), name, token)
+    assert res.status_code == 201, res.get_json()
+    store = Store(config.db_path)
+    photo = store.photo(res.get_json()["id"])
+    assert photo["derived_from"] == derived
+    assert store.raw_by_sha(sha256(source))["photo_id"] == photo["id"]
+    store.close()
