@@ -117,6 +117,20 @@ def sync_state(row: dict[str, Any]) -> str:
     return SyncStatus.RETRYING if row["sync_error"] else SyncStatus.QUEUED
 
 
+def import_notes(report_json: str | None, limit: int = 4) -> list[str]:
+    """What the photographer should know about a finished import, one line per reason: RAW files
+    without a usable preview (archived, no photo), files skipped, files that failed."""
+    try:
+        report = json.loads(report_json or "{}")
+    except ValueError:
+        return []
+    notes = [f"{n} × {reason}" for reason, n in (report.get("notices") or {}).items()]
+    notes += [f"{n} skipped: {reason}" for reason, n in (report.get("skipped") or {}).items()]
+    if report.get("errors"):
+        notes.append(f"{len(report['errors'])} could not be imported (see appliance doctor / the log)")
+    return notes[:limit]
+
+
 def card_state(store: Store, now: datetime | None = None) -> dict[str, Any]:
     """Import progress of the inserted card and whether it may be pulled out."""
     imports = store.import_overview()
@@ -143,6 +157,7 @@ def card_state(store: Store, now: datetime | None = None) -> dict[str, Any]:
             "imported": last["imported"],
             "duplicates": last["duplicates"],
             "skipped": last["skipped"],
+            "notes": import_notes(last["report"]),
             "safe_to_remove": True,
         }
     return {"state": ImportStatus.IDLE, "safe_to_remove": True}

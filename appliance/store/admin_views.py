@@ -186,12 +186,15 @@ class AdminViews:
 
     # -- imports -------------------------------------------------------------------------------------
     def import_overview(self) -> dict[str, Any]:
-        """The running import (and the photos it recorded so far), else the last import."""
-        running = self.row("SELECT * FROM imports WHERE state = 'running' ORDER BY id DESC LIMIT 1")
+        """The running import (and the photos it recorded so far), else the last import; of cards,
+        folders and uploads (a camera's frames over FTP or USB are imports of one file each)."""
+        cards = "COALESCE(source_kind, '') NOT IN ('ftp', 'tether')"
+        running = self.row(f"SELECT * FROM imports WHERE state = 'running' AND {cards} "
+                           "ORDER BY id DESC LIMIT 1")
         if running:
             imported = self.scalar("SELECT COUNT(*) FROM photos WHERE import_id = ?", (running["id"],))
             return {"running": running, "imported": imported, "last": None}
-        last = self.row("SELECT * FROM imports ORDER BY id DESC LIMIT 1")
+        last = self.row(f"SELECT * FROM imports WHERE {cards} ORDER BY id DESC LIMIT 1")
         return {"running": None, "imported": None, "last": last}
 
     # -- metrics -------------------------------------------------------------------------------------

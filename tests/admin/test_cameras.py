@@ -134,3 +134,26 @@ def test_a_phone_sees_the_camera_connected_with_its_frames(config, store, admin,
         ftp.close()
         browser.close()
         assert not errors, errors
+
+
+def test_the_card_banner_names_what_was_not_imported_and_ignores_camera_frames(client, config, store,
+                                                                               tmp_path, samples):
+    import shutil
+
+    from support.originals import data
+
+    from appliance.ingest.importer import Importer
+
+    card = tmp_path / "card" / "DCIM" / "100NIKON"
+    card.mkdir(parents=True)
+    shutil.copy(data("exiftool/Nikon.nef"), card / "DSC_0001.NEF")  # a RAW without a preview
+    (card / "empty.jpg").write_bytes(b"")
+    importer = Importer(config, store)
+    importer.import_paths(((p, None) for p in sorted(card.iterdir())), source="card NIKON (/dev/sda1)")
+    status = client.get("/api/status").get_json()["card"]
+    assert status["state"] == "done" and len(status["notes"]) == 2, status
+    assert any("preview" in note for note in status["notes"])
+    assert any("skipped: empty file" in note for note in status["notes"])
+    frame = samples / "gps" / "DSCN0010.jpg"
+    importer.import_paths([(frame, None)], source="ftp camera-a")  # a camera's frame is no card
+    assert client.get("/api/status").get_json()["card"] == status

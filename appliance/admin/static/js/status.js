@@ -53,7 +53,9 @@ function renderCard(card) {
     $("#st-card").textContent = `Importing ${card.files_done}/${card.files_total} — do not remove`;
   } else if (card.state === "done") {
     banner.className = "banner done";
-    banner.replaceChildren(el("span", {}, `✓ Card imported (${card.imported} new) — safe to remove`),
+    const notes = (card.notes || []).join(" · ");
+    banner.replaceChildren(el("span", {}, `✓ Card imported (${card.imported} new) — safe to remove` +
+      (notes ? `. ${notes}` : "")),
       el("button", { type: "button", class: "close", "aria-label": "Dismiss", onclick: () => {
         localStorage.setItem("cardDismissed", card.finished_at); banner.hidden = true; } }, "✕"));
     banner.hidden = localStorage.getItem("cardDismissed") === card.finished_at;
