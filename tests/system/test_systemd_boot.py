@@ -115,6 +115,8 @@ EXPECTED_STATUS = {
     "sync": "online, 0 queued",
     "gpio": "LED ",
     "admin": "serving the admin on 127.0.0.1:",
+    "ftp": "FTP on 0.0.0.0:2121",
+    "second-copy": "second copy off",  # no drive label nor bucket prefix configured
 }
 
 
@@ -211,6 +213,39 @@ def test_a_card_photo_travels_through_the_hardened_services_to_the_bucket(
         wait_for(led_ready, 30, "the status LED to show ready (every photo in the bucket)", **BOOTING)
     except AssertionError as exc:
         raise AssertionError(f"{exc}; gpio said {led[-1]!r}") from None
+
+
+def test_a_camera_frame_over_ftps_reaches_the_hardened_importer(booted_system: dict[str, Any],
+                                                                tmp_path: Path) -> None:
+    """The FTP unit as installed: an account made with the CLI inside, a frame sent over FTPS from
+    the host (the container shares its network), imported into the buffer the admin lists."""
+    import ftplib
+    import io
+    import ssl
+
+    from PIL import Image
+
+    container: Container = booted_system["container"]
+    made = container.run("sh", "-c", "printf 'camera secret\\n' | runuser -u appliance -- "
+                         "/opt/appliance/venv/bin/appliance ftp-account cam --label 'Boot camera'")
+    assert made.returncode == 0, made.stderr
+    frame = io.BytesIO()
+    Image.effect_noise((640, 480), 40).convert("RGB").save(frame, "JPEG", quality=90)
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # the box's self-signed one
+    ftp = ftplib.FTP_TLS(context=context)
+    wait_for(lambda: ftp.connect("127.0.0.1", 2121, timeout=5), 30, "the FTP server", **BOOTING)
+    ftp.login("cam", "camera secret")
+    ftp.prot_p()
+    ftp.storbinary("STOR IMG_0900.JPG", io.BytesIO(frame.getvalue()))
+    ftp.quit()
+
+    def buffered() -> int:
+        out = container.run("runuser", "-u", "appliance", "--", "/opt/appliance/venv/bin/appliance",
+                            "status", "--json").stdout
+        return int(json.loads(out)["buffer"])
+
+    wait_for(lambda: buffered() >= 2, 60, "the frame in the buffer (after the card's photo)", **BOOTING)
 
 
 def test_doctor_inside_the_box_is_happy(booted_system: dict[str, Any]) -> None:
