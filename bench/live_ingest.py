@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import statistics
@@ -235,6 +236,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer frames and rounds; under a minute")
     args = parser.parse_args()
+    logging.getLogger("pyftpdlib").setLevel(logging.WARNING)  # (a line per FTP command otherwise)
     machine = describe()  # the load before this run adds its own
     results: Figures = {}
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as folder:

@@ -27,6 +27,7 @@ from .verified_copy import (
     CopyError,
     DestinationFull,
     SourceGone,
+    adopt,
     commit,
     drop_cached,
     hash_file,
@@ -277,7 +278,8 @@ class ImportRun:
                 hook(job.path, self.reading[job.seq])
 
         folder = self.imp.buffer if job.kind == JPEG else self.imp.archive
-        staged = stage(job.path, folder, on_bytes, self.abort)
+        staged = (self.imp.adopt_sources and adopt(job.path, folder)) or stage(
+            job.path, folder, on_bytes, self.abort)
         dest = (self.imp.buffer_path(staged.sha256) if job.kind == JPEG
                 else self.imp.archive_path(staged.sha256, job.path.suffix))
         commit(staged, dest, self.imp.verify_from_disk(job.st, folder))

@@ -54,6 +54,9 @@ class Importer:
         store.close_dead_imports()
         self.thumb_workers = config.importer.thumb_workers or os.cpu_count() or 1
         self.copy_workers = config.importer.copy_workers
+        # Files that are already the appliance's (received from a camera into state/): linked into
+        # the buffer instead of copied when on its filesystem (one write of each frame, not two).
+        self.adopt_sources = False
 
     def verify_from_disk(self, source: os.stat_result, folder: Path) -> bool:
         """Whether a copy of ``source`` into ``folder`` is read back past the page cache

@@ -25,6 +25,7 @@ from .import_types import ImportReport
 from .importer import Importer
 
 log = logging.getLogger(__name__)
+BATCH_MAX = 32  # files of one source imported together at most
 
 
 @dataclass(frozen=True)
@@ -71,25 +72,49 @@ class ReceivedImporter:
         store = Store(self.config.db_path)  # SQLite: this thread's own connection
         try:
             importer = Importer(self.config, store)
-            while (item := self.queue.get()) is not None:
-                report = self._import_one(importer, item)
-                safe = report is not None and safely_stored(report, item.path)
-                if safe:  # the buffer holds it: the received copy can go
-                    shutil.rmtree(item.path.parent, ignore_errors=True)
-                elif report is not None:
-                    log.warning("%s (%s) was not imported (%s); kept in %s", item.path.name,
-                                item.source, report.summary(), item.path.parent)
-                try:
-                    self.done(store, item, report, safe)
-                except Exception:
-                    log.exception("after importing %s (%s)", item.path.name, item.source)
+            importer.adopt_sources = True  # received files are ours: linked, not copied
+            while (batch := self._next_batch()) is not None:
+                report = self._import(importer, batch)
+                for item in batch:
+                    self._settle(store, item, report)
         finally:
             store.close()
 
-    @staticmethod
-    def _import_one(importer: Importer, item: Received) -> ImportReport | None:
+    def _next_batch(self) -> list[Received] | None:
+        """The next file, with every file queued behind it from the same source (a camera sending
+        a burst): one import of them all copies and makes thumbnails in parallel. None: stop."""
+        first = self.queue.get()
+        if first is None:
+            return None
+        batch = [first]
+        while len(batch) < BATCH_MAX:
+            try:
+                item = self.queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None or item.source != first.source:
+                self.queue.put(item)  # (after the others: the order of sources may change)
+                break
+            batch.append(item)
+        return batch
+
+    def _settle(self, store: Store, item: Received, report: ImportReport | None) -> None:
+        safe = report is not None and safely_stored(report, item.path)
+        if safe:  # the buffer holds it: the received copy can go
+            shutil.rmtree(item.path.parent, ignore_errors=True)
+        elif report is not None:
+            log.warning("%s (%s) was not imported (%s); kept in %s", item.path.name,
+                        item.source, report.summary(), item.path.parent)
         try:
-            return importer.import_paths([(item.path, None)], source=item.source)
-        except Exception:  # reported; the file stays where it was received
-            log.exception("import of %s (%s) failed", item.path.name, item.source)
+            self.done(store, item, report, safe)
+        except Exception:
+            log.exception("after importing %s (%s)", item.path.name, item.source)
+
+    @staticmethod
+    def _import(importer: Importer, batch: list[Received]) -> ImportReport | None:
+        try:
+            return importer.import_paths([(item.path, None) for item in batch], source=batch[0].source)
+        except Exception:  # reported; the files stay where they were received
+            log.exception("import of %s (%s) failed", ", ".join(i.path.name for i in batch),
+                          batch[0].source)
             return None

@@ -27,6 +27,7 @@ import errno
 import fcntl
 import hashlib
 import os
+import secrets
 import tempfile
 import threading
 from collections.abc import Callable
@@ -201,6 +202,38 @@ def stage(source: Path, folder: Path, on_bytes: Callable[[int], None] = lambda n
     finally:
         with contextlib.suppress(OSError):  # a dead FUSE driver fails even close() (ENOTCONN)
             os.close(src)
+
+
+def adopt(source: Path, folder: Path) -> Staged | None:
+    """Stage a file that is already the appliance's (received from a camera, on the buffer's
+    filesystem) without copying it: hard-linked under a locked temp name in ``folder`` and hashed
+    in one read; :func:`commit` then fsyncs, checks and renames it as it does a copy. None when it
+    cannot be linked there (another filesystem): then it is copied."""
+    folder.mkdir(parents=True, exist_ok=True)
+    temp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+    try:
+        before = os.stat(source)
+        os.link(source, temp, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+            return None
+        raise source_error(exc, source) from exc
+    fd = os.open(temp, os.O_RDONLY | os.O_NOFOLLOW)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    staged = Staged(source, temp, fd, "", 0, before.st_mtime_ns)
+    try:
+        digest, check = hashlib.sha256(), blake3()
+        buf = bytearray(CHUNK)
+        view = memoryview(buf)
+        while n := os.preadv(fd, [buf], staged.size):
+            digest.update(view[:n])
+            check.update(view[:n])
+            staged.size += n
+        staged.sha256, staged.check = digest.hexdigest(), check.hexdigest()
+        return staged
+    except BaseException:
+        staged.discard()
+        raise
 
 
 def _advise(fd: int, advice: int) -> None:

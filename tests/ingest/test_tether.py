@@ -84,7 +84,10 @@ def photo_hashes(store: Store) -> list[str]:
 
 
 def tether_imports(store: Store) -> int:
-    return store.scalar("SELECT COUNT(*) FROM imports WHERE source = ?", (SOURCE,))
+    """Frames the tether's imports handled (imported, duplicate or skipped; a burst is one import)."""
+    return store.scalar("SELECT COALESCE(SUM(imported + duplicates + skipped), 0) FROM imports "
+                        "WHERE source = ?",
+                        (SOURCE,))
 
 
 def captured(store: Store, outcome: str) -> list[str]:

@@ -226,3 +226,37 @@ def test_past_the_cache_budget_thumbnails_read_the_disk(tmp_path: Path,
     assert 2 * total <= read <= 2.3 * total  # the source, then each copy for its thumbnail
     for photo in photos:
         assert page_cache(importer.buffer_path(sha256(photo))).nr_cache == 0
+
+
+def test_a_received_file_is_adopted_not_copied(tmp_path):
+    """A camera's frame received into state/ becomes the buffer's copy by a link: one write, the
+    same checks (hash, fsync, read back) and the same atomic rename."""
+    import hashlib
+
+    from appliance.ingest.verified_copy import adopt, commit
+
+    received = tmp_path / "received" / "IMG_0001.JPG"
+    received.parent.mkdir()
+    received.write_bytes(os.urandom(3_000_000))
+    buffer = tmp_path / "buffer"
+    staged = adopt(received, buffer)
+    assert staged is not None and staged.sha256 == hashlib.sha256(received.read_bytes()).hexdigest()
+    assert os.stat(staged.temp).st_ino == os.stat(received).st_ino  # no copy was written
+    dest = buffer / staged.sha256[:2] / f"{staged.sha256}.jpg"
+    commit(staged, dest)
+    received.unlink()  # what the received-file importer does once the buffer holds it
+    assert hashlib.sha256(dest.read_bytes()).hexdigest() == staged.sha256
+    assert os.stat(dest).st_nlink == 1 and not list(buffer.glob(".*"))
+
+
+def test_a_file_on_another_filesystem_is_not_adopted(tmp_path):
+    from appliance.ingest.verified_copy import adopt
+
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("no second filesystem to try")
+    with tempfile.NamedTemporaryFile(dir=shm) as other:
+        other.write(b"x" * 1000)
+        other.flush()
+        assert adopt(Path(other.name), tmp_path / "buffer") is None  # (then it is copied)
+    assert not list((tmp_path / "buffer").iterdir())
