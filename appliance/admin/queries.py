@@ -189,7 +189,8 @@ def status_snapshot(config: Config, store: Store) -> dict[str, Any]:
 
 
 def cameras_state(store: Store) -> dict[str, Any]:
-    """The FTP cameras for the status panel: who is connected, frames and discarded partials."""
+    """The cameras for the status panel: FTP accounts connected, their frames and discarded
+    partials; USB-tethered cameras connected or that sent frames."""
     accounts = store.ftp_accounts_listing()
     return {
         "accounts": len(accounts),
@@ -198,6 +199,9 @@ def cameras_state(store: Store) -> dict[str, Any]:
         "partials": [{"camera": a["label"] or a["user"], "count": a["partials_discarded"]}
                      for a in accounts if a["partials_discarded"]],
         "last_frame_at": max((a["last_frame_at"] for a in accounts if a["last_frame_at"]), default=None),
+        "usb": [{"camera": c["camera"], "connected": bool(c["connected_since"]),
+                 "frames": c["frames_received"], "last_frame_at": c["last_frame_at"]}
+                for c in store.tether_cameras() if c["connected_since"] or c["frames_received"]],
     }
 
 

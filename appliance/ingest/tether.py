@@ -203,6 +203,7 @@ class Tether:
         self.catch_up()
         self.connections += 1
         self.caught_up = True
+        self.store.tether_session(self.identity, True)  # (met by catch_up: its row exists)
         self.status(f"{self.identity}: connected, {self.pulled} frame(s) pulled")
         return True
 
@@ -283,6 +284,7 @@ class Tether:
         self.unstored.clear()  # the next connection lists what is still to take
         if camera is None:
             return
+        self.store.tether_session(self.identity, False)
         if reason:
             log.warning("camera %s gone: %s", self.identity, reason)
             self.status(f"{self.identity}: gone ({reason}), waiting for a camera")
@@ -317,6 +319,7 @@ class Tether:
         ``tether.linger_seconds`` without a camera (0: never); then finish the queued imports."""
         linger = self.config.tether.linger_seconds
         self.tick = tick
+        self.store.end_tether_sessions()  # what a crashed run left "connected"
         self.imports.start()
         gone_since = time.monotonic()
         try:

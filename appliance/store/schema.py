@@ -266,6 +266,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (camera, folder, name, size, mtime)
     ) WITHOUT ROWID;
     """,
+    # 12: a tethered camera's connection right now, for the admin
+    """
+    ALTER TABLE tether_cameras ADD COLUMN connected_since TEXT;
+    """,
 ]
 
 

@@ -58,3 +58,18 @@ class TetherFrames(StoreBase):
             self.conn.execute(
                 "UPDATE tether_cameras SET frames_received = frames_received + 1, last_frame_at = ? "
                 "WHERE camera = ?", (utcnow(), camera))
+
+    def tether_session(self, camera: str, connected: bool) -> None:
+        """``camera`` is connected now (since now), or no longer."""
+        with self.transaction():
+            self.conn.execute("UPDATE tether_cameras SET connected_since = ? WHERE camera = ?",
+                              (utcnow() if connected else None, camera))
+
+    def end_tether_sessions(self) -> None:
+        """No camera is connected (the tether service starts or stops)."""
+        with self.transaction():
+            self.conn.execute("UPDATE tether_cameras SET connected_since = NULL "
+                              "WHERE connected_since IS NOT NULL")
+
+    def tether_cameras(self) -> list[dict[str, Any]]:
+        return self.rows("SELECT * FROM tether_cameras ORDER BY camera")

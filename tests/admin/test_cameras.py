@@ -157,3 +157,14 @@ def test_the_card_banner_names_what_was_not_imported_and_ignores_camera_frames(c
     frame = samples / "gps" / "DSCN0010.jpg"
     importer.import_paths([(frame, None)], source="ftp camera-a")  # a camera's frame is no card
     assert client.get("/api/status").get_json()["card"] == status
+
+
+def test_the_status_lists_a_tethered_camera_as_the_tether_service_records_it(client, store):
+    assert client.get("/api/status").get_json()["cameras"]["usb"] == []
+    store.meet_tether_camera("Canon EOS R5 0123")
+    store.tether_session("Canon EOS R5 0123", True)
+    store.count_tether_frame("Canon EOS R5 0123")
+    [usb] = client.get("/api/status").get_json()["cameras"]["usb"]
+    assert usb["camera"] == "Canon EOS R5 0123" and usb["connected"] and usb["frames"] == 1
+    store.end_tether_sessions()  # the service stopped
+    assert not client.get("/api/status").get_json()["cameras"]["usb"][0]["connected"]

@@ -155,17 +155,26 @@ def test_a_camera_that_stops_answering_is_waited_for_and_found_again(camera: Pat
         camera.rename(away)
         tether.camera.trigger_capture()
 
+    connected: list[object] = []
+
     def nap(seconds: float) -> None:  # the loop waits for a camera: plug it back in
         naps.append(seconds)
+        connected.append(store.tether_camera(IDENTITY)["connected_since"])  # what the admin shows
         if away.exists():
             away.rename(camera)
 
+    def connected_now() -> bool:
+        connected.append(store.tether_camera(IDENTITY)["connected_since"])
+        return bool(connected[-1])
+
     serve(tether, [
-        (lambda: tether.caught_up, unplug),
+        (lambda: tether.caught_up and connected_now(), unplug),
         (lambda: tether.connections == 2 and tether.idle(), lambda: tether.camera.trigger_capture()),
         (lambda: len(captured(store, "imported")) == 1 and tether.idle(), lambda: None),
     ], sleep=nap)
     assert naps and any(": gone (" in status for status in statuses), statuses
+    assert connected[0] and None in connected[1:]  # connected, then shown unplugged while away
+    assert store.tether_camera(IDENTITY)["connected_since"] is None  # the service stopped
     assert len(photo_hashes(store)) == 1 and received_files(config) == []
     assert tether_imports(store) == len(captured(store, "imported") + captured(store, "duplicate"))
 

@@ -73,9 +73,15 @@ $("#form-camera").addEventListener("submit", async (ev) => {
   catch (e) { toast(e.message, { error: true }); }
 });
 
-// One line for the status panel.
+// One line for the status panel: FTP cameras, then USB-tethered ones.
 export function camerasLine(c) {
-  if (!c || !c.accounts) return "No FTP camera set up";
+  const usb = (c?.usb || []).map((u) => `USB: ${u.camera} ${u.connected ? "connected" : "unplugged"} · ` +
+    `${u.frames} frame${u.frames === 1 ? "" : "s"}` + (u.last_frame_at ? ` · last ${ago(u.last_frame_at, now())}` : ""));
+  return [ftpLine(c), ...usb].filter(Boolean).join(" — ");
+}
+
+function ftpLine(c) {
+  if (!c || !c.accounts) return c?.usb?.length ? "" : "No FTP camera set up";
   const parts = [c.connected.length ? `${c.connected.join(", ")} connected` : "None connected",
     `${c.frames} frame${c.frames === 1 ? "" : "s"}`];
   if (c.last_frame_at) parts.push(`last ${ago(c.last_frame_at, now())}`);
