@@ -31,6 +31,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -48,6 +49,7 @@ from .received import Received, ReceivedImporter
 from .scan import classify
 
 log = logging.getLogger(__name__)
+KEPT = "kept"  # a frame the import skipped for what it is (not a photo...): its copy is kept
 
 EVENT_WAIT_MS = 1000  # one turn of the loop: how long to wait for the camera's next event
 RETRY_SECONDS = 2.0  # between looks for a camera when none is connected
@@ -152,15 +154,18 @@ def keep_frames_on_the_card(folder: Path) -> None:
     os.environ["XDG_CONFIG_HOME"] = str(folder)
 
 
-def outcome(report: ImportReport, path: Path) -> str:
-    """What the import did with ``path``: imported, duplicate, raw_archived, or kept (skipped or
-    failed: the received copy is kept)."""
+def outcome(report: ImportReport, path: Path) -> str | None:
+    """What the import did with ``path``: imported, duplicate, raw_archived, kept (skipped for
+    what it is: the received copy is kept), or None (it failed, or the import stopped before it:
+    the frame is to be taken again)."""
     label = str(path)
     for name, labels in (("imported", report.imported), ("duplicate", report.duplicates),
                          ("raw_archived", report.raw_archived)):
         if label in labels:
             return name
-    return "kept"
+    if any(label in labels for labels in report.skipped.values()):
+        return KEPT
+    return None
 
 
 class Tether:
@@ -255,14 +260,18 @@ class Tether:
         if not frame.is_photo:
             self.store.mark_tether_frames(self.identity, [frame.key], NOT_A_PHOTO)
             return
-        slot = hashlib.sha256(repr(tag).encode()).hexdigest()[:16] + (f"-{copies}" if copies else "")
-        dest = self.received / slot / safe_name(frame.name)
+        folder: Path | None = None
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            self.received.mkdir(parents=True, exist_ok=True)
+            # a folder of its own, never one another pull (or a kept file) is in
+            slot = hashlib.sha256(repr(tag).encode()).hexdigest()[:16] + "-"
+            folder = Path(tempfile.mkdtemp(prefix=slot, dir=self.received))
+            dest = folder / safe_name(frame.name)
             read_frame(self.camera, frame, dest)
         except BaseException as exc:
-            with contextlib.suppress(OSError):  # a folder of its own, left empty by read_frame
-                dest.parent.rmdir()
+            if folder is not None:
+                with contextlib.suppress(OSError):  # its own folder, left empty by read_frame
+                    folder.rmdir()
             if not isinstance(exc, OSError):
                 raise
             # our disk, not the camera (full, read-only): tried again in a while (and on connecting)
@@ -293,19 +302,33 @@ class Tether:
 
     # the import thread ------------------------------------------------------------------------
     def _imported(self, store: Store, item: Received, report: ImportReport | None, safe: bool) -> None:
-        """Record the frame as handled once its import ran (an import that raised leaves it to be
-        pulled again on the next connection)."""
-        camera, key = item.tag
+        """Record the frame as handled once its import ran; a frame the import failed or did not
+        reach stays unrecorded (pulled again on the next connection; its received copy is
+        imported again on the next start). A kept file's folder is set aside (``.kept``)."""
+        done = outcome(report, item.path) if report is not None else None
         try:
-            if report is not None:
-                store.mark_tether_frames(camera, [key], outcome(report, item.path))
+            if item.tag is None:  # received by an earlier run: nothing to record but the count
+                return
+            camera, key = item.tag
+            if done is not None:
+                store.mark_tether_frames(camera, [key], done)
             if safe:
                 store.count_tether_frame(camera)
         finally:
-            with self.lock:
-                self.pending[item.tag] -= 1
-                if self.pending[item.tag] <= 0:
-                    del self.pending[item.tag]
+            if done == KEPT:
+                with contextlib.suppress(OSError):
+                    item.path.parent.rename(item.path.parent.with_name(item.path.parent.name + ".kept"))
+            if item.tag is not None:
+                with self.lock:
+                    self.pending[item.tag] -= 1
+                    if self.pending[item.tag] <= 0:
+                        del self.pending[item.tag]
+
+    def requeue_received(self) -> None:
+        """Import what an earlier run received but did not import (killed, power cut)."""
+        for path in sorted(p for p in self.received.glob("*/*") if p.is_file()):
+            if not path.parent.name.endswith(".kept"):
+                self.imports.put(Received(path, "tether earlier session", None))
 
     def idle(self) -> bool:
         """No frame is waiting for its import."""
@@ -321,6 +344,7 @@ class Tether:
         self.tick = tick
         self.store.end_tether_sessions()  # what a crashed run left "connected"
         self.imports.start()
+        self.requeue_received()
         gone_since = time.monotonic()
         try:
             while running():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -359,3 +360,21 @@ def test_the_camera_protect_flag_reaches_the_photo(camera: Path, tmp_path: Path)
 ])
 def test_camera_file_names_stay_inside_their_folder(name: str, expected: str) -> None:
     assert safe_name(name) == expected
+
+
+def test_frames_an_earlier_run_received_are_imported_on_start_without_a_camera(tmp_path: Path) -> None:
+    """Killed between a frame's download and its import: the next start imports the received copy
+    (a kept one, skipped for what it is, is left alone)."""
+    config, store = tether_config(tmp_path)
+    received = config.folder("state") / "tether" / "received"
+    frame = sample_files("exif-org/*.jpg")[0]
+    (received / "0123abcd-x1").mkdir(parents=True)
+    shutil.copy(frame, received / "0123abcd-x1" / "IMG_0001.JPG")
+    (received / "4567-kept.kept").mkdir()
+    (received / "4567-kept.kept" / "IMG_0009.JPG").write_bytes(b"not a JPEG")
+    tether = Tether(config, store)
+    serve(tether, [(lambda: len(photo_hashes(store)) == 1 and tether.idle(), lambda: None)])
+    assert photo_hashes(store) == [sha256(frame)]
+    assert [p.name for p in received_files(config)] == ["IMG_0009.JPG"]  # the kept one stays
+    source = store.scalar("SELECT source_kind FROM imports ORDER BY id DESC LIMIT 1")
+    assert source == "tether"  # an auto-publish rule for the tether applies to it

@@ -7,26 +7,12 @@ import io
 from pathlib import Path
 
 import pillow_heif
-import pytest
 from PIL import Image, ImageCms
-from support.config import local_config
 from support.images import mean_diff, region_mean
 from support.originals import IPHONE_HEIC, RAW_ONLY, put
 from support.publications import publish
 
 from appliance.ingest.importer import Importer
-from appliance.publish.worker import Publisher
-from appliance.store import Store
-
-
-@pytest.fixture
-def env(tmp_path: Path):
-    config = local_config(tmp_path, "[publish]\nlong_edge = 512\nthumb_edge = 160\n")
-    config.ensure_folders()
-    store = Store(config.db_path)
-    store.ensure_event("party", "Party time")
-    yield config, store, Publisher(config, store)
-    store.close()
 
 
 def _import(config, store, source: Path, name: str) -> int:

@@ -19,21 +19,10 @@ from support.samples import sample, sample_files
 from appliance.fsutil import TEMP_PREFIX
 from appliance.ingest.importer import Importer
 from appliance.publish import manifest
-from appliance.publish.worker import PHOTO_CACHE, Publisher, base_name, bucket_key
-from appliance.store import Store
+from appliance.publish.worker import PHOTO_CACHE, base_name, bucket_key
 
 REPO = Path(__file__).resolve().parents[2]
 APPLIANCE = REPO / ".venv" / "bin" / "appliance"
-
-
-@pytest.fixture
-def env(tmp_path: Path):
-    config = local_config(tmp_path, "[publish]\nlong_edge = 512\nthumb_edge = 160\n")
-    config.ensure_folders()
-    store = Store(config.db_path)
-    store.ensure_event("party", "Party time")
-    yield config, store, Publisher(config, store)
-    store.close()
 
 
 def _import(config, store, source: str, name: str = "IMG_0001.JPG") -> int:
