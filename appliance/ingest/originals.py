@@ -193,7 +193,7 @@ class Originals:
             capture_time=capture_sort_time(made.info.capture_time, c.mtime_ns),
             camera_make=made.info.make, camera_model=made.info.model,
             thumb_path=str(made.thumb.relative_to(run.imp.thumbs)), import_id=run.import_id,
-            pair_key=key, derived_from=made.how,
+            pair_key=key, derived_from=made.how, rating=made.info.rating, protected=int(c.protected),
         ):
             report.imported.append(c.label)
             report.derived.setdefault(made.how, []).append(c.label)

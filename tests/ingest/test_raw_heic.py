@@ -267,3 +267,24 @@ def test_bad_heic_is_skipped_and_nothing_kept(env, tmp_path):
         assert not [p for p in config.folder(folder).rglob("*") if p.is_file()], folder
     # skipped, not recorded: the same files are tried again (not duplicates) next time
     assert importer.import_tree(tmp_path / "card").summary()["skipped"][REASON_BAD_HEIF] == 3
+
+
+def test_a_derived_photo_keeps_the_rating_and_protect_flag_auto_publish_reads(env, tmp_path):
+    """A rated HEIC and a protected (read-only on the card) RAW-only frame: the photo made from each
+    carries what the `rated` and `protected` auto-publish rules look at."""
+    import pillow_heif
+    from support.rated import rated_frame
+
+    pillow_heif.register_heif_opener()
+    config, store, importer = env
+    card = tmp_path / "card" / "DCIM" / "100CANON"
+    rated = rated_frame(sample("orientation/landscape_1.jpg"), tmp_path / "rated.jpg", rating=4)
+    with Image.open(rated) as image:
+        image.save(put(card / "IMG_0001.HEIC", b""), "HEIF", exif=image.getexif().tobytes(), quality=80)
+    raw = put(card / "IMG_0002.RW2", RAW_ONLY)
+    raw.chmod(0o444)  # the FAT read-only attribute, as the kernel's vfat driver shows it
+    summary = importer.import_tree(card.parent.parent).summary()
+    assert summary["derived"] == {"heif": 1, "raw-preview": 1}, summary
+    assert _photo(store, "IMG_0001.HEIC")["rating"] == 4
+    assert _photo(store, "IMG_0002.RW2")["protected"] == 1
+    assert not _photo(store, "IMG_0001.HEIC")["protected"]
