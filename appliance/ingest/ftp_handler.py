@@ -58,6 +58,7 @@ def handler_class(ingest: FtpIngest, networks: Sequence[Network], reserve_mb: fl
         if tls_files is not None:
             certfile, keyfile = (str(path) for path in tls_files)
         _camera: str = ""
+        _hash: str = ""  # the account's password hash when this session logged in
 
         def _encrypted(self, what: str) -> bool:
             return bool(getattr(self, what, False))
@@ -73,6 +74,10 @@ def handler_class(ingest: FtpIngest, networks: Sequence[Network], reserve_mb: fl
             super().process_command(cmd, *args, **kwargs)
 
         def ftp_STOR(self, file: str, mode: str = "w") -> Any:
+            if not self._still_allowed():
+                self.respond("530 This account was removed or its password changed: log in again.")
+                self.close_when_done()
+                return None
             free = free_mb(watched)
             if free < reserve_mb:
                 self.respond(f"452 The appliance's disk is nearly full ({free:.0f} MB free, "
@@ -88,7 +93,17 @@ def handler_class(ingest: FtpIngest, networks: Sequence[Network], reserve_mb: fl
         def on_incomplete_file_received(self, file: str) -> None:
             ingest.upload_interrupted(ingest.owner(Path(file)), Path(file))
 
+        def _still_allowed(self) -> bool:
+            """Is the account this session logged in with still there, with the same password?
+            (A camera keeps its connection for hours: removing it in the admin must stop it.)"""
+            assert ingest.authorizer.store is not None
+            account = ingest.authorizer.store.ftp_account(self.username)
+            return account is not None and account["password_hash"] == self._hash
+
         def on_login(self, username: str) -> None:
+            assert ingest.authorizer.store is not None
+            account = ingest.authorizer.store.ftp_account(username)
+            self._hash = account["password_hash"] if account else ""
             self._camera = username
             ingest.camera_connected(username, self.remote_ip)
 

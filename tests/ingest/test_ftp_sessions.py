@@ -124,3 +124,21 @@ def test_odd_names_are_kept_or_refused_never_escape(config, store, camera, frame
             assert ftp.pwd() == "/"
     utf8, latin1 = sorted(p["original_name"] for p in photos(store))
     assert utf8 == "Café été.jpg" and latin1.startswith("caf") and latin1.endswith(".jpg")
+
+
+def test_a_removed_account_or_a_new_password_ends_an_open_session(config, store, camera, frame):
+    """Cameras keep their connection for hours: what the admin changes applies to the next upload."""
+    with serving(config) as ingest:
+        ftp = connect(ingest)
+        ftp.storbinary("STOR IMG_0001.JPG", io.BytesIO(frame.read_bytes()))
+        store.update_ftp_account(USER, password_hash=generate_password_hash("a new password"))
+        with pytest.raises(ftplib.error_perm, match="530 This account was removed"):
+            ftp.storbinary("STOR IMG_0002.JPG", io.BytesIO(frame.read_bytes()))
+        ftp.close()
+        second = connect(ingest, password="a new password")
+        store.delete_ftp_account(USER)
+        with pytest.raises(ftplib.error_perm, match="530"):
+            second.storbinary("STOR IMG_0003.JPG", io.BytesIO(frame.read_bytes()))
+        second.close()
+        wait_for(lambda: photos(store), 20, "the frame sent before the change")
+    assert [p["original_name"] for p in photos(store)] == ["IMG_0001.JPG"]
