@@ -26,6 +26,7 @@ from .importer import Importer
 
 log = logging.getLogger(__name__)
 BATCH_MAX = 32  # files of one source imported together at most
+RETRY_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class ReceivedImporter:
         self.done = done
         self.queue: queue.SimpleQueue[Received | None] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self.stopping = threading.Event()
 
     def start(self) -> None:
         self.thread.start()
@@ -65,14 +67,33 @@ class ReceivedImporter:
 
     def finish(self) -> None:
         """Import what is queued, then stop the thread."""
+        self.stopping.set()
         self.queue.put(None)
         self.thread.join()
 
+    def _open(self) -> tuple[Store, Importer] | None:
+        """This thread's store and importer; tried again while the store cannot be opened (locked
+        past its timeout, the disk full at start-up): None once told to stop meanwhile."""
+        while not self.stopping.is_set():
+            store = None
+            try:
+                store = Store(self.config.db_path)  # SQLite: this thread's own connection
+                importer = Importer(self.config, store)
+                importer.adopt_sources = True  # received files are ours: linked, not copied
+                return store, importer
+            except Exception:
+                log.exception("the received-file importer cannot start; trying again")
+                if store is not None:
+                    store.close()
+                self.stopping.wait(RETRY_S)
+        return None  # what is received stays, imported on the next start
+
     def _loop(self) -> None:
-        store = Store(self.config.db_path)  # SQLite: this thread's own connection
+        opened = self._open()
+        if opened is None:
+            return
+        store, importer = opened
         try:
-            importer = Importer(self.config, store)
-            importer.adopt_sources = True  # received files are ours: linked, not copied
             while (batch := self._next_batch()) is not None:
                 report = self._import(importer, batch)
                 for item in batch:

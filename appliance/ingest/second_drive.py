@@ -82,8 +82,11 @@ class ReadWriteMounter:
         command = FUSE_RW.get(fs_type)
         if code != errno.ENODEV or command is None or not FuseMounter().available(fs_type):
             raise MountError(code, f"cannot mount {device} ({kind}) read-write: {errno.errorcode.get(code)}")
-        result = subprocess.run([*command, device, str(target)], capture_output=True, text=True,
-                                timeout=30)
+        try:
+            result = subprocess.run([*command, device, str(target)], capture_output=True, text=True,
+                                    timeout=30)
+        except subprocess.TimeoutExpired as exc:
+            raise MountError(errno.ETIMEDOUT, f"{command[0]} did not answer in 30 s") from exc
         if result.returncode != 0 or not _wait_mounted(target):
             raise MountError(errno.EIO, f"{command[0]} failed: {result.stderr.strip()}")
 

@@ -4,7 +4,6 @@ burst's image memory between photos."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 
 from ..config import Config
@@ -33,8 +32,8 @@ def run(config: Config, store: Store, service: Lifecycle) -> None:
             auto_at = time.monotonic()
             try:
                 auto.tick()
-            except sqlite3.Error:  # a locked store: the next tick tries again, publishing goes on
-                log.exception("auto-publish tick failed")
+            except Exception:  # a locked store, a bad row: the next tick tries again, publishing
+                log.exception("auto-publish tick failed")  # goes on
         if publisher.run_once():
             burst.worked()
             status = store.status()

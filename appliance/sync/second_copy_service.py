@@ -60,9 +60,13 @@ def run(config: Config, store: Store, service: Lifecycle) -> None:
         while service.running():
             if time.monotonic() - copier.progress_at < MOVING_S:
                 service.alive()
-            if drive is not None and drive.monitor is not None:
-                drive.poll(LISTEN_SLICE_S)
-            else:
+            try:
+                if drive is not None and drive.monitor is not None:
+                    drive.poll(LISTEN_SLICE_S)
+                else:
+                    threading.Event().wait(LISTEN_SLICE_S)
+            except Exception:  # one bad event (a mount that hangs, a udev error) must not end the
+                log.exception("second drive: handling a device event failed")  # listening
                 threading.Event().wait(LISTEN_SLICE_S)
         copier.abort.set()  # a copy in progress stops; its temp file is removed next time
 
