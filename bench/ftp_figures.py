@@ -1,4 +1,5 @@
-"""The FTP figures of bench/live_ingest.py (see its docstring): one function per figure.
+"""The FTP figures of bench/live_ingest.py, one function per figure (run alone:
+``.venv/bin/python bench/ftp_figures.py [--quick]``, the last line one JSON object).
 
 3. ``ftp_vs_copy_ratio``: throughput of 24 MP camera-like JPEGs sent one after another by one ftplib
    session on loopback into the buffer (from the first STOR until the last frame's verified copy
@@ -212,8 +213,9 @@ def ftp_bucket_figures(work: Path, quick: bool) -> Figures:
     p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
     print(f"\nFTP STOR -> web JPEG in the bucket (auto-publish all, 0 s; real services): {count} frames")
     print(f"  median {statistics.median(latencies):.2f} s, p95 {p95:.2f} s, max {latencies[-1]:.2f} s")
-    return {"ftp_to_bucket_p95_s": round(p95, 2),
-            "ftp_to_bucket_median_s": round(statistics.median(latencies), 2)}
+    results: Figures = {"ftp_to_bucket_p95_s": round(p95, 2),
+                        "ftp_to_bucket_median_s": round(statistics.median(latencies), 2)}
+    return results
 
 
 # -- 5. ftp_partial_lost -------------------------------------------------------------------------
@@ -262,5 +264,37 @@ def ftp_partial_figures(work: Path, quick: bool) -> Figures:
     partial_photos, lost = len(shas - whole), len(whole - shas)
     print(f"\nFTP with cut uploads: {count} frames, {cuts} cut off first (ABOR or reset), then sent whole")
     print(f"  partial uploads that became photos: {partial_photos}; whole frames lost: {lost}")
-    return {"ftp_partial_lost": partial_photos + lost, "ftp_partials_as_photos": partial_photos,
-            "ftp_complete_lost": lost, "ftp_cut_uploads": cuts}
+    results: Figures = {"ftp_partial_lost": partial_photos + lost, "ftp_partials_as_photos": partial_photos,
+                        "ftp_complete_lost": lost, "ftp_cut_uploads": cuts}
+    return results
+
+
+FIGURES = [ftp_copy_figures, ftp_bucket_figures, ftp_partial_figures]
+
+
+def main() -> None:
+    """The FTP figures alone (bench/live_ingest.py runs them with the others)."""
+    import argparse
+    import json
+    import logging
+    import tempfile
+
+    from machine import describe, report  # bench/machine.py
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer frames and rounds; under a minute")
+    args = parser.parse_args()
+    for noisy in ("pyftpdlib", "werkzeug"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    machine, results = describe(), {}  # (named `results` where its keys are set: tests/test_docs.py)
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as folder:
+        for figure in FIGURES:
+            work = Path(folder) / figure.__name__
+            work.mkdir()
+            results.update(figure(work, args.quick))
+    results = report(results, machine)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

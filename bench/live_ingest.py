@@ -236,7 +236,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer frames and rounds; under a minute")
     args = parser.parse_args()
-    logging.getLogger("pyftpdlib").setLevel(logging.WARNING)  # (a line per FTP command otherwise)
+    for noisy in ("pyftpdlib", "werkzeug"):  # a line per FTP command, per request to moto's S3
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     machine = describe()  # the load before this run adds its own
     results: Figures = {}
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as folder:
