@@ -38,6 +38,7 @@ from .ftp_tls import ensure_certificate
 from .import_types import ImportReport
 from .received import Received, ReceivedImporter
 from .scan import JPEG_SUFFIXES
+from .verified_copy import Hashes
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class FtpIngest:
         self.imports = ReceivedImporter(config, self._imported, name="ftp-import")
         self.authorizer = StoreAuthorizer(self.inboxes, config.ftp.max_login_failures)
         self.sessions: Counter[str] = Counter()  # open connections per account
+        self.hashes: dict[str, Hashes] = {}  # of each upload, hashed as it arrived (by its path)
         self.inboxes.mkdir(parents=True, exist_ok=True)
         tls_files = ensure_certificate(self.tls_folder) if config.ftp.tls else None
         handler = handler_class(self, plain_networks(config), config.ftp.reserve_mb, tls_files)
@@ -87,13 +89,14 @@ class FtpIngest:
 
         FTP has no length: a data connection that drops reads like the end of the file. A JPEG
         that does not end with its end-of-image marker was cut off, and is discarded as such."""
+        hashes = self.hashes.pop(str(path), None)
         if path.suffix.lower() in JPEG_SUFFIXES and not ends_like_a_jpeg(path):
             return self.upload_interrupted(user, path)
         (self.received / user).mkdir(parents=True, exist_ok=True)
         # a folder of its own, never one a kept file from an earlier run is in
         dest = Path(tempfile.mkdtemp(prefix="", dir=self.received / user)) / path.name
         os.replace(path, dest)
-        self.imports.put(Received(dest, f"ftp {user}", user))
+        self.imports.put(Received(dest, f"ftp {user}", user, hashes))
 
     def sweep_inboxes(self) -> None:
         """Handle what an earlier run left (nothing is being uploaded yet). In ``received/``:
@@ -125,6 +128,7 @@ class FtpIngest:
             self.authorizer.store.ftp_session(user, None)
 
     def upload_interrupted(self, user: str, path: Path) -> None:
+        self.hashes.pop(str(path), None)
         path.unlink(missing_ok=True)
         assert self.authorizer.store is not None
         self.authorizer.store.count_ftp_partial(user)

@@ -16,13 +16,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pyftpdlib.filesystems import AbstractedFS
 from pyftpdlib.handlers import FTPHandler
+
+from .verified_copy import HashingWriter
 
 if TYPE_CHECKING:
     from .ftp import FtpIngest
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOGIN_COMMANDS = ("USER", "PASS")
+# a frame is read in 1 MB pieces, not pyftpdlib's 64 KB: each piece is also hashed (SHA-256 and
+# BLAKE3) as it is written, and fewer, larger pieces keep a 24 MP frame's upload near the
+# network's speed
+RECEIVE_CHUNK = 1 << 20
 DATA_COMMANDS = ("PASV", "EPSV", "PORT", "EPRT")
 
 
@@ -52,8 +59,20 @@ def handler_class(ingest: FtpIngest, networks: Sequence[Network], reserve_mb: fl
         base = TLS_FTPHandler
     watched = (ingest.inboxes, ingest.config.folder("buffer"))
 
+    class HashingFS(AbstractedFS):
+        """Files stored whole (STOR, not a resumed or appended one) hash what they receive."""
+
+        def open(self, filename: str, mode: str) -> Any:
+            handle = super().open(filename, mode)
+            return HashingWriter(handle, ingest.hashes) if mode == "wb" else handle
+
+    class DataChannel(base.dtp_handler):  # type: ignore[misc, name-defined]
+        ac_in_buffer_size = RECEIVE_CHUNK
+
     class Handler(base):  # type: ignore[misc, valid-type]
         authorizer = ingest.authorizer
+        abstracted_fs = HashingFS
+        dtp_handler = DataChannel
         banner = "Event photo appliance: FTP frames to the gallery"
         if tls_files is not None:
             certfile, keyfile = (str(path) for path in tls_files)

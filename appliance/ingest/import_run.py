@@ -278,7 +278,8 @@ class ImportRun:
                 hook(job.path, self.reading[job.seq])
 
         folder = self.imp.buffer if job.kind == JPEG else self.imp.archive
-        staged = (self.imp.adopt_sources and adopt(job.path, folder)) or stage(
+        known = self.imp.received_hashes.get(job.path)  # hashed as it arrived (FTP)
+        staged = (self.imp.adopt_sources and adopt(job.path, folder, known)) or stage(
             job.path, folder, on_bytes, self.abort)
         dest = (self.imp.buffer_path(staged.sha256) if job.kind == JPEG
                 else self.imp.archive_path(staged.sha256, job.path.suffix))

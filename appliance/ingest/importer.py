@@ -32,9 +32,7 @@ from ..store import Store
 from .import_run import ImportRun
 from .import_types import ImportReport
 from .scan import card_roots, walk
-from .verified_copy import (
-    clean_stale_temps,
-)
+from .verified_copy import Hashes, clean_stale_temps
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +55,7 @@ class Importer:
         # Files that are already the appliance's (received from a camera into state/): linked into
         # the buffer instead of copied when on its filesystem (one write of each frame, not two).
         self.adopt_sources = False
+        self.received_hashes: dict[Path, Hashes] = {}  # of files hashed as they were received
 
     def verify_from_disk(self, source: os.stat_result, folder: Path) -> bool:
         """Whether a copy of ``source`` into ``folder`` is read back past the page cache

@@ -23,6 +23,7 @@ from ..config import Config
 from ..store import Store
 from .import_types import ImportReport
 from .importer import Importer
+from .verified_copy import Hashes
 
 log = logging.getLogger(__name__)
 BATCH_MAX = 32  # files of one source imported together at most
@@ -37,6 +38,7 @@ class Received:
     path: Path
     source: str
     tag: Any = None
+    hashes: Hashes | None = None  # when it was hashed as it arrived: its import reads nothing
 
 
 # done(store, item, report, safe): report is None when the import raised
@@ -133,6 +135,7 @@ class ReceivedImporter:
 
     @staticmethod
     def _import(importer: Importer, batch: list[Received]) -> ImportReport | None:
+        importer.received_hashes = {item.path: item.hashes for item in batch if item.hashes}
         try:
             return importer.import_paths([(item.path, None) for item in batch], source=batch[0].source)
         except Exception:  # reported; the files stay where they were received

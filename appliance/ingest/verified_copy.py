@@ -33,6 +33,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from blake3 import blake3
 
@@ -204,11 +205,40 @@ def stage(source: Path, folder: Path, on_bytes: Callable[[int], None] = lambda n
             os.close(src)
 
 
-def adopt(source: Path, folder: Path) -> Staged | None:
+# (SHA-256, BLAKE3, size) of what was written to a received file, hashed as it arrived
+Hashes = tuple[str, str, int]
+
+
+class HashingWriter:
+    """A file being received (from a camera over FTP) that hashes what is written to it, so its
+    import needs no read of its own; on close its :data:`Hashes` go into ``into[name]``."""
+
+    def __init__(self, raw: BinaryIO, into: dict[str, Hashes]) -> None:
+        self.raw, self.into = raw, into
+        self.sha, self.check, self.size = hashlib.sha256(), blake3(), 0
+
+    def write(self, data: bytes) -> int:
+        self.sha.update(data)
+        self.check.update(data)
+        self.size += len(data)
+        return self.raw.write(data)
+
+    def close(self) -> None:
+        if not self.raw.closed:
+            self.raw.close()
+            self.into[self.raw.name] = (self.sha.hexdigest(), self.check.hexdigest(), self.size)
+
+    def __getattr__(self, name: str) -> Any:  # name, closed, fileno...: the file's own
+        return getattr(self.raw, name)
+
+
+def adopt(source: Path, folder: Path, known: Hashes | None = None) -> Staged | None:
     """Stage a file that is already the appliance's (received from a camera, on the buffer's
     filesystem) without copying it: hard-linked under a locked temp name in ``folder`` and hashed
-    in one read; :func:`commit` then fsyncs, checks and renames it as it does a copy. None when it
-    cannot be linked there (another filesystem): then it is copied."""
+    in one read, or not read at all when its hashes were ``known`` as it was received (and its
+    size still matches); :func:`commit` then fsyncs, reads it back against the BLAKE3 and renames
+    it as it does a copy. None when it cannot be linked there (another filesystem): then it is
+    copied."""
     folder.mkdir(parents=True, exist_ok=True)
     temp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
     try:
@@ -221,6 +251,9 @@ def adopt(source: Path, folder: Path) -> Staged | None:
     fd = os.open(temp, os.O_RDONLY | os.O_NOFOLLOW)
     fcntl.flock(fd, fcntl.LOCK_EX)
     staged = Staged(source, temp, fd, "", 0, before.st_mtime_ns)
+    if known is not None and known[2] == before.st_size:
+        staged.sha256, staged.check, staged.size = known
+        return staged
     try:
         digest, check = hashlib.sha256(), blake3()
         buf = bytearray(CHUNK)

@@ -260,3 +260,34 @@ def test_a_file_on_another_filesystem_is_not_adopted(tmp_path):
         other.flush()
         assert adopt(Path(other.name), tmp_path / "buffer") is None  # (then it is copied)
     assert not list((tmp_path / "buffer").iterdir())
+
+
+def test_a_file_hashed_as_it_arrived_is_adopted_without_a_read_and_checked_on_commit(tmp_path):
+    """FTP hashes an upload as it is written (HashingWriter): its import trusts those hashes for
+    identity and reads it back only to check it against them (a mismatch is refused)."""
+    import hashlib
+
+    import pytest
+
+    from appliance.ingest.verified_copy import HashingWriter, VerificationFailed, adopt, commit
+
+    data = os.urandom(2_000_000)
+    hashes: dict = {}
+    received = tmp_path / "IMG_0001.JPG"
+    with open(received, "wb") as raw:
+        writer = HashingWriter(raw, hashes)
+        for i in range(0, len(data), 65536):  # as the data channel writes it
+            writer.write(data[i:i + 65536])
+        writer.close()
+    known = hashes[str(received)]
+    assert known == (hashlib.sha256(data).hexdigest(), known[1], len(data))
+    staged = adopt(received, tmp_path / "buffer", known)
+    commit(staged, tmp_path / "buffer" / "ok.jpg")
+    assert (tmp_path / "buffer" / "ok.jpg").read_bytes() == data
+
+    other = tmp_path / "IMG_0002.JPG"
+    other.write_bytes(data[:-1] + b"x")  # not what was received (a disk that changed it)
+    staged = adopt(other, tmp_path / "buffer", known)
+    with pytest.raises(VerificationFailed):
+        commit(staged, tmp_path / "buffer" / "bad.jpg")
+    assert not (tmp_path / "buffer" / "bad.jpg").exists() and not list((tmp_path / "buffer").glob(".*"))
