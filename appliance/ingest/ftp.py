@@ -115,6 +115,12 @@ class FtpIngest:
             except (OSError, ValueError, IndexError):  # not an account's inbox file: leave it
                 log.warning("left %s in the FTP inboxes", path)
 
+    def password_hash(self, user: str) -> str:
+        """The account's password hash now ("" when it is gone)."""
+        assert self.authorizer.store is not None
+        account = self.authorizer.store.ftp_account(user)
+        return str(account["password_hash"]) if account else ""
+
     def camera_connected(self, user: str, address: str) -> None:
         self.sessions[user] += 1
         assert self.authorizer.store is not None

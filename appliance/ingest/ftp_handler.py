@@ -49,22 +49,30 @@ def free_mb(folders: Sequence[Path]) -> float:
     return min(shutil.disk_usage(folder).free for folder in folders) / 1e6
 
 
+class HashingFS(AbstractedFS):
+    """Files stored whole (STOR, not a resumed or appended one) hash what they receive, into their
+    handler's ``received_hashes``."""
+
+    def open(self, filename: str, mode: str) -> Any:
+        handle = super().open(filename, mode)
+        if mode != "wb":
+            return handle
+        return HashingWriter(handle, self.cmd_channel.received_hashes)  # type: ignore[attr-defined]
+
+
+def _base_handler(tls: bool) -> type[FTPHandler]:
+    if not tls:
+        return FTPHandler
+    from pyftpdlib.handlers import TLS_FTPHandler  # needs pyOpenSSL
+
+    return TLS_FTPHandler  # type: ignore[no-any-return]
+
+
 def handler_class(ingest: FtpIngest, networks: Sequence[Network], reserve_mb: float,
                   tls_files: tuple[Path, Path] | None) -> type[FTPHandler]:
     """A handler class bound to ``ingest`` (pyftpdlib configures handlers by class attributes)."""
-    base: type[FTPHandler] = FTPHandler
-    if tls_files is not None:
-        from pyftpdlib.handlers import TLS_FTPHandler  # needs pyOpenSSL
-
-        base = TLS_FTPHandler
+    base = _base_handler(tls_files is not None)
     watched = (ingest.inboxes, ingest.config.folder("buffer"))
-
-    class HashingFS(AbstractedFS):
-        """Files stored whole (STOR, not a resumed or appended one) hash what they receive."""
-
-        def open(self, filename: str, mode: str) -> Any:
-            handle = super().open(filename, mode)
-            return HashingWriter(handle, ingest.hashes) if mode == "wb" else handle
 
     class DataChannel(base.dtp_handler):  # type: ignore[misc, name-defined]
         ac_in_buffer_size = RECEIVE_CHUNK
@@ -73,6 +81,7 @@ def handler_class(ingest: FtpIngest, networks: Sequence[Network], reserve_mb: fl
         authorizer = ingest.authorizer
         abstracted_fs = HashingFS
         dtp_handler = DataChannel
+        received_hashes = ingest.hashes
         banner = "Event photo appliance: FTP frames to the gallery"
         if tls_files is not None:
             certfile, keyfile = (str(path) for path in tls_files)
@@ -115,15 +124,10 @@ def handler_class(ingest: FtpIngest, networks: Sequence[Network], reserve_mb: fl
         def _still_allowed(self) -> bool:
             """Is the account this session logged in with still there, with the same password?
             (A camera keeps its connection for hours: removing it in the admin must stop it.)"""
-            assert ingest.authorizer.store is not None
-            account = ingest.authorizer.store.ftp_account(self.username)
-            return account is not None and account["password_hash"] == self._hash
+            return bool(self._hash) and ingest.password_hash(self.username) == self._hash
 
         def on_login(self, username: str) -> None:
-            assert ingest.authorizer.store is not None
-            account = ingest.authorizer.store.ftp_account(username)
-            self._hash = account["password_hash"] if account else ""
-            self._camera = username
+            self._hash, self._camera = ingest.password_hash(username), username
             ingest.camera_connected(username, self.remote_ip)
 
         def on_logout(self, username: str) -> None:  # QUIT, or USER again
