@@ -119,12 +119,18 @@ class AutoPublisher:
         return len(photos)
 
     def publish_due(self, event_id: int, now: float) -> int:
-        queued, bound = 0, self.bound_events()
+        queued, bound, rules_of = 0, self.bound_events(), {}
         for row in self.store.autopublish_due(now):
             photo_id = row["photo_id"]
             own = row["source_kind"] == SourceKind.FTP and bound.get(row["source_name"]) == row["event_id"]
             if row["event_id"] != event_id and not own:
                 self.store.settle_autopublish(photo_id, "cancelled", "the current event changed")
+                continue
+            if row["event_id"] not in rules_of:
+                rules_of[row["event_id"]] = self.rules(row["event_id"])
+            rule = rules_of[row["event_id"]].get((row["source_kind"], row["source_name"]))
+            if rule is None or rule.mode != row["mode"]:  # changed since the photo was looked at
+                self.store.settle_autopublish(photo_id, "cancelled", "the rule changed")
                 continue
             try:
                 pub_id = self.publisher.request(photo_id, {}, once=True, event_id=row["event_id"])

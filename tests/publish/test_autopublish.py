@@ -208,6 +208,18 @@ def test_changing_a_rule(env):
     assert env.auto.tick(later(600)) == 0 and env.queued() == set()
 
 
+def test_a_rule_switched_off_while_a_batch_was_being_looked_at_publishes_nothing(env):
+    """The rules are read, then the admin switches the rule off before the photos they matched are
+    recorded as waiting (the cancel ran first): at publish time the rule is checked again."""
+    env.rule(CARD, "all", 0)
+    [photo] = env.import_(env.frames(1), CARD)
+    env.auto.scan(env.event_id)  # matched under "all"...
+    with env.store.transaction():  # ...and meanwhile the rule became "off" (the state the race leaves)
+        env.store.conn.execute("UPDATE autopublish_rules SET mode = 'off'")
+    assert env.auto.tick() == 0 and env.publications(photo) == 0
+    assert env.store.autopublish_photo(photo)["state"] == "cancelled"
+
+
 def test_a_photo_waiting_when_the_event_changes_is_not_published_elsewhere(env):
     env.rule(CARD, "all", 30)
     [photo] = env.import_(env.frames(1), CARD)
