@@ -61,12 +61,12 @@ def run_sync(config: Config, args: argparse.Namespace) -> int:
 
 
 def run_second_copy(config: Config, args: argparse.Namespace) -> int:
-    from .sync.second_copy import lower_priority
+    from .lifecycle import idle_priority
     from .sync.second_copy_service import copy_once, run
 
     if not args.once:
         return _serve("second-copy", config, run)
-    lower_priority()  # by hand too: never in the way of a publish
+    idle_priority()  # by hand too: never in the way of a publish
     made, summary = copy_once(config, open_store(config))
     print(f"{made} copied; {summary}")
     return 0

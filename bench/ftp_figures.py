@@ -44,6 +44,7 @@ from appliance.store import Store, open_store
 USER, PASSWORD = "camera-a", "bench password"
 FRAME = (4000, 6000)  # 24 MP, stored sideways with orientation 6, like a camera
 MARK = b"frame ----------"
+QUIET = ("pyftpdlib", "werkzeug")  # a log line per FTP command, per request to moto's S3
 Figures = dict[str, object]
 
 
@@ -276,23 +277,12 @@ def main() -> None:
     """The FTP figures alone (bench/live_ingest.py runs them with the others)."""
     import argparse
     import json
-    import logging
-    import tempfile
 
-    from machine import describe, report  # bench/machine.py
+    from machine import measure  # bench/machine.py
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer frames and rounds; under a minute")
-    args = parser.parse_args()
-    for noisy in ("pyftpdlib", "werkzeug"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    machine, results = describe(), {}  # (named `results` where its keys are set: tests/test_docs.py)
-    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as folder:
-        for figure in FIGURES:
-            work = Path(folder) / figure.__name__
-            work.mkdir()
-            results.update(figure(work, args.quick))
-    results = report(results, machine)
+    results = measure(FIGURES, parser.parse_args().quick, QUIET)
     print(json.dumps(results))
 
 

@@ -27,13 +27,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,8 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from camera import camera_like  # bench/camera.py
-from ftp_figures import ftp_bucket_figures, ftp_copy_figures, ftp_partial_figures
-from machine import describe, report, spread  # bench/machine.py
+from ftp_figures import QUIET, ftp_bucket_figures, ftp_copy_figures, ftp_partial_figures
+from machine import measure, spread  # bench/machine.py
 from PIL import Image
 
 from appliance import config as config_mod
@@ -235,17 +233,7 @@ FIGURES: list[Callable[[Path, bool], Figures]] = [raw_preview_figures, heic_figu
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer frames and rounds; under a minute")
-    args = parser.parse_args()
-    for noisy in ("pyftpdlib", "werkzeug"):  # a line per FTP command, per request to moto's S3
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    machine = describe()  # the load before this run adds its own
-    results: Figures = {}
-    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as folder:
-        for figure in FIGURES:
-            work = Path(folder) / figure.__name__
-            work.mkdir()
-            results.update(figure(work, args.quick))
-    results = report(results, machine)
+    results = measure(FIGURES, parser.parse_args().quick, QUIET)
     print(json.dumps(results))
 
 

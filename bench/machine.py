@@ -7,9 +7,12 @@ the core count says so: its figures are not comparable.
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import statistics
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 # What report() adds to every figure set (tests/test_docs.py reads this tuple).
@@ -81,3 +84,19 @@ def report(figures: dict[str, object], at_start: dict[str, object]) -> dict[str,
     machine["under_load"] = warning is not None
     assert tuple(machine) == MACHINE_KEYS
     return {**figures, **machine}
+
+
+def measure(figures: list[Callable[[Path, bool], dict[str, object]]], quick: bool,
+            quiet: tuple[str, ...] = ()) -> dict[str, object]:
+    """Run each figure function in a scratch folder of its own and :func:`report` what they return
+    (``quiet``: loggers that would print a line per request)."""
+    for name in quiet:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    at_start = describe()  # the load before this run adds its own
+    results: dict[str, object] = {}
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as folder:
+        for figure in figures:
+            work = Path(folder) / figure.__name__
+            work.mkdir()
+            results.update(figure(work, quick))
+    return report(results, at_start)

@@ -17,7 +17,7 @@ from flask import Blueprint, jsonify, send_file
 from werkzeug.security import generate_password_hash
 
 from ..ingest.ftp_auth import valid_user
-from ..ingest.ftp_tls import fingerprint
+from ..ingest.ftp_tls import certificate_paths, fingerprint, tls_folder
 from ..store import Store
 from . import get_config, get_store
 from .auth import login_required
@@ -35,7 +35,7 @@ def _require_login() -> None:
 
 
 def certificate() -> Path:
-    return get_config().folder("state") / "ftp" / "tls" / "cert.pem"
+    return certificate_paths(tls_folder(get_config()))[0]
 
 
 def server_json() -> dict[str, Any]:

@@ -34,7 +34,7 @@ from ..config import Config, plain_networks
 from ..store import Store
 from .ftp_auth import StoreAuthorizer
 from .ftp_handler import handler_class
-from .ftp_tls import ensure_certificate
+from .ftp_tls import ensure_certificate, tls_folder
 from .import_types import ImportReport
 from .received import Received, ReceivedImporter
 from .scan import JPEG_SUFFIXES
@@ -62,7 +62,7 @@ class FtpIngest:
         self.config = config
         root = config.folder("state") / "ftp"
         self.inboxes, self.received = root / "inbox", root / "received"
-        self.tls_folder = root / "tls"
+        self.tls_folder = tls_folder(config)
         self.imports = ReceivedImporter(config, self._imported, name="ftp-import")
         self.authorizer = StoreAuthorizer(self.inboxes, config.ftp.max_login_failures)
         self.sessions: Counter[str] = Counter()  # open connections per account

@@ -17,9 +17,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from ..config import Config
 from ..fsutil import atomic_file
 
 VALID_DAYS = 3650  # a camera has no way to renew it: ten years
+
+
+def tls_folder(config: Config) -> Path:
+    """Where the FTP service keeps its certificate and key."""
+    return config.folder("state") / "ftp" / "tls"
 
 
 def certificate_paths(folder: Path) -> tuple[Path, Path]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..imaging import pipeline
+from ..lifecycle import idle_priority
 from ..store import CardState, ImportState, utcnow
 from ..store.imports import pair_key, text
 from .import_types import CacheBudget, Copied, ImportReport, Job
@@ -135,8 +136,11 @@ class ImportRun:
             report.message = (f"could not list every folder ({listing_error.strerror}); "
                               "insert the card again to finish")
 
+        # Thumbnails run only on a core the copy leaves idle: the card's last byte is safe sooner
+        # (measured: 2 GB copied in 2.55 s instead of 2.85 s with thumbnails at nice 10), and a
+        # card reader slower than the CPU leaves them plenty.
         self.thumbs = ThreadPoolExecutor(self.imp.thumb_workers, thread_name_prefix="thumb",
-                                         initializer=_lower_priority)
+                                         initializer=idle_priority)
         self.copiers = ThreadPoolExecutor(self.imp.copy_workers, thread_name_prefix="copy")
         try:
             return self._copy_and_record(candidates, after_copy)
@@ -383,14 +387,3 @@ class ImportRun:
 
 def _nothing() -> None:
     """The recording step of a file that adds nothing to the store."""
-
-
-def _lower_priority() -> None:
-    """Thumbnail threads run only on a core the copy leaves idle (Linux SCHED_IDLE, else nice
-    19): the card's last byte is safe sooner (measured: 2 GB copied in 2.55 s instead of 2.85 s
-    with thumbnails at nice 10), and a card reader slower than the CPU leaves them plenty."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # this thread only
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)

@@ -45,10 +45,27 @@ class Received:
 Done = Callable[[Store, Received, ImportReport | None, bool], None]
 
 
+KEPT = "kept"  # a file the import skipped for what it is (not a photo...): its copy is kept
+STORED = ("imported", "duplicate", "raw_archived")
+
+
+def outcome(report: ImportReport, path: Path) -> str | None:
+    """What the import did with ``path``: imported, duplicate, raw_archived (the buffer or the
+    archive holds it), kept (skipped for what it is), or None (it failed, or the import stopped
+    before it)."""
+    label = str(path)
+    for name, labels in zip(STORED, (report.imported, report.duplicates, report.raw_archived),
+                            strict=True):
+        if label in labels:
+            return name
+    if any(label in labels for labels in report.skipped.values()):
+        return KEPT
+    return None
+
+
 def safely_stored(report: ImportReport, path: Path) -> bool:
     """Does the buffer (or the RAW archive) hold ``path`` after ``report``'s import?"""
-    label = str(path)
-    return label in report.imported or label in report.duplicates or label in report.raw_archived
+    return outcome(report, path) in STORED
 
 
 class ReceivedImporter:

@@ -45,11 +45,10 @@ from ..config import Config
 from ..store import Store
 from ..store.tether_frames import FrameKey
 from .import_types import ImportReport
-from .received import Received, ReceivedImporter
+from .received import KEPT, Received, ReceivedImporter, outcome
 from .scan import classify
 
 log = logging.getLogger(__name__)
-KEPT = "kept"  # a frame the import skipped for what it is (not a photo...): its copy is kept
 
 EVENT_WAIT_MS = 1000  # one turn of the loop: how long to wait for the camera's next event
 RETRY_SECONDS = 2.0  # between looks for a camera when none is connected
@@ -152,20 +151,6 @@ def keep_frames_on_the_card(folder: Path) -> None:
     settings.parent.mkdir(parents=True, exist_ok=True)
     settings.write_text("ptp2=capturetarget=card\n")
     os.environ["XDG_CONFIG_HOME"] = str(folder)
-
-
-def outcome(report: ImportReport, path: Path) -> str | None:
-    """What the import did with ``path``: imported, duplicate, raw_archived, kept (skipped for
-    what it is: the received copy is kept), or None (it failed, or the import stopped before it:
-    the frame is to be taken again)."""
-    label = str(path)
-    for name, labels in (("imported", report.imported), ("duplicate", report.duplicates),
-                         ("raw_archived", report.raw_archived)):
-        if label in labels:
-            return name
-    if any(label in labels for labels in report.skipped.values()):
-        return KEPT
-    return None
 
 
 class Tether:

@@ -16,8 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ..store import PublishSkipped, Store
-from ..store.autopublish import epoch
+from ..store import PublishSkipped, Store, epoch
 from ..store.sources import SourceKind, rule_name
 from .worker import Publisher
 
@@ -119,8 +118,11 @@ class AutoPublisher:
         return len(photos)
 
     def publish_due(self, event_id: int, now: float) -> int:
+        due = self.store.autopublish_due(now)
+        if not due:  # (every tick: nothing more to read)
+            return 0
         queued, bound, rules_of = 0, self.bound_events(), {}
-        for row in self.store.autopublish_due(now):
+        for row in due:
             photo_id = row["photo_id"]
             own = row["source_kind"] == SourceKind.FTP and bound.get(row["source_name"]) == row["event_id"]
             if row["event_id"] != event_id and not own:

@@ -1,6 +1,6 @@
 """The SQLite store: schema, migrations and typed access; the only package that holds SQL."""
 
-from .database import BUSY_TIMEOUT_MS, MIGRATIONS, Store, connect, open_store, utcnow
+from .database import BUSY_TIMEOUT_MS, MIGRATIONS, Store, connect, epoch, open_store, utcnow
 from .publications import PublishSkipped
 from .settings import read_setting
 from .states import (
@@ -15,6 +15,7 @@ from .states import (
 
 __all__ = [
     "BUSY_TIMEOUT_MS", "MIGRATIONS", "CardState", "ImportState", "ImportStatus", "JobKind", "JobState",
-    "PublicationState", "PublishSkipped", "Store", "SyncStatus", "connect", "open_store", "read_setting",
+    "PublicationState", "PublishSkipped", "Store", "SyncStatus", "connect", "epoch", "open_store",
+    "read_setting",
     "utcnow",
 ]

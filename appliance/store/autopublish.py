@@ -12,7 +12,6 @@ changed).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from .connection import utcnow
@@ -20,11 +19,6 @@ from .settings import Settings
 
 MODES = ("off", "all", "rated", "protected")
 SCANNED = "autopublish:scanned_photo_id"  # the last photo id looked at by the rules
-
-
-def epoch(iso: str) -> float:
-    """Seconds since the epoch of a stored UTC time (``2026-05-01T12:00:00Z``)."""
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 class AutoPublish(Settings):

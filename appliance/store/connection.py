@@ -24,6 +24,11 @@ def utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def epoch(iso: str) -> float:
+    """Seconds since the epoch of a stored UTC time (``2026-05-01T12:00:00Z``, as utcnow writes)."""
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """Open a connection configured for the appliance (WAL, busy timeout, FULL sync)."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .admin_views import AdminViews
 from .autopublish import AutoPublish
-from .connection import BUSY_TIMEOUT_MS, StoreBase, connect, utcnow
+from .connection import BUSY_TIMEOUT_MS, StoreBase, connect, epoch, utcnow
 from .ftp_accounts import FtpAccounts
 from .imports import Imports
 from .outbox import Outbox
@@ -25,7 +25,8 @@ from .tether_frames import TetherFrames
 if TYPE_CHECKING:
     from ..config import Config
 
-__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "open_store", "utcnow"]
+__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "epoch", "open_store",
+           "utcnow"]
 
 
 class Store(AdminViews, Photos, Imports, Publications, AutoPublish, Settings, Outbox, FtpAccounts,

@@ -14,10 +14,8 @@ copy each copy is read back in full every ``second_copy.recheck_days``; a damage
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -53,16 +51,6 @@ class Target(Protocol):
              progress: Callable[[int], None]) -> None: ...
 
     def verify(self, original: Original, abort: threading.Event) -> bool: ...
-
-
-def lower_priority() -> None:
-    """Idle CPU scheduling (Linux SCHED_IDLE, else nice 19) for this process. Under systemd the
-    unit sets it (and the idle I/O class) already; this covers `appliance second-copy` by hand."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-        return
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, 0, 19)
 
 
 class SecondCopier:

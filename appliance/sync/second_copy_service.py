@@ -14,9 +14,9 @@ from typing import Any
 
 from ..config import Config, ConfigError
 from ..ingest.second_drive import SecondDrive
-from ..lifecycle import Lifecycle
+from ..lifecycle import Lifecycle, idle_priority
 from ..store import Store
-from .second_copy import SecondCopier, Target, lower_priority
+from .second_copy import SecondCopier, Target
 from .second_copy_targets import BucketTarget, DriveTarget
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def targets_for(config: Config, client: Any = None) -> tuple[list[Target], Secon
 
 def run(config: Config, store: Store, service: Lifecycle) -> None:
     """Copy until the service is told to stop; STATUS says "second copy (drive BACKUP): 4 / 6, ..."."""
-    lower_priority()
+    idle_priority()
     targets, drive = targets_for(config)
     copier = SecondCopier(config, store, targets)
     if drive is not None:

@@ -22,7 +22,6 @@ import random
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from botocore.exceptions import ClientError
 
 from ..config import Config
 from ..publish import manifest
-from ..store import JobKind, PublicationState, Store, utcnow
+from ..store import JobKind, PublicationState, Store, epoch, utcnow
 from . import bucket
 
 log = logging.getLogger(__name__)
@@ -100,7 +99,7 @@ class Syncer:
         event_id = job["event_id"]
         if now - self.last_manifest_at.get(event_id, 0.0) < MANIFEST_MIN_INTERVAL_S:
             return False
-        if not coalesce or now - _epoch(job["created_at"]) >= MANIFEST_MAX_WAIT_S:
+        if not coalesce or now - epoch(job["created_at"]) >= MANIFEST_MAX_WAIT_S:
             return True
         # Coalesce: while photos of this event are still being rendered or uploaded, wait.
         return not self.store.event_busy(event_id)
@@ -112,7 +111,7 @@ class Syncer:
         waits = [soonest - now] if soonest is not None else []
         for row in self.store.pending_manifests():
             waits.append(self.last_manifest_at.get(row["event_id"], 0.0) + MANIFEST_MIN_INTERVAL_S - now)
-            waits.append(_epoch(row["created_at"]) + MANIFEST_MAX_WAIT_S - now)
+            waits.append(epoch(row["created_at"]) + MANIFEST_MAX_WAIT_S - now)
         future = [w for w in waits if w > 0]
         return min(future) if future else float("inf")
 
@@ -390,7 +389,3 @@ def describe(exc: BaseException) -> str:
         text = f"{err.get('Code', 'Error')}: {err.get('Message', '')}".strip().rstrip(":")
         return f"HTTP {status} {text}" if status else text
     return f"{type(exc).__name__}: {exc}"
-
-
-def _epoch(iso: str) -> float:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()

@@ -16,8 +16,7 @@ from support.samples import sample_files
 from appliance.ingest.importer import Importer
 from appliance.publish.autopublish import AutoPublisher, validate
 from appliance.publish.worker import Publisher
-from appliance.store import Store
-from appliance.store.autopublish import epoch
+from appliance.store import Store, epoch
 
 CARD = "card EOS_DIGITAL (/dev/sda1)"
 FTP_A, FTP_B = "ftp camera-a", "ftp camera-b"
