@@ -94,11 +94,11 @@ describe("photo Function in workerd (Miniflare)", { skip, timeout: 240_000 }, ()
     r2Reads: () => null,
   };
 
-  test("wrangler routes only /photo/* to the Function, matching web/_routes.json", () => {
+  test("wrangler routes only /photo/* and /live/* to Functions, matching web/_routes.json", () => {
     const ours = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "web", "_routes.json"), "utf8"));
     assert.deepEqual(built.routes.include, ours.include);
     assert.deepEqual(built.routes.exclude, ours.exclude);
-    assert.deepEqual(ours.include, ["/photo/*"]);
+    assert.deepEqual([...ours.include].sort(), ["/live/*", "/photo/*"]);
   });
 
   test("non-/photo paths fall through to static assets", async () => {
