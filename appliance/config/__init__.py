@@ -23,6 +23,7 @@ from .sections import (
     FtpConfig,
     GpioConfig,
     ImporterConfig,
+    LiveConfig,
     PathsConfig,
     PublishConfig,
     SecondCopyConfig,
@@ -48,6 +49,7 @@ class Config:
     bucket: BucketConfig = field(default_factory=BucketConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     admin: AdminConfig = field(default_factory=AdminConfig)
+    live: LiveConfig = field(default_factory=LiveConfig)
     gpio: GpioConfig = field(default_factory=GpioConfig)
     ftp: FtpConfig = field(default_factory=FtpConfig)
     second_copy: SecondCopyConfig = field(default_factory=SecondCopyConfig)
@@ -78,6 +80,7 @@ _SECTION_TYPES = {
     "bucket": BucketConfig,
     "sync": SyncConfig,
     "admin": AdminConfig,
+    "live": LiveConfig,
     "gpio": GpioConfig,
     "ftp": FtpConfig,
     "second_copy": SecondCopyConfig,
@@ -87,6 +90,7 @@ _SECTION_TYPES = {
 
 _RANGES: dict[str, tuple[float, float]] = {
     "importer.poll_seconds": (0.05, 3600),
+    "live.timeout": (0.5, 60),
     "importer.thumb_size": (64, 2048),
     "importer.settle_seconds": (0, 3600),
     "importer.upload_max_mb": (1, 4096),
@@ -172,10 +176,11 @@ def _section(name: str, raw: Any, base_dir: Path | None) -> Any:
     return cls(**values)
 
 
-def _read_secrets(bucket: BucketConfig) -> BucketConfig:
+def _read_secrets(bucket: BucketConfig) -> tuple[BucketConfig, str]:
+    """The bucket with its token from ``secrets_file``, and the live secret kept there (or "")."""
     path = bucket.secrets_file
     if path is None:
-        return bucket
+        return bucket, ""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError as exc:
@@ -186,12 +191,13 @@ def _read_secrets(bucket: BucketConfig) -> BucketConfig:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"bucket.secrets_file: {path} is not valid TOML: {exc}") from exc
-    extra = set(data) - {"key_id", "secret"}
+    extra = set(data) - {"key_id", "secret", "live_secret"}
     if extra:
         raise ConfigError(f"bucket.secrets_file: unknown key {sorted(extra)[0]!r}")
     from dataclasses import replace
 
-    return replace(bucket, **{k: str(v) for k, v in data.items()})
+    live_secret = str(data.pop("live_secret", ""))
+    return replace(bucket, **{k: str(v) for k, v in data.items()}), live_secret
 
 
 def parse(text: str, source: Path | None = None) -> Config:
@@ -210,7 +216,9 @@ def parse(text: str, source: Path | None = None) -> Config:
     _validate(config)
     from dataclasses import replace
 
-    return replace(config, bucket=_read_secrets(config.bucket))
+    bucket, live_secret = _read_secrets(config.bucket)
+    live = replace(config.live, secret=live_secret) if live_secret else config.live
+    return replace(config, bucket=bucket, live=live)
 
 
 def _validate(config: Config) -> None:
@@ -233,6 +241,8 @@ def _validate(config: Config) -> None:
     url = config.bucket.endpoint_url
     if url and not re.match(r"^https?://", url):
         raise ConfigError(f"bucket.endpoint_url: {url!r} must start with http:// or https://")
+    if config.live.url and not re.match(r"^https?://[^/\s]+", config.live.url):
+        raise ConfigError(f"live.url: {config.live.url!r} must start with http:// or https://")
     _validate_gpio(config.gpio)
     if not re.fullmatch(r"[^:\s]*:\d{1,5}", config.ftp.bind):
         raise ConfigError(f"ftp.bind: {config.ftp.bind!r} must be host:port")

@@ -98,6 +98,20 @@ class AdminConfig:
 
 
 @dataclass(frozen=True)
+class LiveConfig:
+    """Push to guests: the gallery's live channel (one Durable Object per event, functions/_live/).
+
+    Off while ``secret`` is empty. After each manifest the bucket confirmed, the sync service tells
+    the event's channel (``POST <url>/live/<event>/notify``, signed with a key derived from
+    ``secret``), and the guests' galleries fetch the new manifest at once.
+    """
+
+    url: str = ""  # the gallery's public base URL; empty: admin.gallery_url
+    secret: str = ""  # LIVE_SECRET of the event-gallery-live Worker; never logged
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True)
 class GpioConfig:
     """Status LED and publish button (BCM pin numbers; 0 disables)."""
 

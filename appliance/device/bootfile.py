@@ -29,6 +29,7 @@ SECRETS: dict[tuple[str, str], str] = {
     ("bucket", "secret"): "bucket_secret",
     ("admin", "password"): "admin_password",
     ("wifi", "passphrase"): "wifi_passphrase",
+    ("live", "secret"): "live_secret",
 }
 # Keys the image manages itself: set elsewhere, or meaningless on the appliance.
 MANAGED: dict[str, str] = {

@@ -98,8 +98,8 @@ def apply(layout: Layout, force: bool = False) -> Result:
         return result
 
     owner = service_user()
-    keys = "bucket_key_id" in vault and "bucket_secret" in vault
-    if keys and write_if_changed(layout.bucket_secrets, _bucket_secrets_text(vault), 0o600, owner):
+    stored = _stored_secrets(vault)
+    if stored and write_if_changed(layout.bucket_secrets, _bucket_secrets_text(stored), 0o600, owner):
         result.changed.append(str(layout.bucket_secrets))
     if write_if_changed(layout.config_file, config_text, 0o640, owner, group_only=True):
         result.changed.append(str(layout.config_file))
@@ -169,13 +169,31 @@ def _config_sections(settings: BootSettings, vault: dict[str, str], layout: Layo
         # (Ethernet on the venue's network) a camera must use FTPS
         own = f"{settings.wifi.address.network}, " if settings.wifi is not None else ""
         sections.setdefault("ftp", {})["plain_networks"] = f"{own}127.0.0.0/8, ::1/128"
-    bucket = sections.setdefault("bucket", {})
-    if "bucket_key_id" in vault and "bucket_secret" in vault:
-        if inline:
-            bucket["key_id"], bucket["secret"] = vault["bucket_key_id"], vault["bucket_secret"]
-        else:
-            bucket["secrets_file"] = str(Path("/") / layout.bucket_secrets.relative_to(layout.root))
+    stored = _stored_secrets(vault)
+    if stored and inline:
+        _inline_secrets(sections, stored)
+    elif stored:
+        sections.setdefault("bucket", {})["secrets_file"] = str(
+            Path("/") / layout.bucket_secrets.relative_to(layout.root))
     return sections
+
+
+def _stored_secrets(vault: dict[str, str]) -> dict[str, str]:
+    """What goes into ``bucket.secrets_file``: the bucket's token and the live channel's secret."""
+    stored = {}
+    if "bucket_key_id" in vault and "bucket_secret" in vault:
+        stored["key_id"], stored["secret"] = vault["bucket_key_id"], vault["bucket_secret"]
+    if "live_secret" in vault:
+        stored["live_secret"] = vault["live_secret"]
+    return stored
+
+
+def _inline_secrets(sections: dict[str, Any], stored: dict[str, str]) -> None:
+    for key in ("key_id", "secret"):
+        if key in stored:
+            sections.setdefault("bucket", {})[key] = stored[key]
+    if "live_secret" in stored:
+        sections.setdefault("live", {})["secret"] = stored["live_secret"]
 
 
 def _config_text(settings: BootSettings, vault: dict[str, str], layout: Layout) -> str:
@@ -195,9 +213,8 @@ def _config_problems(config_text: str, vault: dict[str, str], layout: Layout) ->
         raw = tomllib.loads(config_text)
     except tomllib.TOMLDecodeError as exc:
         return [f"could not be turned into a configuration: {exc}"]
-    bucket = raw.get("bucket", {})
-    if bucket.pop("secrets_file", None) is not None:
-        bucket["key_id"], bucket["secret"] = vault["bucket_key_id"], vault["bucket_secret"]
+    if raw.get("bucket", {}).pop("secrets_file", None) is not None:
+        _inline_secrets(raw, _stored_secrets(vault))
     try:
         config_mod.parse(bootfile.dump_toml(raw), None)
     except ConfigError as exc:
@@ -214,11 +231,11 @@ def _without_secrets(message: str, vault: dict[str, str]) -> str:
     return message
 
 
-def _bucket_secrets_text(vault: dict[str, str]) -> str:
+def _bucket_secrets_text(stored: dict[str, str]) -> str:
     """``bucket.secrets_file``: owned by the service user, mode 0600 (the config insists)."""
-    return ("# The bucket's API token, moved here from the boot partition's appliance.toml.\n"
-            f"key_id = {bootfile.toml_value(vault['bucket_key_id'])}\n"
-            f"secret = {bootfile.toml_value(vault['bucket_secret'])}\n")
+    return ("# The bucket's API token and the live channel's secret, moved here from the boot "
+            "partition's appliance.toml.\n"
+            + "".join(f"{key} = {bootfile.toml_value(value)}\n" for key, value in stored.items()))
 
 
 def _fallback_config(layout: Layout, settings: BootSettings | None, result: Result) -> None:

@@ -29,6 +29,23 @@ class Outbox(StoreBase):
             (event_id, key, utcnow()),
         )
 
+    def enqueue_notify(self, event_id: int, key: str) -> None:
+        """Ask for a live notify of the event; folds into its pending one (``version`` + 1), so a
+        notify already on its way is sent again with the newer manifest."""
+        bumped = self.conn.execute(
+            "UPDATE jobs SET version = version + 1 "
+            "WHERE kind = 'notify' AND state = 'pending' AND event_id = ?", (event_id,),
+        ).rowcount
+        if not bumped:
+            self.enqueue("notify", event_id, key)
+
+    def due_notifies(self, due: float) -> list[Job]:
+        """Pending live notifies whose retry time is at or before ``due``, oldest first."""
+        return self.rows(
+            "SELECT * FROM jobs WHERE state = 'pending' AND kind = 'notify' "
+            "AND +next_attempt_at <= ? ORDER BY id", (due,),
+        )
+
     def enqueue(self, kind: str, event_id: int, key: str, **fields: Any) -> None:
         fields.update(kind=kind, event_id=event_id, key=key, created_at=utcnow())
         self.conn.execute(
@@ -153,12 +170,14 @@ class Outbox(StoreBase):
         return {"jobs": int(row[0]), "bytes": int(row[1])}
 
     # -- outcomes -----------------------------------------------------------------------------
-    def finish_job(self, job_id: int, etag: str | None, now: float) -> bool:
-        """A pending upload or delete the bucket confirmed; False when it was no longer pending."""
+    def finish_job(self, job_id: int, etag: str | None, now: float, version: int | None = None) -> bool:
+        """A pending upload, delete or notify that went through; False when it was no longer
+        pending. With ``version``, it stays pending when it was asked for again since."""
         return self.conn.execute(
-            "UPDATE jobs SET state = 'done', done_at = ?, etag = ?, last_error = NULL, "
-            "last_attempt_at = ? WHERE id = ? AND state = 'pending'",
-            (utcnow(), etag, now, job_id),
+            "UPDATE jobs SET state = CASE WHEN ? IS NULL OR version = ? THEN 'done' ELSE state END, "
+            "done_at = ?, etag = ?, last_error = NULL, last_attempt_at = ? "
+            "WHERE id = ? AND state = 'pending'",
+            (version, version, utcnow(), etag, now, job_id),
         ).rowcount == 1
 
     def finish_manifest_job(self, job_id: int, version: int, etag: str | None, now: float) -> None:

@@ -270,6 +270,45 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE tether_cameras ADD COLUMN connected_since TEXT;
     """,
+    # 13: push to guests: 'notify' jobs tell an event's live channel of a confirmed manifest (the
+    # kind CHECK is part of the table, so the outbox is rebuilt with its rows and indexes)
+    """
+    CREATE TABLE jobs_new (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('upload', 'delete', 'manifest', 'notify')),
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        publication_id INTEGER REFERENCES publications(id),
+        key TEXT NOT NULL,
+        path TEXT,
+        content_type TEXT,
+        cache_control TEXT,
+        size INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL DEFAULT 'pending',
+        version INTEGER NOT NULL DEFAULT 1,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        done_at TEXT,
+        etag TEXT,
+        last_attempt_at REAL
+    );
+    INSERT INTO jobs_new (id, kind, event_id, publication_id, key, path, content_type, cache_control,
+        size, state, version, attempts, next_attempt_at, last_error, created_at, done_at, etag,
+        last_attempt_at)
+      SELECT id, kind, event_id, publication_id, key, path, content_type, cache_control, size, state,
+        version, attempts, next_attempt_at, last_error, created_at, done_at, etag, last_attempt_at
+      FROM jobs;
+    DROP TABLE jobs;
+    ALTER TABLE jobs_new RENAME TO jobs;
+    CREATE UNIQUE INDEX jobs_one_pending_manifest ON jobs(event_id)
+        WHERE kind = 'manifest' AND state = 'pending';
+    CREATE UNIQUE INDEX jobs_one_pending_notify ON jobs(event_id)
+        WHERE kind = 'notify' AND state = 'pending';
+    CREATE INDEX jobs_by_state ON jobs(state, next_attempt_at, id);
+    CREATE INDEX jobs_by_publication ON jobs(publication_id, kind, state);
+    CREATE INDEX jobs_pending_by_kind ON jobs(kind, id) WHERE state = 'pending';
+    """,
 ]
 
 

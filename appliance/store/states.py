@@ -16,6 +16,7 @@ class JobKind(StrEnum):
     UPLOAD = "upload"
     DELETE = "delete"
     MANIFEST = "manifest"
+    NOTIFY = "notify"  # tell the event's live channel that a new manifest is in the bucket
 
 
 class JobState(StrEnum):

@@ -7,6 +7,7 @@ Rules that keep the gallery whole:
   delete runs while the event has a pending manifest job);
 - manifest writes are coalesced into one pending job per event, wait for a burst of uploads to
   finish (at most :data:`MANIFEST_MAX_WAIT_S`) and go out at most once a second per event;
+- an event's live channel hears of a manifest only once the bucket confirmed it (:mod:`.live_notify`);
 - safe mode: the only objects ever deleted are those this appliance uploaded for a publication
   that has since been unpublished.
 
@@ -31,6 +32,7 @@ from ..config import Config
 from ..publish import manifest
 from ..store import JobKind, PublicationState, Store, epoch, utcnow
 from . import bucket
+from .live_notify import LiveNotifier
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +68,13 @@ class Syncer:
         self.in_flight: dict[Future[Any], Job] = {}
         self.online: bool | None = None
         self.last_manifest_at: dict[int, float] = store.last_manifest_attempts()
+        self.notifier = LiveNotifier(config, store)
         self._state_written = 0.0
         self._shown: tuple[int, str | None] = (-1, None)
 
     # -- choosing ------------------------------------------------------------------------------
     def runnable(self, ignore_backoff: bool = False, kinds: tuple[str, ...] = (JobKind.MANIFEST,
-                 JobKind.DELETE, JobKind.UPLOAD)) -> list[Job]:
+                 JobKind.NOTIFY, JobKind.DELETE, JobKind.UPLOAD)) -> list[Job]:
         """Pending jobs that may start now, in the order to start them.
 
         Ready manifests come first (they are rare and keep the gallery current), then deletes
@@ -89,6 +92,8 @@ class Syncer:
             for job in self.store.due_manifests(due):
                 if self._manifest_ready(job, now, coalesce=not ignore_backoff):
                     found.append(job)
+        if JobKind.NOTIFY in kinds:
+            found += self.store.due_notifies(due)
         if JobKind.DELETE in kinds:
             found += self.store.due_deletes(due, limit)
         if JobKind.UPLOAD in kinds:
@@ -147,6 +152,8 @@ class Syncer:
                 self._refuse(job, refusal)
                 return None
             return lambda: bucket.delete(client, name, job["key"])
+        if job["kind"] == JobKind.NOTIFY:
+            return self.notifier.prepare(job)
         with self.store.transaction(immediate=False):  # version and content from one snapshot
             version = self.store.job_version(job["id"])
             body = manifest.encode(manifest.build(self.store, job["event_id"], live_only=True))
@@ -218,8 +225,9 @@ class Syncer:
             self.last_manifest_at[job["event_id"]] = now
             # Done only if nothing asked for a newer manifest since this one was built.
             self.store.finish_manifest_job(job["id"], job["version"], etag, now)
+            self.notifier.manifest_written(job["event_id"])
             return
-        done = self.store.finish_job(job["id"], etag, now)
+        done = self.store.finish_job(job["id"], etag, now, job["version"])
         if job["kind"] == JobKind.UPLOAD and done and job["publication_id"]:
             self._maybe_live(job["publication_id"])
 
@@ -301,7 +309,7 @@ class Syncer:
         (retry times ignored); returns how many jobs are left."""
         self.online = True
         try:
-            for kind in (JobKind.UPLOAD, JobKind.MANIFEST, JobKind.DELETE):
+            for kind in (JobKind.UPLOAD, JobKind.MANIFEST, JobKind.NOTIFY, JobKind.DELETE):
                 self._drain_kind(kind)
         except Offline:
             self.finish_in_flight()

@@ -65,10 +65,8 @@ export class EventChannel extends DurableObject {
     this.sql.exec("DELETE FROM notifies WHERE t < ?", now - 2 * WINDOW_S);
     if (seen(result.message.id)) return json(409, { error: "replayed notify" });
     this.sql.exec("INSERT INTO notifies (id, t) VALUES (?, ?)", result.message.id, now);
-    const current = this.current();
-    if (current && result.message.version <= current.version) {
-      return json(200, { ok: true, delivered: 0, version: current.version, stale: true });
-    }
+    // Announced as it comes, even when its version is lower than the last one: several appliances
+    // may feed one event, and a late notify costs guests one conditional manifest fetch (304).
     const text = announcement(event, result.message);
     this.sql.exec("INSERT OR REPLACE INTO announced (one, version, text) VALUES (1, ?, ?)",
       result.message.version, text);

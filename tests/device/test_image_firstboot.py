@@ -38,6 +38,9 @@ bucket = "weddings"
 key_id = "AKIAEXAMPLEKEY"
 secret = "s3cr3t/with+chars=="
 
+[live]
+secret = "live-channel-secret-42"
+
 [wifi]
 ssid = "Gallery"
 passphrase = "phone pass 42"
@@ -88,6 +91,7 @@ def test_a_good_file_is_applied_and_its_secrets_leave_the_boot_partition(tmp_pat
     assert check_password_hash(config.admin.password_hash, "correct horse battery")
     assert not config.admin.password  # only the hash is stored
     assert (config.bucket.key_id, config.bucket.secret) == ("AKIAEXAMPLEKEY", "s3cr3t/with+chars==")
+    assert config.live.secret == "live-channel-secret-42"  # kept beside the bucket token
     assert (config.gpio.status_led, config.gpio.button) == (22, 23)
     # plain FTP only from the access point's network (and this machine); FTPS from anywhere else
     assert config.ftp.plain_networks == "10.42.0.0/24, 127.0.0.0/8, ::1/128"
@@ -95,7 +99,7 @@ def test_a_good_file_is_applied_and_its_secrets_leave_the_boot_partition(tmp_pat
     assert mode(layout.vault) == 0o600 and mode(layout.vault_dir) == 0o700
 
     boot = layout.boot_file.read_text()
-    for secret in ("correct horse battery", "AKIAEXAMPLEKEY", "s3cr3t", "phone pass 42"):
+    for secret in ("correct horse battery", "AKIAEXAMPLEKEY", "s3cr3t", "phone pass 42", "live-channel"):
         assert secret not in boot
         assert secret not in layout.config_file.read_text()
     assert "# The venue's file (comments must survive)" in boot
