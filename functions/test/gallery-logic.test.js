@@ -94,6 +94,8 @@ describe("gesture", () => {
 });
 
 test("settings: defaults apply without window.GALLERY_CONFIG", () => {
-  assert.deepEqual(DEFAULTS, { photoBase: "/photo", defaultEvent: null, pollSeconds: 10 });
+  assert.deepEqual(DEFAULTS, {
+    photoBase: "/photo", defaultEvent: null, pollSeconds: 10, push: false, liveBase: "/live", pushSafetySeconds: 600,
+  });
   assert.deepEqual(CFG, DEFAULTS);
 });

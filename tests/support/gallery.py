@@ -183,12 +183,14 @@ class GalleryServer:
     """Threaded HTTP server for one or more events. Use as a context manager."""
 
     def __init__(self, poll_seconds: float = 0.5, default_event: str | None = None,
-                 photo_delay: float = 0.0, photo_origin: str | None = None) -> None:
+                 photo_delay: float = 0.0, photo_origin: str | None = None,
+                 live_base: str | None = None) -> None:
         self.events: dict[str, Event] = {}
         self.poll_seconds = poll_seconds
         self.default_event = default_event
         self.photo_delay = photo_delay
         self.photo_origin = photo_origin  # "custom domain": photos and manifests from here
+        self.live_base = live_base  # push on: the live channel's base URL (e.g. http://127.0.0.1:N/live)
         self.log: list[LogEntry] = []
         self.csp = csp_from_headers_file()
         self._lock = threading.RLock()
@@ -235,18 +237,24 @@ class GalleryServer:
 
     def config_js(self) -> bytes:
         base = f"{self.photo_origin}/photo" if self.photo_origin else "/photo"
-        cfg = {"photoBase": base, "defaultEvent": self.default_event,
-               "pollSeconds": self.poll_seconds}
+        cfg: dict[str, Any] = {"photoBase": base, "defaultEvent": self.default_event,
+                               "pollSeconds": self.poll_seconds}
+        if self.live_base:
+            cfg.update(push=True, liveBase=self.live_base)
         return f"window.GALLERY_CONFIG = {json.dumps(cfg)};\n".encode()
 
     def page_csp(self) -> str | None:
         """web/_headers' CSP; with a photo origin on plain http, that origin is allowed too
         (the real one allows any https: origin)."""
-        if not self.csp or not self.photo_origin:
+        if not self.csp or not (self.photo_origin or self.live_base):
             return self.csp
         csp = self.csp
-        for directive in ("img-src", "connect-src"):
-            csp = re.sub(rf"\b{directive}\b", f"{directive} {self.photo_origin}", csp, count=1)
+        if self.photo_origin:
+            for directive in ("img-src", "connect-src"):
+                csp = re.sub(rf"\b{directive}\b", f"{directive} {self.photo_origin}", csp, count=1)
+        if self.live_base:  # the channel on another port here; same origin (/live) in production
+            origin = re.sub(r"^http", "ws", re.match(r"^https?://[^/]+", self.live_base).group(0))
+            csp = re.sub(r"\bconnect-src\b", f"connect-src {origin}", csp, count=1)
         return csp
 
     @property

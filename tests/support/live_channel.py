@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import urllib.request
 from pathlib import Path
 
@@ -19,12 +20,12 @@ TOOL = REPO / "functions" / "_tools" / "live.mjs"
 class LiveChannel:
     """``with LiveChannel(secret) as ch:`` ch.url is its origin; ch.announced(event) what it said."""
 
-    def __init__(self, secret: str, persist: Path | None = None) -> None:
+    def __init__(self, secret: str, persist: Path | None = None, port: int = 0) -> None:
         if not shutil.which("node") or not (REPO / "functions" / "node_modules" / "miniflare").is_dir():
             if os.environ.get("CI"):
                 raise RuntimeError("node or functions/node_modules missing (make test installs them)")
             pytest.skip("node or functions/node_modules missing: run `npm ci` in functions/")
-        args = ["node", str(TOOL)] + (["--persist", str(persist)] if persist else [])
+        args = ["node", str(TOOL), "--port", str(port)] + (["--persist", str(persist)] if persist else [])
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                      env={**os.environ, "LIVE_SECRET": secret})
         assert self.proc.stdout is not None
@@ -38,6 +39,17 @@ class LiveChannel:
         """The event's last announcement (``version`` None before the first)."""
         with urllib.request.urlopen(f"{self.url}/live/{event}", timeout=10) as res:
             return json.loads(res.read())
+
+    def notify(self, event: str, secret: str, version: int) -> None:
+        """Announce a manifest version the way the appliance's sync service does."""
+        from appliance.sync.live_notify import event_key, signature
+
+        body = json.dumps({"id": f"test-{version}-{time.monotonic_ns()}", "version": version})
+        request = urllib.request.Request(
+            f"{self.url}/live/{event}/notify", data=body.encode(), method="POST",
+            headers={"X-Live-Signature": signature(event_key(secret, event), int(time.time()), body)})
+        with urllib.request.urlopen(request, timeout=10):
+            pass
 
     def close(self) -> None:
         if self.proc.poll() is None:

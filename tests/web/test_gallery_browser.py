@@ -10,93 +10,27 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from PIL import Image
 from support import gallery as gf
-from support.browser import ARTIFACTS, CHROMIUM, chromium
+from support.browser import CHROMIUM
+from support.gallery_pages import Page, goto, seed
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed at /usr/bin/chromium"),
 ]
 
-PHONE: dict[str, Any] = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 3,
-    "is_mobile": True,
-    "has_touch": True,
-    "user_agent": ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
-                   "(KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"),
-}
-DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}}
-VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
 POLL = 0.4  # seconds between polls in the served config.js
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = chromium(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture
 def server() -> Iterator[gf.GalleryServer]:
     with gf.GalleryServer(poll_seconds=POLL) as s:
         yield s
-
-
-class Page:
-    """A Playwright page plus the console errors it produced."""
-
-    def __init__(self, page: Any, kind: str) -> None:
-        self.page = page
-        self.kind = kind
-        self.errors: list[str] = []
-        page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
-        page.on("console", self._console)
-
-    def _console(self, msg: Any) -> None:
-        if msg.type == "error" and "Failed to load resource" not in msg.text:
-            self.errors.append(msg.text)
-
-    def shot(self, name: str, full_page: bool = False) -> Path:
-        ARTIFACTS.mkdir(exist_ok=True)
-        path = ARTIFACTS / f"{name}-{self.kind}.png"
-        self.page.screenshot(path=str(path), full_page=full_page)
-        return path
-
-
-@pytest.fixture
-def open_page(browser: Any) -> Iterator[Callable[[str], Page]]:
-    contexts: list[Any] = []
-    pages: list[Page] = []
-
-    def make(kind: str) -> Page:
-        ctx = browser.new_context(**VIEWPORTS[kind])
-        contexts.append(ctx)
-        page = Page(ctx.new_page(), kind)
-        page.page.set_default_timeout(10_000)
-        pages.append(page)
-        return page
-
-    yield make
-    for ctx in contexts:
-        ctx.close()
-    for p in pages:
-        assert not p.errors, f"browser errors on {p.kind}: {p.errors}"
-
-
-def goto(p: Page, server: gf.GalleryServer, query: str = "?event=demo", state: str = "ready") -> None:
-    p.page.goto(server.url + "/" + query)
-    p.page.wait_for_selector(f"html[data-state='{state}']")
 
 
 def visual_order(p: Page) -> list[str]:
@@ -125,16 +59,6 @@ def wait_loaded(p: Page) -> None:
     p.page.wait_for_function("""() => [...document.querySelectorAll('.tile')].filter(t => {
             const r = t.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; })
         .every(t => t.classList.contains('is-loaded'))""")
-
-
-def seed(server: gf.GalleryServer, n: int, mixed: bool = False, **event: Any) -> gf.Event:
-    ev = server.event("demo", **event)
-    shapes = [(1200, 800), (800, 1200), (1200, 800), (1200, 900), (900, 1200), (1200, 675)]
-    for i in range(n):
-        w, h = shapes[i % len(shapes)] if mixed else (1200, 800)
-        ev.add(f"IMG_{7000 + i}", w, h)
-    server.publish("demo")
-    return ev
 
 
 # ------------------------------------------------------------------ tests

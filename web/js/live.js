@@ -1,5 +1,6 @@
 /* Live updates: polling the manifest with conditional requests, backing off
- * while it fails, and pausing while the tab is hidden. */
+ * while it fails, and pausing while the tab is hidden. With push (push.js) open,
+ * only a safety poll every pushSafetySeconds; an announcement polls at once. */
 
 import { pollDelay, jitteredMs } from "./backoff.js";
 import { els, setNotice, setState } from "./dom.js";
@@ -96,8 +97,31 @@ export function poll() {
     .then(function () {
       state.inFlight = false;
       stats.lastPollEnd = Date.now();
-      schedule(pollDelay(CFG.pollSeconds, state.failures));
+      if (state.again) {
+        state.again = false;
+        poll();
+        return;
+      }
+      schedule(nextDelay());
     });
+}
+
+function nextDelay() {
+  if (state.pushing && !state.failures) return Math.max(CFG.pollSeconds, CFG.pushSafetySeconds);
+  return pollDelay(CFG.pollSeconds, state.failures);
+}
+
+/** Fetch the manifest now (push said it changed); after the one in flight, if any. */
+export function pollNow() {
+  if (state.inFlight) state.again = true;
+  else poll();
+}
+
+/** Push opened (only the safety poll stays scheduled) or dropped (catch up now, then poll). */
+export function reschedule() {
+  if (state.inFlight || !state.manifestUrl) return;
+  if (state.pushing) schedule(nextDelay());
+  else poll();
 }
 
 /** Poll again when the tab comes back or the device is online again. */

@@ -22,7 +22,8 @@ import { els, setNotice, setState } from "./dom.js";
 import { buildColumns, wantedColumns } from "./columns.js";
 import { bindLightbox } from "./lightbox-controls.js";
 import { openLightbox } from "./lightbox.js";
-import { bindLive, poll } from "./live.js";
+import { bindLive, poll, pollNow, reschedule } from "./live.js";
+import { bindPush, pushState } from "./push.js";
 import { deepLinkName, pickEvent } from "./route.js";
 import { bindScroll } from "./scroll.js";
 import { CFG } from "./settings.js";
@@ -68,6 +69,7 @@ function init() {
   buildColumns(wantedColumns());
   watchSentinel();
   poll();
+  bindPush(pollNow, reschedule);
   openDeepLink();
 }
 
@@ -80,6 +82,7 @@ window.gallery = {
   state: state,
   poll: function () { if (!state.inFlight) poll(); },
   config: CFG,
+  push: pushState,
 };
 
 init();

@@ -5,7 +5,9 @@
  * Read through globalThis so node's unit tests can import this module too.
  */
 
-export const DEFAULTS = { photoBase: "/photo", defaultEvent: null, pollSeconds: 10 };
+export const DEFAULTS = {
+  photoBase: "/photo", defaultEvent: null, pollSeconds: 10, push: false, liveBase: "/live", pushSafetySeconds: 600,
+};
 export const CFG = Object.assign({}, DEFAULTS, globalThis.GALLERY_CONFIG || {});
 export const EVENT_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const PAGE = 60;

@@ -37,12 +37,15 @@ export var state = {
   inFlight: false,
   nextPollAt: null,      // Date.now() when the next poll is due (null: none scheduled)
   failures: 0,
+  pushing: false,        // the live channel's WebSocket is open (push.js): no regular polls
+  again: false,          // push asked for a poll while one was in flight
   lb: { open: false, name: null, pushed: false, touch: null },
 };
 
 // Counters for tests and debugging (window.gallery.stats).
 export var stats = {
   polls: 0, notModified: 0, changed: 0, notFound: 0, errors: 0, lastStatus: null, lastPollEnd: null,
+  pushConnects: 0, pushMessages: 0, pushDrops: 0,
 };
 
 /** URL of a file of the event (`rel` relative to its folder). */

@@ -1,0 +1,20 @@
+// The gallery's push helpers (web/js/push.js): channel URLs and reconnect timing. Plain Node.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import { BLOCKED_RETRY_S, NEVER_OPENED, channelUrl, retryDelay } from "../../web/js/push.js";
+
+test("channelUrl: same-origin path or another origin, ws/wss from the page's scheme", () => {
+  assert.equal(channelUrl("/live", "gala", "https://g.example/?event=gala"), "wss://g.example/live/gala");
+  assert.equal(channelUrl("/live/", "gala", "http://127.0.0.1:8000/"), "ws://127.0.0.1:8000/live/gala");
+  assert.equal(channelUrl("https://live.example/live", "a-b", "https://g.example/"), "wss://live.example/live/a-b");
+});
+
+test("retryDelay: doubles to a minute; a channel never reached is tried every few minutes", () => {
+  assert.equal(retryDelay(1, false, 0), 1);
+  assert.equal(retryDelay(2, false, 0), 2);
+  assert.equal(retryDelay(NEVER_OPENED, false, 0), BLOCKED_RETRY_S);
+  assert.equal(retryDelay(NEVER_OPENED, true, 0), 4);
+  assert.equal(retryDelay(20, true, 0), 60);
+  assert.ok(retryDelay(2, true, 0.99) <= 2 * 1.3 && retryDelay(2, true, 0.99) > 2);
+});
