@@ -20,7 +20,7 @@ APT_PACKAGES += iproute2
 
 .PHONY: demo test lint bench system-deps install clean
 
-demo: install
+demo: install $(NODE_STAMP)
 	$(VENV)/bin/appliance demo
 
 test: install $(NODE_STAMP)

@@ -125,7 +125,7 @@ def cmd_r2(config: Config, args: argparse.Namespace) -> int:
 def cmd_demo(config: Config, args: argparse.Namespace) -> int:
     from .dev.demo import run_demo
 
-    return run_demo(Path(args.dir), args.admin_port, args.gallery_port, args.ftp_port)
+    return run_demo(Path(args.dir), args.admin_port, args.gallery_port, args.ftp_port, args.live_port)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -190,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--admin-port", type=int, default=8080)
     demo.add_argument("--gallery-port", type=int, default=8081)
     demo.add_argument("--ftp-port", type=int, default=2121)
+    demo.add_argument("--live-port", type=int, default=8787, help="the gallery's live channel (workerd)")
     return parser
 
 

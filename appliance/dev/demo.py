@@ -13,7 +13,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from . import live_channel
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -24,7 +26,7 @@ EVENT = "demo"
 
 
 def write_config(root: Path, s3_url: str, admin_port: int, gallery_port: int,
-                 ftp_port: int = 2121) -> Path:
+                 ftp_port: int = 2121, live: tuple[str, str] | None = None) -> Path:
     """The demo's config file; the admin password is made once and kept in it."""
     path = root / "appliance.toml"
     password = None
@@ -67,6 +69,7 @@ poll_seconds = 1.0
 [tether]
 linger_seconds = 0  # the demo's tether waits for a camera as long as it runs
 
+{_live_section(live)}
 [event]
 slug = "{EVENT}"
 title = "Demo event"
@@ -74,6 +77,13 @@ subtitle = "Photos appear here seconds after they are published"
 """)
     path.chmod(0o600)
     return path
+
+
+def _live_section(live: tuple[str, str] | None) -> str:
+    if live is None:
+        return "# [live]: no live channel here (needs node and functions/node_modules); guests poll\n"
+    url, secret = live
+    return f'[live]\nurl = "{url}"  # the live channel in workerd (functions/_live/)\nsecret = "{secret}"\n'
 
 
 def seed_card(card: Path) -> int:
@@ -119,7 +129,8 @@ def ftp_account(config: Config, root: Path) -> tuple[str, str]:
 
 
 # Long because it is the demo's whole life: start, print where everything is, watch, stop.
-def run_demo(root: Path, admin_port: int, gallery_port: int, ftp_port: int = 2121) -> int:
+def run_demo(root: Path, admin_port: int, gallery_port: int, ftp_port: int = 2121,
+             live_port: int = 8787) -> int:
     import logging
 
     from moto.server import ThreadedMotoServer
@@ -134,13 +145,20 @@ def run_demo(root: Path, admin_port: int, gallery_port: int, ftp_port: int = 212
     server.start()
     host, port = server.get_host_and_port()
     s3_url = f"http://{host}:{port}"
-    config_path = write_config(root, s3_url, admin_port, gallery_port, ftp_port)
+    procs: list[subprocess.Popen[Any]] = []
+    live = None
+    why_not = live_channel.missing()
+    if why_not is None:
+        secret = live_channel.demo_secret(root)
+        channel, live_url = live_channel.start(root, live_port, secret)
+        procs.append(channel)
+        live = (live_url, secret)
+    config_path = write_config(root, s3_url, admin_port, gallery_port, ftp_port, live)
     config = load(config_path)
     ftp_user, ftp_password = ftp_account(config, root)
     client(config.bucket).create_bucket(Bucket=BUCKET)
     seeded = seed_card(root / "card")
 
-    procs: list[subprocess.Popen[bytes]] = []
     base = [sys.executable, "-m", "appliance", "--config", str(config_path)]
     (root / "second-drive").mkdir(exist_ok=True)
     for name in ("importer", "publisher", "sync", "gpio", "admin", "ftp", "second-copy", "tether"):
@@ -156,6 +174,7 @@ def run_demo(root: Path, admin_port: int, gallery_port: int, ftp_port: int = 212
                curl -T IMG_0001.JPG --ssl -k ftp://{ftp_user}:{ftp_password}@127.0.0.1:{ftp_port}/)
     USB:      plug a camera (USB mode PTP) into this computer: its frames arrive as they are shot
     Bucket:   {s3_url}/{BUCKET} (moto S3 server)
+    Push:     {f"{live[0]}/live/{EVENT} (the live channel in workerd)" if live else f"off: {why_not}"}
     2nd copy: {root / 'second-drive'} (stands in for the drive BACKUP) and {BUCKET}/originals/
 """, flush=True)
     stop = False

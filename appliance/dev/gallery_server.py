@@ -1,11 +1,13 @@
 """A local stand-in for the Cloudflare Pages site: web/ at /, /photo/<event>/... from the bucket.
 
 Same URLs and the same key rules as functions/photo/[[path]].js, so `make demo` and the tests see
-the gallery exactly as guests will.
+the gallery exactly as guests will. ``/config.js`` is made from the appliance's config: push on when
+``[live]`` names a running live channel (the demo runs one in workerd), polling only otherwise.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -54,6 +56,16 @@ def create_app(config: Config, client: Any = None) -> Flask:
             "Content-Type": obj.get("ContentType") or "application/octet-stream",
         }
         return Response(obj["Body"].read(), headers=headers)
+
+    @app.get("/config.js")
+    def config_js() -> Any:
+        live = config.live.url.rstrip("/")
+        cfg = {"photoBase": "/photo", "defaultEvent": None, "pollSeconds": 10,
+               "push": bool(live and config.live.secret), "liveBase": f"{live}/live" if live else "/live",
+               "pushSafetySeconds": 600}
+        body = f"window.GALLERY_CONFIG = {json.dumps(cfg)};\n"
+        return Response(body, headers={"Content-Type": "text/javascript; charset=utf-8",
+                                       "Cache-Control": "no-cache"})
 
     @app.get("/<path:name>")
     def static_file(name: str) -> Any:

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +21,37 @@ import requests
 from botocore.exceptions import ClientError
 from support.browser import ARTIFACTS, CHROMIUM, chromium
 from support.config import write_config
+from support.live_channel import LiveChannel
 from support.polling import wait_for
 from support.services import free_port
 from support.sessions import PASSWORD, csrf_token, http_login
 
 # How these tests wait (support.polling.wait_for): a service still starting (refusing connections,
 # answering an error or half a page) means "not yet".
+LIVE_SECRET = "e2e-live-secret-0123456789abcdef"
 STARTING = {"every": 0.2, "ignoring": (requests.RequestException, ClientError, KeyError, ValueError,
                                        IndexError)}
 
 
 @pytest.fixture
 def services(tmp_path: Path, moto_url: str, bucket: str) -> Iterator[dict[str, Any]]:
+    with running_services(tmp_path, moto_url, bucket) as running:
+        yield running
+
+
+@pytest.fixture
+def push_services(tmp_path: Path, moto_url: str, bucket: str) -> Iterator[dict[str, Any]]:
+    """The services with the gallery's live channel (the Durable Object in workerd) configured."""
+    with LiveChannel(LIVE_SECRET) as channel:
+        live = f'[live]\nurl = "{channel.url}"\nsecret = "{LIVE_SECRET}"\n'
+        with running_services(tmp_path, moto_url, bucket, live) as running:
+            yield {**running, "channel": channel}
+
+
+@contextmanager
+def running_services(tmp_path: Path, moto_url: str, bucket: str, extra: str = "") -> Iterator[dict[str, Any]]:
     admin_port, gallery_port = free_port(), free_port()
-    config = write_config(tmp_path, moto_url, bucket)
+    config = write_config(tmp_path, moto_url, bucket, extra)
     text = config.read_text().replace('password = "correct horse"',
                                       f'password = "correct horse"\nbind = "127.0.0.1:{admin_port}"')
     config.write_text(text)
@@ -125,3 +143,50 @@ def test_card_to_gallery(services, samples, s3, bucket):
         )
         page.screenshot(path=str(ARTIFACTS / "e2e-gallery-phone.png"))
         browser.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_publish_reaches_an_open_gallery_by_push(push_services, samples, s3, bucket):
+    """Appliance, local S3 and the live channel together: a photo published while a guest's
+    gallery is open appears there by push, not by its (10 s) poll."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    admin = push_services["admin"]
+    session, token = admin_session(admin)
+    dcim = push_services["card"] / "DCIM" / "100NIKON"
+    dcim.mkdir(parents=True)
+    for name in ("DSCN0010.jpg", "DSCN0012.jpg"):
+        shutil.copy(samples / "gps" / name, dcim / name.upper())
+    photos = wait_for(lambda: (lambda p: p if len(p) == 2 else None)(
+        session.get(f"{admin}/api/buffer", timeout=5).json()["photos"]), 20, "two photos", **STARTING)
+
+    def publish(photo: dict[str, Any]) -> str:
+        res = session.post(f"{admin}/api/publish", json={"id": photo["id"], "recipe": {}},
+                           headers={"X-CSRFToken": token}, timeout=5)
+        assert res.status_code == 202, res.text
+        return res.json()["name"]
+
+    first = publish(photos[0])
+    wait_for(lambda: push_services["channel"].announced("wedding")["version"], 30,
+             "the first notify at the channel", **STARTING)
+    with sync_playwright() as p:
+        browser = chromium(p)
+        page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page.goto(f"{push_services['gallery']}/?event=wedding")
+        page.locator(f'[data-name="{first}"] img').first.wait_for(state="visible", timeout=15_000)
+        page.wait_for_function("() => window.gallery.state.pushing === true", timeout=10_000)
+        polls = page.evaluate("window.gallery.stats.polls")
+        second = publish(photos[1])
+        page.locator(f'[data-name="{second}"] img').first.wait_for(state="visible", timeout=8_000)
+        stats = page.evaluate("window.gallery.stats")
+        # Told by the channel: far sooner than the 10 s poll, and with at most the polls it caused.
+        assert stats["pushMessages"] >= 1
+        assert stats["polls"] - polls <= stats["pushMessages"] + 1
+        page.screenshot(path=str(ARTIFACTS / "e2e-gallery-push-phone.png"))
+        browser.close()
+    # The notify was sent only after the manifest with the photo was in the bucket.
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key="events/wedding/manifest.json")["Body"].read())
+    assert {first, second} <= {p["name"] for p in manifest["photos"]}
