@@ -28,6 +28,11 @@
    tab (window.Date, same wall clock as Python). Median over the runs; the upstream part
    (appliance → bucket) is bench/sync.py's publish_to_bucket_p95_s.
 
+4. Push (the live channel, a Durable Object in workerd): push_publish_to_visible_p95_s,
+   fallback_publish_to_visible_p95_s, push_requests_per_guest_hour, push_guests_held; how each is
+   measured is in bench/push_figures.py. Left out, with the reason printed, without node and
+   functions/node_modules. slideshow_heap_growth_mb_8h is not measured: the slideshow is not built.
+
 Prints a table and, as the last line, one JSON object.
 """
 
@@ -376,6 +381,41 @@ def bench_publish(browser: Any, server: gf.GalleryServer, runs: int, seed: int =
 
 # ------------------------------------------------------------------ main
 
+def bench_push(browser: Any, quick: bool) -> dict[str, Any]:
+    """Section 4 (bench/push_figures.py); {} with the reason printed when it cannot run here."""
+    import shutil
+
+    import push_figures as pf  # bench/push_figures.py
+
+    if not shutil.which("node") or not (ROOT / "functions" / "node_modules" / "miniflare").is_dir():
+        print("\n4. push: not measured (node or functions/node_modules missing: run `npm ci` in functions/)")
+        return {}
+    runs, fallback_runs = (3, 2) if quick else (20, 10)
+    print("\n4. push (the live channel in workerd), phone tab, appliance publisher + sync + gallery")
+    with tempfile.TemporaryDirectory() as tmp:
+        pushed = pf.publish_to_visible(browser, Path(tmp) / "push", runs, blocked=False)
+        print(f"   publish → visible by push, {runs} publishes: median {statistics.median(pushed):.2f} s, "
+              f"p95 {pf.percentile(pushed, 95):.2f} s   goal ≤ 2 s")
+        fallback = pf.publish_to_visible(browser, Path(tmp) / "fallback", fallback_runs, blocked=True)
+        print(f"   same with WebSockets refused (polling, 10 s), {fallback_runs} publishes: median "
+              f"{statistics.median(fallback):.2f} s, p95 {pf.percentile(fallback, 95):.2f} s   goal ≤ 12 s")
+        idle = pf.requests_per_guest_hour(browser, Path(tmp))
+    print(f"   idle tab with push open: {idle['per_hour']} requests in one simulated hour {idle['kinds']} "
+          f"after {idle['first_load']} to load (still pushing: {idle['still_pushing']}, "
+          f"{idle['real_s']:.0f} s real)   goal ≤ 10")
+    guests = pf.guests_held([1000] if quick else [1000, 2000, 4000])
+    print(f"   guests held by one object, every one receiving every notify: {guests['push_guests_held']}"
+          f"   goal ≥ 1000")
+    print("   slideshow_heap_growth_mb_8h: not measured (the slideshow is not built yet)")
+    return {
+        "push_publish_to_visible_p95_s": round(pf.percentile(pushed, 95), 2),
+        "push_publish_to_visible_median_s": round(statistics.median(pushed), 2),
+        "fallback_publish_to_visible_p95_s": round(pf.percentile(fallback, 95), 2),
+        "push_requests_per_guest_hour": idle["per_hour"],
+        "push_guests_held": guests["push_guests_held"],
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--quick", action="store_true", help="fewer publish runs (under a minute)")
@@ -419,6 +459,7 @@ def main() -> int:
             t_pub = time.monotonic()
             pubs = bench_publish(browser, server, runs)
             t_pub = time.monotonic() - t_pub
+            push = bench_push(browser, args.quick)
         finally:
             browser.close()
     vis = sorted(r["visible_s"] for r in pubs)
@@ -449,6 +490,7 @@ def main() -> int:
         "quick": bool(args.quick),
         "wall_s": round(time.monotonic() - t_start, 1),
     }
+    result.update(push)
     print(f"\nwall time {result['wall_s']} s")
     result = report(result, machine)
     print(json.dumps(result))
