@@ -18,3 +18,12 @@ test("retryDelay: doubles to a minute; a channel never reached is tried every fe
   assert.equal(retryDelay(20, true, 0), 60);
   assert.ok(retryDelay(2, true, 0.99) <= 2 * 1.3 && retryDelay(2, true, 0.99) > 2);
 });
+
+test("readingOrder: by top, then column, then manifest position", async () => {
+  const { readingOrder } = await import("../../web/js/order.js");
+  // [name, top, column, list index]: a new photo at the top of column 1 comes right after the
+  // first photo of column 0, even though it was added to the list later.
+  assert.deepEqual(readingOrder([["a", 0, 0, 1], ["new", 0, 1, 0], ["b", 300, 1, 2], ["c", 240, 0, 3]]),
+    ["a", "new", "c", "b"]);
+  assert.deepEqual(readingOrder([]), []);
+});
