@@ -10,6 +10,8 @@ import "./js/editor.js";
 import "./js/settings.js";
 import "./js/keys.js";
 import "./js/autopublish.js";
+import "./js/layout.js";
+import "./js/syncchart.js";
 
 appendPhotos(boot.buffer);
 renderStatus(boot.status);
