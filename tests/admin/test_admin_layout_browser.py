@@ -177,6 +177,9 @@ def test_wide_screen_panes(playwright_browser, server, config, photos, console_g
     assert rail["x"] == 0 and rail["width"] < 120 and rail["height"] == 900  # a rail, not a bottom bar
     grid = page.locator("#grid").bounding_box()
     assert grid["x"] >= rail["width"] and grid["width"] > 1100
+    small: list[str] = []
+    measured: dict[str, int] = {}
+    small += small_targets(page, "desktop buffer", measured)
     shot(page, "desktop-buffer")
 
     page.locator("#grid .tile").nth(2).click()
@@ -190,6 +193,7 @@ def test_wide_screen_panes(playwright_browser, server, config, photos, console_g
     assert panel["x"] >= stage["x"] + stage["width"] - 1, "the edit panel is a third pane"
     assert page.get_attribute("#editor", "aria-modal") == "false"
     assert page.locator(".tile.current").get_attribute("data-index") == "2"
+    small += small_targets(page, "desktop viewer", measured)
     time.sleep(0.3)
     shot(page, "desktop-viewer")
 
@@ -219,6 +223,9 @@ def test_wide_screen_panes(playwright_browser, server, config, photos, console_g
     page.wait_for_selector("#editor", state="hidden")
     page.wait_for_function("document.querySelector('#form-event').title.value !== ''")
     assert page.locator("#view-settings").is_visible()
+    page.wait_for_selector("#ap-sources form select")
+    small += small_targets(page, "desktop settings", measured)
+    assert not small, "touch targets under 44 × 44 px (laptops have touch screens too):\n" + "\n".join(small)
     shot(page, "desktop-settings")
     context.close()
 
@@ -267,6 +274,7 @@ def test_feedback_before_the_server_answers(playwright_browser, server, photos, 
     routes = held(page, "**/api/publish")
     assert pressed_within(page, "[data-ed=publish]") < 100
     assert page.get_attribute("[data-ed=publish]", "aria-busy") == "true"  # still waiting
+    assert page.evaluate("document.documentElement.classList.contains('saving')")  # the bar at the top
     release(page, routes)
     page.wait_for_function("document.querySelector('#toast').textContent.includes('Publishing')")
     assert page.get_attribute("[data-ed=publish]", "aria-busy") is None

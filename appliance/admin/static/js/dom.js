@@ -25,6 +25,7 @@ export async function api(path, { method, body, form, busy } = {}) {
   let trigger = busy;
   if (trigger === undefined && init.method && performance.now() - pressedAt < 1500) { trigger = pressed; pressed = null; }
   trigger?.setAttribute("aria-busy", "true");
+  if (init.method) saving(1); // a thin bar at the top for every change, pressed or keyed (layout.css)
   try {
     let res;
     try { res = await fetch(path, init); } catch {
@@ -33,9 +34,15 @@ export async function api(path, { method, body, form, busy } = {}) {
     }
     if (res.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); throw new Error("login required"); }
     const data = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error(data.error || `${res.status} ${res.statusText}`);
+    if (!res.ok) throw new Error(data.error || `The appliance answered with an error (${res.status}). Try again; its log has the details.`);
     return data;
-  } finally { trigger?.removeAttribute("aria-busy"); }
+  } finally { trigger?.removeAttribute("aria-busy"); if (init.method) saving(-1); }
+}
+
+let inFlight = 0;
+function saving(delta) {
+  inFlight += delta;
+  document.documentElement.classList.toggle("saving", inFlight > 0);
 }
 
 export function el(tag, attrs = {}, ...children) {

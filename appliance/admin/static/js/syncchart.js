@@ -67,11 +67,13 @@ export function renderSync(d) {
   box.replaceChildren(uplinkLine(d.uplink, d.now * 1000), chart(d.series, width), legend(d));
 }
 
-let timer = 0;
+let timer = 0, loading = false;
 async function refresh() {
   clearTimeout(timer);
-  if ($("#status-panel").hidden) return;
+  if ($("#status-panel").hidden || loading) return;
+  loading = true;
   try { renderSync(await api("/api/sync/history")); } catch { /* the status pill says "No connection" */ }
+  finally { loading = false; }
   timer = setTimeout(refresh, document.hidden ? 15000 : 5000);
 }
 
