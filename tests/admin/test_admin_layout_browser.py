@@ -227,6 +227,21 @@ def test_wide_screen_panes(playwright_browser, server, config, photos, console_g
     small += small_targets(page, "desktop settings", measured)
     assert not small, "touch targets under 44 × 44 px (laptops have touch screens too):\n" + "\n".join(small)
     shot(page, "desktop-settings")
+
+    # A small laptop (two panes: the edit panel under the photo), then a phone-wide window (overlay).
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.locator(".tabbar a[data-tab=buffer]").click()
+    page.locator("#grid .tile").nth(1).click()
+    page.wait_for_function("document.querySelector('#ed-img').dataset.src.includes('/api/preview/')")
+    editor, grid = page.locator("#editor").bounding_box(), page.locator("#grid").bounding_box()
+    assert grid["x"] + grid["width"] <= editor["x"] + 1 and grid["width"] >= 250
+    stage, panel = page.locator("#ed-stage").bounding_box(), page.locator(".ed-panel").bounding_box()
+    assert panel["y"] >= stage["y"] + stage["height"] - 1
+    shot(page, "desktop-1024-viewer")
+    page.set_viewport_size({"width": 700, "height": 900})
+    editor = page.locator("#editor").bounding_box()
+    assert (editor["x"], editor["width"]) == (0, 700)
+    assert page.get_attribute("#editor", "aria-modal") == "true"
     context.close()
 
 
