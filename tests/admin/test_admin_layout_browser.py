@@ -283,6 +283,13 @@ def test_feedback_before_the_server_answers(playwright_browser, server, photos, 
     context = playwright_browser.new_context(**DESKTOP, bypass_csp=True)
     page = console_guard(context.new_page())
     login(page, server)
+    page.evaluate("console.warn('a warning'); console.error('an error');"
+                  "setTimeout(() => { throw Error('boom'); })")
+    page.wait_for_timeout(100)
+    said = console_guard.problems[:]  # the guard hears all three (then forgets them: they were made here)
+    kinds = [p.split(": ", 1)[0].rsplit(" ", 1)[1] for p in said]
+    assert kinds == ["console.warning", "console.error", "uncaught"], said
+    console_guard.problems.clear()
     page.locator("#grid .tile").first.click()
     page.wait_for_selector("#editor:not([hidden])")
 
