@@ -53,6 +53,28 @@ def playwright_browser() -> Iterator[Any]:
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def quiet_console(request: pytest.FixtureRequest, console_guard: Any) -> Iterator[None]:
+    """Every page a test of this module opens is watched (tests/support/console_guard.py): a console
+    error or warning, or an uncaught exception, fails the test."""
+    if "playwright_browser" not in request.fixturenames:
+        yield
+        return
+    browser = request.getfixturevalue("playwright_browser")
+    new_context = browser.new_context
+
+    def watched_context(**options: Any) -> Any:
+        context = new_context(**options)
+        context.on("page", console_guard.watch)
+        return context
+
+    browser.new_context = watched_context
+    try:
+        yield
+    finally:
+        del browser.new_context
+
+
 @pytest.fixture
 def photos(config: Config, samples: Path) -> list[int]:
     """Real camera JPEGs imported into the buffer (landscape, portrait by EXIF, several cameras)."""
@@ -136,11 +158,11 @@ def login(page: Any, base: str) -> None:
 
 
 @pytest.mark.parametrize("phone", sorted(PHONES))
-def test_phone_flow(playwright_browser, server, config, photos, phone, console_guard):
+def test_phone_flow(playwright_browser, server, config, photos, phone):
     # bypass_csp only lets Playwright's polling predicates run (they use eval); the page's own
     # policy is checked in test_admin.py and no request may leave the box (checked below).
     context = playwright_browser.new_context(**PHONES[phone], bypass_csp=True)
-    page = console_guard(context.new_page())
+    page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     outside: list[str] = []
@@ -242,10 +264,10 @@ def test_phone_flow(playwright_browser, server, config, photos, phone, console_g
     context.close()
 
 
-def test_keyboard_shortcuts(playwright_browser, server, config, photos, console_guard):
+def test_keyboard_shortcuts(playwright_browser, server, config, photos):
     """Space/arrows move, R rotates, Enter publishes, Delete rejects, U unpublishes, Esc closes."""
     context = playwright_browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
-    page = console_guard(context.new_page())
+    page = context.new_page()
     login(page, server)
     page.keyboard.press("Space")  # opens the newest photo
     page.wait_for_selector("#editor:not([hidden])")
@@ -287,10 +309,10 @@ def test_keyboard_shortcuts(playwright_browser, server, config, photos, console_
     context.close()
 
 
-def test_settings_on_a_phone(playwright_browser, server, config, photos, console_guard):
+def test_settings_on_a_phone(playwright_browser, server, config, photos):
     """Event page, watermark with its preview, QR code; changes land in the store at once."""
     context = playwright_browser.new_context(**PHONES["iphone"], bypass_csp=True)
-    page = console_guard(context.new_page())
+    page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     login(page, server)
@@ -332,10 +354,10 @@ def test_settings_on_a_phone(playwright_browser, server, config, photos, console
     context.close()
 
 
-def test_status_bar_follows_a_card_import(playwright_browser, server, config, photos, console_guard):
+def test_status_bar_follows_a_card_import(playwright_browser, server, config, photos):
     """The always-visible status shows import progress, then 'safe to remove', from the store."""
     context = playwright_browser.new_context(**PHONES["android"], bypass_csp=True)
-    page = console_guard(context.new_page())
+    page = context.new_page()
     login(page, server)
     store = Store(config.db_path)
     import_id = store.start_import("/media/pi/CARD")
@@ -351,8 +373,7 @@ def test_status_bar_follows_a_card_import(playwright_browser, server, config, ph
     context.close()
 
 
-def test_second_copy_in_the_status_panel_on_a_phone(playwright_browser, server, config, photos,
-                                                    console_guard):
+def test_second_copy_in_the_status_panel_on_a_phone(playwright_browser, server, config, photos):
     """The status panel shows the second copy's counts; a missing drive is a warning, not an error."""
     store = Store(config.db_path)
     shas = [r["sha256"] for r in store.rows("SELECT sha256, size FROM photos ORDER BY id")]
@@ -360,7 +381,7 @@ def test_second_copy_in_the_status_panel_on_a_phone(playwright_browser, server, 
         store.record_second_copy("drive", sha, 1)
     store.set_second_copy_target("drive", name="BACKUP", available=0, problem="drive BACKUP missing")
     context = playwright_browser.new_context(**PHONES["iphone"], bypass_csp=True)
-    page = console_guard(context.new_page())
+    page = context.new_page()
     login(page, server)
     page.wait_for_function("document.querySelector('.status-text').textContent.includes('2nd copy')",
                            timeout=10_000)
