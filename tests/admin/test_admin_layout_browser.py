@@ -320,7 +320,7 @@ def test_feedback_before_the_server_answers(playwright_browser, server, photos, 
     page.keyboard.press("Escape")
 
     page.goto(f"{server}/#settings")
-    page.wait_for_function("document.querySelector('#form-credits').artist.value !== undefined")
+    page.wait_for_function("document.querySelector('#form-event').title.value !== ''")  # settings loaded
     page.fill("#form-credits [name=artist]", "Jane Doe")
     routes = held(page, "**/api/settings/publish")
     assert pressed_within(page, "#form-credits button[type=submit]") < 100
