@@ -217,7 +217,18 @@ def test_wide_screen_panes(playwright_browser, server, config, photos, console_g
     store.close()
     assert uploaded >= 6 and f"{uploaded} uploaded" in page.inner_text("#st-sync .sync-legend")
     shot(page, "desktop-status")
+    page.keyboard.press("Escape")  # closes the drop-down, not the viewer under it
+    page.wait_for_selector("#status-panel", state="hidden")
+    assert page.locator("#editor").is_visible()
     page.click("#status")
+    page.wait_for_selector("#status-panel:not([hidden])")
+    page.locator("#grid .tile").nth(3).click()  # a click elsewhere closes it too
+    page.wait_for_selector("#status-panel", state="hidden")
+
+    page.locator(".tabbar a[data-tab=live]").click()
+    page.wait_for_selector("#live-list .row[data-sync=live]")
+    page.wait_for_function("[...document.querySelectorAll('#live-list img')].every(i => i.complete)")
+    shot(page, "desktop-live")
 
     page.locator(".tabbar a[data-tab=settings]").click()  # the rail works with a photo open
     page.wait_for_selector("#editor", state="hidden")

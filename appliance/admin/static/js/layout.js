@@ -18,3 +18,15 @@ for (const a of $$(".tabbar a")) {
   a.addEventListener("click", () => { if (state.ed && a.dataset.tab !== "buffer") closeEditor(true); });
 }
 syncEditor();
+
+// On a wide screen the status details drop down from the pill: a click elsewhere or Esc closes them.
+function closeStatus() {
+  $("#status-panel").hidden = true;
+  $("#status").setAttribute("aria-expanded", "false");
+}
+document.addEventListener("click", (e) => {
+  if (wide.matches && !$("#status-panel").hidden && !e.target.closest("#status-panel, #status")) closeStatus();
+});
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && !$("#status-panel").hidden && $("#sheet").hidden) { closeStatus(); e.stopImmediatePropagation(); }
+}, true);
