@@ -53,6 +53,28 @@ def playwright_browser() -> Iterator[Any]:
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def quiet_console(request: pytest.FixtureRequest, console_guard: Any) -> Iterator[None]:
+    """Every page a test of this module opens is watched (tests/support/console_guard.py): a console
+    error or warning, or an uncaught exception, fails the test."""
+    if "playwright_browser" not in request.fixturenames:
+        yield
+        return
+    browser = request.getfixturevalue("playwright_browser")
+    new_context = browser.new_context
+
+    def watched_context(**options: Any) -> Any:
+        context = new_context(**options)
+        context.on("page", console_guard.watch)
+        return context
+
+    browser.new_context = watched_context
+    try:
+        yield
+    finally:
+        del browser.new_context
+
+
 @pytest.fixture
 def photos(config: Config, samples: Path) -> list[int]:
     """Real camera JPEGs imported into the buffer (landscape, portrait by EXIF, several cameras)."""
