@@ -27,3 +27,18 @@ test("readingOrder: by top, then column, then manifest position", async () => {
     ["a", "new", "c", "b"]);
   assert.deepEqual(readingOrder([]), []);
 });
+
+test("index.html preloads every module main.js imports, directly or not", async () => {
+  const fs = await import("node:fs");
+  const path = await import("node:path");
+  const web = path.resolve(import.meta.dirname, "../../web");
+  const html = fs.readFileSync(path.join(web, "index.html"), "utf8");
+  const seen = new Set();
+  const visit = (file) => {
+    for (const m of fs.readFileSync(path.join(web, "js", file), "utf8").matchAll(/from "\.\/([a-z-]+\.js)"/g)) {
+      if (!seen.has(m[1])) { seen.add(m[1]); visit(m[1]); }
+    }
+  };
+  visit("main.js");
+  for (const file of seen) assert.ok(html.includes(`href="js/${file}"`), `js/${file} is not preloaded`);
+});
