@@ -26,6 +26,7 @@ import { bindLive, poll, pollNow, reschedule } from "./live.js";
 import { bindPush, pushState } from "./push.js";
 import { deepLinkName, pickEvent } from "./route.js";
 import { bindScroll } from "./scroll.js";
+import { bindShare } from "./share.js";
 import { CFG } from "./settings.js";
 import { state, stats, urlFor, listIndex } from "./state.js";
 import { watchSentinel } from "./tiles.js";
@@ -76,6 +77,7 @@ function init() {
 bindLive();
 bindScroll();
 bindLightbox();
+bindShare();
 
 window.gallery = {
   stats: stats,
