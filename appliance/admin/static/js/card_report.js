@@ -1,0 +1,29 @@
+// The card banner once an import is done: its report (js/report.js) saying "Safe to remove" only when
+// every file was imported and verified or deliberately ignored, else "Keep the card" and why; and the
+// status panel's last error in plain words.
+import { $, el } from "./dom.js";
+import { plainError, reportCard } from "./report.js";
+
+let shownKey = "";
+
+export function renderCardReport(banner, card) {
+  const key = `${card.import_id}:${card.finished_at}`;
+  const dismissed = localStorage.getItem("cardDismissed") === card.finished_at;
+  banner.hidden = dismissed;
+  $("#st-card").textContent = card.safe_to_remove ? "Safe to remove" : "Keep the card: " + (card.report?.verdict || "");
+  if (key === shownKey && banner.classList.contains("report-banner")) return; // keep what is open
+  shownKey = key;
+  const title = card.report?.title || "Card";
+  banner.className = "banner done report-banner" + (card.safe_to_remove ? "" : " keep");
+  banner.replaceChildren(reportCard(card.report || { counts: { imported: card.imported } }, {
+    title: `${title} imported`,
+    keepText: title === "Card" ? "⚠ Keep the card" : "⚠ Not everything was imported",
+    safeText: title === "Card" ? "✓ Safe to remove" : "✓ Everything imported",
+    onClose: () => { localStorage.setItem("cardDismissed", card.finished_at); banner.hidden = true; },
+  }));
+}
+
+export function renderLastError(node, explained) {
+  node.hidden = !explained;
+  node.replaceChildren(...(explained ? [el("span", { class: "muted" }, "Last error: "), plainError(explained)] : []));
+}
