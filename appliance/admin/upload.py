@@ -8,7 +8,8 @@ Upload: the same verified import as a card, one file per request.
 ``POST /api/upload`` with the file as the raw request body (``fetch(url, {method: "POST", body:
 file})``), its name in ``X-Filename`` (URL-encoded) or ``?name=``, and the CSRF token in
 ``X-CSRFToken``. The body is streamed to a temp folder (never held in memory) up to
-``importer.upload_max_mb``, then imported exactly like a file on a card.
+``importer.upload_max_mb``, then imported exactly like a file on a card. Every answer names the
+file's import report category (``category``: imported, duplicates, unreadable, zero_byte...).
 """
 
 from __future__ import annotations
@@ -54,8 +55,13 @@ def _staging_root() -> Path:
 
 def _error(status: int, message: str, category: str = Category.FAILED, **more: Any) -> Any:
     """A refused or failed upload: the message in plain words, the file's report category (the
-    phone's upload report counts it there) and, for a failure, the raw text as ``details``."""
-    return jsonify(error=message, category=category, **more), status
+    phone's upload report counts it there) and, for a failure, the raw text as ``details``.
+
+    With ``?report=1`` (the admin's "Add photos") a file the import refused is an answer, not an
+    HTTP error: 200 with ``ok: false`` (a browser logs every 4xx/5xx as a console error)."""
+    if request.args.get("report") == "1" and status in (415, 422, 500):
+        return jsonify(ok=False, error=message, category=category, status=status, **more), 200
+    return jsonify(ok=False, error=message, category=category, **more), status
 
 
 @bp.post("/upload")
@@ -108,7 +114,7 @@ def _answer(summary: dict[str, Any], name: str, kind: str, sha: str) -> Any:
     names the file's report category (imported, archived, duplicates, unreadable, zero_byte...)."""
     store = get_store()
     category = next(iter(summary["counts"]), Category.FAILED)  # one file: one category
-    body: dict[str, Any] = {"name": name, "kind": kind, "import_id": summary["import_id"],
+    body: dict[str, Any] = {"ok": True, "name": name, "kind": kind, "import_id": summary["import_id"],
                             "sha256": sha, "category": category}
     if summary["errors"]:
         explained = explain(next(iter(summary["errors"].values())), "upload") or {}

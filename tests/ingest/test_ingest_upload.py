@@ -92,6 +92,12 @@ def test_each_upload_answers_with_its_report_category(client, config, samples):
                    "IMG_2.JPG": (422, "zero_byte"), "IMG_3.JPG": (422, "unreadable"),
                    "._IMG_1.JPG": (415, "hidden"), "notes.txt": (415, "not_photo")}
     assert answers["IMG_2.JPG"].get_json()["reason"] == "empty file (0 bytes)"
+    # the admin's "Add photos" asks for refusals as answers (a browser logs 4xx/5xx as console errors)
+    res = client.post("/api/upload?report=1", data=photo[:20_000], content_type="image/jpeg",
+                      headers={"X-Filename": "IMG_4.JPG", "X-CSRFToken": token})
+    assert res.status_code == 200 and res.get_json() == {
+        "ok": False, "error": "IMG_4.JPG: corrupt or truncated JPEG", "category": "unreadable",
+        "reason": "corrupt or truncated JPEG", "status": 422}
     # uploads are reported on the phone, not in the card banner
     assert client.get("/api/status").get_json()["card"]["state"] == "idle"
 

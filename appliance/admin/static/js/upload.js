@@ -22,7 +22,7 @@ let batch = null; // { items: [...], running, done }
 function send(item) {
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", "/api/upload");
+    xhr.open("POST", "/api/upload?report=1"); // a refused file answers 200 {ok: false}: no console noise
     xhr.setRequestHeader("X-CSRFToken", csrf);
     xhr.setRequestHeader("X-Filename", encodeURIComponent(item.file.name));
     xhr.setRequestHeader("Accept", "application/json");
@@ -48,9 +48,9 @@ async function upload(item) {
     show(item, attempt === 1 ? "Sending…" : `Sending again (try ${attempt} of ${ATTEMPTS})…`);
     const { status, data } = await send(item);
     if (status === 401) { location.href = "/login?next=/"; return; }
-    if (status >= 200 && status < 300) return finish(item, data.category || "imported", "");
-    if (!RETRY_STATUS.has(status) || attempt === ATTEMPTS) {
-      const reason = status === 0 || RETRY_STATUS.has(status) ? WIFI : data.reason || data.error || `refused (${status})`;
+    if (status >= 200 && status < 300 && data.ok !== false) return finish(item, data.category || "imported", "");
+    if (data.ok === false || !RETRY_STATUS.has(status) || attempt === ATTEMPTS) {
+      const reason = data.ok === false || !RETRY_STATUS.has(status) ? data.reason || data.error || `refused (${status})` : WIFI;
       return finish(item, data.category || "failed", reason, data.details);
     }
     show(item, `Connection lost — trying again in ${BACKOFF_MS[attempt - 1] / 1000} s`);
