@@ -50,7 +50,7 @@ def report_view(row: dict[str, Any]) -> dict[str, Any]:
     read = read_categories(summary, row["state"])
     order = [c.value for c in Category if read["counts"].get(c.value)]
     return {
-        "title": TITLES.get(parse_source(row["source"]).kind, "Import"),
+        "title": TITLES.get(parse_source(row["source"]).kind, "Folder"),
         "source": row["source"],
         "counts": {c: read["counts"][c] for c in order},
         "labels": {c: LABELS[Category(c)] for c in order},

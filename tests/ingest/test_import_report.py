@@ -5,19 +5,15 @@ each was imported and verified or deliberately ignored. Real camera JPEGs on a c
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from support.config import local_config
-from support.samples import sample
+from support.report_cards import GOOD, bad_card, good_card
 
 from appliance.ingest.import_verdict import FILES_SHOWN, Category, read_categories, verdict
 from appliance.ingest.importer import Importer
 from appliance.store import ImportState, Store
-
-GOOD = {"IMG_0001.JPG": "gps/DSCN0010.jpg", "IMG_0002.JPG": "gps/DSCN0012.jpg",
-        "IMG_0003.JPG": "exif-org/canon-ixus.jpg"}
 
 
 @pytest.fixture
@@ -26,29 +22,6 @@ def env(tmp_path: Path):
     store = Store(config.db_path)
     yield config, store, Importer(config, store)
     store.close()
-
-
-def good_card(card: Path) -> Path:
-    dcim = card / "DCIM" / "100CANON"
-    dcim.mkdir(parents=True)
-    for name, src in GOOD.items():
-        shutil.copy(sample(src), dcim / name)
-    (dcim / "._IMG_0001.JPG").write_bytes(b"\x00\x05\x16\x07" + b"\x00" * 4000)  # AppleDouble
-    (card / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1" + b"\x00" * 100)
-    (dcim / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0" + b"\x00" * 100)
-    (dcim / "MVI_0004.MP4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 1000)
-    return dcim
-
-
-def bad_card(card: Path) -> Path:
-    """The good card plus: a zero-byte file, a truncated and a corrupt JPEG, a duplicate."""
-    dcim = good_card(card)
-    jpeg = sample("gps/DSCN0021.jpg").read_bytes()
-    (dcim / "IMG_0005.JPG").write_bytes(b"")
-    (dcim / "IMG_0006.JPG").write_bytes(jpeg[: len(jpeg) // 3])
-    (dcim / "IMG_0007.JPG").write_bytes(jpeg[:3] + bytes(range(256)) * 64)  # a marker, then garbage
-    shutil.copy(dcim / "IMG_0002.JPG", dcim / "IMG_0008.JPG")  # the same frame copied twice
-    return dcim
 
 
 def names(report: dict, category: str) -> dict[str, str]:

@@ -10,7 +10,8 @@ export function renderCardReport(banner, card) {
   const key = `${card.import_id}:${card.finished_at}`;
   const dismissed = localStorage.getItem("cardDismissed") === card.finished_at;
   banner.hidden = dismissed;
-  $("#st-card").textContent = card.safe_to_remove ? "Safe to remove" : "Keep the card: " + (card.report?.verdict || "");
+  const why = card.report?.verdict || "";
+  $("#st-card").textContent = card.safe_to_remove ? "Safe to remove" : why.charAt(0).toUpperCase() + why.slice(1);
   if (key === shownKey && banner.classList.contains("report-banner")) return; // keep what is open
   shownKey = key;
   const title = card.report?.title || "Card";
@@ -19,6 +20,8 @@ export function renderCardReport(banner, card) {
     title: `${title} imported`,
     keepText: title === "Card" ? "⚠ Keep the card" : "⚠ Not everything was imported",
     safeText: title === "Card" ? "✓ Safe to remove" : "✓ Everything imported",
+    left: title === "Card" ? "left on the card" : "left where it was",
+    note: card.safe_to_remove || title !== "Card" ? "" : "Do not format it: those files are only on the card.",
     onClose: () => { localStorage.setItem("cardDismissed", card.finished_at); banner.hidden = true; },
   }));
 }

@@ -9,11 +9,18 @@ export const CATEGORIES = ["imported", "archived", "duplicates", "unreadable", "
 export const LABELS = { imported: "imported", archived: "originals archived", duplicates: "duplicates",
   unreadable: "unreadable", zero_byte: "zero-byte", failed: "failed", hidden: "hidden files ignored",
   not_photo: "not photos (left on the card)" };
+const ONE = { archived: "original archived", duplicates: "duplicate", hidden: "hidden file ignored",
+  not_photo: "not a photo (left on the card)" };
+
+// "3 duplicates", "1 duplicate"; `left`: where a file that is not a photo stays ("left on the card").
+export function label(category, n, left = "left on the card") {
+  return ((n === 1 && ONE[category]) || LABELS[category] || category).replace("left on the card", left);
+}
 export const TROUBLE = new Set(["unreadable", "zero_byte", "failed"]);
 
 // "212 imported · 3 duplicates · ..." (only the categories that have files).
-export function countsLine(counts, labels = LABELS) {
-  return CATEGORIES.filter((c) => counts[c]).map((c) => `${counts[c]} ${labels[c] || LABELS[c]}`).join(" · ");
+export function countsLine(counts, left) {
+  return CATEGORIES.filter((c) => counts[c]).map((c) => `${counts[c]} ${label(c, counts[c], left)}`).join(" · ");
 }
 
 // A plain-words error with the raw text behind a toggle: {message, details}.
@@ -43,12 +50,12 @@ function categoryBlock(category, count, label, files) {
       shown.length ? `and ${more} more (the full list is in the appliance log)` : "file names are in the appliance log") : null);
 }
 
-// The report card. `report`: {counts, files, labels?, safe_to_remove, verdict}; `heading`: what the
-// verdict is about ("Card" → "Safe to remove" / "Keep the card"); `onClose`: a dismiss button.
+// The report card. `report`: {counts, files, safe_to_remove, verdict}; `heading`: what the
+// verdict is about ("Card" → "Safe to remove" / "Keep the card"); `note`: a line under the verdict;
+// `onClose`: a dismiss button.
 export function reportCard(report, { title = "Import report", safeText = "✓ Safe to remove",
-  keepText = "⚠ Keep the card", onClose = null } = {}) {
+  keepText = "⚠ Keep the card", note = "", left = "left on the card", onClose = null } = {}) {
   const counts = report.counts || {};
-  const labels = report.labels || LABELS;
   const safe = !!report.safe_to_remove;
   return el("section", { class: "import-report " + (safe ? "safe" : "keep"), "aria-label": title },
     el("div", { class: "ir-head" },
@@ -57,7 +64,8 @@ export function reportCard(report, { title = "Import report", safeText = "✓ Sa
       onClose ? el("button", { type: "button", class: "ir-close", "aria-label": "Dismiss the report", onclick: onClose }, "✕")
         : null),
     report.verdict ? el("p", { class: "ir-why" }, report.verdict) : null,
-    el("p", { class: "ir-line" }, countsLine(counts, labels) || "No files"),
+    note ? el("p", { class: "ir-note small" }, note) : null,
+    el("p", { class: "ir-line" }, countsLine(counts, left) || "No files"), // the whole report in one line
     el("div", { class: "ir-cats" }, ...CATEGORIES.filter((c) => counts[c])
-      .map((c) => categoryBlock(c, counts[c], labels[c] || LABELS[c], (report.files || {})[c]))));
+      .map((c) => categoryBlock(c, counts[c], label(c, counts[c], left), (report.files || {})[c]))));
 }

@@ -117,7 +117,7 @@ async function runBatch(files) {
   const report = batchReport(items);
   $("#upload-title").textContent = "Upload finished";
   $("#upload-report").replaceChildren(reportCard(report, { title: "Upload report",
-    safeText: "✓ All on the appliance", keepText: "⚠ Some files were not added" }));
+    safeText: "✓ All on the appliance", keepText: "⚠ Some files were not added", left: "not added" }));
   $("#upload-retry").hidden = !items.some((i) => i.category === "failed" && i.reason === WIFI);
 }
 
