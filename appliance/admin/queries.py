@@ -13,7 +13,7 @@ from typing import Any
 from ..config import Config
 from ..store import PublicationState, Store, SyncStatus
 from ..store.admin_views import BUFFER_FILTER_NAMES
-from .import_report import card_state
+from .import_report import camera_reports, card_state
 from .plain_errors import explain
 
 # The buffer filters (their SQL is in the store: appliance.store.admin_views.BUFFER_FILTERS).
@@ -145,6 +145,7 @@ def status_snapshot(config: Config, store: Store) -> dict[str, Any]:
         watermark_version=store.get_setting("watermark_version", 0),
         cameras=cameras_state(store),
         last_error_explained=explain(status.get("last_error"), "sync"),
+        camera_reports=camera_reports(store),
     )
     return status
 

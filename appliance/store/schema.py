@@ -270,6 +270,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE tether_cameras ADD COLUMN connected_since TEXT;
     """,
+    # 13 (honest import report): a camera's burst of frames (FTP, tether) read back by source and time
+    """
+    CREATE INDEX imports_kind_finished ON imports (source_kind, finished_at);
+    """,
 ]
 
 

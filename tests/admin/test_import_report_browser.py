@@ -190,6 +190,13 @@ def test_upload_and_card_import_reports(playwright_browser, server, config: Conf
     publisher.process(store.claim_publication(pub_id))
     missing = replace(config, bucket=replace(config.bucket, bucket=f"missing-{uuid.uuid4().hex[:8]}"))
     Syncer(missing, store).drain_once()
+    # and a camera's burst over FTP: one small import per frame, one report
+    burst = tmp_path / "ftp"
+    burst.mkdir()
+    shutil.copy(sample("orientation/landscape_6.jpg"), burst / "DSC_0001.JPG")
+    (burst / "DSC_0002.JPG").write_bytes(b"")
+    for frame in sorted(burst.iterdir()):
+        Importer(config, store).import_paths([(frame, None)], source="ftp camera-a")
     store.close()
     page.locator("#status").tap()
     page.wait_for_selector("#st-error:not([hidden]) .pe-message")
@@ -198,6 +205,10 @@ def test_upload_and_card_import_reports(playwright_browser, server, config: Conf
     assert "NoSuchBucket" not in message and "HTTP" not in message
     page.locator("#st-error .pe-details summary").tap()
     assert "NoSuchBucket" in page.inner_text("#st-error .pe-details code")
+    page.wait_for_selector("#st-camera-reports .import-report.keep")
+    camera = page.locator("#st-camera-reports .import-report")
+    assert "FTP camera camera-a" in camera.inner_text()
+    assert camera.locator(".ir-line").inner_text() == "1 imported · 1 zero-byte"
     shot(page, "iphone-15-bucket-error")
 
     assert not errors, errors

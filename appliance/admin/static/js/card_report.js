@@ -1,7 +1,8 @@
 // The card banner once an import is done: its report (js/report.js) saying "Safe to remove" only when
-// every file was imported and verified or deliberately ignored, else "Keep the card" and why; and the
-// status panel's last error in plain words.
+// every file was imported and verified or deliberately ignored, else "Keep the card" and why; each
+// camera's latest burst of frames (FTP, USB) in the status panel; its last error in plain words.
 import { $, el } from "./dom.js";
+import { shortTime } from "./format.js";
 import { plainError, reportCard } from "./report.js";
 
 let shownKey = "";
@@ -29,4 +30,23 @@ export function renderCardReport(banner, card) {
 export function renderLastError(node, explained) {
   node.hidden = !explained;
   node.replaceChildren(...(explained ? [el("span", { class: "muted" }, "Last error: "), plainError(explained)] : []));
+}
+
+let camerasShown = "";
+
+// One report per camera that sent frames lately, under the status panel's Cameras line.
+export function renderCameraReports(reports) {
+  let box = $("#st-camera-reports");
+  if (!box) {
+    box = el("div", { class: "wide camera-reports", id: "st-camera-reports" });
+    $("#st-cameras").closest("div").after(box);
+  }
+  const sig = JSON.stringify(reports);
+  if (sig === camerasShown) return; // keep what is open
+  camerasShown = sig;
+  box.hidden = !reports.length;
+  box.replaceChildren(...reports.map((r) => reportCard(r, {
+    title: `${r.title} ${r.name}: frames since ${shortTime(r.since)}`,
+    safeText: "✓ Every frame is on the appliance", keepText: "⚠ Keep the camera's card",
+    left: "left on the camera" })));
 }

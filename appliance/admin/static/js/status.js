@@ -4,7 +4,7 @@ import { ago, bytes, cardPercent } from "./format.js";
 import { state } from "./state.js";
 import { loadBuffer } from "./buffer.js";
 import { camerasLine } from "./cameras.js";
-import { renderCardReport, renderLastError } from "./card_report.js";
+import { renderCameraReports, renderCardReport, renderLastError } from "./card_report.js";
 
 const since = (iso) => ago(iso, state.status?.server_time ? state.status.server_time * 1000 : Date.now());
 
@@ -30,6 +30,7 @@ export function renderStatus(s) {
     s.publishing && `${s.publishing} rendering`, s.failed && `${s.failed} failed`].filter(Boolean).join(" · ");
   renderLastError($("#st-error"), s.last_error_explained);
   $("#st-cameras").textContent = camerasLine(s.cameras);
+  renderCameraReports(s.camera_reports || []);
   renderCard(s.card);
   renderSecondCopy(s.second_copy || []);
   $("#tab-count-buffer").textContent = s.new ? String(s.new) : "";
