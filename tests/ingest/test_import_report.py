@@ -13,7 +13,8 @@ from support.report_cards import GOOD, bad_card, good_card
 
 from appliance.ingest.import_verdict import FILES_SHOWN, Category, read_categories, verdict
 from appliance.ingest.importer import Importer
-from appliance.store import ImportState, Store
+from appliance.ingest.progress import ingest_status
+from appliance.store import CardState, ImportState, Store
 
 
 @pytest.fixture
@@ -116,3 +117,17 @@ def test_file_lists_are_capped_but_counts_are_whole(env, tmp_path: Path) -> None
     summary = importer.import_tree(card).summary()
     assert summary["counts"] == {"hidden": FILES_SHOWN + 5}
     assert len(summary["files"]["hidden"]) == FILES_SHOWN
+
+
+def test_a_card_in_trouble_is_kept_for_the_leds(env, tmp_path: Path) -> None:
+    """The card LED's data: an unmounted card is "safe to remove" (out of the reader) but listed
+    to keep when its import left a file unreadable, empty or failed."""
+    _, store, importer = env
+    for label, make in (("GOOD", good_card), ("BAD", bad_card)):
+        card_id = store.card_seen(f"uuid-{label}", label, "vfat", f"/dev/{label}")
+        make(tmp_path / label)
+        importer.import_card(tmp_path / label, source=f"card {label} (/dev/{label})", card_id=card_id)
+        store.set_card(card_id, state=CardState.SAFE_TO_REMOVE)
+    status = ingest_status(store)
+    assert sorted(status["safe_to_remove"]) == ["BAD", "GOOD"]
+    assert status["keep_cards"] == ["BAD"]
