@@ -97,7 +97,7 @@ def test_upload_and_card_import_reports(playwright_browser, server, config: Conf
                     "1 not a photo (not added)")
     assert "⚠ Some files were not added" in page.inner_text("#upload-report .ir-verdict")
     assert page.inner_text("#upload-report .ir-why") == (
-        "3 of 8 files were not added — they are still only on your phone")
+        "3 of 8 files were not added — they are only on this device")
     shot(page, "iphone-15-upload-report")
     listed = open_every_category(page, "#upload-report")
     assert listed == {cat: [n for n, c in expected.items() if c == cat] for cat in
@@ -143,7 +143,7 @@ def test_upload_and_card_import_reports(playwright_browser, server, config: Conf
     assert states == {"IMG_2001.JPG": "imported", "IMG_2002.JPG": "failed"}
     failed = page.inner_text("#upload-list .up-file[data-name='IMG_2002.JPG'] .up-status")
     assert failed.startswith("The connection to the appliance dropped and did not come back after 4 tries.")
-    assert "still on your phone" in failed and "ERR_" not in failed
+    assert "still on this device" in failed and "ERR_" not in failed
     assert page.locator("#upload-retry").is_visible()
     shot(page, "iphone-15-upload-wifi-failed")
     page.unroute("**/api/upload?report=1")
@@ -216,4 +216,30 @@ def test_upload_and_card_import_reports(playwright_browser, server, config: Conf
     dropped = [m for m in console if DROPPED in m.text]
     assert len(dropped) == 2 + 4, [m.text for m in console]
     assert not [m.text for m in console if DROPPED not in m.text]
+    context.close()
+
+
+def test_add_photos_on_a_laptop(playwright_browser, server, config: Config, photos,  # noqa: F811
+                                tmp_path: Path) -> None:
+    """The same upload at 1440 x 900: the panel sits at the bottom right, the grid stays usable."""
+    context = playwright_browser.new_context(viewport={"width": 1440, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda exc: console.append(str(exc)))
+    login(page, server)
+    (tmp_path / "laptop").mkdir()
+    shutil.copy(sample("orientation/portrait_7.jpg"), tmp_path / "laptop" / "IMG_3001.JPG")
+    (tmp_path / "laptop" / "IMG_3002.JPG").write_bytes(b"")
+    with page.expect_file_chooser() as chooser:
+        page.locator("#add-photos").click()
+    chooser.value.set_files([str(tmp_path / "laptop" / n) for n in ("IMG_3001.JPG", "IMG_3002.JPG")])
+    page.wait_for_selector("#upload-panel[data-state=done]", timeout=30_000)
+    assert page.inner_text("#upload-report .ir-line") == "1 imported · 1 zero-byte"
+    box = page.locator("#upload-panel").bounding_box()
+    assert box["width"] <= 440 and box["x"] > 900, box  # a side panel, not a full-width sheet
+    page.locator("#upload-report [data-category=zero_byte] summary").click()
+    page.wait_for_timeout(300)  # the disclosure arrow's turn
+    shot(page, "desktop-15-upload-report")
+    assert not console, console
     context.close()

@@ -12,7 +12,7 @@ export const BACKOFF_MS = [1000, 2000, 4000]; // pause before the 2nd, 3rd, 4th 
 const RETRY_STATUS = new Set([0, 408, 429, 502, 503, 504]); // the network or a gateway, not the file
 const csrf = $('meta[name="csrf-token"]').content;
 const WIFI = "The connection to the appliance dropped and did not come back after " +
-  `${ATTEMPTS} tries. The photo is still on your phone: add it again when the Wi-Fi is back.`;
+  `${ATTEMPTS} tries. The photo is still on this device: add it again when the Wi-Fi is back.`;
 const DONE_TEXT = { imported: "Added", archived: "Original archived", duplicates: "Already on the appliance",
   hidden: "Ignored (hidden file)", not_photo: "Ignored (not a photo)" };
 
@@ -93,7 +93,7 @@ export function batchReport(items) {
   const trouble = (counts.unreadable || 0) + (counts.zero_byte || 0) + (counts.failed || 0);
   const kept = (counts.imported || 0) + (counts.archived || 0) + (counts.duplicates || 0);
   const verdict = trouble
-    ? `${trouble} of ${items.length} ${items.length === 1 ? "file was" : "files were"} not added — they are still only on your phone`
+    ? `${trouble} of ${items.length} ${items.length === 1 ? "file was" : "files were"} not added — they are only on this device`
     : kept ? `every photo is on the appliance${counts.duplicates ? " (duplicates were there already)" : ""}`
       : "there were no photos to add";
   return { counts, files, safe_to_remove: !trouble, verdict };
