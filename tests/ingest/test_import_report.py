@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from support.config import local_config
+from support.config import local_config, write_local_config
 from support.report_cards import GOOD, bad_card, good_card
 
+from appliance import cli
 from appliance.ingest.import_verdict import FILES_SHOWN, Category, read_categories, verdict
 from appliance.ingest.importer import Importer
 from appliance.ingest.progress import ingest_status
@@ -131,3 +132,15 @@ def test_a_card_in_trouble_is_kept_for_the_leds(env, tmp_path: Path) -> None:
     status = ingest_status(store)
     assert sorted(status["safe_to_remove"]) == ["BAD", "GOOD"]
     assert status["keep_cards"] == ["BAD"]
+
+
+def test_appliance_import_prints_the_verdict(tmp_path: Path, capsys) -> None:
+    path = write_local_config(tmp_path)
+    bad_card(tmp_path / "card")
+    assert cli.main(["--config", str(path), "import", str(tmp_path / "card")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "2 files could not be read and 1 file is empty (0 bytes) — keep the card"
+    good_card(tmp_path / "good")
+    cli.main(["--config", str(path), "import", str(tmp_path / "good")])
+    assert capsys.readouterr().out.splitlines()[-1].startswith(
+        "safe to remove: every photo is imported and verified; ignored on purpose: 3 hidden files")
