@@ -33,7 +33,7 @@ from ..ingest.importer import Importer
 from ..ingest.scan import classify
 from . import csrf, get_store
 from .auth import login_required
-from .plain_errors import explain
+from .plain_errors import plain
 
 bp = Blueprint("upload", __name__, url_prefix="/api")
 
@@ -117,8 +117,8 @@ def _answer(summary: dict[str, Any], name: str, kind: str, sha: str) -> Any:
     body: dict[str, Any] = {"ok": True, "name": name, "kind": kind, "import_id": summary["import_id"],
                             "sha256": sha, "category": category}
     if summary["errors"]:
-        explained = explain(next(iter(summary["errors"].values())), "upload") or {}
-        return _error(500, explained["message"], details=explained["details"])
+        raw = next(iter(summary["errors"].values())) or "unknown error"
+        return _error(500, plain(raw, "upload"), details=raw)
     if summary["skipped"]:
         reason = next(iter(summary["skipped"]))
         return _error(422, f"{name}: {reason}", category, reason=reason)

@@ -203,6 +203,7 @@ def test_upload_and_card_import_reports(playwright_browser, server, config: Conf
     message = page.inner_text("#st-error .pe-message")
     assert message.startswith("The bucket does not exist. Check the bucket name")
     assert "NoSuchBucket" not in message and "HTTP" not in message
+    touch_targets_ok(page, "#st-error .pe-details summary, #st-camera-reports summary")
     page.locator("#st-error .pe-details summary").tap()
     assert "NoSuchBucket" in page.inner_text("#st-error .pe-details code")
     page.wait_for_selector("#st-camera-reports .import-report.keep")

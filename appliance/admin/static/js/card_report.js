@@ -38,8 +38,8 @@ let camerasShown = "";
 export function renderCameraReports(reports) {
   let box = $("#st-camera-reports");
   if (!box) {
-    box = el("div", { class: "wide camera-reports", id: "st-camera-reports" });
-    $("#st-cameras").closest("div").after(box);
+    box = el("div", { class: "camera-reports", id: "st-camera-reports" });
+    $("#st-error").before(box); // under the panel's list (a <dl> holds only its rows)
   }
   const sig = JSON.stringify(reports);
   if (sig === camerasShown) return; // keep what is open
