@@ -232,11 +232,16 @@ def test_add_photos_on_a_laptop(playwright_browser, server, config: Config, phot
     (tmp_path / "laptop").mkdir()
     shutil.copy(sample("orientation/portrait_7.jpg"), tmp_path / "laptop" / "IMG_3001.JPG")
     (tmp_path / "laptop" / "IMG_3002.JPG").write_bytes(b"")
+    with open(tmp_path / "laptop" / "HUGE.JPG", "wb") as huge:  # sparse: past importer.upload_max_mb
+        huge.truncate((config.importer.upload_max_mb + 1) * 1024 * 1024)
     with page.expect_file_chooser() as chooser:
         page.locator("#add-photos").click()
-    chooser.value.set_files([str(tmp_path / "laptop" / n) for n in ("IMG_3001.JPG", "IMG_3002.JPG")])
+    chooser.value.set_files([str(tmp_path / "laptop" / n) for n in ("IMG_3001.JPG", "IMG_3002.JPG",
+                                                                    "HUGE.JPG")])
     page.wait_for_selector("#upload-panel[data-state=done]", timeout=30_000)
-    assert page.inner_text("#upload-report .ir-line") == "1 imported · 1 zero-byte"
+    assert page.inner_text("#upload-report .ir-line") == "1 imported · 1 zero-byte · 1 failed"
+    assert page.inner_text("#upload-list .up-file[data-name='HUGE.JPG'] .up-status") == (
+        f"The file is larger than this appliance accepts ({config.importer.upload_max_mb} MB).")
     box = page.locator("#upload-panel").bounding_box()
     assert box["width"] <= 440 and box["x"] > 900, box  # a side panel, not a full-width sheet
     page.locator("#upload-report [data-category=zero_byte] summary").click()

@@ -42,6 +42,10 @@ function send(item) {
 const wait = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function upload(item) {
+  const maxMb = Number(input.dataset.maxMb || 0); // importer.upload_max_mb: refused before sending
+  if (maxMb && item.file.size > maxMb * 1024 * 1024) {
+    return finish(item, "failed", `The file is larger than this appliance accepts (${maxMb} MB).`);
+  }
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     item.attempts = attempt;
     progress(item, 0);
