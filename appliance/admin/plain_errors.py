@@ -26,7 +26,7 @@ RULES: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.IGNORECASE), m) fo
      "The bucket rejected the R2 key's secret (it does not match the key ID). " + KEY_HINT),
     (r"NoCredentialsError|Unable to locate credentials|PartialCredentialsError",
      "No R2 key is set, so nothing can be uploaded. " + KEY_HINT),
-    (r"\bNoSuchBucket\b|specified bucket does not exist",
+    (r"\bNoSuchBucket\b|specified bucket does not exist|\(404\) when calling the HeadBucket",
      "The bucket does not exist. Check the bucket name ([bucket] bucket in appliance.toml) and "
      "that it exists in your Cloudflare R2 account."),
     (r"\bRequestTimeTooSkewed\b|RequestExpired",
@@ -96,13 +96,16 @@ def raw_text(error: BaseException | str) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def known(error: BaseException | str) -> str | None:
+    """The plain-words message for an error a rule knows, else None (text that is already the
+    appliance's own words, e.g. "drive BACKUP is not mounted", stays as it is)."""
+    text = raw_text(error)
+    return next((message for pattern, message in RULES if pattern.search(text)), None)
+
+
 def plain(error: BaseException | str, context: Context = "sync") -> str:
     """The plain-words message for ``error`` (a context's general one when it is not known)."""
-    text = raw_text(error)
-    for pattern, message in RULES:
-        if pattern.search(text):
-            return message
-    return FALLBACK[context]
+    return known(error) or FALLBACK[context]
 
 
 def explain(error: BaseException | str | None, context: Context = "sync") -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ from ..config import Config
 from ..store import PublicationState, Store, SyncStatus
 from ..store.admin_views import BUFFER_FILTER_NAMES
 from .import_report import camera_reports, card_state
-from .plain_errors import explain
+from .plain_errors import explain, known
 
 # The buffer filters (their SQL is in the store: appliance.store.admin_views.BUFFER_FILTERS).
 FILTERS = BUFFER_FILTER_NAMES
@@ -147,6 +147,10 @@ def status_snapshot(config: Config, store: Store) -> dict[str, Any]:
         last_error_explained=explain(status.get("last_error"), "sync"),
         camera_reports=camera_reports(store),
     )
+    for target in status.get("second_copy") or []:  # the bucket's error said plainly, raw as details
+        said = (target.get("target") == "bucket" and target.get("problem")
+                and known(target.get("last_error") or target["problem"]))
+        target["problem_explained"] = ({"message": said, "details": target["problem"]} if said else None)
     return status
 
 

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from PIL import Image
 from support.config import bucket_config
 from support.moto_auth import authentication, unprivileged_key
-from support.publications import publish_samples
+from support.publications import import_samples, publish_samples
 from support.samples import sample
 from support.sessions import login
 
@@ -28,6 +28,8 @@ from appliance.admin.queries import live_feed, status_snapshot
 from appliance.config import BucketConfig
 from appliance.store import open_store
 from appliance.sync import bucket as bucket_mod
+from appliance.sync.second_copy import SecondCopier
+from appliance.sync.second_copy_service import targets_for
 from appliance.sync.syncer import Syncer
 
 NO_BUCKET = "The bucket does not exist."
@@ -137,5 +139,24 @@ def test_offline_sync_in_plain_words(tmp_path: Path, samples: Path) -> None:
         status = status_snapshot(config, store)
         assert status["last_error"].startswith("offline:")
         assert_plain(status["last_error_explained"], OFFLINE, "Could not connect")
+    finally:
+        store.close()
+
+
+def test_the_second_copy_bucket_refusing_in_plain_words(tmp_path: Path, moto_url: str,
+                                                        samples: Path) -> None:
+    """The second copy of the originals into a bucket that does not exist (its own words kept for
+    a drive: "drive BACKUP is full" is the appliance's sentence already)."""
+    config = bucket_config(tmp_path, moto_url, f"missing-{uuid.uuid4().hex[:8]}",
+                           '[second_copy]\nbucket_prefix = "originals"')
+    store = open_store(config)
+    try:
+        import_samples(config, store, samples, ["DSCN0010.jpg"])
+        targets, _ = targets_for(config)
+        SecondCopier(config, store, targets).step()
+        (target,) = status_snapshot(config, store)["second_copy"]
+        # the copier asks the bucket first (HEAD: a bare 404, no error code in the answer)
+        assert target["target"] == "bucket" and "(404) when calling the HeadBucket" in target["problem"]
+        assert_plain(target["problem_explained"], NO_BUCKET, "HeadBucket")
     finally:
         store.close()

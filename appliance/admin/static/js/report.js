@@ -23,21 +23,23 @@ export function countsLine(counts, left) {
   return CATEGORIES.filter((c) => counts[c]).map((c) => `${counts[c]} ${label(c, counts[c], left)}`).join(" · ");
 }
 
+// The raw text of an error (as the log has it) behind a "Details" toggle.
+export function detailsToggle(raw) {
+  return raw ? el("details", { class: "pe-details" }, el("summary", {}, "Details"), el("code", {}, raw)) : null;
+}
+
 // A plain-words error with the raw text behind a toggle: {message, details}.
 export function plainError(explained, cls = "plain-error") {
   if (!explained) return null;
-  return el("div", { class: cls },
-    el("span", { class: "pe-message" }, explained.message),
-    explained.details && explained.details !== explained.message
-      ? el("details", { class: "pe-details" }, el("summary", {}, "Details"), el("code", {}, explained.details)) : null);
+  return el("div", { class: cls }, el("span", { class: "pe-message" }, explained.message),
+    explained.details !== explained.message ? detailsToggle(explained.details) : null);
 }
 
 function fileItem(f) {
   return el("li", {},
     el("span", { class: "ir-name" }, f.name),
     f.reason ? el("span", { class: "ir-reason" }, f.reason) : null,
-    f.details && f.details !== f.reason
-      ? el("details", { class: "pe-details" }, el("summary", {}, "Details"), el("code", {}, f.details)) : null);
+    f.details !== f.reason ? detailsToggle(f.details) : null);
 }
 
 function categoryBlock(category, count, label, files) {

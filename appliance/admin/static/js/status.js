@@ -5,6 +5,7 @@ import { state } from "./state.js";
 import { loadBuffer } from "./buffer.js";
 import { camerasLine } from "./cameras.js";
 import { renderCameraReports, renderCardReport, renderLastError } from "./card_report.js";
+import { detailsToggle } from "./report.js";
 
 const since = (iso) => ago(iso, state.status?.server_time ? state.status.server_time * 1000 : Date.now());
 
@@ -69,7 +70,9 @@ export function secondCopyLine(t) {
 function renderSecondCopy(targets) {
   $("#st-second-copy-row").hidden = !targets.length;
   $("#st-second-copy").replaceChildren(...targets.map((t) =>
-    el("div", { class: t.problem ? "warn-text" : null }, (t.problem ? "⚠ " : "") + secondCopyLine(t))));
+    el("div", { class: t.problem ? "warn-text" : null }, (t.problem ? "⚠ " : "") +
+      secondCopyLine(t.problem_explained ? { ...t, problem: t.problem_explained.message } : t),
+      detailsToggle(t.problem_explained?.details))));
 }
 
 export async function pollStatus() {
