@@ -149,6 +149,20 @@ def test_upload_and_card_import_reports(playwright_browser, server, config: Conf
     page.unroute("**/api/upload?report=1")
     page.locator("#upload-close").tap()
 
+    # -- the phone goes offline mid-batch: the file waits for the Wi-Fi, then arrives ---------------
+    shutil.copy(sample("orientation/portrait_8.jpg"), tmp_path / "wifi" / "IMG_2003.JPG")
+    context.set_offline(True)
+    with page.expect_file_chooser() as chooser:
+        page.locator("#add-photos").tap()
+    chooser.value.set_files([str(tmp_path / "wifi" / "IMG_2003.JPG")])
+    page.wait_for_selector("#upload-list .up-status:has-text('Waiting for the Wi-Fi to come back')",
+                           timeout=15_000)
+    shot(page, "iphone-15-upload-offline")
+    context.set_offline(False)
+    page.wait_for_selector("#upload-list .up-file[data-name='IMG_2003.JPG'][data-state=imported]",
+                           timeout=15_000)
+    page.locator("#upload-close").tap()
+
     # -- a card with every kind of trouble, imported by the real importer --------------------------
     card = tmp_path / "card"
     bad_card(card)
@@ -214,9 +228,12 @@ def test_upload_and_card_import_reports(playwright_browser, server, config: Conf
 
     assert not errors, errors
     # the only console lines: the browser's own for the connections the test cut (one per try)
-    dropped = [m for m in console if DROPPED in m.text]
-    assert len(dropped) == 2 + 4, [m.text for m in console]
-    assert not [m.text for m in console if DROPPED not in m.text]
+    lines = [(m.text, m.location.get("url", "")) for m in console]
+    assert all(text == f"Failed to load resource: {DROPPED}" for text, _ in lines), lines
+    uploads = [url for _, url in lines if "/api/upload" in url]
+    assert len(uploads) == 2 + 4 + 1, lines  # the cut tries, and the one try while offline
+    # while offline the page's own polls fail too (/api/status, /api/autopublish/waiting): nothing else
+    assert all(url.startswith(f"{server}/api/") for _, url in lines), lines
     context.close()
 
 

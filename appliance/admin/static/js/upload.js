@@ -40,6 +40,19 @@ function send(item) {
 }
 
 const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+export const OFFLINE_WAIT_MS = 120_000; // while the device says it is offline, wait this long for it
+
+// Before a retry: the pause; then, while the device knows it is offline, until the Wi-Fi is back.
+async function pause(item, ms) {
+  await wait(ms);
+  if (navigator.onLine) return;
+  show(item, "Waiting for the Wi-Fi to come back…");
+  await new Promise((resolve) => {
+    const done = () => { clearTimeout(timer); window.removeEventListener("online", done); resolve(); };
+    const timer = setTimeout(done, OFFLINE_WAIT_MS);
+    window.addEventListener("online", done);
+  });
+}
 
 async function upload(item) {
   const maxMb = Number(input.dataset.maxMb || 0); // importer.upload_max_mb: refused before sending
@@ -58,7 +71,7 @@ async function upload(item) {
       return finish(item, data.category || "failed", reason, data.details);
     }
     show(item, `Connection lost — trying again in ${BACKOFF_MS[attempt - 1] / 1000} s`);
-    await wait(BACKOFF_MS[attempt - 1]);
+    await pause(item, BACKOFF_MS[attempt - 1]);
   }
 }
 
