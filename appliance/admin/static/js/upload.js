@@ -27,7 +27,11 @@ function send(item) {
     xhr.setRequestHeader("X-Filename", encodeURIComponent(item.file.name));
     xhr.setRequestHeader("Accept", "application/json");
     xhr.timeout = 10 * 60 * 1000;
-    xhr.upload.onprogress = (e) => { if (e.lengthComputable) progress(item, e.loaded / e.total); };
+    xhr.upload.onprogress = (e) => {
+      if (!e.lengthComputable) return;
+      item.row.dataset.sent = String(e.loaded); // bytes the browser reports sent (this try)
+      progress(item, e.loaded / e.total);
+    };
     xhr.upload.onload = () => { progress(item, 1); show(item, "Checking on the appliance…"); };
     xhr.onload = () => {
       let data = {};
@@ -85,7 +89,6 @@ function finish(item, category, reason, details) {
 function progress(item, fraction) {
   item.bar.value = Math.round(fraction * 100);
   item.bar.setAttribute("aria-valuetext", `${item.file.name}: ${item.bar.value}%`);
-  if (fraction > 0) item.row.dataset.progressed = "1";
 }
 
 function show(item, text) { item.status.textContent = text; }
