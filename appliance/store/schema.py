@@ -317,6 +317,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX jobs_by_done ON jobs(done_at) WHERE done_at IS NOT NULL;
     ALTER TABLE sync_state ADD COLUMN last_contact_at TEXT;
     """,
+    # 15 (honest import report): a camera's burst of frames (FTP, tether) read back by source and time
+    """
+    CREATE INDEX imports_kind_finished ON imports (source_kind, finished_at);
+    """,
 ]
 
 

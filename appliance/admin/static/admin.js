@@ -12,6 +12,7 @@ import "./js/editor.js";
 import "./js/settings.js";
 import "./js/keys.js";
 import "./js/autopublish.js";
+import "./js/upload.js";
 
 appendPhotos(boot.buffer);
 renderStatus(boot.status);
