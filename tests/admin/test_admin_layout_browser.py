@@ -107,7 +107,7 @@ def test_touch_targets_on_a_phone(playwright_browser, server, config, photos,  #
     import_id = store.start_import("/media/pi/CARD")
     store.update_import(import_id, state="done", finished_at="2999-01-01T00:00:00Z", imported=2)
     store.close()
-    page.wait_for_selector("#card-banner:not([hidden]) .close", timeout=10_000)
+    page.wait_for_selector("#card-banner:not([hidden]) .ir-close", timeout=10_000)
     small += small_targets(page, "buffer", measured)
     shot(page, "iphone-16-buffer")
 
