@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
+from ..sync.syncer import describe
 
 Context = Literal["sync", "publish", "import", "upload"]
 KEY_HINT = "Check the R2 key in appliance.toml on the SD card ([bucket] key_id and secret)."
@@ -85,15 +85,9 @@ FALLBACK: dict[str, str] = {
 
 
 def raw_text(error: BaseException | str) -> str:
-    """The error as stored and logged (a ClientError as ``HTTP 403 AccessDenied: Access Denied``)."""
-    if isinstance(error, str):
-        return error
-    if isinstance(error, ClientError):
-        err = error.response.get("Error", {})
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        text = f"{err.get('Code', 'Error')}: {err.get('Message', '')}".strip().rstrip(":")
-        return f"HTTP {status} {text}" if status else text
-    return f"{type(error).__name__}: {error}"
+    """The error as stored and logged (a ClientError as ``HTTP 403 AccessDenied: Access Denied``:
+    the sync service's own wording, :func:`appliance.sync.syncer.describe`)."""
+    return error if isinstance(error, str) else describe(error)
 
 
 def known(error: BaseException | str) -> str | None:
