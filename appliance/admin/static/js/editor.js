@@ -32,7 +32,19 @@ export function openEditor(index) {
   renderCullBar(p);
   selectTool(state.ed.tool);
   refreshPreview(true);
+  loadDraft(p, state.ed);
   if (index >= state.photos.length - 5) loadBuffer();
+}
+
+// A draft edit saved for the photo (a batch "apply the same edit") is where the sliders start.
+async function loadDraft(p, ed) {
+  let recipe;
+  try { ({ recipe } = await api(`/api/photos/${p.id}/draft`)); } catch { return; } // the neutral start stays
+  const untouched = JSON.stringify(ed.recipe) === JSON.stringify(neutral());
+  if (state.ed !== ed || !untouched || !recipe || !Object.keys(recipe).length) return;
+  ed.recipe = { ...neutral(), ...recipe };
+  selectTool(ed.tool);
+  refreshPreview(true);
 }
 
 export function closeEditor(fromHistory = false) {

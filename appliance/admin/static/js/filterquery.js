@@ -13,7 +13,7 @@ export function fromSearch(search) {
   for (const key of Object.keys(DEFAULTS)) {
     const v = q.get(key);
     if (v === null) continue;
-    if (ALLOWED[key] ? ALLOWED[key].includes(v) : key === "source" ? /^[\w:.\- ]{1,120}$/.test(v) : TIME.test(v)) out[key] = v;
+    if (ALLOWED[key] ? ALLOWED[key].includes(v) : key === "source" ? /^[^\x00-\x1f]{1,200}$/.test(v) : TIME.test(v)) out[key] = v;
   }
   return out;
 }
