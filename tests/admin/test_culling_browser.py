@@ -269,10 +269,30 @@ def select_with_the_mouse(page: Any, config: Config) -> None:
     page.keyboard.press("Escape")
     page.wait_for_selector("#batch-bar", state="hidden")
 
+    same_edit(page, [11, 12])
     rest = [int(tile(page, i).get_attribute("data-id")) for i in (9, 10)]
     tile(page, 9).click(modifiers=["Control"])
     tile(page, 10).click(modifiers=["Meta"])
     delete_and_undo(page, rest, "desktop-7-deleted-undo")
+
+
+def same_edit(page: Any, indexes: list[int]) -> None:
+    """One exposure and rotation for several photos: each opens in the viewer with that draft."""
+    for i in indexes:
+        tile(page, i).click(modifiers=["Control"])
+    page.locator("#batch-bar [data-b=edit]").click()
+    page.fill("#batch-edit input[type=range]", "0.5")
+    page.locator("#batch-edit [aria-label=Rotation] [data-value='90']").click()
+    measured(page, 8)
+    shot(page, "desktop-8-batch-edit")
+    page.locator("[data-b=apply-edit]").click()
+    page.wait_for_function("document.querySelector('#toast').textContent.startsWith('Edit saved on 2')")
+    tile(page, indexes[-1]).click()
+    page.wait_for_selector("#editor:not([hidden])")
+    page.wait_for_function("document.querySelector('[data-v=exposure]').textContent === '+0.5 EV'")
+    page.wait_for_function("document.querySelector('#ed-img').dataset.src.includes('rotate=90')")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#editor", state="hidden")
 
 
 def test_culling_on_a_phone(playwright_browser, server, config, photos):  # noqa: F811

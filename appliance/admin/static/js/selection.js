@@ -105,6 +105,8 @@ grid.addEventListener("pointermove", (e) => {
 });
 grid.addEventListener("contextmenu", (e) => { if (e.target.closest(".tile") && (press || performance.now() < suppressUntil)) e.preventDefault(); });
 
+window.addEventListener("hashchange", () => { if (location.hash && location.hash !== "#buffer") clearSelection(); });
+
 document.addEventListener("keydown", (e) => {
   if (state.tab !== "buffer" || state.ed || panelOpen() || !$("#sheet").hidden) return;
   if (/^(INPUT|SELECT|TEXTAREA)$/.test(e.target.tagName)) return;
