@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .admin_views import AdminViews
 from .autopublish import AutoPublish
+from .batches import Batches
 from .connection import BUSY_TIMEOUT_MS, StoreBase, connect, epoch, utcnow
 from .ftp_accounts import FtpAccounts
 from .imports import Imports
@@ -29,7 +30,7 @@ __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "ep
            "utcnow"]
 
 
-class Store(AdminViews, Photos, Imports, Publications, AutoPublish, Settings, Outbox, FtpAccounts,
+class Store(AdminViews, Batches, Photos, Imports, Publications, AutoPublish, Settings, Outbox, FtpAccounts,
             SecondCopies, TetherFrames):
     """Typed access to the appliance database. One instance per thread."""
 
@@ -42,7 +43,7 @@ class Store(AdminViews, Photos, Imports, Publications, AutoPublish, Settings, Ou
         )
         return {
             "event": event["slug"] if event else None,
-            "buffer": self.scalar("SELECT COUNT(*) FROM photos"),
+            "buffer": self.scalar("SELECT COUNT(*) FROM photos WHERE deleted_ts IS NULL"),
             "published": self.scalar("SELECT COUNT(*) FROM publications WHERE state='published'"),
             "publishing": self.scalar(
                 "SELECT COUNT(*) FROM publications WHERE state IN ('queued', 'processing')"
