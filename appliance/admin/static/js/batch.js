@@ -4,7 +4,7 @@
 // is live or failed, and names each failure.
 import { $, api, confirmSheet, el, toast } from "./dom.js";
 import { state } from "./state.js";
-import { loadBuffer, renderGrid, updateTile } from "./buffer.js";
+import { loadBuffer, refreshLoaded, renderGrid, updateTile } from "./buffer.js";
 import { flagPhotos, ratePhotos } from "./culling.js";
 import { closePanel, openPanel, segmented } from "./panel.js";
 import { clearSelection, selectAll } from "./selection.js";
@@ -43,7 +43,7 @@ function progressBox() {
       el("div", { class: "bp-bar", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": 0,
         "aria-label": "Publishing" }, el("i")),
       el("p", { class: "bp-text" }), el("ul", { class: "bp-failed" }));
-    document.body.append(box);
+    $("#grid").before(box); // in the buffer, above the grid: it sticks under the header while scrolling
   }
   box.hidden = false;
   return box;
@@ -94,6 +94,7 @@ async function follow(batchId, total, photos) {
   showProgress({ title: n ? `Published ${b.total - n} of ${plural(b.total)}` : `Published ${plural(b.total)}`, pct: 100, done: true,
     text: n ? `100 % · ${n} failed — the reasons are below` : "100 % · all live in the gallery", failed: b.failed || [] });
   pollStatus();
+  refreshLoaded();
 }
 
 export async function publishSelected() {

@@ -79,6 +79,22 @@ export async function loadBuffer(reset = false) {
   if (seq === loadSeq && state.next && sentinelVisible) loadBuffer();
 }
 
+// The loaded photos' states again from the box (after a batch), painted where they changed.
+export async function refreshLoaded() {
+  if (!state.photos.length) return;
+  const params = toParams(state.f);
+  params.set("limit", Math.min(500, state.photos.length));
+  try {
+    const data = await api("/api/buffer?" + params);
+    renderCounts(data.counts);
+    const fresh = new Map(data.photos.map((p) => [p.id, p]));
+    state.photos.forEach((p, i) => {
+      const now = fresh.get(p.id);
+      if (now && JSON.stringify(now) !== JSON.stringify(p)) { Object.assign(p, now); updateTile(i); }
+    });
+  } catch { /* the status bar reports a box that does not answer */ }
+}
+
 export function updateTile(index) {
   const p = state.photos[index];
   const old = $(`.tile[data-index="${index}"]`);

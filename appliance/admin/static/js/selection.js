@@ -83,6 +83,7 @@ grid.addEventListener("click", (e) => {
 
 let press = null; // { timer, x, y, fired }
 grid.addEventListener("pointerdown", (e) => {
+  suppressUntil = 0; // a new touch: its own click counts
   const tile = e.target.closest(".tile");
   if (e.pointerType !== "touch" || !tile) return;
   const index = Number(tile.dataset.index);
@@ -95,7 +96,7 @@ grid.addEventListener("pointerdown", (e) => {
 const endPress = (e) => {
   if (!press) return;
   clearTimeout(press.timer);
-  if (press.fired) { suppressUntil = performance.now() + 600; e.preventDefault?.(); }
+  if (press.fired) { suppressUntil = performance.now() + 400; e.preventDefault?.(); }
   press = null;
 };
 grid.addEventListener("pointerup", endPress);
