@@ -245,6 +245,27 @@ def filters_survive_a_reload(page: Any, rated: int) -> None:
     page.wait_for_function("location.search === ''")
     page.wait_for_function("document.querySelectorAll('#grid .tile').length > 10")
 
+    # Source (from the response's list) and time range; then sort by import time.
+    page.locator("#filter-open").click()
+    page.wait_for_selector("#filter-sheet select[name=source] option:nth-child(2)", state="attached")
+    source = page.locator("#filter-sheet select[name=source] option").nth(1).get_attribute("value")
+    page.select_option("#filter-sheet select[name=source]", source)
+    page.wait_for_function("new URLSearchParams(location.search).has('source')")
+    expected = get(page, "/api/buffer?limit=1&" + page.evaluate("location.search.slice(1)"))["total"]
+    assert expected > 0
+    page.wait_for_function(f"document.querySelectorAll('#grid .tile').length === {expected}")
+    page.fill("#filter-sheet input[name=from]", "2099-01-01T00:00")
+    page.wait_for_function("new URLSearchParams(location.search).get('from') === '2099-01-01T00:00'")
+    page.wait_for_selector("#grid .empty")
+    assert page.inner_text("#grid .empty") == "No photos match these filters."
+    page.locator("#filter-sheet [aria-label='Sort by'] [data-value='import']").click()
+    page.wait_for_function("new URLSearchParams(location.search).get('sort') === 'import'")
+    page.locator("[data-f=clear]").click()
+    page.wait_for_function("location.search === ''")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#filter-sheet", state="detached")
+    page.wait_for_function("document.querySelectorAll('#grid .tile').length > 10")
+
 
 def select_with_the_mouse(page: Any, config: Config) -> None:
     page.wait_for_function("document.querySelectorAll('#grid .tile img.ok').length >= 8")
@@ -263,6 +284,15 @@ def select_with_the_mouse(page: Any, config: Config) -> None:
     measured(page, 20)
     shot(page, "desktop-5-selected")
     batch_publish(page, config, ids, "desktop-6-batch-published")
+    tile(page, 3).click(modifiers=["Control"])
+    tile(page, 4).click(modifiers=["Control"])
+    page.locator("#batch-bar [data-b=unpublish]").click()
+    page.wait_for_selector("#sheet:not([hidden])")
+    assert page.inner_text("#sheet-title") == "Unpublish 2 photos?"
+    page.locator("[data-sheet=ok]").click()
+    page.wait_for_function("document.querySelector('#toast').textContent.startsWith('Unpublished 2 photos')")
+    for photo_id in ids[:2]:
+        assert photo(page, photo_id)["state"] == "unpublished"
 
     total = get(page, "/api/buffer?limit=1")["total"]
     page.keyboard.press("Control+a")
@@ -353,6 +383,12 @@ def test_culling_on_a_phone(playwright_browser, server, config, photos):  # noqa
     assert page.inner_text("#bb-count") == "3 selected"
     measured(page, 12)
     shot(page, "iphone-14-4-selected")
+    page.locator("#batch-bar [data-b=rate]").tap()
+    page.locator("#batch-rate [data-value='2']").tap()
+    for photo_id in ids:
+        page.wait_for_function(f"document.querySelector(\"#grid .tile[data-id='{photo_id}'] .m-stars\")"
+                               "?.textContent === '★★'")
+    assert page.inner_text("#bb-count") == "3 selected"  # still selected: publish them next
     batch_publish(page, config, ids, "iphone-14-5-batch-published")
 
     long_press(page, tile(page, 8))
