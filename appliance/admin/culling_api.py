@@ -1,5 +1,5 @@
 """Culling in the admin's JSON API: ratings and flags, every id of a filter, batch actions with
-their progress and undo, draft edits.
+their progress and undo, draft edits, ratings exported as XMP sidecars.
 
 A batch is one request and one transaction (``appliance.store.batches``); a publish batch's
 progress follows its publications through rendering and upload until each is live or failed.
@@ -7,10 +7,12 @@ progress follows its publications through rendering and upload until each is liv
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from ..imaging import xmp_sidecar
 from ..imaging.recipe import Recipe, RecipeError
 from ..publish.worker import Publisher
 from ..store import PublicationState
@@ -221,3 +223,34 @@ def undo(batch_id: int) -> Any:
     except UndoRefused as exc:
         raise ApiError(str(exc), 409) from exc
     return jsonify(ok=True, restored=restored)
+
+
+@bp.post("/xmp/export")
+def export_xmp() -> Any:
+    """Write ratings and picks as XMP sidecars beside the archived originals (never the card).
+
+    On demand rather than on every change: each sidecar is an fsync'd write, which would slow
+    culling on an SD card, and the sidecars matter only once the archive leaves the box. A sidecar
+    already saying the same is not rewritten; a photo whose stars or flag went back to none gets
+    its existing sidecar updated."""
+    config = get_config()
+    buffer, archive = config.folder("buffer"), config.folder("archive")
+    written = photos = 0
+    for row in get_store().sidecar_rows():
+        flagged = "rejected" if row["rejected"] else "picked" if row["picked"] else None
+        originals = [archive / p for p in json.loads(row["raws"] or "[]")]
+        if not row["derived_from"]:
+            originals.insert(0, buffer / row["buffer_path"])
+        wanted = bool(row["rating"] > 0 or flagged)
+        targets = [o for o in originals if wanted or xmp_sidecar.sidecar_path(o).exists()]
+        if not targets:
+            continue
+        data = xmp_sidecar.sidecar_xml(row["rating"], flagged, row["original_name"])
+        photos += 1
+        for original in targets:
+            try:
+                written += xmp_sidecar.write_sidecar(original, data)
+            except OSError as exc:
+                raise ApiError(f"could not write the sidecar of {row['original_name']}: "
+                               f"{exc.strerror or exc}", 507) from exc
+    return jsonify(ok=True, written=written, photos=photos)

@@ -18,6 +18,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from ..config import Config
+from ..imaging.xmp_sidecar import sidecar_path
 from ..store import Store
 from . import get_config, get_store
 from .auth import login_required
@@ -172,15 +173,16 @@ def _empty_trash() -> int:
 
 
 def purge_deleted(config: Config, store: Store, window_s: float | None = None) -> int:
-    """Remove the buffer JPEG and thumbnail of photos deleted longer ago than the undo window;
-    returns how many photos were purged. Never the card's files, nor the archive (RAW and HEIC
-    originals stay), nor a buffer file another photo still points at."""
+    """Remove the buffer JPEG, its XMP sidecar and the thumbnail of photos deleted longer ago than
+    the undo window; returns how many photos were purged. Never the card's files, nor the archive
+    (RAW and HEIC originals stay), nor a buffer file another photo still points at."""
     window = UNDO_SECONDS if window_s is None else window_s
     rows = store.deleted_to_purge(time.time() - window)
     for row in rows:
         files = [config.folder("state") / "thumbs" / row["thumb_path"]] if row["thumb_path"] else []
         if not row["shared"]:
-            files.append(config.folder("buffer") / row["buffer_path"])
+            original = config.folder("buffer") / row["buffer_path"]
+            files += [original, sidecar_path(original)]
         for path in files:
             try:
                 path.unlink(missing_ok=True)

@@ -175,6 +175,17 @@ class Culling(StoreBase):
             return None
         return json.loads(row["draft"]) if row["draft"] else {}
 
+    def sidecar_rows(self) -> list[dict[str, Any]]:
+        """Every visible photo with what its XMP sidecar says (rating, ``picked``, ``rejected``)
+        and its originals: the buffer file (unless derived from a RAW/HEIC) and ``raws``, the
+        archive paths of its RAW/HEIC originals (a JSON list)."""
+        return self.rows(
+            f"""SELECT photos.id, original_name, buffer_path, derived_from, COALESCE(rating, 0) AS rating,
+                       picked_at IS NOT NULL AS picked, {REJECTED} AS rejected,
+                       (SELECT json_group_array(r.archive_path) FROM raw_files r
+                        WHERE r.photo_id = photos.id) AS raws
+                FROM photos WHERE {VISIBLE} ORDER BY photos.id""")
+
     def photos_for_publish(self, photo_ids: list[int]) -> dict[int, dict[str, Any]]:
         """The visible photos among ``photo_ids`` with their name, draft and whether a publication
         of theirs is queued, rendering or published (``active``)."""
