@@ -12,6 +12,7 @@ import "./js/settings.js";
 import "./js/keys.js";
 import "./js/filters.js";
 import "./js/batch.js";
+import "./js/xmpexport.js";
 import "./js/autopublish.js";
 
 if (extraCount(state.f) || state.f.filter !== "all") loadBuffer(true); // filters from the URL
