@@ -67,7 +67,7 @@ async function rejectTile(id, index) {
     await api("/api/reject", { body: { id } });
     waiting.delete(id);
     const p = state.photos[index];
-    if (p) { Object.assign(p, { rejected: true, flag: "rejected" }); updateTile(index); }
+    if (p) { p.rejected = true; updateTile(index); }
     paint();
     toast("Rejected — it will not be auto-published");
   } catch (e) { toast(e.message, { error: true }); }

@@ -7,8 +7,17 @@ import { renderEdState } from "./editor.js";
 
 const FLAG_API = { picked: "pick", rejected: "reject", none: "none" };
 
+// A photo's flag, with `rejected` (which the viewer's Reject, auto-publish's ✕ and a publish change
+// alone) taking precedence: rejecting clears a pick; a publish or a restore clears the rejection.
+function flagOf(p) {
+  if (p.rejected) p.flag = "rejected";
+  else if (p.flag === "rejected") p.flag = null;
+  return p.flag || "none";
+}
+
 // The small marks on a grid tile: a green flag when picked, the stars when rated.
 export function tileMarks(p) {
+  flagOf(p);
   const flag = p.flag === "picked" ? el("span", { class: "m-pick", title: "Picked" }, "⚑") : null;
   const stars = p.rating > 0 ? el("span", { class: "m-stars", title: `${p.rating} star${p.rating > 1 ? "s" : ""}` },
     "★".repeat(p.rating)) : null;
@@ -28,7 +37,7 @@ export function renderCullBar(p) {
     b.textContent = n <= (p.rating || 0) ? "★" : "☆";
     b.setAttribute("aria-pressed", String(n === (p.rating || 0)));
   }
-  const flag = p.flag || (p.rejected ? "rejected" : "none");
+  const flag = flagOf(p);
   for (const b of $$("[data-flag]", bar)) b.setAttribute("aria-pressed", String(b.dataset.flag === flag));
   bar.dataset.flag = flag;
 }

@@ -174,8 +174,7 @@ export async function publishCurrent() {
   button.disabled = true;
   try {
     const res = await api("/api/publish", { body: { id: p.id, recipe: recipeBody(ed.recipe) } });
-    Object.assign(p, { state: res.state, rejected: false, live: false, publication_id: res.id,
-      flag: p.flag === "rejected" ? null : p.flag });
+    Object.assign(p, { state: res.state, rejected: false, live: false, publication_id: res.id });
     updateTile(ed.index);
     toast(`Publishing ${res.name}`);
     pollStatus();
@@ -191,10 +190,10 @@ export async function rejectCurrent() {
   const p = state.photos[index];
   try {
     await api("/api/reject", { body: { id: p.id } });
-    Object.assign(p, { rejected: true, flag: "rejected" });
+    p.rejected = true;
     updateTile(index);
     toast(`Rejected ${p.name}`, { action: { label: "Undo", run: async () => {
-      await api("/api/restore", { body: { id: p.id } }); Object.assign(p, { rejected: false, flag: null }); updateTile(index);
+      await api("/api/restore", { body: { id: p.id } }); p.rejected = false; updateTile(index);
     } } });
     step(1);
   } catch (e) { toast(e.message, { error: true }); }
