@@ -319,6 +319,15 @@ def select_with_the_mouse(page: Any, config: Config) -> None:
     page.wait_for_function("document.querySelector('#toast').textContent.startsWith('Unpublished 2 photos')")
     for photo_id in ids[:2]:
         assert photo(page, photo_id)["state"] == "unpublished"
+    tile(page, 5).click()  # nothing selected: a click opens the viewer; Shift+U unpublishes
+    page.wait_for_selector("#editor:not([hidden])")
+    page.keyboard.press("Shift+U")
+    page.wait_for_selector("#sheet:not([hidden])")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('#toast').textContent.startsWith('Unpublished')")
+    assert photo(page, ids[2])["state"] == "unpublished"
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#editor", state="hidden")
 
     total = get(page, "/api/buffer?limit=1")["total"]
     page.keyboard.press("Control+a")
