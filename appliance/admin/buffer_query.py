@@ -73,9 +73,9 @@ def parse_query(params: Mapping[str, Any]) -> BufferQuery:
         raise ApiError("query must be an object of buffer filters")
     def get(key: str) -> Any:
         value = params.get(key)
-        if value is not None and not isinstance(value, str | int) or isinstance(value, bool):
-            raise ApiError(f"{key} must be text")
-        return value if value is None or isinstance(value, int) else value.strip()
+        if isinstance(value, bool) or (value is not None and not isinstance(value, str | int)):
+            raise ApiError(f"{key} must be text or a number")
+        return value.strip() if isinstance(value, str) else value
     kind, name = _source(get("source"))
     query = BufferQuery(
         filter_=_choice(get("filter"), "filter", BUFFER_FILTER_NAMES) or "all",

@@ -20,7 +20,7 @@ from ..store.batches import NO_PHOTO, UndoRefused
 from . import get_config, get_store, housekeeping
 from .auth import login_required
 from .buffer_query import parse_query
-from .errors import ApiError, body, whole
+from .errors import ApiError, body
 
 bp = Blueprint("culling", __name__, url_prefix="/api")
 
@@ -46,7 +46,9 @@ def photo_ids(value: Any) -> list[int]:
         raise ApiError("ids must be a non-empty list of photo ids")
     if len(value) > MAX_IDS:
         raise ApiError(f"at most {MAX_IDS} photos at once (got {len(value)})")
-    return list(dict.fromkeys(whole(v, "each id", 1) for v in value))
+    if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in value):
+        raise ApiError("each id must be a photo id (a whole number from 1)")
+    return list(dict.fromkeys(value))
 
 
 def rating(value: Any) -> int:

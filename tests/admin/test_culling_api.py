@@ -114,7 +114,8 @@ def test_rate_and_flag_refuse_bad_input(authed, photos) -> None:
     bad = [({"ids": photos, "rating": r}, "rating must be") for r in (6, -1, "x", True, None, 2.5)]
     bad += [
         ({"ids": [], "rating": 1}, "non-empty list"), ({"ids": "1", "rating": 1}, "non-empty list"),
-        ({"ids": [1.5], "rating": 1}, "whole number"), ({"ids": [0], "rating": 1}, "between"),
+        ({"ids": [1.5], "rating": 1}, "whole number"), ({"ids": [0], "rating": 1}, "from 1"),
+        ({"ids": [True], "rating": 1}, "each id must be"), ({"ids": ["3"], "rating": 1}, "each id must be"),
         ({"ids": list(range(1, 10002)), "rating": 1}, "at most 10000"),
         ({"ids": photos, "rating": 1, "x": 1}, "unknown field")]
     for data, message in bad:
