@@ -324,12 +324,13 @@ def select_with_the_mouse(page: Any, config: Config) -> None:
     page.wait_for_function("document.querySelector('#toast').textContent.startsWith('Unpublished 2 photos')")
     for photo_id in ids[:2]:
         assert photo(page, photo_id)["state"] == "unpublished"
+    name = tile(page, 5).get_attribute("aria-label")
     tile(page, 5).click()  # nothing selected: a click opens the viewer; Shift+U unpublishes
     page.wait_for_selector("#editor:not([hidden])")
     page.keyboard.press("Shift+U")
     page.wait_for_selector("#sheet:not([hidden])")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelector('#toast').textContent.startsWith('Unpublished')")
+    page.wait_for_function(f"document.querySelector('#toast').textContent === 'Unpublished {name}'")
     assert photo(page, ids[2])["state"] == "unpublished"
     page.keyboard.press("Escape")
     page.wait_for_selector("#editor", state="hidden")
@@ -341,6 +342,13 @@ def select_with_the_mouse(page: Any, config: Config) -> None:
     page.wait_for_selector("#batch-bar", state="hidden")
 
     same_edit(page, [11, 12])
+    published = int(tile(page, 6).get_attribute("data-id"))  # a published photo is kept, and says why
+    assert photo(page, published)["state"] == "published"
+    tile(page, 6).click(modifiers=["Control"])
+    page.locator("#batch-bar [data-b=delete]").click()
+    page.wait_for_function("document.querySelector('#toast.error')?.textContent.startsWith('Nothing del')")
+    assert "unpublish it first" in page.inner_text("#toast")
+    page.wait_for_selector(f"#grid .tile[data-id='{published}']")
     rest = [int(tile(page, i).get_attribute("data-id")) for i in (9, 10)]
     tile(page, 9).click(modifiers=["Control"])
     tile(page, 10).click(modifiers=["Meta"])

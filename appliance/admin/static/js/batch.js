@@ -25,11 +25,12 @@ async function post(action, ids, value) {
   return api("/api/batch", { body: value === undefined ? { action, ids } : { action, ids, value } });
 }
 
-function refusals(res) {
+// " · 2 kept (published or publishing: unpublish it first)" for the photos a batch left alone.
+function refusals(res, left) {
   const bad = (res.results || []).filter((r) => !r.ok);
   if (!bad.length) return "";
   const reasons = [...new Set(bad.map((r) => r.error || "refused"))].join("; ");
-  return ` · ${bad.length} not: ${reasons}`;
+  return ` · ${bad.length} ${left} (${reasons})`;
 }
 
 // -- publish, with its progress bar ---------------------------------------------------------------
@@ -136,7 +137,7 @@ export async function unpublishSelected() {
     for (const p of photos) if (ok.has(p.id)) Object.assign(p, { state: "unpublished", live: false });
     repaint(photos);
     clearSelection();
-    toast(`Unpublished ${plural(ok.size)}${refusals(res)}`, { ms: 5000 });
+    toast(`Unpublished ${plural(ok.size)}${refusals(res, "left as they were")}`, { ms: 5000 });
     refreshCounts();
     pollStatus();
   } catch (e) { toast(`Could not unpublish: ${e.message}`, { error: true }); }
@@ -162,7 +163,8 @@ export async function deleteSelected() {
     if (refused.size) putBack(removed.filter(([, p]) => refused.has(p.id)));
     const deleted = ids.length - refused.size;
     refreshCounts();
-    toast(`Deleted ${plural(deleted)}${refusals(res)}`, { ms: UNDO_MS, action: deleted ? { label: "Undo", run: () => undoDelete(res.batch) } : null });
+    if (deleted) toast(`Deleted ${plural(deleted)}${refusals(res, "kept")}`, { ms: UNDO_MS, action: { label: "Undo", run: () => undoDelete(res.batch) } });
+    else toast(`Nothing deleted${refusals(res, "kept")}`, { error: true, ms: 6000 });
   } catch (e) {
     putBack(removed);
     toast(`Nothing deleted: ${e.message}`, { error: true });
@@ -195,7 +197,8 @@ function openEdit() {
     try {
       const res = await post("edit", ids, value);
       clearSelection();
-      toast(`Edit saved on ${plural(ids.length)} — used when they are opened or published${refusals(res)}`, { ms: 5000 });
+      const saved = (res.results || []).filter((r) => r.ok).length;
+      toast(`Edit saved on ${plural(saved)} — used when they are opened or published${refusals(res, "skipped")}`, { ms: 5000 });
     } catch (e) { toast(`Could not save the edit: ${e.message}`, { error: true }); }
   };
   openPanel({ title: `Edit ${plural(ids.length)}`, id: "batch-edit", body: el("div", { class: "fsheet" },
