@@ -75,25 +75,36 @@ function progressText(b) {
   return parts.filter(Boolean).join(" · ") || "Starting…";
 }
 
-async function follow(batchId, total, photos) {
+let shownBatch = null; // the progress box follows the newest publish batch
+const POLL_RETRIES = 5;
+
+async function follow(batchId, total, photos, misses = 0) {
   let b;
   try { b = await api(`/api/batch/${batchId}`); } catch (e) {
-    showProgress({ title: `Publishing ${plural(total)}`, pct: 0, text: `Lost track of the batch: ${e.message}. It goes on in the box.` });
+    if (batchId === shownBatch) {
+      showProgress({ title: `Publishing ${plural(total)}`, pct: 0, text: misses < POLL_RETRIES
+        ? `No answer from the box (${e.message}); trying again…` : `Lost track of the batch: ${e.message}. It goes on in the box.` });
+    }
+    if (misses < POLL_RETRIES) setTimeout(() => follow(batchId, total, photos, misses + 1), 3 * POLL_MS);
     return;
   }
   const pct = publishPercent(b);
   const failedIds = new Set((b.failed || []).map((f) => f.id));
   for (const p of photos) if (failedIds.has(p.id) && p.state !== "failed") { p.state = "failed"; repaint([p]); }
   if (!b.done) {
-    showProgress({ title: `Publishing ${plural(b.total)}`, pct, text: `${pct} % · ${progressText(b)}`, failed: b.failed || [] });
+    if (batchId === shownBatch) {
+      showProgress({ title: `Publishing ${plural(b.total)}`, pct, text: `${pct} % · ${progressText(b)}`, failed: b.failed || [] });
+    }
     setTimeout(() => follow(batchId, total, photos), POLL_MS);
     return;
   }
   for (const p of photos) if (!failedIds.has(p.id)) Object.assign(p, { state: "published", live: true });
   repaint(photos);
   const n = b.failed?.length || 0;
-  showProgress({ title: n ? `Published ${b.total - n} of ${plural(b.total)}` : `Published ${plural(b.total)}`, pct: 100, done: true,
-    text: n ? `100 % · ${n} failed — the reasons are below` : "100 % · all live in the gallery", failed: b.failed || [] });
+  if (batchId === shownBatch) {
+    showProgress({ title: n ? `Published ${b.total - n} of ${plural(b.total)}` : `Published ${plural(b.total)}`, pct: 100, done: true,
+      text: n ? `100 % · ${n} failed — the reasons are below` : "100 % · all live in the gallery", failed: b.failed || [] });
+  }
   pollStatus();
   refreshLoaded();
 }
@@ -106,6 +117,7 @@ export async function publishSelected() {
   for (const p of photos) Object.assign(p, { state: "queued", live: false, rejected: false, flag: p.flag === "rejected" ? null : p.flag });
   repaint(photos);
   clearSelection();
+  shownBatch = null; // an older batch still polling leaves the box to this one
   showProgress({ title: `Publishing ${plural(ids.length)}`, pct: 0, text: "Sending…" });
   try {
     const res = await post("publish", ids);
@@ -116,6 +128,7 @@ export async function publishSelected() {
       if (r && !r.ok) Object.assign(p, before.find(([q]) => q === p)[1]);
     }
     repaint(photos);
+    shownBatch = res.batch;
     follow(res.batch, res.total, photos);
   } catch (e) {
     for (const [p, old] of before) Object.assign(p, old);

@@ -36,16 +36,13 @@ function toggle(index) {
   changed();
 }
 
+// Shift: from the anchor (the last photo clicked, else the one last open in the viewer) to this one.
 function range(index) {
-  const from = state.anchor ?? index;
+  const current = $("#grid .tile.current");
+  const from = state.anchor ?? (current ? Number(current.dataset.index) : index);
+  state.anchor = from;
   const [lo, hi] = from < index ? [from, index] : [index, from];
   for (const p of state.photos.slice(lo, hi + 1)) state.sel.add(p.id);
-  changed();
-}
-
-// Selects these ids (the batch module, after a batch left some photos to act on again).
-export function selectIds(ids) {
-  state.sel = new Set(ids);
   changed();
 }
 
