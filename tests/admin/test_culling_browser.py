@@ -389,11 +389,17 @@ def export_ratings(page: Any, config: Config, rated: int) -> None:
 
 
 def test_culling_on_a_phone(playwright_browser, server, config, photos):  # noqa: F811
+    store = Store(config.db_path)
+    with store.transaction():  # one protected in the camera (the samples are read-only files: all were)
+        store.conn.execute("UPDATE photos SET protected = (id = ?)", (photos[-1],))
+    store.close()
     context = playwright_browser.new_context(**PHONES["iphone"], bypass_csp=True)
     page = context.new_page()
     problems = watch(page)
     login(page, server)
     page.wait_for_function("document.querySelectorAll('#grid .tile img.ok').length >= 6")
+    assert page.locator("#grid .tile .m-lock").count() == 1
+    assert page.locator(f"#grid .tile[data-id='{photos[-1]}'] .m-lock").is_visible()
 
     # Tap a photo; the stars and flags sit on it, big enough for a thumb.
     tile(page, 0).tap()

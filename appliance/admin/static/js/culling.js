@@ -15,13 +15,14 @@ function flagOf(p) {
   return p.flag || "none";
 }
 
-// The small marks on a grid tile: a green flag when picked, the stars when rated.
+// The small marks on a grid tile: a lock when protected in the camera, a green flag when picked, the stars.
 export function tileMarks(p) {
   flagOf(p);
   const flag = p.flag === "picked" ? el("span", { class: "m-pick", title: "Picked" }, "⚑") : null;
   const stars = p.rating > 0 ? el("span", { class: "m-stars", title: `${p.rating} star${p.rating > 1 ? "s" : ""}` },
     "★".repeat(p.rating)) : null;
-  return flag || stars ? el("span", { class: "marks" }, flag, stars) : null;
+  const lock = p.protected ? el("span", { class: "m-lock", title: "Protected in the camera", "aria-label": "Protected" }) : null;
+  return flag || stars || lock ? el("span", { class: "marks" }, lock, flag, stars) : null;
 }
 
 function viewerPhoto() {
