@@ -139,13 +139,26 @@ export async function publishSelected() {
 
 // -- unpublish, edit, delete ----------------------------------------------------------------------
 
+// The bar says what it is doing (at once) and takes no second action until the box answers.
+async function whileBusy(text, work) {
+  const bar = $("#batch-bar");
+  bar.classList.add("busy");
+  bar.setAttribute("aria-busy", "true");
+  $("#bb-count").textContent = text;
+  try { return await work(); } finally {
+    bar.classList.remove("busy");
+    bar.removeAttribute("aria-busy");
+    renderBar();
+  }
+}
+
 export async function unpublishSelected() {
   const ids = selectedIds();
   if (!ids.length || !(await confirmSheet(`Unpublish ${plural(ids.length)}?`,
     "Guests stop seeing them within seconds. The originals stay in the buffer.", "Unpublish"))) return;
   const photos = loaded(ids);
   try {
-    const res = await post("unpublish", ids);
+    const res = await whileBusy(`Unpublishing ${plural(ids.length)}…`, () => post("unpublish", ids));
     const ok = new Set((res.results || []).filter((r) => r.ok).map((r) => r.id));
     for (const p of photos) if (ok.has(p.id)) Object.assign(p, { state: "unpublished", live: false });
     repaint(photos);
@@ -208,7 +221,7 @@ function openEdit() {
     if (edit.rotate) value.rotate = edit.rotate;
     closePanel();
     try {
-      const res = await post("edit", ids, value);
+      const res = await whileBusy(`Saving the edit on ${plural(ids.length)}…`, () => post("edit", ids, value));
       clearSelection();
       const saved = (res.results || []).filter((r) => r.ok).length;
       toast(`Edit saved on ${plural(saved)} — used when they are opened or published${refusals(res, "skipped")}`, { ms: 5000 });
