@@ -4,7 +4,7 @@
 // is live or failed, and names each failure.
 import { $, api, confirmSheet, el, toast } from "./dom.js";
 import { state } from "./state.js";
-import { loadBuffer, refreshCounts, refreshLoaded, renderGrid, updateTile } from "./buffer.js";
+import { dropPhotos, loadBuffer, refreshCounts, refreshLoaded, renderGrid, updateTile } from "./buffer.js";
 import { flagPhotos, ratePhotos } from "./culling.js";
 import { closePanel, openPanel, segmented } from "./panel.js";
 import { clearSelection, selectAll } from "./selection.js";
@@ -179,10 +179,9 @@ export async function deleteSelected() {
     state.total += which.length;
     renderGrid();
   };
-  state.photos = state.photos.filter((p) => !wanted.has(p.id));
   state.total = Math.max(0, state.total - removed.length);
   clearSelection();
-  renderGrid();
+  dropPhotos(ids);
   try {
     const res = await post("delete", ids);
     const refused = new Set((res.results || []).filter((r) => !r.ok).map((r) => r.id));

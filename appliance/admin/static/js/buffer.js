@@ -1,6 +1,6 @@
 // The buffer: the grid of tiles (with their rating/flag marks and selection) and infinite loading as
 // the sentinel nears. Which photos it shows is the filter state (filters.js, in the URL).
-import { $, api, el, toast } from "./dom.js";
+import { $, $$, api, el, toast } from "./dom.js";
 import { PAGE, state } from "./state.js";
 import { extraCount, toParams } from "./filterquery.js";
 import { tileMarks } from "./culling.js";
@@ -20,7 +20,7 @@ function tile(p, index) {
   const selected = state.sel.has(p.id);
   return el("button", { type: "button", class: "tile" + (p.rejected ? " rejected" : "") + (selected ? " selected" : ""),
     "data-id": p.id, "data-index": index, "aria-label": p.name, "aria-pressed": state.selecting ? String(selected) : null,
-    onclick: (e) => tileClick(e, index) }, img, badge(p), tileMarks(p), selectBox(p));
+    onclick: (e) => tileClick(e, Number(e.currentTarget.dataset.index)) }, img, badge(p), tileMarks(p), selectBox(p));
 }
 
 function renderCounts(counts) {
@@ -56,6 +56,15 @@ export function renderGrid() {
   state.photos = [];
   $("#grid").replaceChildren();
   appendPhotos({ photos, next: state.next, total: state.total, counts: null });
+}
+
+// Photos leave the grid (a batch delete): their tiles go, the others are numbered again (no rebuild).
+export function dropPhotos(ids) {
+  const gone = new Set(ids);
+  state.photos = state.photos.filter((p) => !gone.has(p.id));
+  for (const t of $$("#grid .tile[data-id]")) if (gone.has(Number(t.dataset.id))) t.remove();
+  $$("#grid .tile[data-id]").forEach((t, i) => { t.dataset.index = i; });
+  if (!state.photos.length) $("#grid").replaceChildren(el("p", { class: "empty" }, emptyMessage()));
 }
 
 let loadSeq = 0; // a reset (new filters) supersedes a page still loading
