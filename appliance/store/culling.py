@@ -68,7 +68,8 @@ class BufferQuery:
                 imports += " AND COALESCE(source_name, '') = ?"
                 params.append(self.source_name)
             orphan = " OR photos.import_id IS NULL" if self.source_kind == "other" else ""
-            terms.append(f"(photos.import_id IN ({imports}){orphan})")
+            # (unary + keeps SQLite on the sort index rather than sorting a big source's photos)
+            terms.append(f"(+photos.import_id IN ({imports}){orphan})")
         if self.from_ is not None:
             terms.append(f"{self.sort_expr} >= ?")
             params.append(self.from_)
@@ -129,11 +130,13 @@ class Culling(StoreBase):
 
     def buffer_sources(self) -> list[dict[str, Any]]:
         """Each import source with photos in the buffer: kind, name and how many photos."""
+        # Counted per import over the photos_by_import index first: every buffer page carries this.
         return self.rows(
             """SELECT COALESCE(i.source_kind, 'other') AS kind, COALESCE(i.source_name, '') AS name,
-                      COUNT(*) AS count
-               FROM photos LEFT JOIN imports i ON i.id = photos.import_id
-               WHERE photos.deleted_ts IS NULL GROUP BY 1, 2 ORDER BY 1, 2""")
+                      SUM(p.n) AS count
+               FROM (SELECT import_id, COUNT(*) AS n FROM photos WHERE deleted_ts IS NULL
+                     GROUP BY import_id) p
+               LEFT JOIN imports i ON i.id = p.import_id GROUP BY 1, 2 ORDER BY 1, 2""")
 
     def visible_ids(self, photo_ids: list[int]) -> set[int]:
         """Which of these photos are in the buffer (recorded, not deleted)."""

@@ -280,6 +280,7 @@ MIGRATIONS: list[str] = [
     ALTER TABLE photos ADD COLUMN draft TEXT;
     CREATE INDEX photos_by_import_time ON photos(imported_at DESC, id DESC);
     CREATE INDEX photos_deleted ON photos(deleted_ts) WHERE deleted_ts IS NOT NULL;
+    CREATE INDEX photos_by_import ON photos(import_id, deleted_ts);
     CREATE TABLE batches (
         id INTEGER PRIMARY KEY,
         action TEXT NOT NULL,
