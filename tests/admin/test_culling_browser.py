@@ -354,6 +354,15 @@ def select_with_the_mouse(page: Any, config: Config) -> None:
     tile(page, 10).click(modifiers=["Meta"])
     delete_and_undo(page, rest, "desktop-7-deleted-undo")
 
+    # Arrows move the focus through the grid; a key rates the focused photo.
+    page.evaluate("document.activeElement.blur()")
+    for key in ("ArrowRight", "ArrowRight", "ArrowDown", "ArrowUp"):
+        page.keyboard.press(key)
+    assert page.evaluate("document.activeElement.dataset.index") == "1"
+    page.keyboard.press("5")
+    page.wait_for_function("document.querySelector(\"#grid .tile[data-index='1'] .m-stars\")"
+                           "?.textContent === '★★★★★'")
+
 
 def same_edit(page: Any, indexes: list[int]) -> None:
     """One exposure and rotation for several photos: each opens in the viewer with that draft."""

@@ -1,6 +1,6 @@
 // Keyboard shortcuts (the full list is behind "?": shortcuts.js). Viewer: ←/→ move, 0–5 rate, P pick,
 // X reject, U unflag, Space/Enter publish, E edit, R rotate, Delete reject and skip, Shift+U unpublish,
-// Esc close. Buffer: Space/Enter/E open the newest photo; 0–5/P/X/U act on the selection or the focused
+// Esc close. Buffer: arrows move between tiles, Space/Enter/E open the newest photo; 0–5/P/X/U act on the selection or the focused
 // tile (selection.js does Ctrl/Cmd+A and Esc). Live: U unpublishes.
 import { $ } from "./dom.js";
 import { state } from "./state.js";
@@ -25,6 +25,18 @@ function viewerKeys(e) {
   }[key] || null;
 }
 
+// Arrows in the grid: focus the next tile in that direction (a row is as wide as the grid shows).
+function moveFocus(key) {
+  const tiles = [...document.querySelectorAll("#grid .tile[data-id]")];
+  if (!tiles.length) return;
+  const here = tiles.indexOf(document.activeElement?.closest?.("#grid .tile"));
+  const cols = tiles.filter((t) => t.offsetTop === tiles[0].offsetTop).length || 1;
+  const step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -cols, ArrowDown: cols }[key];
+  const tile = tiles[here < 0 ? 0 : Math.max(0, Math.min(tiles.length - 1, here + step))];
+  tile.focus({ preventScroll: true });
+  tile.scrollIntoView({ block: "nearest" });
+}
+
 // The photos the buffer's keys act on: the selection, else the focused tile.
 function bufferTargets() {
   if (state.sel.size) return [...state.sel];
@@ -39,6 +51,7 @@ function bufferKeys(e) {
     if (!ids.length) return null;
     return /^[0-5]$/.test(key) ? () => ratePhotos(ids, Number(key)) : () => flagPhotos(ids, FLAG_KEYS[key]);
   }
+  if (key.startsWith("Arrow")) return () => moveFocus(key);
   if ((key === " " || key === "Enter") && !e.target.closest?.(".tile, button, a")) return () => openEditor(0);
   if (key === "e" || key === "E") {
     const tile = document.activeElement?.closest?.("#grid .tile");

@@ -9,7 +9,7 @@ export const SHORTCUTS = [
     ["E", "Edit: to the adjust slider and back"], ["R", "Rotate 90°"], ["Delete", "Reject and go to the next photo"],
     ["Shift + U", "Unpublish (a published photo)"], ["Esc", "Close the viewer"]]],
   ["Buffer", [
-    ["Space / Enter", "Open the newest photo"], ["E", "Open the viewer"], ["Click", "Open a photo (select it while selecting)"],
+    ["← → ↑ ↓", "Move between photos"], ["Space / Enter", "Open the newest (or the focused) photo"], ["E", "Open the viewer"], ["Click", "Open a photo (select it while selecting)"],
     ["Ctrl/⌘ + click", "Select or unselect one photo"], ["Shift + click", "Select a range"],
     ["Ctrl/⌘ + A", "Select all photos in this filter"], ["0 – 5, P, X, U", "Rate / flag the selection (or the focused photo)"],
     ["Esc", "Clear the selection"]]],
