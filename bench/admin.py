@@ -13,8 +13,13 @@ fifth of them published. Figures (median of repeats where noted; the machine is 
   viewport in Debian's Chromium (cold cache, logged in), median of runs; fcp_s alongside
 - preview_ms_p50: the editor's live preview (the real pipeline at 720 px) of a 24 MP original
 - worker_peak_rss_mb: peak RSS (VmHWM) of a gunicorn worker after the run
+- rating_filter_p95_ms: p95 of ``GET /api/buffer?limit=60&rating=3`` (first page and its cursor
+  pages; a third of the photos have 3 stars or more), in the same interleaved rounds
+- batch_publish_100_s, batch_vs_single_ratio: one batch publish of 100 × 24 MP photos until all are
+  live in a moto bucket, against 100 single publishes in the same run (bench/culling.py)
 
-``--quick`` finishes in under a minute. The last line is one JSON object.
+``--quick`` finishes in under a minute: 10 photos of 6 MP for the batch figures (said in the output
+and in the JSON's ``batch_photos`` / ``batch_mp``). The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ from PIL import Image, ImageDraw, ImageFilter
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import culling  # bench/culling.py (after ROOT is on the path: it imports the appliance)
 
 from appliance.config import load
 from appliance.store import Store
@@ -110,10 +117,10 @@ title = "Bench night"
             capture = f"2025-06-01T{10 + i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}"
             store.conn.execute(
                 "INSERT INTO photos (sha256, original_name, buffer_path, size, width, height, orientation, "
-                "capture_time, camera_make, camera_model, thumb_path, import_id, imported_at) "
-                "VALUES (?, ?, ?, ?, 6000, 4000, 6, ?, 'Nikon', 'Z 6', ?, ?, '2025-06-01T10:05:00Z')",
+                "capture_time, camera_make, camera_model, thumb_path, import_id, imported_at, rating) "
+                "VALUES (?, ?, ?, ?, 6000, 4000, 6, ?, 'Nikon', 'Z 6', ?, ?, '2025-06-01T10:05:00Z', ?)",
                 (f"{i:064x}", f"DSC_{i:04d}.JPG", "or/original.jpg", 9_000_000, capture,
-                 f"bn/{i % unique_thumbs}.jpg", import_id))
+                 f"bn/{i % unique_thumbs}.jpg", import_id, rnd.choice((0, 0, 0, 1, 2, 3, 4, 5, 0))))
         for photo_id in rnd.sample(range(1, photos + 1), photos // 5):
             cursor = store.conn.execute(
                 "INSERT INTO publications (photo_id, event_id, base, seq, name, recipe, state, requested_at, "
@@ -218,19 +225,28 @@ def measure_api(base: str, session: requests.Session, repeat: int) -> dict[str, 
     while data["next"] and len(cursors) < 45:
         cursors.append(data["next"])
         data = get(f"/api/buffer?limit=60&cursor={data['next']}").json()
+    rated = []
+    data = get("/api/buffer?limit=60&rating=3").json()
+    while data["next"] and len(rated) < 12:
+        rated.append(f"/api/buffer?limit=60&rating=3&cursor={data['next']}")
+        data = get(rated[-1]).json()
+    rated.insert(0, "/api/buffer?limit=60&rating=3")
     rnd = random.Random(7)
     paths = ["/api/buffer?limit=60", "/api/buffer?limit=60&filter=new",
              "/api/buffer?limit=60&filter=published"] + [f"/api/buffer?limit=60&cursor={c}" for c in cursors]
     deep_cursor = cursors[39]  # after 40 pages: photos 2,400+
     # Interleaved, in rounds: a noisy neighbour hits every figure alike; the median of rounds is quoted.
     rounds: dict[str, list[list[float]]] = {k: [] for k in
-                                            ("api", "health", "offset", "keyset", "status", "live")}
+                                            ("api", "health", "offset", "keyset", "status", "live",
+                                             "rating")}
     for _ in range(ROUNDS):
         got: dict[str, list[float]] = {k: [] for k in rounds}
         for i in range(repeat // ROUNDS):
             path = paths[0] if rnd.random() < 0.5 else rnd.choice(paths)
             got["api"] += timed(lambda p=path: get(p), 1)
             got["health"] += timed(lambda: get("/health"), 1)
+            rated_path = rated[0] if rnd.random() < 0.5 else rnd.choice(rated)
+            got["rating"] += timed(lambda p=rated_path: get(p), 1)
             if i % 2:
                 got["offset"] += timed(lambda: get("/api/buffer?limit=60&offset=2400"), 1)
                 got["keyset"] += timed(lambda: get(f"/api/buffer?limit=60&cursor={deep_cursor}"), 1)
@@ -246,7 +262,7 @@ def measure_api(base: str, session: requests.Session, repeat: int) -> dict[str, 
     return {"api_p50": med("api", statistics.median), "api_p95": med("api", p95),
             "health_p95": med("health", p95), "deep_offset_p50": med("offset", statistics.median),
             "deep_keyset_p50": med("keyset", statistics.median), "status_p95": med("status", p95),
-            "live_p95": med("live", p95)}
+            "live_p95": med("live", p95), "rating_p95": med("rating", p95)}
 
 
 def measure_thumbs(base: str, session: requests.Session, pages: int) -> dict[str, float]:
@@ -358,6 +374,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smaller run (under a minute)")
     parser.add_argument("--photos", type=int, default=2500)
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="batch/single publish rounds, alternating the order (default 2, --quick 1)")
     args = parser.parse_args()
     machine = describe()  # the load before this run adds its own
     quick = args.quick
@@ -375,11 +393,44 @@ def main() -> int:
             paint = measure_first_paint(base, paint_runs)
             preview = measure_preview(base, session, 5 if quick else 15)
             rss = max((vm_hwm_mb(pid) for pid in worker_pids(proc.pid)), default=0.0)
+        work = Path(tmp) / "culling"
+        work.mkdir()
+        batch = culling.measure(work, quick, args.rounds or (1 if quick else 2), PASSWORD, gunicorn, login)
+    print_table(args, api, thumbs, assets, paint, preview, rss, batch, setup_s)
+    results = {
+        "buffer_api_p95_ms": round(api["api_p95"], 2),
+        "rating_filter_p95_ms": round(api["rating_p95"], 2),
+        "assets_kb": round(assets["assets_kb"], 1),
+        "first_paint_s": round(paint.get("first_paint_s", float("nan")), 3),
+        "fcp_s": round(paint.get("fcp_s", float("nan")), 3),
+        "thumbs_page_p95_ms": round(thumbs["thumbs_page_p95"], 1),
+        "buffer_api_vs_health_p95": round(api["api_p95"] / api["health_p95"], 2),
+        "deep_page_cursor_speedup": round(api["deep_offset_p50"] / api["deep_keyset_p50"], 2),
+        "preview_ms_p50": round(preview["preview_ms_p50"], 1),
+        "worker_peak_rss_mb": round(rss, 1),
+        "photos": args.photos,
+        "quick": quick,
+    }
+    results["batch_publish_100_s"] = round(batch["batch_s"], 2)
+    results["single_publish_100_s"] = round(batch["single_s"], 2)
+    results["batch_vs_single_ratio"] = round(batch["ratio"], 3)
+    results["batch_photos"] = batch["photos"]
+    results["batch_mp"] = batch["megapixels"]
+    results = report(results, machine)
+    print(json.dumps(results))
+    return 0
+
+
+def print_table(args: argparse.Namespace, api: dict, thumbs: dict, assets: dict, paint: dict, preview: dict,
+                rss: float, batch: dict, setup_s: float) -> None:
     nan = float("nan")
+    n = f"{batch['photos']} × {batch['megapixels']} MP"
     rows = [
         ("photos in the store", f"{args.photos}", "", ""),
         ("GET /api/buffer (60) p50 / p95", f"{api['api_p50']:.1f} / {api['api_p95']:.1f} ms", "≤ 50 ms",
          f"{api['api_p95'] / api['health_p95']:.1f}× /health p95 ({api['health_p95']:.1f} ms)"),
+        ("GET /api/buffer?rating=3 p95", f"{api['rating_p95']:.1f} ms", "≤ 50 ms",
+         "first page + cursor pages"),
         ("deep page at 2,400: OFFSET (baseline)", f"{api['deep_offset_p50']:.1f} ms p50", "", ""),
         ("deep page at 2,400: cursor (project)", f"{api['deep_keyset_p50']:.1f} ms p50", "",
          f"{api['deep_offset_p50'] / api['deep_keyset_p50']:.2f}× faster"),
@@ -395,28 +446,21 @@ def main() -> int:
         ("live preview 720 px from 24 MP", f"{preview['preview_ms_p50']:.0f} ms p50", "",
          f"{preview['preview_edge']} px long edge"),
         ("gunicorn worker peak RSS", f"{rss:.0f} MB", "", ""),
+        (f"batch publish {n} -> all live", f"{batch['batch_s']:.1f} s", "report",
+         f"runs {[round(x, 1) for x in batch['batch_runs']]}"),
+        (f"{batch['photos']} single publishes -> all live", f"{batch['single_s']:.1f} s", "",
+         f"runs {[round(x, 1) for x in batch['single_runs']]}"),
+        ("batch ÷ single", f"{batch['ratio']:.3f}", "≤ 1.0", "same run, alternating order"),
     ]
-    mode = "--quick " if quick else ""
-    print(f"bench/admin.py {mode}(setup {setup_s:.1f} s; loopback, shared 2-core machine)")
+    mode = "--quick " if args.quick else ""
+    print(f"bench/admin.py {mode}(setup {setup_s:.1f} s + culling {batch['setup_s']:.1f} s; loopback, "
+          "shared 2-core machine)")
+    if args.quick:
+        print(f"--quick: the batch figures are of {n} photos, not 100 × 24 MP: "
+              "not comparable with a full run")
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in [("figure", "value", "goal", "note"), *rows]:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)))
-    result = {
-        "buffer_api_p95_ms": round(api["api_p95"], 2),
-        "assets_kb": round(assets["assets_kb"], 1),
-        "first_paint_s": round(paint.get("first_paint_s", float("nan")), 3),
-        "fcp_s": round(paint.get("fcp_s", float("nan")), 3),
-        "thumbs_page_p95_ms": round(thumbs["thumbs_page_p95"], 1),
-        "buffer_api_vs_health_p95": round(api["api_p95"] / api["health_p95"], 2),
-        "deep_page_cursor_speedup": round(api["deep_offset_p50"] / api["deep_keyset_p50"], 2),
-        "preview_ms_p50": round(preview["preview_ms_p50"], 1),
-        "worker_peak_rss_mb": round(rss, 1),
-        "photos": args.photos,
-        "quick": quick,
-    }
-    result = report(result, machine)
-    print(json.dumps(result))
-    return 0
 
 
 if __name__ == "__main__":

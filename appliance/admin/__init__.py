@@ -79,6 +79,7 @@ def create_app(config: Config) -> Flask:
         auth,
         autopublish_api,
         cameras,
+        culling_api,
         errors,
         events,
         housekeeping,
@@ -107,6 +108,7 @@ def create_app(config: Config) -> Flask:
     app.register_blueprint(cameras.bp)  # FTP accounts of the cameras
     app.register_blueprint(autopublish_api.bp)  # auto-publish rules and grace-window countdowns
     app.register_blueprint(sync_history.bp)  # the status panel's sync chart and uplink state
+    app.register_blueprint(culling_api.bp)  # ratings, flags, batch actions, drafts
     return app
 
 

@@ -9,11 +9,13 @@ from flask import Blueprint, jsonify, request
 from ..imaging.recipe import RecipeError
 from ..publish.worker import Publisher
 from ..store import PublicationState, utcnow
+from ..store.culling import BufferQuery
 from . import get_config, get_store
 from .auth import login_required
+from .buffer_query import parse_query, sources_json
 from .errors import ApiError, body, int_arg, whole
+from .housekeeping import purge_deleted
 from .queries import (
-    FILTERS,
     CursorError,
     buffer_counts,
     buffer_page,
@@ -38,27 +40,29 @@ def _not_found(exc: LookupError) -> Any:
 
 @bp.get("/status")
 def status() -> Any:
+    """The status bar (polled every few seconds; also purges photos whose undo window is over)."""
+    purge_deleted(get_config(), get_store())
     return jsonify(status_snapshot(get_config(), get_store()))
 
 
 @bp.get("/buffer")
 def buffer() -> Any:
+    """A page of the buffer under the filters and sort of :mod:`.buffer_query`, its total, the
+    counts of the old filters and the sources to filter by."""
     store = get_store()
-    filter_ = request.args.get("filter", "all")
-    if filter_ not in FILTERS:
-        raise ApiError(f"filter must be one of {', '.join(FILTERS)}")
+    query = parse_query(request.args)
     limit = int_arg("limit", 60, 1, 500)
     try:
         rows, next_cursor = buffer_page(
-            store, filter_, limit, request.args.get("cursor") or None,
+            store, query, limit, request.args.get("cursor") or None,
             int_arg("offset", 0, 0, 10**7),
         )
     except CursorError as exc:
         raise ApiError(str(exc)) from exc
     counts = buffer_counts(store)
-    return jsonify(
-        total=counts[filter_], counts=counts, next=next_cursor, photos=[photo_json(r) for r in rows]
-    )
+    total = counts[query.filter_] if query == BufferQuery(filter_=query.filter_) else store.query_count(query)
+    return jsonify(total=total, counts=counts, next=next_cursor, photos=[photo_json(r) for r in rows],
+                   sources=sources_json(store))
 
 
 def _photo_id(data: dict[str, Any]) -> int:
@@ -72,8 +76,8 @@ def _photo_id(data: dict[str, Any]) -> int:
 def publish() -> Any:
     data = body()
     photo_id = whole(data.get("id"), "id")
-    recipe = data.get("recipe") or {}
-    if not isinstance(recipe, dict):
+    recipe = data.get("recipe")  # none: the photo's draft edit, if it has one
+    if recipe is not None and not isinstance(recipe, dict):
         raise ApiError("recipe must be an object")
     store = get_store()
     try:

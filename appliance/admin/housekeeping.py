@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, jsonify
 
+from ..config import Config
+from ..imaging.xmp_sidecar import sidecar_path
 from ..store import Store
 from . import get_config, get_store
 from .auth import login_required
@@ -23,6 +27,8 @@ from .queries import disk
 
 bp = Blueprint("housekeeping", __name__, url_prefix="/api")
 
+log = logging.getLogger(__name__)
+UNDO_SECONDS = 10.0  # a delete from the buffer can be undone this long; then its files go
 MOUNT_ROOTS = (Path("/media"), Path("/mnt"), Path("/run/media"))
 FOLDER_NAMES = ("buffer", "web", "trash", "archive", "state")
 
@@ -133,7 +139,8 @@ def cleanup_info() -> Any:
 
 @bp.post("/cleanup")
 def cleanup() -> Any:
-    """``{"action": ...}``: retry_failed | retry_uploads | restore_rejected | empty_trash."""
+    """``{"action": ...}``: retry_failed | retry_uploads | restore_rejected | empty_trash |
+    purge_deleted (files of photos deleted from the buffer, once their undo window is over)."""
     action = body().get("action")
     store = get_store()
     if action == "retry_failed":
@@ -144,8 +151,11 @@ def cleanup() -> Any:
         done = store.unreject_all()
     elif action == "empty_trash":
         done = _empty_trash()
+    elif action == "purge_deleted":
+        done = purge_deleted(get_config(), store)
     else:
-        raise ApiError("action must be retry_failed, retry_uploads, restore_rejected or empty_trash")
+        raise ApiError("action must be retry_failed, retry_uploads, restore_rejected, empty_trash "
+                       "or purge_deleted")
     return jsonify(action=action, affected=done, **cleanup_json(store))
 
 
@@ -160,3 +170,25 @@ def _empty_trash() -> int:
         elif path.is_dir():
             path.rmdir()
     return removed
+
+
+def purge_deleted(config: Config, store: Store, window_s: float | None = None) -> int:
+    """Remove the buffer JPEG, its XMP sidecar and the thumbnail of photos deleted longer ago than
+    the undo window; returns how many photos were purged. Never the card's files, nor the archive
+    (RAW and HEIC originals stay), nor a buffer file another photo still points at."""
+    window = UNDO_SECONDS if window_s is None else window_s
+    rows = store.deleted_to_purge(time.time() - window)
+    for row in rows:
+        files = [config.folder("state") / "thumbs" / row["thumb_path"]] if row["thumb_path"] else []
+        if not row["shared"]:
+            original = config.folder("buffer") / row["buffer_path"]
+            files += [original, sidecar_path(original)]
+        for path in files:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:  # e.g. a folder where the file should be: the row is kept
+                log.warning("cannot remove %s of deleted photo %d: %s", path, row["id"], exc)
+    if rows:
+        with store.transaction():
+            store.mark_purged([r["id"] for r in rows])
+    return len(rows)

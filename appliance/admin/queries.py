@@ -13,6 +13,7 @@ from typing import Any
 from ..config import Config
 from ..store import PublicationState, Store, SyncStatus
 from ..store.admin_views import BUFFER_FILTER_NAMES
+from ..store.culling import BufferQuery
 from .import_report import camera_reports, card_state
 from .plain_errors import explain, known
 
@@ -46,15 +47,18 @@ def buffer_counts(store: Store) -> dict[str, int]:
 
 
 def buffer_page(
-    store: Store, filter_: str, limit: int, cursor: str | None = None, offset: int = 0
+    store: Store, query: BufferQuery | str, limit: int, cursor: str | None = None, offset: int = 0
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Photos newest first (capture time) with their latest publication; returns (rows, next cursor).
+    """Photos of a query (or one of the old filters) newest first (capture or import time) with
+    their latest publication; returns (rows, next cursor).
 
     With a cursor the page starts after the photo it names (keyset pagination: stable while
     a card is importing); without one at ``offset``.
     """
+    if isinstance(query, str):
+        query = BufferQuery(filter_=query)
     after = decode_cursor(cursor) if cursor else None
-    rows = store.buffer_rows(filter_, limit + 1, after, offset)
+    rows = store.query_rows(query, limit + 1, after, offset)
     more = len(rows) > limit
     rows = rows[:limit]
     latest = store.latest_publications([r["id"] for r in rows])
@@ -64,12 +68,19 @@ def buffer_page(
     return rows, next_cursor
 
 
+def flag_of(row: dict[str, Any]) -> str | None:
+    if row.get("rejected_at") is not None:
+        return "rejected"
+    return "picked" if row.get("picked_at") else None
+
+
 def photo_json(row: dict[str, Any]) -> dict[str, Any]:
     pub = row.get("publication")
     return {
         "id": row["id"],
         "name": row["original_name"],
         "capture_time": row["capture_time"],
+        "imported_at": row.get("imported_at"),
         "camera": " ".join(x for x in (row["camera_make"], row["camera_model"]) if x) or None,
         "width": row["width"],
         "height": row["height"],
@@ -78,6 +89,10 @@ def photo_json(row: dict[str, Any]) -> dict[str, Any]:
         "live": bool(pub and pub["state"] == PublicationState.PUBLISHED and pub["live_at"]),
         "publication_id": pub["id"] if pub else None,
         "rejected": row["rejected_at"] is not None,
+        "rating": max(0, row.get("rating") or 0),  # a camera's -1 (rejected) shows as no stars
+        "flag": flag_of(row),
+        "protected": bool(row.get("protected")),
+        "source": {"kind": row.get("source_kind") or "other", "name": row.get("source_name") or ""},
     }
 
 

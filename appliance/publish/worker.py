@@ -65,14 +65,37 @@ class Publisher:
                 event_id: int | None = None) -> int:
         """Validate the recipe and queue a publication of ``photo_id`` in the current event (or
         ``event_id``; ``once``: never a duplicate nor a rejected photo, see
-        ``Store.request_publication``)."""
-        parsed = Recipe.parse(recipe)
+        ``Store.request_publication``). Without a recipe the photo's draft edit is used."""
         photo = self.store.photo(photo_id)
         if photo is None:
             raise LookupError(f"no photo {photo_id} in the buffer")
+        parsed = Recipe.parse(recipe if recipe is not None else json.loads(photo["draft"] or "{}"))
         return self.store.request_publication(
             photo_id, parsed.to_dict(), base_name(photo["original_name"]), once=once, event_id=event_id
         )
+
+    def request_many(self, photo_ids: list[int], recipe: dict[str, Any] | None = None
+                     ) -> tuple[int, list[dict[str, Any]]]:
+        """Queue publications of many photos in one transaction (a batch; names follow each
+        other): each with ``recipe``, or without one its draft edit. A photo not in the buffer,
+        already published or publishing, or whose draft is no longer valid is refused on its own.
+        Returns (batch id, one result per photo)."""
+        explicit = Recipe.parse(recipe).to_dict() if recipe is not None else None
+        photos = self.store.photos_for_publish(photo_ids)
+        wanted, refused = [], {}
+        for photo_id in dict.fromkeys(photo_ids):
+            photo = photos.get(photo_id)
+            if photo is None:
+                wanted.append({"id": photo_id, "recipe": {}, "base": ""})  # refused in the store
+                continue
+            try:
+                edit = explicit if explicit is not None else Recipe.parse(
+                    json.loads(photo["draft"] or "{}")).to_dict()
+            except (RecipeError, ValueError) as exc:
+                refused[photo_id] = f"its draft edit is not valid: {exc}"
+                continue
+            wanted.append({"id": photo_id, "recipe": edit, "base": base_name(photo["original_name"])})
+        return self.store.publish_batch(wanted, refused, recipe, list(dict.fromkeys(photo_ids)))
 
     def files(self, slug: str, name: str) -> dict[str, Path]:
         """Where a publication's files live: web JPEG, thumbnail, WebP (relative key → path)."""
@@ -199,28 +222,46 @@ class Publisher:
             raise LookupError(f"no publication {publication_id}")
         if pub["state"] != PublicationState.PUBLISHED:
             raise ValueError(f"publication {publication_id} is {pub['state']}, not published")
-        event = self.store.event(pub["event_id"])
-        assert event is not None
-        paths = self.files(event["slug"], pub["name"])
-        uploaded = [key for key in paths if key != manifest.webp_key(pub["name"]) or pub["webp"]]
-        trash = self.config.folder("trash") / event["slug"]
+        self.unpublish_many([pub])
+
+    def unpublish_many(self, pubs: list[dict[str, Any]], on_commit: Any = None) -> None:
+        """Unpublish published publications in one transaction (one manifest job per event), then
+        move their web files to the trash. ``on_commit()`` runs inside that transaction (e.g. to
+        record the batch)."""
+        events = {e: self.store.event(e) for e in {p["event_id"] for p in pubs}}
         with self.store.transaction():
-            self.store.mark_unpublished(publication_id)
-            self.store.cancel_pending_uploads(publication_id)
-            self.store.enqueue_manifest(
-                event["id"], bucket_key(self.config, event["slug"], manifest.MANIFEST_NAME)
-            )
-            for relative in uploaded:
-                self.store.enqueue(
-                    JobKind.DELETE, event["id"], bucket_key(self.config, event["slug"], relative),
-                    publication_id=publication_id,
-                )
-        for relative, src in paths.items():
-            if src.exists():
-                dest = trash / relative
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(src, dest)
-        self.manifest_changed(event["id"], now=True)
+            for pub in pubs:
+                self.store.mark_unpublished(pub["id"])
+                self.store.cancel_pending_uploads(pub["id"])
+            for event in events.values():  # the manifest first, then the objects
+                assert event is not None
+                self.store.enqueue_manifest(
+                    event["id"], bucket_key(self.config, event["slug"], manifest.MANIFEST_NAME))
+            for pub in pubs:
+                event = events[pub["event_id"]]
+                assert event is not None
+                for relative in self._uploaded(pub):
+                    self.store.enqueue(
+                        JobKind.DELETE, event["id"], bucket_key(self.config, event["slug"], relative),
+                        publication_id=pub["id"],
+                    )
+            if on_commit is not None:
+                on_commit()
+        for pub in pubs:
+            slug = events[pub["event_id"]]["slug"]  # type: ignore[index]
+            for relative, src in self.files(slug, pub["name"]).items():
+                if src.exists():
+                    dest = self.config.folder("trash") / slug / relative
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.move(src, dest)
+        for event_id in events:
+            self.manifest_changed(event_id, now=True)
+
+    def _uploaded(self, pub: dict[str, Any]) -> list[str]:
+        """The bucket keys (relative to the event) a publication's uploads used."""
+        name = pub["name"]
+        return [manifest.photo_key(name), manifest.thumb_key(name)] + (
+            [manifest.webp_key(name)] if pub["webp"] else [])
 
 
 def preview(config: Config, store: Store, photo_id: int, recipe: dict[str, Any] | None,

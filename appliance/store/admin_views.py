@@ -47,44 +47,21 @@ class AdminViews:
         """How many photos each filter shows (same sets as :data:`BUFFER_FILTERS`).
 
         Counted from the small tables (publications, rejections) rather than by probing them once
-        per photo: the status bar asks for this every few seconds.
+        per photo: the status bar asks for this every few seconds. Deleted photos are not counted
+        (none of them is published: a published photo cannot be deleted).
         """
         row = self.conn.execute(
-            """SELECT (SELECT COUNT(*) FROM photos),
+            """SELECT (SELECT COUNT(*) FROM photos WHERE deleted_ts IS NULL),
                       (SELECT COUNT(*) FROM (SELECT photo_id FROM publications
-                                             UNION SELECT photo_id FROM photo_rejections)),
+                                             UNION SELECT photo_id FROM photo_rejections)
+                       WHERE photo_id NOT IN (SELECT id FROM photos WHERE deleted_ts IS NOT NULL)),
                       (SELECT COUNT(DISTINCT photo_id) FROM publications
                        WHERE state IN ('queued', 'processing', 'published')),
-                      (SELECT COUNT(*) FROM photo_rejections)"""
+                      (SELECT COUNT(*) FROM photo_rejections WHERE photo_id NOT IN
+                         (SELECT id FROM photos WHERE deleted_ts IS NOT NULL))"""
         ).fetchone()
         total, handled, published, rejected = (int(v or 0) for v in row)
         return {"all": total, "new": total - handled, "published": published, "rejected": rejected}
-
-    def buffer_rows(
-        self, filter_: str, limit: int, after: tuple[str, int] | None = None, offset: int = 0
-    ) -> list[dict[str, Any]]:
-        """Photos of a filter newest first (capture time), each with its ``sort_key`` and
-        ``rejected_at``.
-
-        ``after`` (sort key, photo id) starts the page after that photo (keyset pagination);
-        without it the page starts at ``offset``.
-        """
-        where: list[str] = [BUFFER_FILTERS[filter_]]
-        params: list[Any] = []
-        if after is not None:
-            key, photo_id = after
-            # (key, id) < (after key, after id), written so that SQLite seeks the index to it
-            where.append(f"{SORT} <= ? AND ({SORT} < ? OR id < ?)")
-            params += [key, key, photo_id]
-        return self.rows(
-            f"""SELECT photos.id, original_name, capture_time, imported_at, camera_make, camera_model,
-                       width, height, {SORT} AS sort_key,
-                       (SELECT r.rejected_at FROM photo_rejections r WHERE r.photo_id = photos.id)
-                         AS rejected_at
-                FROM photos WHERE {' AND '.join(where)}
-                ORDER BY {SORT} DESC, id DESC LIMIT ? OFFSET ?""",
-            (*params, limit, 0 if after is not None else offset),
-        )
 
     def latest_publications(self, photo_ids: list[int]) -> dict[int, dict[str, Any]]:
         """The newest publication (id, photo_id, name, state, live_at, error) of each photo."""
@@ -107,10 +84,12 @@ class AdminViews:
 
     # -- rejections -------------------------------------------------------------------------------
     def reject_photo(self, photo_id: int, at: str) -> None:
+        """Reject a photo (a pick is cleared: one flag at a time)."""
         self.conn.execute(
             "INSERT OR IGNORE INTO photo_rejections (photo_id, rejected_at) VALUES (?, ?)",
             (photo_id, at),
         )
+        self.conn.execute("UPDATE photos SET picked_at = NULL WHERE id = ?", (photo_id,))
 
     def unreject_photo(self, photo_id: int) -> None:
         self.conn.execute("DELETE FROM photo_rejections WHERE photo_id = ?", (photo_id,))
@@ -203,7 +182,7 @@ class AdminViews:
         """Totals since the store was created, and what happened since ``since`` (ISO 8601)."""
         q = self.scalar
         photos, photo_bytes = self.conn.execute(
-            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM photos"
+            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM photos WHERE deleted_ts IS NULL"
         ).fetchone()
         published = q("SELECT COUNT(*) FROM publications WHERE published_at IS NOT NULL")
         failed = self.failed_count()

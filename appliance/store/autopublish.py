@@ -68,7 +68,7 @@ class AutoPublish(Settings):
         return self.rows(
             """SELECT ph.id, ph.imported_at, ph.rating, ph.protected, i.source_kind, i.source_name
                FROM photos ph LEFT JOIN imports i ON i.id = ph.import_id
-               WHERE ph.id > ? ORDER BY ph.id LIMIT ?""", (after, limit))
+               WHERE ph.id > ? AND ph.deleted_ts IS NULL ORDER BY ph.id LIMIT ?""", (after, limit))
 
     def autopublish_scanned(self, last_photo_id: int, waiting: list[dict[str, Any]]) -> None:
         """Record the photos a rule matched (``waiting`` rows) and move past ``last_photo_id``."""

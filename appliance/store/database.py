@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .admin_views import AdminViews
 from .autopublish import AutoPublish
+from .batches import Batches
 from .connection import BUSY_TIMEOUT_MS, StoreBase, connect, epoch, utcnow
 from .ftp_accounts import FtpAccounts
 from .imports import Imports
@@ -30,8 +31,8 @@ __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "ep
            "utcnow"]
 
 
-class Store(AdminViews, Photos, Imports, Publications, AutoPublish, Settings, Outbox, FtpAccounts,
-            SecondCopies, TetherFrames, SyncHistory):
+class Store(AdminViews, Batches, Photos, Imports, Publications, AutoPublish, Settings, Outbox,
+            FtpAccounts, SecondCopies, TetherFrames, SyncHistory):
     """Typed access to the appliance database. One instance per thread."""
 
     def status(self) -> dict[str, Any]:
@@ -43,7 +44,7 @@ class Store(AdminViews, Photos, Imports, Publications, AutoPublish, Settings, Ou
         )
         return {
             "event": event["slug"] if event else None,
-            "buffer": self.scalar("SELECT COUNT(*) FROM photos"),
+            "buffer": self.scalar("SELECT COUNT(*) FROM photos WHERE deleted_ts IS NULL"),
             "published": self.scalar("SELECT COUNT(*) FROM publications WHERE state='published'"),
             "publishing": self.scalar(
                 "SELECT COUNT(*) FROM publications WHERE state IN ('queued', 'processing')"

@@ -21,7 +21,8 @@ class Photos(StoreBase):
         return self.scalar("SELECT id FROM photos WHERE pair_key = ? ORDER BY id DESC LIMIT 1", (key,))
 
     def photo(self, photo_id: int) -> dict[str, Any] | None:
-        return self.row("SELECT * FROM photos WHERE id = ?", (photo_id,))
+        """A photo in the buffer (None when it was deleted)."""
+        return self.row("SELECT * FROM photos WHERE id = ? AND deleted_ts IS NULL", (photo_id,))
 
     def add_photo(self, **fields: Any) -> tuple[int, bool]:
         """Record a buffered photo; returns (id, created). Identity is the sha256."""
@@ -41,10 +42,11 @@ class Photos(StoreBase):
     ) -> list[dict[str, Any]]:
         """Buffer photos newest first by capture time, with their latest publication state."""
         where = {
-            "all": "",
-            "new": "WHERE NOT EXISTS (SELECT 1 FROM publications p WHERE p.photo_id = photos.id)",
-            "published": "WHERE EXISTS (SELECT 1 FROM publications p WHERE p.photo_id = photos.id"
-            " AND p.state = 'published')",
+            "all": "WHERE deleted_ts IS NULL",
+            "new": "WHERE deleted_ts IS NULL AND NOT EXISTS (SELECT 1 FROM publications p "
+            "WHERE p.photo_id = photos.id)",
+            "published": "WHERE deleted_ts IS NULL AND EXISTS (SELECT 1 FROM publications p "
+            "WHERE p.photo_id = photos.id AND p.state = 'published')",
         }[filter_]
         return self.rows(
             f"""SELECT photos.*, (SELECT p.state FROM publications p WHERE p.photo_id = photos.id
@@ -57,6 +59,6 @@ class Photos(StoreBase):
 
     def latest_photo(self) -> dict[str, Any] | None:
         return self.row(
-            "SELECT * FROM photos ORDER BY COALESCE(capture_time, imported_at) DESC, id DESC "
-            "LIMIT 1"
+            "SELECT * FROM photos WHERE deleted_ts IS NULL "
+            "ORDER BY COALESCE(capture_time, imported_at) DESC, id DESC LIMIT 1"
         )

@@ -37,26 +37,31 @@ class Publications(Settings):
                 raise LookupError("no current event")
             if once:
                 self._publish_once_check(photo_id, event_id)
-            seq = (
-                self.scalar(
-                    "SELECT MAX(seq) FROM publications WHERE event_id = ? AND base = ?",
-                    (event_id, base),
-                )
-                or 0
-            ) + 1
-            while True:
-                name = base if seq == 1 else f"{base}_{seq:03d}"
-                taken = self.scalar(
-                    "SELECT 1 FROM publications WHERE event_id = ? AND name = ?", (event_id, name)
-                )
-                if not taken:
-                    break
-                seq += 1
-            cursor = self.conn.execute(
-                "INSERT INTO publications (photo_id, event_id, base, seq, name, recipe, state, "
-                "requested_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)",
-                (photo_id, event_id, base, seq, name, json.dumps(recipe), utcnow()),
+            return self.insert_publication(photo_id, recipe, base, event_id)
+
+    def insert_publication(self, photo_id: int, recipe: dict[str, Any], base: str, event_id: int) -> int:
+        """Queue a publication under the next free name of ``base`` (inside the caller's
+        transaction: a batch's names follow each other)."""
+        seq = (
+            self.scalar(
+                "SELECT MAX(seq) FROM publications WHERE event_id = ? AND base = ?",
+                (event_id, base),
             )
+            or 0
+        ) + 1
+        while True:
+            name = base if seq == 1 else f"{base}_{seq:03d}"
+            taken = self.scalar(
+                "SELECT 1 FROM publications WHERE event_id = ? AND name = ?", (event_id, name)
+            )
+            if not taken:
+                break
+            seq += 1
+        cursor = self.conn.execute(
+            "INSERT INTO publications (photo_id, event_id, base, seq, name, recipe, state, "
+            "requested_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)",
+            (photo_id, event_id, base, seq, name, json.dumps(recipe), utcnow()),
+        )
         return int(cursor.lastrowid or 0)
 
     def _publish_once_check(self, photo_id: int, event_id: int) -> None:

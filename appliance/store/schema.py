@@ -321,6 +321,37 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX imports_kind_finished ON imports (source_kind, finished_at);
     """,
+    # 16: culling: picks (a reject stays in photo_rejections), soft delete with undo (files purged
+    # once the undo window is over), a draft edit per photo, batch actions and each photo's outcome,
+    # import-time sort; uploads from the admin as a source kind of their own
+    """
+    ALTER TABLE photos ADD COLUMN picked_at TEXT;
+    ALTER TABLE photos ADD COLUMN deleted_ts REAL;
+    ALTER TABLE photos ADD COLUMN purged_at TEXT;
+    ALTER TABLE photos ADD COLUMN draft TEXT;
+    CREATE INDEX photos_by_import_time ON photos(imported_at DESC, id DESC);
+    CREATE INDEX photos_deleted ON photos(deleted_ts) WHERE deleted_ts IS NOT NULL;
+    CREATE INDEX photos_by_import ON photos(import_id, deleted_ts);
+    CREATE TABLE batches (
+        id INTEGER PRIMARY KEY,
+        action TEXT NOT NULL,
+        value TEXT,
+        total INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        created_ts REAL NOT NULL,
+        undone_at TEXT
+    );
+    CREATE TABLE batch_items (
+        batch_id INTEGER NOT NULL REFERENCES batches(id),
+        photo_id INTEGER NOT NULL,
+        ok INTEGER NOT NULL,
+        error TEXT,
+        publication_id INTEGER REFERENCES publications(id),
+        PRIMARY KEY (batch_id, photo_id)
+    ) WITHOUT ROWID;
+    UPDATE imports SET source_kind = 'upload', source_name = substr(source, 8)
+        WHERE source LIKE 'upload %' AND COALESCE(source_kind, 'other') = 'other';
+    """,
 ]
 
 

@@ -15,6 +15,7 @@ from .connection import StoreBase, utcnow
 # Every original: photos live in the buffer, RAW files in the archive (paths relative to those).
 ORIGINALS = """
     SELECT sha256, 'buffer' AS folder, buffer_path AS path, size, imported_at FROM photos
+    WHERE purged_at IS NULL
     UNION ALL
     SELECT sha256, 'archive' AS folder, archive_path AS path, size, imported_at FROM raw_files
 """
@@ -68,7 +69,7 @@ class SecondCopies(StoreBase):
         total = self.scalar(f"SELECT COUNT(*) FROM ({ORIGINALS})")
         done = self.scalar(
             "SELECT COUNT(*) FROM second_copies c WHERE c.target = ? AND ("
-            "EXISTS (SELECT 1 FROM photos p WHERE p.sha256 = c.sha256) OR "
+            "EXISTS (SELECT 1 FROM photos p WHERE p.sha256 = c.sha256 AND p.purged_at IS NULL) OR "
             "EXISTS (SELECT 1 FROM raw_files r WHERE r.sha256 = c.sha256))", (target,))
         return {"total": int(total), "done": int(done), "pending": int(total) - int(done)}
 

@@ -1,7 +1,8 @@
 """Where an import came from, read from its source label in this one place.
 
 Each door labels its imports: ``card <label> (<device>)``, ``hot folder <path>``, ``ftp <user>``,
-``tether <camera>``; anything else (``appliance import PATH``, the admin's upload) is ``other``.
+``tether <camera>``, ``upload <file>`` (the admin's upload); anything else (``appliance import PATH``)
+is ``other``.
 The import row keeps the kind and name beside the label (:meth:`Imports.start_import`), so a photo's
 source is its import's. Auto-publish rules are per kind, and per account for FTP
 (:func:`rule_name`).
@@ -18,11 +19,12 @@ class SourceKind(StrEnum):
     HOT_FOLDER = "hotfolder"
     TETHER = "tether"
     FTP = "ftp"
+    UPLOAD = "upload"
     OTHER = "other"
 
 
 PREFIXES = (("hot folder ", SourceKind.HOT_FOLDER), ("card ", SourceKind.CARD),
-            ("ftp ", SourceKind.FTP), ("tether ", SourceKind.TETHER))
+            ("ftp ", SourceKind.FTP), ("tether ", SourceKind.TETHER), ("upload ", SourceKind.UPLOAD))
 
 
 @dataclass(frozen=True)

@@ -265,14 +265,15 @@ def test_phone_flow(playwright_browser, server, config, photos, phone):
 
 
 def test_keyboard_shortcuts(playwright_browser, server, config, photos):
-    """Space/arrows move, R rotates, Enter publishes, Delete rejects, U unpublishes, Esc closes."""
+    """Arrows move, R rotates, Enter publishes, Delete rejects, U unpublishes (live feed), Esc closes.
+    (Rating, flags, Space to publish and Shift+U: test_culling_browser.py.)"""
     context = playwright_browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     page = context.new_page()
     login(page, server)
     page.keyboard.press("Space")  # opens the newest photo
     page.wait_for_selector("#editor:not([hidden])")
     assert page.inner_text("#ed-pos").startswith("1 /")
-    page.keyboard.press("Space")
+    page.keyboard.press("ArrowRight")
     assert page.inner_text("#ed-pos").startswith("2 /")
     page.keyboard.press("ArrowLeft")
     assert page.inner_text("#ed-pos").startswith("1 /")

@@ -89,7 +89,8 @@ def test_buffer_rows_newest_first_by_capture_then_import_time(store: Store, sort
     assert by_id[p["p5"]]["sort_key"] == by_id[p["p5"]]["capture_time"] == "2026-06-14T12:00:05"
     assert all(r["rejected_at"] is None for r in rows)
     assert set(rows[0]) == {"id", "original_name", "capture_time", "imported_at", "camera_make",
-                            "camera_model", "width", "height", "sort_key", "rejected_at"}
+                            "camera_model", "width", "height", "sort_key", "rejected_at", "rating",
+                            "protected", "picked_at", "source_kind", "source_name"}
 
 
 def test_buffer_rows_pages_by_offset(store: Store, sorted_buffer) -> None:

@@ -3,7 +3,8 @@
 // content-hashed URL. Keys: see js/keys.js.
 import { boot, state } from "./js/state.js";
 import { renderStatus, pollStatus } from "./js/status.js";
-import { appendPhotos } from "./js/buffer.js";
+import { appendPhotos, loadBuffer } from "./js/buffer.js";
+import { extraCount } from "./js/filterquery.js";
 import { loadLive } from "./js/live.js";
 import { showTab } from "./js/tabs.js";
 import "./js/layout.js";
@@ -11,10 +12,14 @@ import "./js/syncchart.js";
 import "./js/editor.js";
 import "./js/settings.js";
 import "./js/keys.js";
+import "./js/filters.js";
+import "./js/batch.js";
+import "./js/xmpexport.js";
 import "./js/autopublish.js";
 import "./js/upload.js";
 
-appendPhotos(boot.buffer);
+if (extraCount(state.f) || state.f.filter !== "all") loadBuffer(true); // filters from the URL
+else appendPhotos(boot.buffer);
 renderStatus(boot.status);
 showTab(location.hash.slice(1) || "buffer");
 loadLive();

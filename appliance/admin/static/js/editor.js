@@ -8,6 +8,7 @@ import { swipeStep } from "./swipe.js";
 import { loadBuffer, updateTile } from "./buffer.js";
 import { loadLive } from "./live.js";
 import { pollStatus } from "./status.js";
+import { renderCullBar } from "./culling.js";
 
 export function openEditor(index) {
   const p = state.photos[index];
@@ -28,9 +29,22 @@ export function openEditor(index) {
   img.src = p.thumb; // instant, then the real pipeline's preview replaces it
   img.dataset.src = "";
   renderEdState(p);
+  renderCullBar(p);
   selectTool(state.ed.tool);
   refreshPreview(true);
+  loadDraft(p, state.ed);
   if (index >= state.photos.length - 5) loadBuffer();
+}
+
+// A draft edit saved for the photo (a batch "apply the same edit") is where the sliders start.
+async function loadDraft(p, ed) {
+  let recipe;
+  try { ({ recipe } = await api(`/api/photos/${p.id}/draft`)); } catch { return; } // the neutral start stays
+  const untouched = JSON.stringify(ed.recipe) === JSON.stringify(neutral());
+  if (state.ed !== ed || !untouched || !recipe || !Object.keys(recipe).length) return;
+  ed.recipe = { ...neutral(), ...recipe };
+  selectTool(ed.tool);
+  refreshPreview(true);
 }
 
 export function closeEditor(fromHistory = false) {
@@ -44,7 +58,7 @@ export function closeEditor(fromHistory = false) {
 }
 window.addEventListener("popstate", () => { if (state.ed) closeEditor(true); });
 
-function renderEdState(p) {
+export function renderEdState(p) {
   const box = $("#ed-state");
   let msg = null, failed = false, unpublish = false;
   if (p.rejected) msg = "Rejected — publish to bring it back";
@@ -54,7 +68,7 @@ function renderEdState(p) {
   box.hidden = !msg;
   box.className = "ed-state" + (failed ? " failed" : "");
   box.replaceChildren(el("span", {}, msg || ""));
-  if (unpublish) box.append(el("button", { type: "button", class: "danger", onclick: () => unpublishPhoto(p) }, "Unpublish (U)"));
+  if (unpublish) box.append(el("button", { type: "button", class: "danger", onclick: () => unpublishPhoto(p) }, "Unpublish (Shift+U)"));
   $('[data-ed="publish"]').textContent = p.state === "published" ? "Publish again" : "Publish";
 }
 
@@ -125,6 +139,13 @@ function onRange() {
 export function rotate() {
   state.ed.recipe.rotate = (state.ed.recipe.rotate + 90) % 360;
   refreshPreview(true);
+}
+
+// E: to the adjust slider (its arrows change the value) and back to the photo (arrows move).
+export function toggleEditFocus() {
+  const range = $("#ed-range");
+  if (document.activeElement === range) range.blur();
+  else range.focus();
 }
 
 function resetEdits() {

@@ -1,11 +1,15 @@
 // The admin's one shared mutable state, and the boot data the page rendered into #boot.
 import { $ } from "./dom.js";
+import { fromSearch } from "./filterquery.js";
 
 export const boot = JSON.parse($("#boot").textContent);
 export const PAGE = boot.page || 60;
 
+const filters = fromSearch(location.search); // the buffer's filters, kept in the URL (filters.js)
+
 export const state = {
-  tab: "buffer", filter: "all", photos: [], next: null, loading: false, total: 0, counts: {},
+  tab: "buffer", filter: filters.filter, f: filters, sources: [], photos: [], next: null, loading: false, total: 0, counts: {},
   status: boot.status, live: [], liveSig: "", settings: null,
   ed: null, // { index, recipe, shown, tool, seq }
+  sel: new Set(), selecting: false, anchor: null, // multi-select (selection.js)
 };
