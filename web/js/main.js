@@ -11,7 +11,7 @@
  *   gesture.js   swipe maths                      state.js     the shared view state (+ layout model)
  *   dom.js       page elements, DOM helpers       images.js    WebP choice, placeholders
  *   columns.js   the columns in the page          tiles.js     tiles, paging, held-back arrivals
- *   view.js      applying a manifest, chrome      live.js      polling
+ *   view.js      applying a manifest, chrome      live.js      polling (+ live-view.js: its badge)
  *   scroll.js    scroll, pill, resize             lightbox.js  the lightbox (+ lightbox-controls.js)
  *
  * The pure modules (settings, manifest, layout, backoff, route, format,
@@ -23,6 +23,7 @@ import { buildColumns, wantedColumns } from "./columns.js";
 import { bindLightbox } from "./lightbox-controls.js";
 import { openLightbox } from "./lightbox.js";
 import { bindLive, poll, pollNow, reschedule } from "./live.js";
+import { galleryView } from "./live-view.js";
 import { bindPush, pushState } from "./push.js";
 import { deepLinkName, pickEvent } from "./route.js";
 import { bindScroll } from "./scroll.js";
@@ -73,7 +74,7 @@ function init() {
   openDeepLink();
 }
 
-bindLive();
+bindLive(galleryView);
 bindScroll();
 bindLightbox();
 
