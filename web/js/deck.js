@@ -40,16 +40,24 @@ export function updateDeck(deck, entries) {
     deck.fresh = fresh.length > deck.freshMax ? fresh.slice(fresh.length - deck.freshMax) : fresh;
   }
   deck.started = true;
-  var at = deck.loopName === null ? -1 : indexOfName(entries, deck.loopName);
-  if (at === -1 && deck.loopName !== null) {
-    // The photo last shown by the loop went away: go on with the one now in its place.
-    deck.loopName = null;
-    deck.loopIndex = Math.min(deck.loopIndex, entries.length) - 1;
-  } else if (at !== -1) {
-    deck.loopIndex = at;
+  if (deck.loopName !== null) {
+    var at = indexOfName(entries, deck.loopName);
+    deck.loopIndex = at !== -1 ? at : resumeAt(deck.list, deck.loopIndex, entries);
+    deck.loopName = at !== -1 ? deck.loopName : null;
   }
   deck.list = entries;
   return arrived;
+}
+
+/** The photo last shown by the loop (old[i]) went away: the index before the first photo
+ * after it that is still there, so the loop goes on from that one (or wraps round). */
+function resumeAt(old, i, entries) {
+  var where = new Map();
+  entries.forEach(function (e, k) { where.set(e.name, k); });
+  for (var j = i + 1; j < old.length; j++) {
+    if (where.has(old[j].name)) return where.get(old[j].name) - 1;
+  }
+  return entries.length - 1;
 }
 
 /** The photo to show next (null when there is none): a new arrival first, else the loop's next. */

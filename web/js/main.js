@@ -13,6 +13,7 @@
  *   columns.js   the columns in the page          tiles.js     tiles, paging, held-back arrivals
  *   view.js      applying a manifest, chrome      live.js      polling (+ live-view.js: its badge)
  *   scroll.js    scroll, pill, resize             lightbox.js  the lightbox (+ lightbox-controls.js)
+ *   select.js    selecting photos to download     download.js  the ZIP (+ zip-plan.js, vendor/client-zip)
  *
  * The pure modules (settings, manifest, layout, backoff, route, format,
  * gesture) have node unit tests: functions/test/gallery-*.test.js.
@@ -27,6 +28,7 @@ import { galleryView } from "./live-view.js";
 import { bindPush, pushState } from "./push.js";
 import { deepLinkName, pickEvent } from "./route.js";
 import { bindScroll } from "./scroll.js";
+import { bindSelect, selection } from "./select.js";
 import { CFG } from "./settings.js";
 import { state, stats, urlFor, listIndex } from "./state.js";
 import { watchSentinel } from "./tiles.js";
@@ -77,6 +79,7 @@ function init() {
 bindLive(galleryView);
 bindScroll();
 bindLightbox();
+bindSelect();
 
 window.gallery = {
   stats: stats,
@@ -84,6 +87,7 @@ window.gallery = {
   poll: function () { if (!state.inFlight) poll(); },
   config: CFG,
   push: pushState,
+  select: selection,
 };
 
 init();
