@@ -144,6 +144,7 @@ class Event:
     photos: list[Photo] = field(default_factory=list)  # newest first
     _clock: datetime = field(default_factory=lambda: datetime(2026, 11, 21, 14, 0, tzinfo=UTC))
     _seed: int = 0
+    _entries: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def add(self, name: str, w: int = 1200, h: int = 800, broken: bool = False,
             webp: bool = False) -> Photo:
@@ -166,8 +167,16 @@ class Event:
             "event": {"slug": self.slug, "title": self.title, "subtitle": self.subtitle,
                       "hero": self.hero} | ({"credit": self.credit} if self.credit else {}),
             "generated_at": self._clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "photos": [p.entry() for p in self.photos],
+            "photos": [self._entry(p) for p in self.photos],
         }
+
+    def _entry(self, p: Photo) -> dict[str, Any]:
+        """p.entry(), remembered (2,500-photo events publish often in bench/slideshow_figures.py)."""
+        key = (p.name, p.w, p.h, p.seed, p.published, p.webp)
+        cached = self._entries.get(p.name)
+        if cached is None or cached[0] != key:
+            cached = self._entries[p.name] = (key, p.entry())
+        return cached[1]
 
 
 @dataclass
