@@ -61,6 +61,20 @@ def test_advances_crossfades_and_keeps_two_layers(open_page):
         p.page.screenshot(path=str(_artifact("slideshow-1920.png")))
 
 
+def test_wake_lock_is_held_and_taken_again_when_the_tab_is_back(open_page):
+    with gf.GalleryServer(poll_seconds=0.5) as server:
+        seed(server, 2)
+        p = open_page("1920")
+        start(p, server)
+        p.page.wait_for_function("() => window.slideshow.wake.held === true")
+        # The browser lets go of the lock when the tab is hidden; visible again, it is requested anew.
+        p.page.evaluate("window.slideshow.wake.release()")
+        p.page.wait_for_function("() => window.slideshow.wake.held === false")
+        p.page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        p.page.wait_for_function("() => window.slideshow.wake.held === true")
+        assert p.page.evaluate("window.slideshow.wake.requests") == 2
+
+
 def _artifact(name: str):  # noqa: ANN202
     from support.browser import ARTIFACTS
 
@@ -75,7 +89,8 @@ def test_qr_code_toggles_with_the_key_and_a_tap_and_links_to_the_gallery(open_pa
         start(p, server, "?event=demo&interval=30")
         qr = p.page.locator("[data-testid=qr]")
         assert qr.is_visible()
-        assert p.page.evaluate("window.slideshow.qrLink()") == server.url.removeprefix("http://") + "/?event=demo"
+        link = server.url.removeprefix("http://") + "/?event=demo"
+        assert p.page.evaluate("window.slideshow.qrLink()") == link
         src = p.page.locator("[data-testid=qr-code]").get_attribute("src")
         assert src.startswith("data:image/svg+xml") and quote("<path") in src
         box = p.page.locator("[data-testid=qr-code]").bounding_box()

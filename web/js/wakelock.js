@@ -2,9 +2,14 @@
  * where the browser has it. The browser drops the lock when the tab is hidden;
  * it is requested again when the tab is visible again. */
 
-export var wake = { supported: false, held: false, requests: 0, error: null };
+export var wake = { supported: false, held: false, requests: 0, error: null, release: release };
 var sentinel = null;
 var pending = false;
+
+/** Let go of the lock (as the browser does when the tab is hidden); for tests. */
+function release() {
+  if (sentinel) sentinel.release();
+}
 
 function acquire() {
   if (!wake.supported || sentinel || pending || document.hidden) return;
