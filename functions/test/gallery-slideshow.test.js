@@ -146,3 +146,13 @@ describe("QR code", () => {
     assert.equal(decode(svg).data, "https://g.example/?event=a");
   });
 });
+
+test("web/config.js names every setting the gallery and the slideshow read", async () => {
+  const { readFileSync } = await import("node:fs");
+  const { DEFAULTS } = await import("../../web/js/settings.js");
+  const text = readFileSync(new URL("../../web/config.js", import.meta.url), "utf8");
+  for (const key of Object.keys(DEFAULTS)) {
+    assert.match(text, new RegExp(`^//\\s+.*\\b${key}\\b`, "m"), `${key} not explained in a comment`);
+    assert.match(text, new RegExp(`^\\s+${key}:`, "m"), `${key} not set`);
+  }
+});
