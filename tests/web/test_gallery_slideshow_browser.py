@@ -156,6 +156,7 @@ def test_no_photos_yet_shows_the_event_and_the_qr_code_then_starts(open_page):
         p.page.wait_for_selector("html[data-state='empty']")  # 404: no manifest yet
         assert p.page.locator("[data-testid=empty]").is_visible()
         assert p.page.locator("[data-testid=qr]").is_visible()
+        p.page.screenshot(path=str(_artifact("slideshow-empty-1920.png")))
         ev.add("IMG_FIRST")
         server.publish("demo")
         p.page.wait_for_function("() => window.slideshow.onStage() === 'IMG_FIRST'", timeout=5_000)
