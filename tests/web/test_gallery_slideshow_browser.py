@@ -162,3 +162,13 @@ def test_no_photos_yet_shows_the_event_and_the_qr_code_then_starts(open_page):
         p.page.wait_for_function("() => window.slideshow.onStage() === 'IMG_FIRST'", timeout=5_000)
         assert p.page.locator("[data-testid=title]").inner_text() == "Villa Rosa"
         assert not p.page.locator("[data-testid=empty]").is_visible()
+
+
+def test_the_gallery_link_with_mode_slideshow_opens_the_slideshow(open_page):
+    with gf.GalleryServer(poll_seconds=0.5) as server:
+        ev = seed(server, 2)
+        p = open_page("1920")
+        p.page.goto(f"{server.url}/?event=demo&mode=slideshow")
+        p.page.wait_for_selector("html.slideshow[data-state='showing']")
+        assert p.page.url == f"{server.url}/slideshow?event=demo&mode=slideshow"
+        assert on_stage(p) == ev.names()[0]

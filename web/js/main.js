@@ -51,6 +51,10 @@ function openDeepLink() {
 }
 
 function init() {
+  if (new URLSearchParams(location.search).get("mode") === "slideshow") {
+    location.replace("slideshow" + location.search); // the projector slideshow is a page of its own
+    return;
+  }
   var ev = pickEvent(location.search, CFG.defaultEvent);
   if (!ev.ok) {
     setState("no-event");
