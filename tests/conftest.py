@@ -12,6 +12,7 @@ import pytest
 from botocore.config import Config as BotoConfig
 from moto.server import ThreadedMotoServer
 from support.config import bucket_config
+from support.console_guard import console_guard  # noqa: F401 (fixture: a silent browser console)
 from support.samples import SAMPLES
 
 from appliance.config import Config

@@ -87,6 +87,7 @@ def create_app(config: Config) -> Flask:
         preview,
         publish_api,
         settings,
+        sync_history,
         upload,
         watermark_api,
     )
@@ -105,6 +106,7 @@ def create_app(config: Config) -> Flask:
     app.register_blueprint(upload.bp)  # card ingest: upload from the phone
     app.register_blueprint(cameras.bp)  # FTP accounts of the cameras
     app.register_blueprint(autopublish_api.bp)  # auto-publish rules and grace-window countdowns
+    app.register_blueprint(sync_history.bp)  # the status panel's sync chart and uplink state
     return app
 
 

@@ -8,16 +8,16 @@ import binascii
 import json
 import shutil
 import time
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..config import Config
-from ..store import ImportStatus, PublicationState, Store, SyncStatus
+from ..store import PublicationState, Store, SyncStatus
 from ..store.admin_views import BUFFER_FILTER_NAMES
+from .import_report import camera_reports, card_state
+from .plain_errors import explain, known
 
 # The buffer filters (their SQL is in the store: appliance.store.admin_views.BUFFER_FILTERS).
 FILTERS = BUFFER_FILTER_NAMES
-RECENT_IMPORT = timedelta(minutes=30)
 
 
 class CursorError(ValueError):
@@ -92,7 +92,7 @@ def live_feed(store: Store, event_id: int, limit: int, offset: int) -> list[dict
             "name": r["name"],
             "state": r["state"],
             "sync": sync_state(r),
-            "error": r["error"] or r["sync_error"],
+            **error_fields(r),
             "recipe": json.loads(r["recipe"]),
             "requested_at": r["requested_at"],
             "published_at": r["published_at"],
@@ -102,6 +102,12 @@ def live_feed(store: Store, event_id: int, limit: int, offset: int) -> list[dict
         }
         for r in rows
     ]
+
+
+def error_fields(row: dict[str, Any]) -> dict[str, str | None]:
+    """A publication's error in plain words, and its raw text (also in the log) as details."""
+    explained = explain(row["error"] or row["sync_error"], "publish" if row["error"] else "sync")
+    return {"error": explained and explained["message"], "error_details": explained and explained["details"]}
 
 
 def sync_state(row: dict[str, Any]) -> str:
@@ -115,52 +121,6 @@ def sync_state(row: dict[str, Any]) -> str:
     if row.get("uploading"):
         return SyncStatus.UPLOADING
     return SyncStatus.RETRYING if row["sync_error"] else SyncStatus.QUEUED
-
-
-def import_notes(report_json: str | None, limit: int = 4) -> list[str]:
-    """What the photographer should know about a finished import, one line per reason: RAW files
-    without a usable preview (archived, no photo), files skipped, files that failed."""
-    try:
-        report = json.loads(report_json or "{}")
-    except ValueError:
-        return []
-    notes = [f"{n} × {reason}" for reason, n in (report.get("notices") or {}).items()]
-    notes += [f"{n} skipped: {reason}" for reason, n in (report.get("skipped") or {}).items()]
-    if report.get("errors"):
-        notes.append(f"{len(report['errors'])} could not be imported (see appliance doctor / the log)")
-    return notes[:limit]
-
-
-def card_state(store: Store, now: datetime | None = None) -> dict[str, Any]:
-    """Import progress of the inserted card and whether it may be pulled out."""
-    imports = store.import_overview()
-    running = imports["running"]
-    if running:
-        return {
-            "state": ImportStatus.IMPORTING,
-            "source": running["source"],
-            "files_done": running["files_done"],
-            "files_total": running["files_total"],
-            "bytes_done": running["bytes_done"],
-            "bytes_total": running["bytes_total"],
-            "imported": imports["imported"],
-            "safe_to_remove": False,
-        }
-    last = imports["last"]
-    now = now or datetime.now(UTC)
-    cutoff = (now - RECENT_IMPORT).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if last and last["finished_at"] and last["finished_at"] >= cutoff:
-        return {
-            "state": ImportStatus.DONE,
-            "source": last["source"],
-            "finished_at": last["finished_at"],
-            "imported": last["imported"],
-            "duplicates": last["duplicates"],
-            "skipped": last["skipped"],
-            "notes": import_notes(last["report"]),
-            "safe_to_remove": True,
-        }
-    return {"state": ImportStatus.IDLE, "safe_to_remove": True}
 
 
 def disk(config: Config) -> dict[str, int]:
@@ -184,7 +144,13 @@ def status_snapshot(config: Config, store: Store) -> dict[str, Any]:
         live=store.live_count(),
         watermark_version=store.get_setting("watermark_version", 0),
         cameras=cameras_state(store),
+        last_error_explained=explain(status.get("last_error"), "sync"),
+        camera_reports=camera_reports(store),
     )
+    for target in status.get("second_copy") or []:  # the bucket's error said plainly, raw as details
+        said = (target.get("target") == "bucket" and target.get("problem")
+                and known(target.get("last_error") or target["problem"]))
+        target["problem_explained"] = ({"message": said, "details": target["problem"]} if said else None)
     return status
 
 

@@ -8,7 +8,8 @@ Upload: the same verified import as a card, one file per request.
 ``POST /api/upload`` with the file as the raw request body (``fetch(url, {method: "POST", body:
 file})``), its name in ``X-Filename`` (URL-encoded) or ``?name=``, and the CSRF token in
 ``X-CSRFToken``. The body is streamed to a temp folder (never held in memory) up to
-``importer.upload_max_mb``, then imported exactly like a file on a card.
+``importer.upload_max_mb``, then imported exactly like a file on a card. Every answer names the
+file's import report category (``category``: imported, duplicates, unreadable, zero_byte...).
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from ..ingest import progress
+from ..ingest.import_verdict import Category, category_of_skip
 from ..ingest.importer import Importer
 from ..ingest.scan import classify
 from . import csrf, get_store
 from .auth import login_required
+from .plain_errors import plain
 
 bp = Blueprint("upload", __name__, url_prefix="/api")
 
@@ -50,8 +53,15 @@ def _staging_root() -> Path:
     return root
 
 
-def _error(status: int, message: str) -> Any:
-    return jsonify(error=message), status
+def _error(status: int, message: str, category: str = Category.FAILED, **more: Any) -> Any:
+    """A refused or failed upload: the message in plain words, the file's report category (the
+    phone's upload report counts it there) and, for a failure, the raw text as ``details``.
+
+    With ``?report=1`` (the admin's "Add photos") a file the import refused is an answer, not an
+    HTTP error: 200 with ``ok: false`` (a browser logs every 4xx/5xx as a console error)."""
+    if request.args.get("report") == "1" and status in (415, 422, 500):
+        return jsonify(ok=False, error=message, category=category, status=status, **more), 200
+    return jsonify(ok=False, error=message, category=category, **more), status
 
 
 @bp.post("/upload")
@@ -69,9 +79,9 @@ def upload() -> Any:
     name = secure_filename(raw_name)
     if not name:
         return _error(400, "give the file name in X-Filename or ?name=")
-    kind, reason = classify(Path(name))
+    kind, reason = classify(Path(Path(raw_name).name))  # before secure_filename drops a leading "."
     if kind is None:
-        return _error(415, f"{raw_name}: {reason}")
+        return _error(415, f"{raw_name}: {reason}", category_of_skip(reason or ""), reason=reason)
     if request.content_length is None:
         return _error(411, "Content-Length is required")
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
@@ -88,9 +98,11 @@ def upload() -> Any:
                     digest.update(chunk)
                     out.write(chunk)
         except RequestEntityTooLarge:
-            return _error(413, f"larger than importer.upload_max_mb ({config.importer.upload_max_mb} MB)")
+            return _error(413, f"The file is larger than this appliance accepts "
+                               f"(importer.upload_max_mb = {config.importer.upload_max_mb} MB).")
         if written != request.content_length:
-            return _error(400, f"upload incomplete ({written} of {request.content_length} bytes)")
+            return _error(400, f"The upload was cut off ({written} of {request.content_length} bytes "
+                               "arrived): send it again.")
         report = Importer(config, get_store()).import_paths([(path, None)], source=f"upload {name}")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -98,14 +110,18 @@ def upload() -> Any:
 
 
 def _answer(summary: dict[str, Any], name: str, kind: str, sha: str) -> Any:
-    """201 when new, 200 when already there; 422 when the file is not a usable photo."""
+    """201 when new, 200 when already there; 422 when the file is not a usable photo. Each answer
+    names the file's report category (imported, archived, duplicates, unreadable, zero_byte...)."""
     store = get_store()
-    body: dict[str, Any] = {"name": name, "kind": kind, "import_id": summary["import_id"],
-                            "sha256": sha}
+    category = next(iter(summary["counts"]), Category.FAILED)  # one file: one category
+    body: dict[str, Any] = {"ok": True, "name": name, "kind": kind, "import_id": summary["import_id"],
+                            "sha256": sha, "category": category}
     if summary["errors"]:
-        return _error(500, next(iter(summary["errors"].values())))
+        raw = next(iter(summary["errors"].values())) or "unknown error"
+        return _error(500, plain(raw, "upload"), details=raw)
     if summary["skipped"]:
-        return _error(422, f"{name}: {next(iter(summary['skipped']))}")
+        reason = next(iter(summary["skipped"]))
+        return _error(422, f"{name}: {reason}", category, reason=reason)
     # the photo: the file itself (a JPEG), or the one derived from it (a RAW-only frame, a HEIC)
     photo = store.photo_by_sha(sha)
     original = None if photo else store.raw_by_sha(sha)

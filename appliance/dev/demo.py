@@ -86,18 +86,24 @@ def _live_section(live: tuple[str, str] | None) -> str:
     return f'[live]\nurl = "{url}"  # the live channel in workerd (functions/_live/)\nsecret = "{secret}"\n'
 
 
+SAMPLE_FOLDERS = ("exif-org", "gps")  # real scenes from many cameras (orientation/ holds test charts)
+
+
 def seed_card(card: Path) -> int:
-    """Put a few sample photos on the demo card (real camera JPEGs when shared/ is there)."""
+    """Put the shared camera samples on an empty demo card, with their licence note beside them
+    (CC BY-SA 4.0: it travels with every copy); flat colour squares when shared/ is not there."""
     card.mkdir(parents=True, exist_ok=True)
     if any(card.iterdir()):
         return 0
     dcim = card / "DCIM" / "100DEMO"
     dcim.mkdir(parents=True)
-    samples = sorted((SAMPLES / "gps").glob("*.jpg"))[:3] if SAMPLES.is_dir() else []
+    samples = [p for folder in SAMPLE_FOLDERS for p in sorted((SAMPLES / folder).glob("*.jpg"))]
     if samples:
+        shutil.copy2(SAMPLES / "LICENSE.md", card / "LICENSE-sample-photos.md")
         for sample in samples:
             shutil.copy2(sample, dcim / sample.name)
         return len(samples)
+    print(f"demo: no camera samples at {SAMPLES}; seeding flat colour squares", file=sys.stderr)
     from PIL import Image, ImageDraw
 
     for i, colour in enumerate(("#c0392b", "#2980b9", "#27ae60"), start=1):
@@ -169,7 +175,8 @@ def run_demo(root: Path, admin_port: int, gallery_port: int, ftp_port: int = 212
     Admin:    http://127.0.0.1:{admin_port}/   password: {config.admin.password}
     Gallery:  http://127.0.0.1:{gallery_port}/?event={EVENT}
     Slideshow: http://127.0.0.1:{gallery_port}/slideshow?event={EVENT}  (for the venue's screen)
-    Card:     {root / 'card'}  (drop JPEGs here; {seeded} samples seeded)
+    Card:     {root / 'card'}  (drop JPEGs here; {seeded} sample photos seeded, CC BY-SA 4.0: see
+              its LICENSE-sample-photos.md)
     FTP:      host 127.0.0.1  port {ftp_port}  user {ftp_user}  password {ftp_password}
               (FTP or FTPS with explicit TLS; point a camera at this machine's address, or:
                curl -T IMG_0001.JPG --ssl -k ftp://{ftp_user}:{ftp_password}@127.0.0.1:{ftp_port}/)

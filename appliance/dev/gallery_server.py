@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from botocore.exceptions import ClientError
-from flask import Flask, Response, abort, request, send_from_directory
+from flask import Flask, Response, abort, redirect, request, send_from_directory
 
 from ..config import Config
 from ..sync import bucket
@@ -56,6 +56,15 @@ def create_app(config: Config, client: Any = None) -> Flask:
             "Content-Type": obj.get("ContentType") or "application/octet-stream",
         }
         return Response(obj["Body"].read(), headers=headers)
+
+    @app.get("/p/<event>/<name>")
+    def share(event: str, name: str) -> Any:
+        """A photo's share URL: on Cloudflare a preview page (functions/_lib/share.js); here
+        (no messenger reads it) straight on to the lightbox."""
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", event) or not re.fullmatch(
+                r"[A-Za-z0-9][A-Za-z0-9_.-]{0,120}", name):
+            abort(404)
+        return redirect(f"/?event={event}#photo={name}", 302)
 
     @app.get("/config.js")
     def config_js() -> Any:

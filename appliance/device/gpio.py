@@ -84,11 +84,13 @@ class Panel(StrEnum):
 
 
 class CardLed(StrEnum):
-    """The card LED: no card, an import running, safe to remove."""
+    """The card LED: no card, an import running, safe to remove, or keep it (some of its files
+    could not be imported: it may come out, but must not be formatted)."""
 
     ABSENT = "absent"
     BUSY = "busy"
     SAFE = "safe"
+    KEEP = "keep"
 
 
 PATTERNS: dict[str, Pattern] = {
@@ -106,6 +108,7 @@ CARD_PATTERNS: dict[str, Pattern] = {
     CardLed.ABSENT: Pattern(((0, 1.0),)),
     CardLed.BUSY: Pattern(((1, 0.1), (0, 0.1))),
     CardLed.SAFE: Pattern(((1, 1.0),)),
+    CardLed.KEEP: Pattern(((1, 0.5), (0, 0.5))),
 }
 MEANING = {
     Panel.STARTING: "services are starting",
@@ -142,9 +145,12 @@ def panel_state(status: dict[str, Any], services_ready: bool, problems: list[str
 
 
 def card_state(status: dict[str, Any], card: dict[str, Any] | None) -> str:
-    """busy while an import runs, safe when a card (or watch folder) is present, else absent."""
+    """busy while an import runs; keep when a card's import left files in trouble; safe when a card
+    (or watch folder) is present; else absent."""
     if status["importing"]:
         return CardLed.BUSY
+    if card and card.get("present") and card.get("keep"):
+        return CardLed.KEEP
     return CardLed.SAFE if card and card.get("present") else CardLed.ABSENT
 
 

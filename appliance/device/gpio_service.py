@@ -24,6 +24,8 @@ def run(config: Config, store: Store, service: Lifecycle) -> None:
         text = f"LED {panel.state}: {gpio.MEANING[panel.state or gpio.Panel.STARTING]}"
         if panel.card_state == gpio.CardLed.SAFE:
             text += "; card safe to remove"
+        elif panel.card_state == gpio.CardLed.KEEP:
+            text += "; keep the card: some of its files could not be imported (see the admin)"
         elif panel.card_state == gpio.CardLed.BUSY:
             text += "; card busy, do not remove"
         return text + (" (mock pins)" if mock else "")

@@ -31,6 +31,7 @@ def import_folder(config: Config, args: argparse.Namespace) -> int:
             print(f"skipped {count}: {reason}")
         for path, error in summary["errors"].items():
             print(f"error: {path}: {error}")
+        print(("safe to remove: " if summary["safe_to_remove"] else "") + summary["verdict"])
     return 1 if summary["errors"] else 0
 
 

@@ -21,6 +21,7 @@ from ..lifecycle import idle_priority
 from ..store import CardState, ImportState, utcnow
 from ..store.imports import pair_key, text
 from .import_types import CacheBudget, Copied, ImportReport, Job
+from .import_verdict import Category, category_of_skip
 from .originals import Originals
 from .scan import JPEG, JPEG_MAGIC, REASON_EMPTY, REASON_NOT_JPEG, capture_sort_time, classify, read_head
 from .verified_copy import (
@@ -113,7 +114,8 @@ class ImportRun:
                 else:
                     kind = None
                 if kind is None:
-                    report.skip(str(path), reason or "not a photo")
+                    reason = reason or "not a photo"
+                    report.skip(str(path), reason, category_of_skip(reason))
                     continue
                 try:
                     candidates.append((path, kind, path.stat()))
@@ -190,7 +192,7 @@ class ImportRun:
     def _start(self, path: Path, kind: str, st: os.stat_result) -> None:
         """Hand one file to a copy thread (the store is read here, in this thread)."""
         if st.st_size == 0:
-            self.report.skip(str(path), REASON_EMPTY)
+            self.report.skip(str(path), REASON_EMPTY, Category.ZERO_BYTE)
             return self._count(st)
         seq, self.next_seq = self.next_seq, self.next_seq + 1
         self.originals.plan(seq, path, kind)
@@ -218,7 +220,7 @@ class ImportRun:
                 self._count(job.st)
             elif sha == NOT_JPEG:
                 self.pending[job.seq] = _nothing
-                self.report.skip(str(job.path), REASON_NOT_JPEG)
+                self.report.skip(str(job.path), REASON_NOT_JPEG, Category.UNREADABLE)
                 self._count(job.st)
             elif self._known(job.kind, sha, job.path):
                 self.pending[job.seq] = _nothing
@@ -368,7 +370,7 @@ class ImportRun:
     def _corrupt(self, c: Copied, message: str) -> None:
         if self.store.photo_id_by_sha(c.sha256) is None:
             c.dest.unlink(missing_ok=True)
-        self.report.skip(c.label, "corrupt or truncated JPEG")
+        self.report.skip(c.label, "corrupt or truncated JPEG", Category.UNREADABLE)
         log.info("skipped %s: %s", c.label, message)
 
     def _error(self, label: str, message: str) -> None:

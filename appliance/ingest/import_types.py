@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from ..store import ImportState
+from .import_verdict import Category, categorize, category_of_skip
 
 
 @dataclass
 class ImportReport:
-    """What one import did; ``skipped`` maps a reason to the files skipped for it."""
+    """What one import did; ``skipped`` maps a reason to the files skipped for it, and
+    ``skip_categories`` each reason to its report category (:mod:`.import_verdict`)."""
 
     source: str
     import_id: int | None = None
@@ -24,14 +26,17 @@ class ImportReport:
     raw_archived: list[str] = field(default_factory=list)
     paired: int = 0
     skipped: dict[str, list[str]] = field(default_factory=dict)
+    skip_categories: dict[str, str] = field(default_factory=dict)
     # originals (RAW, HEIC) archived without a photo, by reason; photos derived from originals, by how
     notices: dict[str, list[str]] = field(default_factory=dict)
     derived: dict[str, list[str]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     message: str = ""
 
-    def skip(self, path: str, reason: str) -> None:
+    def skip(self, path: str, reason: str, category: Category | None = None) -> None:
+        """Skip ``path`` for ``reason``, counted in ``category`` (else the reason's own)."""
         self.skipped.setdefault(reason, []).append(path)
+        self.skip_categories.setdefault(reason, category or category_of_skip(reason))
 
     def notice(self, path: str, reason: str) -> None:
         self.notices.setdefault(reason, []).append(path)
@@ -52,6 +57,7 @@ class ImportReport:
             "notice_examples": {reason: files[:5] for reason, files in self.notices.items()},
             "derived": {how: len(files) for how, files in self.derived.items()},
             "errors": self.errors,
+            **categorize(self),  # counts, files, safe_to_remove, verdict
         }
 
 

@@ -43,6 +43,7 @@ from ..imaging.heif import heif_jpeg
 from ..imaging.raw_preview import raw_jpeg
 from ..store.imports import pair_key, text
 from .import_types import Copied
+from .import_verdict import Category
 from .scan import HEIF, JPEG, RAW, capture_sort_time
 
 if TYPE_CHECKING:
@@ -174,7 +175,8 @@ class Originals:
             if store.raw_by_sha(c.sha256) is None:
                 c.dest.unlink(missing_ok=True)
             # libheif's own words vary by file; "too large" and "not installed" are said as they are
-            report.skip(c.label, REASON_BAD_HEIF if reason.startswith("not a readable") else reason)
+            report.skip(c.label, REASON_BAD_HEIF if reason.startswith("not a readable") else reason,
+                        Category.UNREADABLE)
             log.info("skipped %s: %s", c.label, reason)
             return
         key = pair_key(c.source)

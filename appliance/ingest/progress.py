@@ -12,6 +12,7 @@ from typing import Any
 
 from ..store import CardState, ImportState, Store
 from ..store.imports import import_owner_alive
+from .import_verdict import read_categories
 
 
 def describe(row: dict[str, Any], now: float | None = None) -> dict[str, Any]:
@@ -65,9 +66,19 @@ def cards(store: Store) -> list[dict[str, Any]]:
             "device": row["device"], "state": row["state"], "error": row["error"],
             "safe_to_remove": row["state"] in (CardState.SAFE_TO_REMOVE, CardState.INTERRUPTED,
                                                CardState.ERROR),
+            # unmounted, but do not format it: a file on it is unreadable, empty or failed
+            "keep": bool(imp and imp["state"] != ImportState.RUNNING
+                         and not read_categories(_report(imp), imp["state"])["safe_to_remove"]),
             "import": describe(imp) if imp else None,
         })
     return out
+
+
+def _report(row: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return dict(json.loads(row.get("report") or "{}"))
+    except ValueError:
+        return {}
 
 
 def ingest_status(store: Store) -> dict[str, Any]:
@@ -79,6 +90,7 @@ def ingest_status(store: Store) -> dict[str, Any]:
         "imports": running,
         "cards": card_list,
         "safe_to_remove": [c["label"] or c["uuid"] for c in card_list if c["safe_to_remove"]],
+        "keep_cards": [c["label"] or c["uuid"] for c in card_list if c["safe_to_remove"] and c["keep"]],
         "busy_cards": [c["label"] or c["uuid"] for c in card_list
                        if c["state"] in (CardState.MOUNTING, CardState.IMPORTING)],
     }

@@ -37,7 +37,7 @@ def run(config: Config, store: Store, service: Lifecycle) -> None:
         ingest = ingest_status(store)
         present = any(c["state"] != CardState.REMOVED for c in ingest["cards"]) or bool(
             hot.folder and hot.folder.is_dir())
-        card = {"present": present, "safe_to_remove": ingest["safe_to_remove"]}
+        card = {"present": present, "safe_to_remove": ingest["safe_to_remove"], "keep": ingest["keep_cards"]}
         if card != shown:
             store.set_setting("card", card)
             shown = card

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..fsutil import atomic_write_bytes
 from ..store import PublicationState, Store, utcnow
+from . import credits
 
 MANIFEST_NAME = "manifest.json"
 
@@ -69,6 +70,7 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
             "title": event["title"],
             "subtitle": event["subtitle"],
             "hero": hero_key(store, event_id, live_only),
+            "credit": credits.load(store).artist or None,  # the photographer, for share previews
         },
         "generated_at": utcnow(),
         "photos": photos,

@@ -187,8 +187,9 @@ class AdminViews:
     # -- imports -------------------------------------------------------------------------------------
     def import_overview(self) -> dict[str, Any]:
         """The running import (and the photos it recorded so far), else the last import; of cards,
-        folders and uploads (a camera's frames over FTP or USB are imports of one file each)."""
-        cards = "COALESCE(source_kind, '') NOT IN ('ftp', 'tether')"
+        folders and ``appliance import`` (a camera's frames over FTP or USB are imports of one file
+        each; the phone's uploads are reported on the phone)."""
+        cards = "COALESCE(source_kind, '') NOT IN ('ftp', 'tether') AND source NOT LIKE 'upload %'"
         running = self.row(f"SELECT * FROM imports WHERE state = 'running' AND {cards} "
                            "ORDER BY id DESC LIMIT 1")
         if running:

@@ -20,6 +20,7 @@ from .publications import Publications
 from .schema import MIGRATIONS
 from .second_copies import SecondCopies
 from .settings import Settings
+from .sync_history import SyncHistory
 from .tether_frames import TetherFrames
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "ep
 
 
 class Store(AdminViews, Photos, Imports, Publications, AutoPublish, Settings, Outbox, FtpAccounts,
-            SecondCopies, TetherFrames):
+            SecondCopies, TetherFrames, SyncHistory):
     """Typed access to the appliance database. One instance per thread."""
 
     def status(self) -> dict[str, Any]:

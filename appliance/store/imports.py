@@ -91,6 +91,16 @@ class Imports(StoreBase):
     def recent_import_rows(self, limit: int = 20) -> list[dict[str, Any]]:
         return self.rows("SELECT * FROM imports ORDER BY id DESC LIMIT ?", (limit,))
 
+    def imports_of_kinds_since(self, kinds: tuple[str, ...], since: str, limit: int = 5000
+                               ) -> list[dict[str, Any]]:
+        """Finished imports of these source kinds (``ftp``, ``tether``) since ``since`` (ISO 8601),
+        newest first: a camera's frames, one small import per burst."""
+        marks = ", ".join("?" for _ in kinds)
+        return self.rows(
+            "SELECT id, source, source_kind, source_name, state, finished_at, report FROM imports "
+            f"WHERE source_kind IN ({marks}) AND finished_at >= ? ORDER BY finished_at DESC, id DESC "
+            "LIMIT ?", (*kinds, since, limit))
+
     def close_dead_imports(self) -> int:
         """Mark imports whose process died (power cut, SIGKILL) as interrupted; returns how many."""
         closed = 0

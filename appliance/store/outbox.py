@@ -198,6 +198,7 @@ class Outbox(StoreBase):
             "last_attempt_at = ? WHERE id = ?",
             (next_attempt_at, error, now, job_id),
         )
+        self.count_sync_failure(now)  # SyncHistory: the admin's sync chart
 
     def refuse_job(self, job_id: int, reason: str) -> None:
         """Safe mode refused a delete: it never runs."""
@@ -216,5 +217,7 @@ class Outbox(StoreBase):
 
     def set_sync_state(self, **fields: Any) -> None:
         fields["updated_at"] = utcnow()
+        if fields.get("online") == 1:  # the bucket answered
+            fields["last_contact_at"] = fields["updated_at"]
         sets = ", ".join(f"{k} = ?" for k in fields)
         self.conn.execute(f"UPDATE sync_state SET {sets} WHERE id = 1", tuple(fields.values()))

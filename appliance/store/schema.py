@@ -309,6 +309,18 @@ MIGRATIONS: list[str] = [
     CREATE INDEX jobs_by_publication ON jobs(publication_id, kind, state);
     CREATE INDEX jobs_pending_by_kind ON jobs(kind, id) WHERE state = 'pending';
     """,
+    # 14: sync status chart: failed bucket attempts per minute, jobs by the minute they were queued
+    # and done, and when the bucket last answered (the uplink state in the admin)
+    """
+    CREATE TABLE sync_minutes (minute INTEGER PRIMARY KEY, failed INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX jobs_by_created ON jobs(created_at);
+    CREATE INDEX jobs_by_done ON jobs(done_at) WHERE done_at IS NOT NULL;
+    ALTER TABLE sync_state ADD COLUMN last_contact_at TEXT;
+    """,
+    # 15 (honest import report): a camera's burst of frames (FTP, tether) read back by source and time
+    """
+    CREATE INDEX imports_kind_finished ON imports (source_kind, finished_at);
+    """,
 ]
 
 

@@ -18,3 +18,27 @@ test("retryDelay: doubles to a minute; a channel never reached is tried every fe
   assert.equal(retryDelay(20, true, 0), 60);
   assert.ok(retryDelay(2, true, 0.99) <= 2 * 1.3 && retryDelay(2, true, 0.99) > 2);
 });
+
+test("readingOrder: by top, then column, then manifest position", async () => {
+  const { readingOrder } = await import("../../web/js/order.js");
+  // [name, top, column, list index]: a new photo at the top of column 1 comes right after the
+  // first photo of column 0, even though it was added to the list later.
+  assert.deepEqual(readingOrder([["a", 0, 0, 1], ["new", 0, 1, 0], ["b", 300, 1, 2], ["c", 240, 0, 3]]),
+    ["a", "new", "c", "b"]);
+  assert.deepEqual(readingOrder([]), []);
+});
+
+test("index.html preloads every module main.js imports, directly or not", async () => {
+  const fs = await import("node:fs");
+  const path = await import("node:path");
+  const web = path.resolve(import.meta.dirname, "../../web");
+  const html = fs.readFileSync(path.join(web, "index.html"), "utf8");
+  const seen = new Set();
+  const visit = (file) => {
+    for (const m of fs.readFileSync(path.join(web, "js", file), "utf8").matchAll(/from "\.\/([a-z-]+\.js)"/g)) {
+      if (!seen.has(m[1])) { seen.add(m[1]); visit(m[1]); }
+    }
+  };
+  visit("main.js");
+  for (const file of seen) assert.ok(html.includes(`href="js/${file}"`), `js/${file} is not preloaded`);
+});

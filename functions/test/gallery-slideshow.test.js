@@ -156,3 +156,21 @@ test("web/config.js names every setting the gallery and the slideshow read", asy
     assert.match(text, new RegExp(`^\\s+${key}:`, "m"), `${key} not set`);
   }
 });
+
+test("slideshow.html preloads every module slideshow.js imports, directly or not (vendored too)", async () => {
+  const fs = await import("node:fs");
+  const path = await import("node:path");
+  const web = path.resolve(import.meta.dirname, "../../web");
+  const html = fs.readFileSync(path.join(web, "slideshow.html"), "utf8");
+  const seen = new Set();
+  const visit = (file) => {
+    const text = fs.readFileSync(path.join(web, file), "utf8");
+    for (const m of text.matchAll(/from "(\.\.?\/[A-Za-z0-9/._-]+\.m?js)"/g)) {
+      const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1]));
+      if (!seen.has(target)) { seen.add(target); visit(target); }
+    }
+  };
+  visit("js/slideshow.js");
+  assert.ok(seen.has("vendor/qrcode-generator/qrcode.mjs"));
+  for (const file of seen) assert.ok(html.includes(`href="${file}"`), `${file} is not preloaded`);
+});

@@ -94,11 +94,21 @@ describe("photo Function in workerd (Miniflare)", { skip, timeout: 240_000 }, ()
     r2Reads: () => null,
   };
 
-  test("wrangler routes only /photo/* and /live/* to Functions, matching web/_routes.json", () => {
+  test("wrangler routes only /photo/*, /live/* and /p/* to Functions, matching web/_routes.json", () => {
     const ours = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "web", "_routes.json"), "utf8"));
     assert.deepEqual(built.routes.include, ours.include);
     assert.deepEqual(built.routes.exclude, ours.exclude);
-    assert.deepEqual([...ours.include].sort(), ["/live/*", "/photo/*"]);
+    assert.deepEqual([...ours.include].sort(), ["/live/*", "/p/*", "/photo/*"]);
+  });
+
+  test("a share page is served by its Function from the event's manifest", async () => {
+    const res = await h.fetch("/p/demo/IMG_1");
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("Content-Type"), "text/html; charset=utf-8");
+    const html = await res.text();
+    assert.match(html, /<meta property="og:title" content="Anna &amp; Ben">/);
+    assert.match(html, /url=https:\/\/gallery\.example\/\?event=demo">/); // not in the manifest: the event
+    assert.equal((await h.fetch("/p/nowhere/IMG_1")).status, 404);
   });
 
   test("non-/photo paths fall through to static assets", async () => {

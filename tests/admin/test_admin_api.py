@@ -336,7 +336,8 @@ def test_live_feed_sync_states(authed, buffered, store, config):
     live = {p["id"]: p for p in authed.get("/api/live").get_json()["photos"]}
     assert live[pub_ids[0]]["sync"] == "queued"
     assert live[pub_ids[1]]["sync"] == "uploading"
-    assert live[pub_ids[2]]["sync"] == "retrying" and "timeout" in live[pub_ids[2]]["error"]
+    assert live[pub_ids[2]]["sync"] == "retrying" and "did not answer in time" in live[pub_ids[2]]["error"]
+    assert live[pub_ids[2]]["error_details"] == "timeout talking to the bucket"
     assert live[pub_ids[3]]["sync"] == "live"
     thumb = authed.get(live[pub_ids[3]]["thumb"])
     assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
@@ -356,7 +357,9 @@ def test_failed_publication_shows_its_reason_and_can_be_retried(authed, buffered
     pub_id = authed.post("/api/publish", json={"id": buffered[0]}).get_json()["id"]
     Publisher(config, store).run_once()
     row = authed.get("/api/live").get_json()["photos"][0]
-    assert row["id"] == pub_id and row["sync"] == "failed" and "not a readable image" in row["error"]
+    assert row["id"] == pub_id and row["sync"] == "failed"
+    assert row["error"] == "The photo is damaged (corrupt or truncated) and cannot be opened."
+    assert "not a readable image" in row["error_details"]  # the raw text, behind a details toggle
     assert authed.get("/api/cleanup").get_json()["failed_publications"] == 1
     assert authed.post("/api/retry", json={"id": 999}).status_code == 404
     assert authed.post("/api/retry", json={"id": pub_id}).get_json()["state"] == "queued"

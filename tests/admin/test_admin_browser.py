@@ -53,6 +53,28 @@ def playwright_browser() -> Iterator[Any]:
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def quiet_console(request: pytest.FixtureRequest, console_guard: Any) -> Iterator[None]:
+    """Every page a test of this module opens is watched (tests/support/console_guard.py): a console
+    error or warning, or an uncaught exception, fails the test."""
+    if "playwright_browser" not in request.fixturenames:
+        yield
+        return
+    browser = request.getfixturevalue("playwright_browser")
+    new_context = browser.new_context
+
+    def watched_context(**options: Any) -> Any:
+        context = new_context(**options)
+        context.on("page", console_guard.watch)
+        return context
+
+    browser.new_context = watched_context
+    try:
+        yield
+    finally:
+        del browser.new_context
+
+
 @pytest.fixture
 def photos(config: Config, samples: Path) -> list[int]:
     """Real camera JPEGs imported into the buffer (landscape, portrait by EXIF, several cameras)."""
@@ -338,14 +360,15 @@ def test_status_bar_follows_a_card_import(playwright_browser, server, config, ph
     page = context.new_page()
     login(page, server)
     store = Store(config.db_path)
-    import_id = store.start_import("/media/pi/CARD")
+    card_id = store.card_seen("1234-ABCD", "CARD", "vfat", "/dev/sda1")
+    import_id = store.start_import("card CARD (/dev/sda1)", card_id)  # as the card listener names it
     store.update_import(import_id, files_total=240, files_done=90, bytes_total=2400, bytes_done=900)
     page.wait_for_function("document.querySelector('#card-banner').textContent.includes('90/240')",
                            timeout=10_000)
     assert page.locator("#card-banner .bar i").evaluate("i => i.style.width") == "38%"
     shot(page, "android-9-importing")
     store.update_import(import_id, state="done", finished_at="2999-01-01T00:00:00Z", imported=90)
-    page.wait_for_function("document.querySelector('#card-banner').textContent.includes('safe to remove')",
+    page.wait_for_function("document.querySelector('#card-banner').textContent.includes('Safe to remove')",
                            timeout=10_000)
     store.close()
     context.close()

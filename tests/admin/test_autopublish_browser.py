@@ -28,9 +28,10 @@ CARD = "card EOS_DIGITAL (/dev/sdz1)"
 
 
 def test_rule_and_countdown_on_a_phone(playwright_browser, server, config, photos,  # noqa: F811
+                                       console_guard,
                                        samples, tmp_path):
     context = playwright_browser.new_context(**PHONES["iphone"], bypass_csp=True)
-    page = context.new_page()
+    page = console_guard(context.new_page())
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     login(page, server)

@@ -151,9 +151,13 @@ def test_the_card_banner_names_what_was_not_imported_and_ignores_camera_frames(c
     importer = Importer(config, store)
     importer.import_paths(((p, None) for p in sorted(card.iterdir())), source="card NIKON (/dev/sda1)")
     status = client.get("/api/status").get_json()["card"]
-    assert status["state"] == "done" and len(status["notes"]) == 2, status
-    assert any("preview" in note for note in status["notes"])
-    assert any("skipped: empty file" in note for note in status["notes"])
+    report = status["report"]
+    assert status["state"] == "done" and report["counts"] == {"archived": 1, "zero_byte": 1}, status
+    assert "preview" in report["files"]["archived"][0]["reason"]
+    assert report["files"]["zero_byte"] == [{"name": "DCIM/100NIKON/empty.jpg",
+                                             "reason": "empty file (0 bytes)"}]
+    assert status["safe_to_remove"] is False
+    assert report["verdict"] == "1 file is empty (0 bytes) — keep the card"
     frame = samples / "gps" / "DSCN0010.jpg"
     importer.import_paths([(frame, None)], source="ftp camera-a")  # a camera's frame is no card
     assert client.get("/api/status").get_json()["card"] == status

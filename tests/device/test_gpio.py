@@ -179,6 +179,12 @@ def test_panel_follows_the_store(factory: MockFactory, config: Config) -> None:
         store.set_setting("card", {"present": True, "source": "/media/card"})
         panel.refresh(config, store)
         assert panel.card_state == "safe"
+        store.set_setting("card", {"present": True, "keep": ["EOS_DIGITAL"]})  # files in trouble
+        panel.refresh(config, store)
+        assert panel.card_state == "keep"
+        store.set_setting("card", {"present": True, "keep": []})
+        panel.refresh(config, store)
+        assert panel.card_state == "safe"
 
         import_id = store.start_import("/media/card")
         assert panel.refresh(config, store) == "importing"

@@ -27,8 +27,10 @@ def client(config: Config):
 def post(client, data: bytes, name: str, token: str | None, **headers):  # noqa: ANN001, ANN003, ANN201
     if token:
         headers["X-CSRFToken"] = token
+    # the test client leaves out "Content-Length: 0" (a browser sends it for an empty file)
     return client.post("/api/upload", data=data, content_type="image/jpeg",
-                       headers={"X-Filename": quote(name), **headers})
+                       headers={"X-Filename": quote(name), **headers},
+                       environ_overrides={"CONTENT_LENGTH": str(len(data))} if not data else None)
 
 
 def test_upload_imports_like_a_card(client, config, samples):
@@ -76,6 +78,28 @@ def test_upload_refuses_what_is_not_a_photo(client, config, samples):
     assert store.scalar("SELECT COUNT(*) FROM photos") == 0
     assert_buffer_sound(config, store)
     store.close()
+
+
+def test_each_upload_answers_with_its_report_category(client, config, samples):
+    """The phone's upload report counts each file where a card's report would."""
+    token = login(client)
+    photo = (samples / "gps" / "DSCN0010.jpg").read_bytes()
+    answers = {name: post(client, data, name, token) for name, data in (
+        ("IMG_1.JPG", photo), ("IMG_1 copy.JPG", photo), ("IMG_2.JPG", b""),
+        ("IMG_3.JPG", photo[:20_000]), ("._IMG_1.JPG", b"\0\5\x16\7"), ("notes.txt", b"x"))}
+    got = {name: (res.status_code, res.get_json()["category"]) for name, res in answers.items()}
+    assert got == {"IMG_1.JPG": (201, "imported"), "IMG_1 copy.JPG": (200, "duplicates"),
+                   "IMG_2.JPG": (422, "zero_byte"), "IMG_3.JPG": (422, "unreadable"),
+                   "._IMG_1.JPG": (415, "hidden"), "notes.txt": (415, "not_photo")}
+    assert answers["IMG_2.JPG"].get_json()["reason"] == "empty file (0 bytes)"
+    # the admin's "Add photos" asks for refusals as answers (a browser logs 4xx/5xx as console errors)
+    res = client.post("/api/upload?report=1", data=photo[:20_000], content_type="image/jpeg",
+                      headers={"X-Filename": "IMG_4.JPG", "X-CSRFToken": token})
+    assert res.status_code == 200 and res.get_json() == {
+        "ok": False, "error": "IMG_4.JPG: corrupt or truncated JPEG", "category": "unreadable",
+        "reason": "corrupt or truncated JPEG", "status": 422}
+    # uploads are reported on the phone, not in the card banner
+    assert client.get("/api/status").get_json()["card"]["state"] == "idle"
 
 
 def test_upload_size_limit(tmp_path, moto_url, bucket, samples):

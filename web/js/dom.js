@@ -10,7 +10,7 @@ export var els = {
   sentinel: $("sentinel"), footer: $("footer"), pill: $("new-pill"), pillText: $("new-pill-text"),
   lb: $("lightbox"), lbStage: $("lb-stage"), lbImg: $("lb-img"), lbError: $("lb-error"),
   lbCounter: $("lb-counter"), lbCaption: $("lb-caption"), lbClose: $("lb-close"),
-  lbPrev: $("lb-prev"), lbNext: $("lb-next"), lbDownload: $("lb-download"),
+  lbPrev: $("lb-prev"), lbNext: $("lb-next"), lbDownload: $("lb-download"), lbShare: $("lb-share"),
 };
 
 export function gridTop() { return els.grid.getBoundingClientRect().top; }

@@ -3,7 +3,7 @@
 
 import { els } from "./dom.js";
 import { dragTransform, swipeAction } from "./gesture.js";
-import { closeLightbox, lbIndex, openLightbox, step } from "./lightbox.js";
+import { closeLightbox, lbEntry, openLightbox, step } from "./lightbox.js";
 import { state, urlFor, listIndex } from "./state.js";
 
 // Act on touchend for the close button: right after a swipe, Chrome may
@@ -32,7 +32,7 @@ function onGridClick(ev) {
 
 function onImageError() {
   var cur = els.lbImg.getAttribute("src");
-  var e = state.list[lbIndex()];
+  var e = lbEntry();
   if (e && e.webp && cur === urlFor(e.webp)) { // no WebP after all: the JPEG
     els.lbImg.src = urlFor(e.src);
     return;

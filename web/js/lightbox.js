@@ -2,16 +2,22 @@
  * a history entry (#photo=NAME) so the back button closes it. Its controls
  * (keys, taps, swipes, download) are bound in lightbox-controls.js. */
 
-import { els, root, viewportH } from "./dom.js";
+import { els, root, setNotice, viewportH } from "./dom.js";
 import { fileName, takenCaption } from "./format.js";
 import { webUrl } from "./images.js";
+import { screenOrder } from "./order.js";
 import { photoHash } from "./route.js";
 import { state, urlFor, listIndex } from "./state.js";
 import { renderMore } from "./tiles.js";
 
-export function lbIndex() { return state.lb.name === null ? -1 : listIndex(state.lb.name); }
+/** The entry on show in the lightbox (null when none). */
+export function lbEntry() {
+  var i = state.lb.name === null ? -1 : listIndex(state.lb.name);
+  return i >= 0 ? state.list[i] : null;
+}
 
-function showInLightbox(i) {
+function showInLightbox(name) {
+  var i = listIndex(name);
   var e = state.list[i];
   if (!e) return;
   state.lb.name = e.name;
@@ -32,22 +38,26 @@ function showInLightbox(i) {
   els.lbDownload.href = urlFor(e.src);
   els.lbDownload.setAttribute("download", fileName(e));
   els.lbCaption.textContent = takenCaption(e.taken);
-  updateLightboxChrome();
-  preload(i + 1);
-  preload(i - 1);
+  var order = updateLightboxChrome();
+  var k = order.indexOf(name);
+  preload(order[k + 1]);
+  preload(order[k - 1]);
 }
 
-function preload(i) {
-  var e = state.list[i];
+function preload(name) {
+  var e = name === undefined ? null : state.list[listIndex(name)];
   if (e) { var im = new Image(); im.decoding = "async"; im.src = webUrl(e); }
 }
 
+/** Counter and arrows from the screen order; returns that order. */
 export function updateLightboxChrome() {
-  var i = lbIndex();
-  var n = state.list.length;
+  var order = screenOrder();
+  var i = state.lb.name === null ? -1 : order.indexOf(state.lb.name);
+  var n = order.length;
   els.lbCounter.textContent = i >= 0 ? (i + 1) + " / " + n : "";
   els.lbPrev.disabled = i <= 0;
   els.lbNext.disabled = i < 0 || i >= n - 1;
+  return order;
 }
 
 export function openLightbox(name, fromHistory) {
@@ -60,7 +70,7 @@ export function openLightbox(name, fromHistory) {
   // Force a style flush so the opening transition runs.
   void els.lb.offsetWidth;
   els.lb.classList.add("is-open");
-  showInLightbox(i);
+  showInLightbox(name);
   if (!fromHistory) {
     try {
       history.pushState({ lightbox: name }, "", photoHash(name));
@@ -103,13 +113,15 @@ export function closeLightbox(fromHistory) {
 
 /** Next (+1) or previous (-1) photo; at either end, a nudge. */
 export function step(delta) {
-  var i = lbIndex();
+  var order = screenOrder();
+  var i = state.lb.name === null ? -1 : order.indexOf(state.lb.name);
   var j = i + delta;
-  if (i < 0 || j < 0 || j >= state.list.length) {
+  if (i < 0 || j < 0 || j >= order.length) {
     nudge(delta);
     return;
   }
-  showInLightbox(j);
+  while (listIndex(order[j]) >= state.rendered && state.rendered < state.list.length) renderMore();
+  showInLightbox(order[j]);
   if (state.lb.pushed) {
     try { history.replaceState({ lightbox: state.lb.name }, "", photoHash(state.lb.name)); } catch (_) {}
   }
@@ -121,9 +133,13 @@ function nudge(delta) {
   els.lbStage.classList.add(delta > 0 ? "nudge-left" : "nudge-right");
 }
 
-/** The photo on show went away: show the one now in its place, or close. */
-export function lightboxAfterRemoval(oldIndex) {
-  if (!state.list.length) { closeLightbox(false); return; }
-  var j = Math.min(Math.max(oldIndex, 0), state.list.length - 1);
-  showInLightbox(j);
+/** The photo on show was unpublished (or cannot load): close, and say why. */
+export function lightboxAfterRemoval(broken) {
+  state.lb.name = null;
+  closeLightbox(false);
+  setNotice(broken ? "That photo could not be loaded." : "The photographer took that photo down.", "info");
+  clearTimeout(state.lb.noticeTimer);
+  state.lb.noticeTimer = setTimeout(function () {
+    if (els.notice.classList.contains("notice--info")) setNotice("");
+  }, 6000);
 }

@@ -29,6 +29,7 @@ import { bindPush, pushState } from "./push.js";
 import { deepLinkName, pickEvent } from "./route.js";
 import { bindScroll } from "./scroll.js";
 import { bindSelect, selection } from "./select.js";
+import { bindShare } from "./share.js";
 import { CFG } from "./settings.js";
 import { state, stats, urlFor, listIndex } from "./state.js";
 import { watchSentinel } from "./tiles.js";
@@ -83,6 +84,7 @@ function init() {
 bindLive(galleryView);
 bindScroll();
 bindLightbox();
+bindShare();
 bindSelect();
 
 window.gallery = {

@@ -26,3 +26,8 @@ export function deepLinkName(hash) {
 export function photoHash(name) {
   return "#photo=" + encodeURIComponent(name);
 }
+
+/** A photo's share URL, answered by the share Function (functions/_lib/share.js). */
+export function shareUrl(origin, event, name) {
+  return origin + "/p/" + encodeURIComponent(event) + "/" + encodeURIComponent(name);
+}

@@ -93,8 +93,8 @@ export function refreshTile(t, fresh) {
   applyImage(t, fresh);
 }
 
-/** Take a photo out of the page (unpublished, or its image failed). */
-export function removePhoto(name) {
+/** Take a photo out of the page (unpublished, or its image failed: `broken`). */
+export function removePhoto(name, broken) {
   var i = listIndex(name);
   if (i !== -1) {
     state.list.splice(i, 1);
@@ -117,13 +117,13 @@ export function removePhoto(name) {
       detach(t);
     }
   }
-  if (state.lb.open && state.lb.name === name) lightboxAfterRemoval(i);
+  if (state.lb.open && state.lb.name === name) lightboxAfterRemoval(broken);
 }
 
 function onTileError(t) {
   if (state.tiles.get(t.entry.name) !== t) return;
   state.broken.set(t.entry.name, signature(t.entry));
-  removePhoto(t.entry.name);
+  removePhoto(t.entry.name, true);
   updateChrome();
 }
 

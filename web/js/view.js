@@ -104,7 +104,8 @@ export function updateChrome() {
     setNotice(EMPTY_TEXT, "empty");
   } else {
     setState("ready");
-    if (!els.notice.classList.contains("notice--error")) setNotice("");
+    var keep = els.notice.classList.contains("notice--error") || els.notice.classList.contains("notice--info");
+    if (!keep) setNotice("");
   }
   els.footer.hidden = total === 0;
   var n = state.pending.length;

@@ -6,10 +6,13 @@ import { renderStatus, pollStatus } from "./js/status.js";
 import { appendPhotos } from "./js/buffer.js";
 import { loadLive } from "./js/live.js";
 import { showTab } from "./js/tabs.js";
+import "./js/layout.js";
+import "./js/syncchart.js";
 import "./js/editor.js";
 import "./js/settings.js";
 import "./js/keys.js";
 import "./js/autopublish.js";
+import "./js/upload.js";
 
 appendPhotos(boot.buffer);
 renderStatus(boot.status);

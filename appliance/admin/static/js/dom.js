@@ -5,7 +5,16 @@ export const $ = (sel, root = document) => root.querySelector(sel);
 export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 const csrf = $('meta[name="csrf-token"]').content;
 
-export async function api(path, { method, body, form } = {}) {
+// The control the user pressed last: a state-changing api() call that follows within a moment
+// shows it pressed (aria-busy: a spinner, no second press) until the server answered.
+let pressed = null, pressedAt = 0;
+const press = (node) => { pressed = node; pressedAt = performance.now(); };
+document.addEventListener("click", (e) => {
+  const node = e.target.closest?.("button, [role=button], .button");
+  if (node) press(node);
+}, true);
+
+export async function api(path, { method, body, form, busy } = {}) {
   const init = { credentials: "same-origin", headers: { Accept: "application/json" } };
   if (body !== undefined || form !== undefined || (method && method !== "GET")) {
     init.method = method || "POST";
@@ -13,11 +22,27 @@ export async function api(path, { method, body, form } = {}) {
     if (form) init.body = form;
     else if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
   }
-  const res = await fetch(path, init);
-  if (res.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); throw new Error("login required"); }
-  const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(data.error || `${res.status} ${res.statusText}`);
-  return data;
+  let trigger = busy;
+  if (trigger === undefined && init.method && performance.now() - pressedAt < 1500) { trigger = pressed; pressed = null; }
+  trigger?.setAttribute("aria-busy", "true");
+  if (init.method) saving(1); // a thin bar at the top for every change, pressed or keyed (layout.css)
+  try {
+    let res;
+    try { res = await fetch(path, init); } catch {
+      throw new Error(init.method ? "No connection to the appliance — nothing was changed. Try again."
+        : "No connection to the appliance.");
+    }
+    if (res.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); throw new Error("login required"); }
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(data.error || `The appliance answered with an error (${res.status}). Try again; its log has the details.`);
+    return data;
+  } finally { trigger?.removeAttribute("aria-busy"); if (init.method) saving(-1); }
+}
+
+let inFlight = 0;
+function saving(delta) {
+  inFlight += delta;
+  document.documentElement.classList.toggle("saving", inFlight > 0);
 }
 
 export function el(tag, attrs = {}, ...children) {
@@ -37,7 +62,10 @@ export function toast(message, { error = false, action = null, ms = 3200 } = {})
   const node = $("#toast");
   node.className = "toast" + (error ? " error" : "");
   node.replaceChildren(el("span", {}, message));
-  if (action) node.append(el("button", { type: "button", onclick: () => { node.hidden = true; action.run(); } }, action.label));
+  if (action) node.append(el("button", { type: "button", onclick: () => {
+    node.hidden = true;
+    Promise.resolve().then(action.run).catch((e) => toast(e.message, { error: true }));
+  } }, action.label));
   node.hidden = false;
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { node.hidden = true; }, ms);
@@ -50,7 +78,8 @@ export function confirmSheet(title, text, okLabel = "OK") {
     $("#sheet-text").textContent = text;
     const ok = $('[data-sheet="ok"]', wrap);
     ok.textContent = okLabel;
-    const done = (answer) => { wrap.hidden = true; wrap.onclick = null; document.removeEventListener("keydown", keys, true); resolve(answer); };
+    const opener = pressed; // what asked for the confirmation shows the wait that follows an OK
+    const done = (answer) => { if (answer) press(opener); wrap.hidden = true; wrap.onclick = null; document.removeEventListener("keydown", keys, true); resolve(answer); };
     const keys = (e) => {
       if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); done(false); }
       if (e.key === "Enter") { e.preventDefault(); e.stopPropagation(); done(true); }

@@ -16,7 +16,7 @@ export function openEditor(index) {
   state.ed = { index, recipe: neutral(), shown: null, tool: state.ed?.tool || "exposure", seq: 0 };
   if (first) history.pushState({ editor: true }, "", location.hash || "#buffer");
   $("#editor").hidden = false;
-  document.body.style.overflow = "hidden";
+  document.body.classList.add("editing"); // phone: the page under it stays; wide: a pane (layout.css)
   $$(".tile.current").forEach((t) => t.classList.remove("current"));
   $(`.tile[data-index="${index}"]`)?.classList.add("current");
   $("#ed-name").textContent = p.name;
@@ -38,7 +38,7 @@ export function closeEditor(fromHistory = false) {
   const index = state.ed.index;
   state.ed = null;
   $("#editor").hidden = true;
-  document.body.style.overflow = "";
+  document.body.classList.remove("editing");
   if (!fromHistory && history.state?.editor) history.back();
   $(`.tile[data-index="${index}"]`)?.scrollIntoView({ block: "nearest" });
 }
@@ -152,7 +152,7 @@ export async function publishCurrent() {
   const button = $('[data-ed="publish"]');
   button.disabled = true;
   try {
-    const res = await api("/api/publish", { body: { id: p.id, recipe: recipeBody(ed.recipe) } });
+    const res = await api("/api/publish", { body: { id: p.id, recipe: recipeBody(ed.recipe) }, busy: button });
     Object.assign(p, { state: res.state, rejected: false, live: false, publication_id: res.id });
     updateTile(ed.index);
     toast(`Publishing ${res.name}`);
@@ -168,7 +168,7 @@ export async function rejectCurrent() {
   const index = ed.index;
   const p = state.photos[index];
   try {
-    await api("/api/reject", { body: { id: p.id } });
+    await api("/api/reject", { body: { id: p.id }, busy: $('[data-ed="reject"]') });
     p.rejected = true;
     updateTile(index);
     toast(`Rejected ${p.name}`, { action: { label: "Undo", run: async () => {

@@ -3,12 +3,13 @@ import { $, api, confirmSheet, el, toast } from "./dom.js";
 import { shortTime } from "./format.js";
 import { state } from "./state.js";
 import { updateTile } from "./buffer.js";
+import { plainError } from "./report.js";
 
 const SYNC_TEXT = { publishing: "Rendering", queued: "Queued", uploading: "Uploading", retrying: "Retrying", live: "Live",
   failed: "Failed" };
 
 function liveRow(p) {
-  const sub = p.error ? el("div", { class: "sub err" }, p.error)
+  const sub = p.error ? plainError({ message: p.error, details: p.error_details }, "sub err")
     : el("div", { class: "sub" }, p.live_at ? `Live since ${shortTime(p.live_at)}` : p.published_at
       ? `Published ${shortTime(p.published_at)}` : `Requested ${shortTime(p.requested_at)}`);
   return el("div", { class: "row", role: "listitem", tabindex: 0, "data-id": p.id, "data-name": p.name, "data-sync": p.sync },

@@ -4,6 +4,8 @@ import { ago, bytes, cardPercent } from "./format.js";
 import { state } from "./state.js";
 import { loadBuffer } from "./buffer.js";
 import { camerasLine } from "./cameras.js";
+import { renderCameraReports, renderCardReport, renderLastError } from "./card_report.js";
+import { detailsToggle } from "./report.js";
 
 const since = (iso) => ago(iso, state.status?.server_time ? state.status.server_time * 1000 : Date.now());
 
@@ -27,10 +29,9 @@ export function renderStatus(s) {
   $("#st-buffer").textContent = `${s.buffer} photos · ${s.new} new`;
   $("#st-published").textContent = [`${s.published} published`, `${s.live} live`,
     s.publishing && `${s.publishing} rendering`, s.failed && `${s.failed} failed`].filter(Boolean).join(" · ");
-  const err = $("#st-error");
-  err.hidden = !s.last_error;
-  err.textContent = s.last_error ? `Last error: ${s.last_error}` : "";
+  renderLastError($("#st-error"), s.last_error_explained);
   $("#st-cameras").textContent = camerasLine(s.cameras);
+  renderCameraReports(s.camera_reports || []);
   renderCard(s.card);
   renderSecondCopy(s.second_copy || []);
   $("#tab-count-buffer").textContent = s.new ? String(s.new) : "";
@@ -52,14 +53,7 @@ function renderCard(card) {
     banner.hidden = false;
     $("#st-card").textContent = `Importing ${card.files_done}/${card.files_total} — do not remove`;
   } else if (card.state === "done") {
-    banner.className = "banner done";
-    const notes = (card.notes || []).join(" · ");
-    banner.replaceChildren(el("span", {}, `✓ Card imported (${card.imported} new) — safe to remove` +
-      (notes ? `. ${notes}` : "")),
-      el("button", { type: "button", class: "close", "aria-label": "Dismiss", onclick: () => {
-        localStorage.setItem("cardDismissed", card.finished_at); banner.hidden = true; } }, "✕"));
-    banner.hidden = localStorage.getItem("cardDismissed") === card.finished_at;
-    $("#st-card").textContent = "Safe to remove";
+    renderCardReport(banner, card);
   } else {
     banner.hidden = true;
     $("#st-card").textContent = "No import running";
@@ -76,7 +70,9 @@ export function secondCopyLine(t) {
 function renderSecondCopy(targets) {
   $("#st-second-copy-row").hidden = !targets.length;
   $("#st-second-copy").replaceChildren(...targets.map((t) =>
-    el("div", { class: t.problem ? "warn-text" : null }, (t.problem ? "⚠ " : "") + secondCopyLine(t))));
+    el("div", { class: t.problem ? "warn-text" : null }, (t.problem ? "⚠ " : "") +
+      secondCopyLine(t.problem_explained ? { ...t, problem: t.problem_explained.message } : t),
+      detailsToggle(t.problem_explained?.details))));
 }
 
 export async function pollStatus() {

@@ -1,0 +1,26 @@
+"""``make demo``'s card: the shared camera samples (real scenes from many cameras) with their
+licence note, seeded once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+from appliance.dev.demo import SAMPLE_FOLDERS, seed_card
+
+
+def test_the_demo_card_holds_real_photos_and_their_licence(samples: Path, tmp_path: Path) -> None:
+    card = tmp_path / "card"
+    expected = sorted(p.name for folder in SAMPLE_FOLDERS for p in (samples / folder).glob("*.jpg"))
+    assert seed_card(card) == len(expected) >= 20
+    photos = sorted((card / "DCIM" / "100DEMO").iterdir())
+    assert [p.name for p in photos] == expected
+    for photo in photos:
+        source = next(samples / f / photo.name for f in SAMPLE_FOLDERS if (samples / f / photo.name).exists())
+        assert photo.read_bytes() == source.read_bytes()
+        with Image.open(photo) as image:
+            assert image.format == "JPEG" and min(image.size) >= 400  # photos, not icons
+    note = (card / "LICENSE-sample-photos.md").read_text()
+    assert note == (samples / "LICENSE.md").read_text() and "CC BY-SA 4.0" in note
+    assert seed_card(card) == 0  # a card with files on it is left alone
