@@ -174,6 +174,7 @@ def run_demo(root: Path, admin_port: int, gallery_port: int, ftp_port: int = 212
   Demo appliance running (Ctrl-C stops everything).
     Admin:    http://127.0.0.1:{admin_port}/   password: {config.admin.password}
     Gallery:  http://127.0.0.1:{gallery_port}/?event={EVENT}
+    Slideshow: http://127.0.0.1:{gallery_port}/slideshow?event={EVENT}  (for the venue's screen)
     Card:     {root / 'card'}  (drop JPEGs here; {seeded} sample photos seeded, CC BY-SA 4.0: see
               its LICENSE-sample-photos.md)
     FTP:      host 127.0.0.1  port {ftp_port}  user {ftp_user}  password {ftp_password}

@@ -78,6 +78,8 @@ def create_app(config: Config, client: Any = None) -> Flask:
 
     @app.get("/<path:name>")
     def static_file(name: str) -> Any:
+        if "." not in name.rsplit("/", 1)[-1] and (web / f"{name}.html").is_file():
+            name += ".html"  # Pages' pretty URLs: /slideshow serves slideshow.html
         return send_from_directory(web, name, max_age=0)
 
     return app

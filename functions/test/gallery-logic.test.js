@@ -96,6 +96,7 @@ describe("gesture", () => {
 test("settings: defaults apply without window.GALLERY_CONFIG", () => {
   assert.deepEqual(DEFAULTS, {
     photoBase: "/photo", defaultEvent: null, pollSeconds: 10, push: false, liveBase: "/live", pushSafetySeconds: 600,
+    slideshowSeconds: 8, slideshowFresh: 50, slideshowQr: true, galleryUrl: null, zipSaveAbove: 150,
   });
   assert.deepEqual(CFG, DEFAULTS);
 });

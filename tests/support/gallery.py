@@ -42,6 +42,7 @@ STATIC_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
     ".json": "application/json",
     ".svg": "image/svg+xml",
 }
@@ -139,9 +140,11 @@ class Event:
     title: str = "Anna & Ben"
     subtitle: str | None = "21 November 2026 · Villa Rosa"
     hero: str | None = None
+    credit: str | None = None  # the photographer's credit (event.credit), when the manifest has one
     photos: list[Photo] = field(default_factory=list)  # newest first
     _clock: datetime = field(default_factory=lambda: datetime(2026, 11, 21, 14, 0, tzinfo=UTC))
     _seed: int = 0
+    _entries: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def add(self, name: str, w: int = 1200, h: int = 800, broken: bool = False,
             webp: bool = False) -> Photo:
@@ -162,10 +165,18 @@ class Event:
         return {
             "version": 1,
             "event": {"slug": self.slug, "title": self.title, "subtitle": self.subtitle,
-                      "hero": self.hero},
+                      "hero": self.hero} | ({"credit": self.credit} if self.credit else {}),
             "generated_at": self._clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "photos": [p.entry() for p in self.photos],
+            "photos": [self._entry(p) for p in self.photos],
         }
+
+    def _entry(self, p: Photo) -> dict[str, Any]:
+        """p.entry(), remembered (2,500-photo events publish often in bench/slideshow_figures.py)."""
+        key = (p.name, p.w, p.h, p.seed, p.published, p.webp)
+        cached = self._entries.get(p.name)
+        if cached is None or cached[0] != key:
+            cached = self._entries[p.name] = (key, p.entry())
+        return cached[1]
 
 
 @dataclass
@@ -341,6 +352,8 @@ class GalleryServer:
                     return self.send(200, server.config_js(), {
                         "Content-Type": STATIC_TYPES[".js"], "Cache-Control": "no-cache"}, head)
                 rel = "index.html" if path in ("/", "/index.html") else unquote(path.lstrip("/"))
+                if "." not in rel.rsplit("/", 1)[-1] and (WEB / f"{rel}.html").is_file():
+                    rel += ".html"  # Pages' pretty URLs: /slideshow serves slideshow.html
                 file = (WEB / rel).resolve()
                 if WEB.resolve() not in file.parents or not file.is_file() or rel.startswith("_"):
                     return self.send(404, b"not found\n", {"Content-Type": "text/plain"}, head)

@@ -18,7 +18,8 @@ PHONE: dict[str, Any] = {
                    "(KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"),
 }
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}}
-VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
+SCREEN: dict[str, Any] = {"viewport": {"width": 1920, "height": 1080}}  # a venue's projector
+VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP, "1920": SCREEN}
 class Page:
     """A Playwright page plus the console errors it produced."""
 

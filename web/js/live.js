@@ -1,12 +1,20 @@
 /* Live updates: polling the manifest with conditional requests, backing off
  * while it fails, and pausing while the tab is hidden. With push (push.js) open,
- * only a safety poll every pushSafetySeconds; an announcement polls at once. */
+ * only a safety poll every pushSafetySeconds; an announcement polls at once.
+ *
+ * No DOM of its own: the page that binds it (bindLive(view)) says what a new
+ * manifest, a success and a failure mean on screen: the gallery (live-view.js)
+ * and the slideshow (slideshow.js) share this fetching. */
 
 import { pollDelay, jitteredMs } from "./backoff.js";
-import { els, setNotice, setState } from "./dom.js";
-import { CFG, EMPTY_TEXT } from "./settings.js";
+import { CFG } from "./settings.js";
 import { state, stats } from "./state.js";
-import { applyManifest } from "./view.js";
+
+function noop() {}
+
+// apply(manifest); ok(): a poll succeeded; missing(): no manifest yet (404 before
+// the first photo); failed(): a poll failed (state.failures in a row).
+var view = { apply: noop, ok: noop, missing: noop, failed: noop };
 
 function schedule(seconds) {
   clearTimeout(state.timer);
@@ -15,11 +23,6 @@ function schedule(seconds) {
   var ms = jitteredMs(seconds, Math.random());
   state.nextPollAt = Date.now() + ms; // for tests and bench/gallery.py
   state.timer = setTimeout(poll, ms);
-}
-
-function setLive(text, offline) {
-  els.live.classList.toggle("live--offline", offline);
-  els.live.querySelector(".live__text").textContent = text;
 }
 
 /** A manifest answer: 304 or the same text changes nothing; 404 and errors throw. */
@@ -45,16 +48,14 @@ function onResponse(res) {
     var m = JSON.parse(text);
     state.lastText = text;
     stats.changed += 1;
-    applyManifest(m);
+    view.apply(m);
     return null;
   });
 }
 
 function onSuccess() {
   state.failures = 0;
-  if (els.notice.classList.contains("notice--error")) setNotice("");
-  els.live.hidden = false;
-  setLive("Live", false);
+  view.ok();
 }
 
 function onFailure(err) {
@@ -64,19 +65,12 @@ function onFailure(err) {
     // the first photos show up as quickly as later ones.
     stats.notFound += 1;
     state.failures = 0;
-    els.live.hidden = false;
-    setState("missing");
-    setNotice(EMPTY_TEXT, "empty");
+    view.missing();
     return;
   }
   state.failures += 1;
   stats.errors += 1;
-  if (!state.loaded) {
-    setState("error");
-    setNotice("Could not load the gallery. Retrying…", "error");
-  } else {
-    setLive("Reconnecting…", true);
-  }
+  view.failed();
 }
 
 export function poll() {
@@ -124,8 +118,10 @@ export function reschedule() {
   else poll();
 }
 
-/** Poll again when the tab comes back or the device is online again. */
-export function bindLive() {
+/** Poll with `view` showing the results ({apply, ok, missing, failed}, any left out does nothing);
+ * poll again when the tab comes back or the device is online again. */
+export function bindLive(v) {
+  view = Object.assign({ apply: noop, ok: noop, missing: noop, failed: noop }, v);
   document.addEventListener("visibilitychange", function () {
     if (document.hidden) {
       clearTimeout(state.timer);

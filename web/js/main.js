@@ -11,8 +11,9 @@
  *   gesture.js   swipe maths                      state.js     the shared view state (+ layout model)
  *   dom.js       page elements, DOM helpers       images.js    WebP choice, placeholders
  *   columns.js   the columns in the page          tiles.js     tiles, paging, held-back arrivals
- *   view.js      applying a manifest, chrome      live.js      polling
+ *   view.js      applying a manifest, chrome      live.js      polling (+ live-view.js: its badge)
  *   scroll.js    scroll, pill, resize             lightbox.js  the lightbox (+ lightbox-controls.js)
+ *   select.js    selecting photos to download     download.js  the ZIP (+ zip-plan.js, vendor/client-zip)
  *
  * The pure modules (settings, manifest, layout, backoff, route, format,
  * gesture) have node unit tests: functions/test/gallery-*.test.js.
@@ -23,9 +24,11 @@ import { buildColumns, wantedColumns } from "./columns.js";
 import { bindLightbox } from "./lightbox-controls.js";
 import { openLightbox } from "./lightbox.js";
 import { bindLive, poll, pollNow, reschedule } from "./live.js";
+import { galleryView } from "./live-view.js";
 import { bindPush, pushState } from "./push.js";
 import { deepLinkName, pickEvent } from "./route.js";
 import { bindScroll } from "./scroll.js";
+import { bindSelect, selection } from "./select.js";
 import { bindShare } from "./share.js";
 import { CFG } from "./settings.js";
 import { state, stats, urlFor, listIndex } from "./state.js";
@@ -49,6 +52,10 @@ function openDeepLink() {
 }
 
 function init() {
+  if (new URLSearchParams(location.search).get("mode") === "slideshow") {
+    location.replace("slideshow" + location.search); // the projector slideshow is a page of its own
+    return;
+  }
   var ev = pickEvent(location.search, CFG.defaultEvent);
   if (!ev.ok) {
     setState("no-event");
@@ -74,10 +81,11 @@ function init() {
   openDeepLink();
 }
 
-bindLive();
+bindLive(galleryView);
 bindScroll();
 bindLightbox();
 bindShare();
+bindSelect();
 
 window.gallery = {
   stats: stats,
@@ -85,6 +93,7 @@ window.gallery = {
   poll: function () { if (!state.inFlight) poll(); },
   config: CFG,
   push: pushState,
+  select: selection,
 };
 
 init();

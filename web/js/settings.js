@@ -7,6 +7,7 @@
 
 export const DEFAULTS = {
   photoBase: "/photo", defaultEvent: null, pollSeconds: 10, push: false, liveBase: "/live", pushSafetySeconds: 600,
+  slideshowSeconds: 8, slideshowFresh: 50, slideshowQr: true, galleryUrl: null, zipSaveAbove: 150,
 };
 export const CFG = Object.assign({}, DEFAULTS, globalThis.GALLERY_CONFIG || {});
 export const EVENT_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
