@@ -102,6 +102,9 @@ def seed_card(card: Path) -> int:
         shutil.copy2(SAMPLES / "LICENSE.md", card / "LICENSE-sample-photos.md")
         for sample in samples:
             shutil.copy2(sample, dcim / sample.name)
+            # the shared samples are read-only, which a card's file system reads as the camera's
+            # protect flag: the demo's frames are plain ones
+            (dcim / sample.name).chmod(0o644)
         return len(samples)
     print(f"demo: no camera samples at {SAMPLES}; seeding flat colour squares", file=sys.stderr)
     from PIL import Image, ImageDraw

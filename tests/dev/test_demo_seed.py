@@ -19,6 +19,7 @@ def test_the_demo_card_holds_real_photos_and_their_licence(samples: Path, tmp_pa
     for photo in photos:
         source = next(samples / f / photo.name for f in SAMPLE_FOLDERS if (samples / f / photo.name).exists())
         assert photo.read_bytes() == source.read_bytes()
+        assert photo.stat().st_mode & 0o200  # writable: not read as the camera's protect flag
         with Image.open(photo) as image:
             assert image.format == "JPEG" and min(image.size) >= 400  # photos, not icons
     note = (card / "LICENSE-sample-photos.md").read_text()
