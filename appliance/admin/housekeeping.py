@@ -179,7 +179,8 @@ def purge_deleted(config: Config, store: Store, window_s: float | None = None) -
     window = UNDO_SECONDS if window_s is None else window_s
     rows = store.deleted_to_purge(time.time() - window)
     for row in rows:
-        files = [config.folder("state") / "thumbs" / row["thumb_path"]] if row["thumb_path"] else []
+        files = [config.folder("state") / "thumbs" / row["thumb_path"]] \
+            if row["thumb_path"] and not row["thumb_shared"] else []
         if not row["shared"]:
             original = config.folder("buffer") / row["buffer_path"]
             files += [original, sidecar_path(original)]

@@ -140,11 +140,14 @@ class Batches(Culling, Publications):
     # -- purge -------------------------------------------------------------------------------
     def deleted_to_purge(self, deleted_before: float) -> list[dict[str, Any]]:
         """Deleted photos whose undo window is over and whose files are still there, with
-        ``shared`` set when another photo not purged points at the same buffer file."""
+        ``shared`` / ``thumb_shared`` set when another photo not purged points at the same buffer
+        file / thumbnail."""
         return self.rows(
             """SELECT d.id, d.sha256, d.buffer_path, d.thumb_path,
                       EXISTS (SELECT 1 FROM photos o WHERE o.id != d.id AND o.purged_at IS NULL
-                              AND o.buffer_path = d.buffer_path) AS shared
+                              AND o.buffer_path = d.buffer_path) AS shared,
+                      EXISTS (SELECT 1 FROM photos o WHERE o.id != d.id AND o.purged_at IS NULL
+                              AND o.thumb_path = d.thumb_path) AS thumb_shared
                FROM photos d WHERE d.deleted_ts IS NOT NULL AND d.deleted_ts < ? AND d.purged_at IS NULL""",
             (deleted_before,))
 

@@ -232,3 +232,17 @@ def test_delete_undo_and_purge(authed, config, store, photos, monkeypatch) -> No
     rated = authed.post("/api/batch", json={"action": "rate", "ids": [photos[0]], "value": 2}).get_json()
     assert authed.post(f"/api/batch/{rated['batch']}/undo").status_code == 409
     assert authed.post("/api/batch/9999/undo").status_code == 404
+
+
+def test_purge_keeps_a_buffer_file_another_photo_points_at(authed, config, store, photos) -> None:
+    original = store.photo(photos[0])
+    twin, _ = store.add_photo(sha256="f" * 64, original_name="TWIN.JPG", buffer_path=original["buffer_path"],
+                              size=original["size"], thumb_path=original["thumb_path"])
+    answer = authed.post("/api/batch", json={"action": "delete", "ids": [photos[0]]}).get_json()
+    assert answer["results"] == [{"id": photos[0], "ok": True}]
+    assert housekeeping.purge_deleted(config, store, window_s=0) == 1
+    assert (config.folder("buffer") / original["buffer_path"]).is_file()  # the twin still needs it
+    assert (config.folder("state") / "thumbs" / original["thumb_path"]).is_file()
+    assert authed.get(f"/thumbs/{twin}").status_code == 200
+    assert store.photo(twin) is not None and store.photo(photos[0]) is None
+    assert housekeeping.purge_deleted(config, store, window_s=0) == 0  # purged once

@@ -9,6 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support.files import sha256
+from support.originals import RAW_ONLY
 from support.rated import rated_frame
 from support.samples import sample
 from support.sessions import login
@@ -114,3 +116,19 @@ def test_export_needs_login_and_csrf(config) -> None:
     login(client)
     res = client.post("/api/xmp/export")
     assert res.status_code == 400 and "CSRF" in res.get_json()["error"]
+
+
+def test_a_raw_only_photo_gets_its_sidecar_beside_the_archived_raw(authed, config, store: Store,
+                                                                    tmp_path: Path) -> None:
+    card = tmp_path / "raw-card"
+    card.mkdir()
+    shutil.copyfile(RAW_ONLY, card / "P1000001.RW2")
+    Importer(config, store).import_tree(card)
+    photo = store.rows("SELECT id FROM photos")[0]["id"]
+    authed.post("/api/rate", json={"ids": [photo], "rating": 2})
+    assert authed.post("/api/xmp/export").get_json()["written"] == 1
+    raw = config.folder("archive") / store.raw_by_sha(sha256(card / "P1000001.RW2"))["archive_path"]
+    assert read_back(raw.with_suffix(".xmp"))["Rating"] == 2
+    assert read_back(raw.with_suffix(".xmp"))["PreservedFileName"] == "P1000001.RW2"
+    derived = config.folder("buffer") / store.photo(photo)["buffer_path"]
+    assert not derived.with_suffix(".xmp").exists()  # the derived JPEG is no original

@@ -16,6 +16,7 @@ from appliance.store.sources import Source, SourceKind, parse_source, rule_name
     ("tether Canon EOS R5", SourceKind.TETHER, "Canon EOS R5"),
     ("/home/jane/Pictures", SourceKind.OTHER, "/home/jane/Pictures"),
     ("upload", SourceKind.OTHER, "upload"),
+    ("upload IMG_0001.HEIC", SourceKind.UPLOAD, "IMG_0001.HEIC"),  # the admin's upload from a phone
 ])
 def test_labels(label, kind, name):
     assert parse_source(label) == Source(kind, name)
