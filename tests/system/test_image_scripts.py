@@ -130,7 +130,7 @@ def test_the_template_is_valid_toml_and_every_key_is_known() -> None:
     settings = bootfile.read(text)
     unknown = [e for e in settings.errors if "unknown" in e or "not set here" in e]
     assert unknown == []
-    assert set(raw) == {"event", "admin", "bucket", "wifi", "system", "gpio"}
+    assert set(raw) == {"event", "admin", "bucket", "live", "wifi", "system", "gpio"}
     # every commented-out example is valid too once uncommented
     uncommented = "\n".join(line[2:] if re.match(r"^# [a-z_]+ = ", line) else line
                             for line in text.splitlines())
