@@ -33,6 +33,7 @@ from typing import Any
 import requests
 from camera import camera_like  # bench/camera.py
 from PIL import Image
+from sync import start_moto  # bench/sync.py: moto's S3 server in a child process
 
 from appliance.config import load
 from appliance.ingest.importer import Importer
@@ -40,23 +41,7 @@ from appliance.store import Store
 from appliance.sync import bucket as bucket_mod
 
 BUCKET = "bench-culling"
-MOTO = """
-import os, sys
-from moto.server import ThreadedMotoServer
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-server.start()
-print(server.get_host_and_port()[1], flush=True)
-sys.stdin.read()  # until the bench closes the pipe (or dies)
-os._exit(0)
-"""
 TIMEOUT_S = 1800
-
-
-def start_moto() -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-c", MOTO], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    return proc, f"http://127.0.0.1:{int(proc.stdout.readline())}"
 
 
 def write_config(folder: Path, endpoint: str, password: str) -> Path:

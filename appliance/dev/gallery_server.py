@@ -18,10 +18,10 @@ from ..config import Config
 from ..sync import bucket
 from . import assets
 
-KEY_RE = re.compile(
-    r"^(?P<event>[a-z0-9][a-z0-9-]{0,62})/"
-    r"(?P<rest>manifest\.json|(?:photos|thumbs)/[A-Za-z0-9][A-Za-z0-9_.-]{0,120}\.(?:jpg|webp))$"
-)
+# The event and photo names functions/_lib/photo.js accepts (EVENT_RE, NAME_RE).
+EVENT = r"[a-z0-9][a-z0-9-]{0,62}"
+NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,120}"
+KEY_RE = re.compile(rf"^(?P<event>{EVENT})/(?P<rest>manifest\.json|(?:photos|thumbs)/{NAME}\.(?:jpg|webp))$")
 
 
 def create_app(config: Config, client: Any = None) -> Flask:
@@ -61,8 +61,7 @@ def create_app(config: Config, client: Any = None) -> Flask:
     def share(event: str, name: str) -> Any:
         """A photo's share URL: on Cloudflare a preview page (functions/_lib/share.js); here
         (no messenger reads it) straight on to the lightbox."""
-        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", event) or not re.fullmatch(
-                r"[A-Za-z0-9][A-Za-z0-9_.-]{0,120}", name):
+        if not re.fullmatch(EVENT, event) or not re.fullmatch(NAME, name):
             abort(404)
         return redirect(f"/?event={event}#photo={name}", 302)
 

@@ -88,6 +88,14 @@ def admin_session(base: str) -> tuple[requests.Session, str]:
     return session, csrf_token(session.get(f"{base}/", timeout=5).text)
 
 
+def publish(session: requests.Session, admin: str, token: str, photo: dict[str, Any]) -> str:
+    """Publish a buffer photo through the admin's HTTP API; returns its publication's name."""
+    res = session.post(f"{admin}/api/publish", json={"id": photo["id"], "recipe": {}},
+                       headers={"X-CSRFToken": token}, timeout=5)
+    assert res.status_code == 202, res.text
+    return res.json()["name"]
+
+
 @pytest.mark.slow
 @pytest.mark.browser
 def test_card_to_gallery(services, samples, s3, bucket):
@@ -107,10 +115,7 @@ def test_card_to_gallery(services, samples, s3, bucket):
     assert photos[0]["name"] == "DSCN0010.JPG"
 
     # Publish it through the admin's HTTP API.
-    res = session.post(f"{admin}/api/publish", json={"id": photos[0]["id"], "recipe": {}},
-                       headers={"X-CSRFToken": token}, timeout=5)
-    assert res.status_code == 202, res.text
-    name = res.json()["name"]
+    name = publish(session, admin, token, photos[0])
 
     # Photo object and manifest entry appear in the bucket.
     def in_bucket() -> dict | None:
@@ -163,13 +168,7 @@ def test_a_publish_reaches_an_open_gallery_by_push(push_services, samples, s3, b
     photos = wait_for(lambda: (lambda p: p if len(p) == 2 else None)(
         session.get(f"{admin}/api/buffer", timeout=5).json()["photos"]), 20, "two photos", **STARTING)
 
-    def publish(photo: dict[str, Any]) -> str:
-        res = session.post(f"{admin}/api/publish", json={"id": photo["id"], "recipe": {}},
-                           headers={"X-CSRFToken": token}, timeout=5)
-        assert res.status_code == 202, res.text
-        return res.json()["name"]
-
-    first = publish(photos[0])
+    first = publish(session, admin, token, photos[0])
     wait_for(lambda: push_services["channel"].announced("wedding")["version"], 30,
              "the first notify at the channel", **STARTING)
     with sync_playwright() as p:
@@ -179,7 +178,7 @@ def test_a_publish_reaches_an_open_gallery_by_push(push_services, samples, s3, b
         page.locator(f'[data-name="{first}"] img').first.wait_for(state="visible", timeout=15_000)
         page.wait_for_function("() => window.gallery.state.pushing === true", timeout=10_000)
         polls = page.evaluate("window.gallery.stats.polls")
-        second = publish(photos[1])
+        second = publish(session, admin, token, photos[1])
         page.locator(f'[data-name="{second}"] img').first.wait_for(state="visible", timeout=8_000)
         stats = page.evaluate("window.gallery.stats")
         # Told by the channel: far sooner than the 10 s poll, and with at most the polls it caused.

@@ -28,6 +28,17 @@ export function setNotice(text, kind) {
   els.notice.textContent = text;
 }
 
+var passingTimer = null;
+
+/** A passing word over the page (notice--info), gone after `ms` unless another notice replaced it. */
+export function passingNotice(text, ms) {
+  setNotice(text, "info");
+  clearTimeout(passingTimer);
+  passingTimer = setTimeout(function () {
+    if (els.notice.classList.contains("notice--info")) setNotice("");
+  }, ms);
+}
+
 export function setState(s) { root.setAttribute("data-state", s); }
 
 export function reducedMotion() {

@@ -2,7 +2,7 @@
  * a history entry (#photo=NAME) so the back button closes it. Its controls
  * (keys, taps, swipes, download) are bound in lightbox-controls.js. */
 
-import { els, root, setNotice, viewportH } from "./dom.js";
+import { els, passingNotice, root, viewportH } from "./dom.js";
 import { fileName, takenCaption } from "./format.js";
 import { webUrl } from "./images.js";
 import { screenOrder } from "./order.js";
@@ -137,9 +137,5 @@ function nudge(delta) {
 export function lightboxAfterRemoval(broken) {
   state.lb.name = null;
   closeLightbox(false);
-  setNotice(broken ? "That photo could not be loaded." : "The photographer took that photo down.", "info");
-  clearTimeout(state.lb.noticeTimer);
-  state.lb.noticeTimer = setTimeout(function () {
-    if (els.notice.classList.contains("notice--info")) setNotice("");
-  }, 6000);
+  passingNotice(broken ? "That photo could not be loaded." : "The photographer took that photo down.", 6000);
 }

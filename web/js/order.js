@@ -21,8 +21,7 @@ export function screenOrder() {
   for (var i = 0; i < end; i++) {
     var t = state.tiles.get(state.list[i].name);
     if (!t || t.el.classList.contains("tile--ghost")) continue;
-    var col = state.columns.findIndex(function (c) { return c.el === t.el.parentNode; });
-    placed.push([state.list[i].name, t.el.offsetTop, col, i]);
+    placed.push([state.list[i].name, t.el.offsetTop, t.col, i]);
   }
   var names = readingOrder(placed);
   for (var j = end; j < state.list.length; j++) names.push(state.list[j].name);

@@ -2,17 +2,9 @@
  * with a preview for messengers (functions/_lib/share.js) and sends people on to the lightbox.
  * The phone's share sheet where there is one (Web Share API), else the link is copied. */
 
-import { els, setNotice } from "./dom.js";
+import { els, passingNotice } from "./dom.js";
 import { shareUrl } from "./route.js";
 import { state } from "./state.js";
-
-function say(text) {
-  setNotice(text, "info");
-  clearTimeout(state.lb.noticeTimer);
-  state.lb.noticeTimer = setTimeout(function () {
-    if (els.notice.classList.contains("notice--info")) setNotice("");
-  }, 4000);
-}
 
 export function sharePhoto() {
   if (!state.lb.name || !state.event) return Promise.resolve();
@@ -29,12 +21,12 @@ export function sharePhoto() {
 
 function copy(url) {
   if (!navigator.clipboard || !navigator.clipboard.writeText) {
-    say(url);
+    passingNotice(url, 4000);
     return Promise.resolve();
   }
   return navigator.clipboard.writeText(url).then(
-    function () { say("Link copied. It opens this photo."); },
-    function () { say(url); },
+    function () { passingNotice("Link copied. It opens this photo.", 4000); },
+    function () { passingNotice(url, 4000); },
   );
 }
 
