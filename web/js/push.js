@@ -15,7 +15,8 @@ export var PONG_TIMEOUT_S = 10;
 export var NEVER_OPENED = 3;
 export var BLOCKED_RETRY_S = 300;
 
-var push = { ws: null, open: false, tries: 0, opened: false, timer: null, beat: null, pongDue: null, version: null };
+// Whether the socket is open is state.pushing (live.js times its polls by it).
+var push = { ws: null, tries: 0, opened: false, timer: null, beat: null, pongDue: null, version: null };
 var hooks = { poll: null, reschedule: null };
 
 /** The WebSocket URL of an event's channel: liveBase may be a path ("/live") or an origin. */
@@ -29,10 +30,6 @@ export function channelUrl(liveBase, event, href) {
 export function retryDelay(tries, everOpened, random) {
   if (!everOpened && tries >= NEVER_OPENED) return BLOCKED_RETRY_S;
   return Math.min(60, Math.pow(2, Math.max(0, tries - 1))) * (1 + random * 0.3);
-}
-
-export function pushOpen() {
-  return push.open;
 }
 
 function stopTimers() {
@@ -61,10 +58,9 @@ function onMessage(ev) {
 }
 
 function onDown() {
-  var wasOpen = push.open;
+  var wasOpen = state.pushing;
   stopTimers();
   push.ws = null;
-  push.open = false;
   state.pushing = false;
   if (wasOpen) {
     stats.pushDrops += 1;
@@ -94,7 +90,7 @@ export function connect() {
   push.ws = ws;
   stats.pushConnects += 1;
   ws.onopen = function () {
-    push.open = push.opened = true;
+    push.opened = true;
     push.tries = 0;
     state.pushing = true;
     hooks.reschedule(); // the next poll is now only the safety poll
