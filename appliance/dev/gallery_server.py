@@ -1,5 +1,7 @@
 """A local stand-in for the Cloudflare Pages site: web/ at /, /photo/<event>/... from the bucket.
 
+A gallery with a password asks for it as on Cloudflare (:mod:`appliance.dev.access_gate`).
+
 Same URLs and the same key rules as functions/photo/[[path]].js, so `make demo` and the tests see
 the gallery exactly as guests will. ``/config.js`` is made from the appliance's config: push on when
 ``[live]`` names a running live channel (the demo runs one in workerd), polling only otherwise.
@@ -16,7 +18,7 @@ from flask import Flask, Response, abort, redirect, request, send_from_directory
 
 from ..config import Config
 from ..sync import bucket
-from . import assets
+from . import access_gate, assets
 
 # The event and photo names functions/_lib/photo.js accepts (EVENT_RE, NAME_RE).
 EVENT = r"[a-z0-9][a-z0-9-]{0,62}"
@@ -29,6 +31,8 @@ def create_app(config: Config, client: Any = None) -> Flask:
     web = assets.web_dir()
     s3 = client or bucket.client(config.bucket)
     prefix = config.bucket.prefix.strip("/")
+    gate = access_gate.AccessGate(access_gate.bucket_reader(s3, config.bucket.bucket, prefix))
+    access_gate.register(app, gate, EVENT)
 
     @app.get("/")
     def index() -> Any:
@@ -36,8 +40,12 @@ def create_app(config: Config, client: Any = None) -> Flask:
 
     @app.get("/photo/<path:rest>")
     def photo(rest: str) -> Any:
-        if ".." in rest or not KEY_RE.match(rest):
+        match = KEY_RE.match(rest)
+        if ".." in rest or not match:
             abort(404)
+        allowed = gate.allowed(match["event"])
+        if allowed is False:
+            return access_gate.locked()
         key = f"{prefix}/{rest}" if prefix else rest
         args: dict[str, Any] = {"Bucket": config.bucket.bucket, "Key": key}
         if request.headers.get("If-None-Match"):
@@ -55,6 +63,8 @@ def create_app(config: Config, client: Any = None) -> Flask:
             "Cache-Control": obj.get("CacheControl") or "no-cache",
             "Content-Type": obj.get("ContentType") or "application/octet-stream",
         }
+        if allowed:  # a private gallery's answers stay out of shared caches
+            headers["Cache-Control"] = headers["Cache-Control"].replace("public", "private")
         return Response(obj["Body"].read(), headers=headers)
 
     @app.get("/p/<event>/<name>")
@@ -63,6 +73,8 @@ def create_app(config: Config, client: Any = None) -> Flask:
         (no messenger reads it) straight on to the lightbox."""
         if not re.fullmatch(EVENT, event) or not re.fullmatch(NAME, name):
             abort(404)
+        if gate.allowed(event) is False:  # a private gallery: on to the gallery, which asks for it
+            return redirect(f"/?event={event}", 302)
         return redirect(f"/?event={event}#photo={name}", 302)
 
     @app.get("/config.js")

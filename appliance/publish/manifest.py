@@ -63,6 +63,9 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
     if event is None:
         raise LookupError(f"no event {event_id}")
     photos = [entry(p) for p in store.published(event_id, live_only=live_only)]
+    order = gallery_order(store, event_id)
+    if order == "capture":  # stable: photos taken at the same second keep their newest-published-first order
+        photos.sort(key=lambda p: p["taken"] or p["published"] or "", reverse=True)
     return {
         "version": 1,
         "event": {
@@ -71,10 +74,21 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
             "subtitle": event["subtitle"],
             "hero": hero_key(store, event_id, live_only),
             "credit": credits.load(store).artist or None,  # the photographer, for share previews
+            **({"order": order} if order != "newest" else {}),
         },
         "generated_at": utcnow(),
         "photos": photos,
     }
+
+
+ORDERS = ("newest", "capture")
+
+
+def gallery_order(store: Store, event_id: int) -> str:
+    """How guests see new photos (setting ``gallery_order.<id>``): ``newest`` published first
+    (they enter at the top), or ``capture`` order (a photo taken earlier goes to its place)."""
+    value = store.get_setting(f"gallery_order.{event_id}")
+    return value if value in ORDERS else "newest"
 
 
 def hero_key(store: Store, event_id: int, live_only: bool) -> str | None:

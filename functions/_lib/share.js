@@ -10,6 +10,12 @@ import { DEFAULT_PREFIX, EVENT_RE, NAME_RE } from "./photo.js";
 
 export const SHARE_PREFIX = "/p/";
 export const CACHE_SHARE = "public, max-age=60";
+const SHARE_HEADERS = {
+  "Content-Type": "text/html; charset=utf-8",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "strict-origin-when-cross-origin",
+  "Content-Security-Policy": "default-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+};
 
 /** Split /p/<event>/<name> into {event, name}, or null. */
 export function parseSharePath(pathname) {
@@ -72,14 +78,48 @@ ${tags.join("\n")}
 `;
 }
 
-/** GET/HEAD /p/<event>/<name> from the event's manifest in the R2 binding BUCKET. */
-export async function handleShareRequest({ request, env }) {
+/** A gallery with a password previews as a private gallery: no title, no photo, nothing cached. */
+export function privatePage({ origin, event }) {
+  const gallery = `${origin}/?event=${encodeURIComponent(event)}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>A private gallery</title>
+<meta property="og:type" content="website">
+<meta property="og:site_name" content="Live gallery">
+<meta property="og:title" content="A private gallery">
+<meta property="og:description" content="This gallery needs its password.">
+<meta name="twitter:card" content="summary">
+<meta http-equiv="refresh" content="0; url=${escapeHtml(gallery)}">
+</head>
+<body>
+<p><a href="${escapeHtml(gallery)}">Open the gallery</a> (it asks for its password).</p>
+</body>
+</html>
+`;
+}
+
+/**
+ * GET/HEAD /p/<event>/<name> from the event's manifest in the R2 binding BUCKET. `locked`: the
+ * event has a password this guest has not given (functions/p/[[path]].js asks access.js).
+ */
+export async function handleShareRequest({ request, env }, { locked = false } = {}) {
   if (request.method !== "GET" && request.method !== "HEAD") {
     return new Response("method not allowed\n", { status: 405, headers: { Allow: "GET, HEAD" } });
   }
   const url = new URL(request.url);
   const route = parseSharePath(url.pathname);
   if (!route) return new Response("not found\n", { status: 404 });
+  if (locked) {
+    const html = privatePage({ origin: url.origin, event: route.event });
+    return new Response(request.method === "HEAD" ? null : html, {
+      status: 200,
+      headers: { ...SHARE_HEADERS, "Cache-Control": "private, no-store" },
+    });
+  }
   const prefix = String(env.PREFIX || DEFAULT_PREFIX).replace(/^\/+|\/+$/g, "");
   let manifest = null;
   const object = await env.BUCKET.get(`${prefix}/${route.event}/manifest.json`);
@@ -93,12 +133,6 @@ export async function handleShareRequest({ request, env }) {
   const html = sharePage({ origin: url.origin, event: route.event, name: route.name, manifest });
   return new Response(request.method === "HEAD" ? null : html, {
     status: manifest ? 200 : 404,
-    headers: {
-      "Content-Type": "text/html; charset=utf-8",
-      "Cache-Control": CACHE_SHARE,
-      "X-Content-Type-Options": "nosniff",
-      "Referrer-Policy": "strict-origin-when-cross-origin",
-      "Content-Security-Policy": "default-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-    },
+    headers: { ...SHARE_HEADERS, "Cache-Control": CACHE_SHARE },
   });
 }

@@ -20,7 +20,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const FUNCTIONS_DIR = path.resolve(here, "..");
 export const REPO_ROOT = path.resolve(FUNCTIONS_DIR, "..");
 /** Folders of functions/ that Pages needs: routes and what they import. */
-export const FUNCTION_FOLDERS = ["photo", "live", "p", "_lib"];
+export const FUNCTION_FOLDERS = ["photo", "live", "p", "access", "_lib"];
 export const WRANGLER = path.join(FUNCTIONS_DIR, "node_modules", "wrangler", "bin", "wrangler.js");
 
 export function compatibilityDate() {

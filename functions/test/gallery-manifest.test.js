@@ -147,3 +147,36 @@ describe("newArrivals + spliceLater", () => {
     assert.deepEqual(r.top, []);
   });
 });
+
+describe("newArrivals in capture order (inPlace)", () => {
+  const entries = (...n) => sanitize(n.map((x) => photo(x)));
+
+  test("a photo taken between two shown ones keeps its place (middle), with the photo it precedes", () => {
+    const list = entries("a", "c", "e");
+    const r = newArrivals(entries("a", "b", "c", "d", "e"), list, 3, new Set(), true);
+    assert.deepEqual(r.top, []);
+    assert.deepEqual(r.middle.map(([e, next]) => [e.name, next]), [["b", "c"], ["d", "e"]]);
+  });
+
+  test("newer than everything shown: still the top; below the rendered part: later", () => {
+    const list = entries("b", "c", "e");
+    const r = newArrivals(entries("a", "b", "c", "d", "e", "f"), list, 2, new Set(), true);
+    assert.deepEqual(names(r.top), ["a"]);
+    assert.deepEqual(r.middle, []);
+    assert.deepEqual(r.later.map(([e, next]) => [e.name, next]), [["f", null], ["d", "e"]]);
+  });
+
+  test("without inPlace the same arrivals enter at the top (newest-first galleries)", () => {
+    const list = entries("a", "c", "e");
+    const r = newArrivals(entries("a", "b", "c", "d", "e"), list, 3, new Set());
+    assert.deepEqual(names(r.top), ["b", "d"]);
+    assert.deepEqual(r.middle, []);
+  });
+
+  test("held photos are not announced twice", () => {
+    const list = entries("a", "c");
+    const r = newArrivals(entries("a", "b", "c"), list, 2, new Set(["b"]), true);
+    assert.deepEqual(r.middle, []);
+    assert.deepEqual(r.top, []);
+  });
+});

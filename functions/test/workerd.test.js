@@ -12,6 +12,7 @@ import path from "node:path";
 import { createRequire } from "node:module";
 
 import { CASES, SEED, PHOTO, MANIFEST } from "../_testing/cases.js";
+import { accessJson } from "../_testing/access-record.js";
 import { buildFunctions, compatibilityDate, REPO_ROOT, WRANGLER } from "../_tools/pages.mjs";
 
 const require = createRequire(import.meta.url);
@@ -94,11 +95,11 @@ describe("photo Function in workerd (Miniflare)", { skip, timeout: 240_000 }, ()
     r2Reads: () => null,
   };
 
-  test("wrangler routes only /photo/*, /live/* and /p/* to Functions, matching web/_routes.json", () => {
+  test("wrangler routes only /photo/*, /live/*, /p/* and /access/* to Functions, matching web/_routes.json", () => {
     const ours = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "web", "_routes.json"), "utf8"));
     assert.deepEqual(built.routes.include, ours.include);
     assert.deepEqual(built.routes.exclude, ours.exclude);
-    assert.deepEqual([...ours.include].sort(), ["/live/*", "/p/*", "/photo/*"]);
+    assert.deepEqual([...ours.include].sort(), ["/access/*", "/live/*", "/p/*", "/photo/*"]);
   });
 
   test("a share page is served by its Function from the event's manifest", async () => {
@@ -109,6 +110,34 @@ describe("photo Function in workerd (Miniflare)", { skip, timeout: 240_000 }, ()
     assert.match(html, /<meta property="og:title" content="Anna &amp; Ben">/);
     assert.match(html, /url=https:\/\/gallery\.example\/\?event=demo">/); // not in the manifest: the event
     assert.equal((await h.fetch("/p/nowhere/IMG_1")).status, 404);
+  });
+
+  test("a gallery with a password: locked, then signed in with the cookie the Function sets", async () => {
+    await h.put("events/private/manifest.json", MANIFEST, { contentType: "application/json" });
+    await h.put("events/private/photos/IMG_1.jpg", PHOTO, { contentType: "image/jpeg" });
+    await h.put("events/private/access.json", accessJson("garden party"), { contentType: "application/json" });
+    const locked = await h.fetch("/photo/private/photos/IMG_1.jpg");
+    assert.equal(locked.status, 401);
+    assert.equal(locked.headers.get("Cache-Control"), "private, no-store");
+    await locked.arrayBuffer();
+    const post = (password) => h.fetch("/access/private", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ password }),
+    });
+    assert.equal((await post("garden")).status, 401);
+    const ok = await post("garden party");
+    assert.equal(ok.status, 204);
+    const cookie = ok.headers.get("Set-Cookie").split(";")[0];
+    const res = await h.fetch("/photo/private/photos/IMG_1.jpg", { headers: { Cookie: cookie } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("Cache-Control"), "private, max-age=31536000, immutable");
+    assert.deepEqual(new Uint8Array(await res.arrayBuffer()), PHOTO);
+    await h.settle();
+    // The edge cache now holds the photo: a guest without the cookie is still refused.
+    const again = await h.fetch("/photo/private/photos/IMG_1.jpg");
+    assert.equal(again.status, 401);
+    await again.arrayBuffer();
+    const page = await h.fetch("/p/private/IMG_1");
+    assert.match(await page.text(), /A private gallery/);
   });
 
   test("non-/photo paths fall through to static assets", async () => {

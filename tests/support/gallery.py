@@ -141,18 +141,20 @@ class Event:
     subtitle: str | None = "21 November 2026 · Villa Rosa"
     hero: str | None = None
     credit: str | None = None  # the photographer's credit (event.credit), when the manifest has one
+    order: str | None = None  # event.order: "capture" (photos in the order taken), None for newest first
     photos: list[Photo] = field(default_factory=list)  # newest first
     _clock: datetime = field(default_factory=lambda: datetime(2026, 11, 21, 14, 0, tzinfo=UTC))
     _seed: int = 0
     _entries: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def add(self, name: str, w: int = 1200, h: int = 800, broken: bool = False,
-            webp: bool = False) -> Photo:
-        """Publish a photo: it becomes the newest (first in the manifest)."""
+            webp: bool = False, at: int = 0) -> Photo:
+        """Publish a photo: it becomes the newest (first in the manifest), or goes to index ``at``
+        (a capture-order event: a frame taken earlier than some already shown)."""
         self._clock += timedelta(seconds=37)
         self._seed += 1
         p = Photo(name, w, h, self._seed, self._clock.strftime("%Y-%m-%dT%H:%M:%SZ"), broken, webp)
-        self.photos.insert(0, p)
+        self.photos.insert(at, p)
         return p
 
     def remove(self, name: str) -> None:
@@ -165,7 +167,8 @@ class Event:
         return {
             "version": 1,
             "event": {"slug": self.slug, "title": self.title, "subtitle": self.subtitle,
-                      "hero": self.hero} | ({"credit": self.credit} if self.credit else {}),
+                      "hero": self.hero} | ({"credit": self.credit} if self.credit else {})
+                     | ({"order": self.order} if self.order else {}),
             "generated_at": self._clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "photos": [self._entry(p) for p in self.photos],
         }

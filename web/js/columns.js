@@ -66,6 +66,14 @@ export function placeTop(t) {
   t.col = c;
 }
 
+/** In front of the tile `next`, in its column (capture order: a photo taken before it). */
+export function placeBefore(t, next) {
+  var c = next.col;
+  state.columns[c].el.insertBefore(t.el, next.el);
+  state.columns[c].height += t.h;
+  t.col = c;
+}
+
 export function detach(t) {
   if (t.el.isConnected) t.el.remove();
   if (state.columns[t.col]) {

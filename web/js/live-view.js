@@ -2,6 +2,7 @@
  * view.js, and the "Live" badge and notices follow successes and failures. */
 
 import { els, setNotice, setState } from "./dom.js";
+import { showPasswordForm } from "./password.js";
 import { EMPTY_TEXT } from "./settings.js";
 import { state } from "./state.js";
 import { applyManifest } from "./view.js";
@@ -22,6 +23,12 @@ export var galleryView = {
     els.live.hidden = false;
     setState("missing");
     setNotice(EMPTY_TEXT, "empty");
+  },
+  locked: function (opened) {
+    els.live.hidden = true;
+    setNotice("");
+    setState("locked");
+    showPasswordForm(document.body, state.event, opened);
   },
   failed: function () {
     if (!state.loaded) {

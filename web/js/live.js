@@ -13,8 +13,10 @@ import { state, stats } from "./state.js";
 function noop() {}
 
 // apply(manifest); ok(): a poll succeeded; missing(): no manifest yet (404 before
-// the first photo); failed(): a poll failed (state.failures in a row).
-var view = { apply: noop, ok: noop, missing: noop, failed: noop };
+// the first photo); failed(): a poll failed (state.failures in a row); locked(opened):
+// the gallery has a password (401) and polling waits until opened() is called.
+var VIEW = { apply: noop, ok: noop, missing: noop, failed: noop, locked: noop };
+var view = VIEW;
 
 function schedule(seconds) {
   clearTimeout(state.timer);
@@ -32,9 +34,10 @@ function onResponse(res) {
     stats.notModified += 1;
     return null;
   }
-  if (res.status === 404) {
-    var err = new Error("not found");
-    err.notFound = true;
+  if (res.status === 404 || res.status === 401) {
+    var err = new Error(res.status === 401 ? "password required" : "not found");
+    err.notFound = res.status === 404;
+    err.locked = res.status === 401;
     throw err;
   }
   if (!res.ok) throw new Error("HTTP " + res.status);
@@ -59,6 +62,17 @@ function onSuccess() {
 }
 
 function onFailure(err) {
+  if (err && err.locked) {
+    // A gallery with a password: no polling until the guest has given it (password.js).
+    state.locked = true;
+    state.failures = 0;
+    view.locked(function () {
+      state.locked = false;
+      state.etag = null;
+      pollNow();
+    });
+    return;
+  }
   if (!state.loaded && err && err.notFound) {
     // No manifest yet: the event's first photo has not been published.
     // That is a normal state, not a failure: keep the normal rhythm so
@@ -96,7 +110,7 @@ export function poll() {
         poll();
         return;
       }
-      schedule(nextDelay());
+      if (!state.locked) schedule(nextDelay());
     });
 }
 
@@ -121,7 +135,7 @@ export function reschedule() {
 /** Poll with `view` showing the results ({apply, ok, missing, failed}, any left out does nothing);
  * poll again when the tab comes back or the device is online again. */
 export function bindLive(v) {
-  view = Object.assign({ apply: noop, ok: noop, missing: noop, failed: noop }, v);
+  view = Object.assign({}, VIEW, v);
   document.addEventListener("visibilitychange", function () {
     if (document.hidden) {
       clearTimeout(state.timer);

@@ -97,25 +97,35 @@ export function indexOfName(list, name) {
 }
 
 /**
- * New photos: entries (newest first) in neither `list` nor `pendingNames`.
+ * New photos: entries (manifest order) in neither `list` nor `pendingNames`.
  * Those that sort below everything rendered (list[0 .. rendered)) go into the
  * not-yet-rendered part of the list (`later`: [entry, nameOfNextExisting|null],
- * in reverse manifest order); the rest enter at the top (`top`, newest first).
+ * in reverse manifest order); the rest enter at the top (`top`, in manifest order).
+ * With `inPlace` (the event shows photos in capture order), a photo that sorts
+ * between rendered photos keeps its place instead: `middle` ([entry,
+ * nameOfNextExisting], in manifest order); only those ahead of every photo
+ * already shown enter at the top.
  */
-export function newArrivals(entries, list, rendered, pendingNames) {
+export function newArrivals(entries, list, rendered, pendingNames, inPlace) {
   var inList = new Set(list.map(function (e) { return e.name; }));
   var top = [];
   var later = [];
+  var middle = [];
   var nextExisting = null;
+  var firstExisting = -1;
+  if (inPlace) {
+    for (var j = 0; j < entries.length && firstExisting === -1; j++) if (inList.has(entries[j].name)) firstExisting = j;
+  }
   for (var i = entries.length - 1; i >= 0; i--) {
     var e = entries[i];
     if (inList.has(e.name)) { nextExisting = e.name; continue; }
     if (pendingNames.has(e.name)) continue;
     var nextIdx = nextExisting === null ? list.length : indexOfName(list, nextExisting);
     if (nextIdx >= rendered) later.push([e, nextExisting]);
+    else if (inPlace && firstExisting !== -1 && i > firstExisting) middle.unshift([e, nextExisting]);
     else top.unshift(e);
   }
-  return { top: top, later: later };
+  return { top: top, later: later, middle: middle };
 }
 
 /**

@@ -11,14 +11,14 @@ function onPill() {
   var target = Math.max(0, Math.min(y, window.scrollY));
   if (reducedMotion()) {
     window.scrollTo(0, target);
-    flushDeferred();
+    flushDeferred(true);
   } else {
     window.scrollTo({ top: target, behavior: "smooth" });
   }
   // Arrival at the top flushes (scroll handler); make sure it happens.
   setTimeout(function () {
-    if (state.pending.length && !atTop()) window.scrollTo(0, target);
-    flushDeferred();
+    if ((state.pending.length || state.held.length) && !atTop()) window.scrollTo(0, target);
+    flushDeferred(true);
   }, 1200);
 }
 
@@ -29,7 +29,8 @@ export function bindScroll() {
     scrollQueued = true;
     requestAnimationFrame(function () {
       scrollQueued = false;
-      if ((state.pending.length || state.ghosts.size) && atTop()) flushDeferred();
+      if (state.held.length) flushDeferred(false); // capture order: places that scrolled out of view
+      else if ((state.pending.length || state.ghosts.size) && atTop()) flushDeferred(false);
     });
   }, { passive: true });
 

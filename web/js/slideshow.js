@@ -12,6 +12,7 @@
 
 import { creditFor, galleryLink, makeDeck, nextPhoto, slideSeconds, updateDeck } from "./deck.js";
 import { bindLive, pollNow, reschedule } from "./live.js";
+import { showPasswordForm } from "./password.js";
 import { eventHeader, indexOfName, sanitize } from "./manifest.js";
 import { bindPush, pushState } from "./push.js";
 import { qrDataUrl } from "./qr.js";
@@ -129,6 +130,7 @@ function applyManifest(m) {
 var liveView = {
   apply: applyManifest,
   missing: function () { setEmpty(true); }, // no photo published yet: title, QR, "photos appear here"
+  locked: function (opened) { showPasswordForm(document.body, state.event, opened); }, // a private gallery
 };
 
 function toggleQr() {
@@ -152,7 +154,7 @@ function togglePause() {
 
 function bindControls() {
   document.addEventListener("keydown", function (ev) {
-    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.target.closest(".lock")) return; // typing a password
     var k = ev.key.toLowerCase();
     if (k === "q") toggleQr();
     else if (k === "f") toggleFullscreen();
@@ -163,7 +165,8 @@ function bindControls() {
   });
   // A tap toggles the QR code; a second tap within 300 ms (a double tap) means full screen instead.
   var tapTimer = null;
-  document.addEventListener("click", function () {
+  document.addEventListener("click", function (ev) {
+    if (ev.target.closest(".lock")) return;
     if (tapTimer) { clearTimeout(tapTimer); tapTimer = null; toggleFullscreen(); return; }
     tapTimer = setTimeout(function () { tapTimer = null; toggleQr(); }, 300);
   });

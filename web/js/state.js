@@ -29,6 +29,8 @@ export var state = {
   rendered: 0,
   tiles: new Map(),      // name -> {el, img, col, h, entry}
   pending: [],           // entries waiting for the guest to be at the top
+  held: [],              // capture order: [entry, next name] waiting to go to their place (at the top)
+  order: "newest",       // manifest event.order: "newest" (new photos on top) or "capture"
   ghosts: new Set(),     // tile records hidden in place above the viewport
   broken: new Map(),     // name -> signature of the entry whose image failed
   columns: [],           // [{el, height}]
@@ -37,6 +39,7 @@ export var state = {
   inFlight: false,
   nextPollAt: null,      // Date.now() when the next poll is due (null: none scheduled)
   failures: 0,
+  locked: false,         // the gallery has a password not given yet (password.js): no polling
   pushing: false,        // the live channel's WebSocket is open (push.js): no regular polls
   again: false,          // push asked for a poll while one was in flight
   lb: { open: false, name: null, pushed: false, touch: null },

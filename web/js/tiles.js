@@ -2,11 +2,11 @@
  * taking them out, and the new photos held back until the guest is at the top. */
 
 import { els, atTop, viewportH, reducedMotion } from "./dom.js";
-import { placeBottom, placeTop, detach } from "./columns.js";
+import { placeBefore, placeBottom, placeTop, detach } from "./columns.js";
 import { webUrl, placeholderUrl } from "./images.js";
 import { sizesFor, tileUnits } from "./layout.js";
 import { lightboxAfterRemoval } from "./lightbox.js";
-import { signature } from "./manifest.js";
+import { indexOfName, signature } from "./manifest.js";
 import { EAGER, PAGE } from "./settings.js";
 import { state, urlFor, listIndex } from "./state.js";
 import { updateChrome } from "./view.js";
@@ -137,9 +137,37 @@ export function insertTop(entries, animate) {
   state.rendered += entries.length;
 }
 
-/** At the top again (or the pill was used): apply what was held back. */
-export function flushDeferred() {
-  if (!atTop()) return;
+/**
+ * Capture order: put held photos ([entry, name of the photo they precede]) in front of that photo,
+ * in its column. Only where that place is below the screen, so nothing the guest sees moves;
+ * `force` (the guest tapped the pill) places them all. Those whose photo is not rendered (or
+ * gone) join the list's unrendered part, to come with the next page.
+ */
+export function placeHeld(force) {
+  var keep = [];
+  state.held.forEach(function (h) {
+    var idx = h[1] === null ? -1 : indexOfName(state.list, h[1]);
+    var next = idx !== -1 && idx < state.rendered ? state.tiles.get(h[1]) : null;
+    if (!next) {
+      state.list.splice(idx === -1 ? state.rendered : idx, 0, h[0]);
+      return;
+    }
+    if (!force && next.el.getBoundingClientRect().top < viewportH()) { keep.push(h); return; }
+    state.list.splice(idx, 0, h[0]);
+    placeBefore(makeTile(h[0], true, true), next);
+    state.rendered += 1;
+  });
+  state.held = keep;
+}
+
+/** At the top again (or the pill was used: `force`): apply what was held back. */
+export function flushDeferred(force) {
+  var held = state.held.length;
+  if (held) placeHeld(!!force);
+  if (!atTop()) {
+    if (held !== state.held.length) updateChrome();
+    return;
+  }
   if (state.ghosts.size) {
     state.ghosts.forEach(detach);
     state.ghosts.clear();

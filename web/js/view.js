@@ -14,6 +14,7 @@ import { flushDeferred, insertTop, refreshTile, removePhoto, renderMore } from "
 
 function applyEvent(ev) {
   var head = eventHeader(ev, state.event);
+  state.order = ev && ev.order === "capture" ? "capture" : "newest";
   if (els.title.textContent !== head.title) els.title.textContent = head.title;
   document.title = head.title + " · Live gallery";
   els.subtitle.textContent = head.subtitle;
@@ -60,6 +61,7 @@ export function applyManifest(m) {
 
   // 1. Unpublished photos disappear.
   state.pending = state.pending.filter(function (e) { return fresh.has(e.name); });
+  state.held = state.held.filter(function (h) { return fresh.has(h[0].name); });
   state.list.slice().forEach(function (e) {
     if (!fresh.has(e.name)) removePhoto(e.name);
   });
@@ -71,11 +73,13 @@ export function applyManifest(m) {
     if (t) refreshTile(t, c[1]);
   });
   state.pending = state.pending.map(function (e) { return fresh.get(e.name) || e; });
+  state.held = state.held.map(function (h) { return [fresh.get(h[0].name) || h[0], h[1]]; });
 
   // 3. New photos. Those that sort below everything rendered go into the
   //    not-yet-rendered part of the list; the rest enter at the top.
-  var pendingNames = new Set(state.pending.map(function (e) { return e.name; }));
-  var arrivals = newArrivals(entries, state.list, state.rendered, pendingNames);
+  var pendingNames = new Set(state.pending.concat(state.held.map(function (h) { return h[0]; }))
+    .map(function (e) { return e.name; }));
+  var arrivals = newArrivals(entries, state.list, state.rendered, pendingNames, state.order === "capture");
   var top = arrivals.top;
   var wasFullyRendered = state.rendered === state.list.length;
   spliceLater(state.list, arrivals.later);
@@ -91,12 +95,15 @@ export function applyManifest(m) {
       state.pending = top.concat(state.pending);
     }
   }
-  if (atTop()) flushDeferred();
+  // 4. Capture order: photos taken earlier than some on screen go to their place, at once where
+  //    that is below the screen, else held (with the pill) so nothing the guest sees moves.
+  if (arrivals.middle.length) state.held = state.held.concat(arrivals.middle);
+  flushDeferred(false);
   updateChrome();
 }
 
 export function updateChrome() {
-  var total = state.list.length + state.pending.length;
+  var total = state.list.length + state.pending.length + state.held.length;
   els.count.textContent = state.loaded && total > 0 ? plural(total, "photo", "photos") : "";
   if (!state.loaded) return;
   if (total === 0) {
@@ -108,7 +115,7 @@ export function updateChrome() {
     if (!keep) setNotice("");
   }
   els.footer.hidden = total === 0;
-  var n = state.pending.length;
+  var n = state.pending.length + state.held.length;
   if (n > 0) {
     els.pillText.textContent = plural(n, "new photo", "new photos");
     els.pill.hidden = false;

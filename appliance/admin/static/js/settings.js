@@ -19,6 +19,7 @@ export async function loadSettings() {
     fillEvents(s.events);
     fillFolders(s.folders);
     fillCleanup(s.cleanup);
+    fillAccess(await api("/api/settings/gallery-password"));
     await loadCameras();
   } catch (e) { toast(e.message, { error: true }); }
 }
@@ -27,6 +28,7 @@ function fillEvent(e) {
   if (!e) return;
   const f = $("#form-event");
   f.title.value = e.event.title; f.subtitle.value = e.event.subtitle; f.gallery_url.value = e.gallery_url || "";
+  f.order.value = e.order || "newest";
   $("#event-title").textContent = e.event.title;
   $("#event-slug").textContent = e.event.slug;
   const img = $("#hero-img");
@@ -40,11 +42,37 @@ $("#form-event").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const f = ev.currentTarget;
   try {
-    const body = { title: f.title.value, subtitle: f.subtitle.value, gallery_url: f.gallery_url.value.trim() };
+    const body = { title: f.title.value, subtitle: f.subtitle.value, gallery_url: f.gallery_url.value.trim(),
+      order: f.order.value || "newest" };
     if (f.dataset.heroChanged) body.hero_publication_id = f.dataset.hero ? Number(f.dataset.hero) : null;
     fillEvent(await api("/api/settings/event", { method: "PUT", body }));
     delete f.dataset.heroChanged;
     toast("Event page saved — the gallery updates in a few seconds");
+  } catch (e) { toast(e.message, { error: true }); }
+});
+
+// The gallery password: only whether one is set comes back, never the password.
+function fillAccess(a) {
+  $("#access-state").textContent = a.protected
+    ? "Guests need the password to open the gallery (and its share links)."
+    : "Anyone with the gallery's link can see it.";
+  $("#access-remove").hidden = !a.protected;
+  $("#form-access").password.value = "";
+}
+
+$("#form-access").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    fillAccess(await api("/api/settings/gallery-password", { method: "PUT", body: { password: ev.currentTarget.password.value } }));
+    toast("Gallery password set — guests are asked for it within a minute");
+  } catch (e) { toast(e.message, { error: true }); }
+});
+
+$("#access-remove").addEventListener("click", async () => {
+  if (!(await confirmSheet("Remove the gallery password?", "Anyone with the gallery's link can then see the photos.", "Remove"))) return;
+  try {
+    fillAccess(await api("/api/settings/gallery-password", { method: "DELETE" }));
+    toast("Password removed — the gallery is open again");
   } catch (e) { toast(e.message, { error: true }); }
 });
 
