@@ -11,16 +11,17 @@ import { DurableObject } from "cloudflare:workers";
 
 import { MAX_BODY, WINDOW_S, announcement, forwardToChannel, parseLivePath, verifyNotify } from "../_lib/live.js";
 
-function json(status, value) {
+function json(status, value, extra = {}) {
   return new Response(JSON.stringify(value), {
     status,
-    headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
+    headers: { "Content-Type": "application/json", "Cache-Control": "no-store", ...extra },
   });
 }
 
 export class EventChannel extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
+    this.started = Date.now(); // when this instance came into memory (X-Channel-Started)
     this.sql = ctx.storage.sql;
     this.sql.exec("CREATE TABLE IF NOT EXISTS announced (one INTEGER PRIMARY KEY CHECK (one = 1), "
       + "version INTEGER NOT NULL, text TEXT NOT NULL)");
@@ -41,7 +42,9 @@ export class EventChannel extends DurableObject {
     if (request.method !== "GET") return json(405, { error: "GET only" });
     const current = this.current();
     if ((request.headers.get("Upgrade") || "").toLowerCase() !== "websocket") {
-      return json(200, current ? JSON.parse(current.text) : { type: "manifest", event: route.event, version: null });
+      const body = current ? JSON.parse(current.text) : { type: "manifest", event: route.event, version: null };
+      // How long this object has been in memory: a later start means it hibernated (or was evicted) since.
+      return json(200, body, { "X-Channel-Started": String(this.started) });
     }
     const [client, server] = Object.values(new WebSocketPair());
     this.ctx.acceptWebSocket(server);

@@ -167,6 +167,29 @@ describe("live channel in workerd (Miniflare)", { skip, timeout: 240_000 }, () =
     assert.equal((await plain.json()).version, 8);
   });
 
+  test("idle guests let the object hibernate; a notify wakes it and reaches every one of them", async () => {
+    const started = async () => Number((await fetch(new URL("/live/sleepy", baseUrl))).headers.get("X-Channel-Started"));
+    const guests = await Promise.all([1, 2, 3].map(() => guest(baseUrl, "sleepy")));
+    const first = await started();
+    assert.ok(first > 0);
+    // workerd evicts an object idle for ~10 s even with WebSockets open (they are hibernatable);
+    // the guests' pings are answered by the runtime meanwhile and do not keep it awake.
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 3_000));
+      guests.forEach((g) => g.ws.send("ping"));
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.ok(guests.every((g) => g.messages.filter((m) => m === "pong").length === 5), "auto-response pongs");
+    const second = await started();
+    assert.ok(second > first, `the object left memory while the guests stayed connected (${first} -> ${second})`);
+    const res = await notify(baseUrl, "sleepy", { id: "s-1", version: 1 });
+    assert.equal(res.body.delivered, 3);
+    for (const g of guests) {
+      assert.equal(JSON.parse((await g.next(6))[5]).version, 1);
+      g.close();
+    }
+  });
+
   test("the object evicted and started again keeps its version and refuses replays", async () => {
     const before = await notify(baseUrl, "restart", { id: "r-1", version: 3 });
     assert.equal(before.status, 200);
