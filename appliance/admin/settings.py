@@ -6,6 +6,7 @@ change on their next look without a restart. Store keys written by the admin:
 - ``gallery_url``: public gallery URL (``{event}`` is replaced by the event slug)
 - ``event_hero.<event id>``: publication id of the event's cover photo
 - ``gallery_order.<event id>``: ``newest`` (new photos enter at the top) or ``capture`` order
+- ``download_size.<event id>``: what guests download, the ``web`` JPEG or a ``full``-size one
 - ``watermark``, ``credits``: see :mod:`appliance.imaging.watermark`, :mod:`appliance.publish.credits`;
   ``watermark_version`` is bumped on every watermark change (:mod:`appliance.admin.watermark_api`)
 - ``folders``: ``{"watch": path | null}``: see :mod:`appliance.admin.housekeeping`
@@ -58,6 +59,7 @@ def event_json(store: Store, event: dict[str, Any]) -> dict[str, Any]:
     return {
         "event": {k: event[k] for k in ("id", "slug", "title", "subtitle")},
         "order": manifest.gallery_order(store, event["id"]),
+        "download": manifest.download_size(store, event["id"]),
         "hero": hero(store, event["id"]),
         "gallery_url": store.get_setting("gallery_url") or get_config().admin.gallery_url,
         "gallery_url_resolved": gallery_url(get_config(), store),
@@ -72,7 +74,8 @@ def get_event() -> Any:
 
 @bp.put("/settings/event")
 def put_event() -> Any:
-    data = body({"title", "subtitle", "hero_publication_id", "gallery_url", "order"}, "event setting")
+    data = body({"title", "subtitle", "hero_publication_id", "gallery_url", "order", "download"},
+                "event setting")
     store = get_store()
     event = _current_event(store)
     title = text(data["title"], "title", 120, required=True) if "title" in data else event["title"]
@@ -93,6 +96,10 @@ def put_event() -> Any:
         if data["order"] not in manifest.ORDERS:
             raise ApiError(f"order must be one of {', '.join(manifest.ORDERS)}")
         changed[f"gallery_order.{event['id']}"] = data["order"]
+    if "download" in data:
+        if data["download"] not in manifest.DOWNLOAD_SIZES:
+            raise ApiError(f"download must be one of {', '.join(manifest.DOWNLOAD_SIZES)}")
+        changed[f"download_size.{event['id']}"] = data["download"]
     if url is not None:
         changed["gallery_url"] = url
     if hero is not ...:

@@ -3,8 +3,9 @@
 Newest first; each photo with its keys, pixel sizes (exactly those of the files), thumbnail, capture
 and publish time, a placeholder colour (``color``) and a 3×3 colour grid (``ph``, 27 hex digits: nine
 CSS ``#rgb`` colours row by row) so the gallery reserves and tints the space before images load.
-``webp`` is present when a WebP sits beside the JPEG. Compact: 2,500 photos stay well under 150 KB
-gzipped.
+``webp`` is present when a WebP sits beside the JPEG, ``original`` when guests download the
+full-size JPEG (the event's download size "full": ``event.download`` is then ``"original"``).
+Compact: 2,500 photos stay well under 150 KB gzipped.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ def photo_key(name: str) -> str:
 
 def thumb_key(name: str) -> str:
     return f"thumbs/{name}.jpg"
+
+
+def original_key(name: str) -> str:
+    """The full-size JPEG guests download when the event says so (never the camera's file)."""
+    return f"originals/{name}.jpg"
 
 
 def webp_key(name: str) -> str:
@@ -50,6 +56,8 @@ def entry(p: dict[str, Any]) -> dict[str, Any]:
         item["ph"] = p["placeholder"]
     if p.get("webp"):
         item["webp"] = webp_key(p["name"])
+    if p.get("original"):
+        item["original"] = original_key(p["name"])
     return item
 
 
@@ -75,6 +83,7 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
             "hero": hero_key(store, event_id, live_only),
             "credit": credits.load(store).artist or None,  # the photographer, for share previews
             **({"order": order} if order != "newest" else {}),
+            **({"download": "original"} if download_size(store, event_id) == "full" else {}),
         },
         "generated_at": utcnow(),
         "photos": photos,
@@ -82,6 +91,15 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
 
 
 ORDERS = ("newest", "capture")
+DOWNLOAD_SIZES = ("web", "full")
+
+
+def download_size(store: Store, event_id: int) -> str:
+    """What guests download (setting ``download_size.<id>``): the ``web`` JPEG or a ``full``-size one
+    rendered beside it at publish."""
+    value = store.get_setting(f"download_size.{event_id}")
+    return value if value in DOWNLOAD_SIZES else "web"
+
 
 
 def gallery_order(store: Store, event_id: int) -> str:

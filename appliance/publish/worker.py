@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..fsutil import clean_temp_files
-from ..imaging import pipeline, watermark
+from ..fsutil import atomic_write_bytes, clean_temp_files
+from ..imaging import full_size, pipeline, watermark
 from ..imaging.recipe import Recipe, RecipeError
 from ..store import JobKind, PublicationState, Store
 from . import credits, manifest, watermark_settings
@@ -98,9 +98,10 @@ class Publisher:
         return self.store.publish_batch(wanted, refused, recipe, list(dict.fromkeys(photo_ids)))
 
     def files(self, slug: str, name: str) -> dict[str, Path]:
-        """Where a publication's files live: web JPEG, thumbnail, WebP (relative key → path)."""
+        """Where a publication's files live: web JPEG, thumbnail, WebP, full size (relative key → path)."""
         folder = self.event_dir(slug)
-        keys = (manifest.photo_key(name), manifest.thumb_key(name), manifest.webp_key(name))
+        keys = (manifest.photo_key(name), manifest.thumb_key(name), manifest.webp_key(name),
+                manifest.original_key(name))
         return {key: folder / key for key in keys}
 
     def process(self, publication: dict[str, Any]) -> bool:
@@ -123,7 +124,8 @@ class Publisher:
             self._fail(pub_id, "the photo or its event is no longer in the store")
             return False
         paths = self.files(event["slug"], name)
-        web_path, thumb_path, webp_path = paths.values()
+        web_path, thumb_path, webp_path, full_path = paths.values()
+        full = manifest.download_size(self.store, event["id"]) == "full"
         publish = self.config.publish
         try:
             recipe = Recipe.parse(json.loads(publication["recipe"]))
@@ -135,18 +137,24 @@ class Publisher:
                 watermark=mark, artist=credit.artist, copyright_=credit.copyright,
                 webp_path=webp_path if publish.webp else None, webp_quality=publish.webp_quality,
             )
+            if full:  # after the web files: what guests see first is never held up by it
+                atomic_write_bytes(full_path, full_size.full_size_jpeg(
+                    self.config.folder("buffer") / photo["buffer_path"], recipe, watermark=mark,
+                    artist=credit.artist, copyright_=credit.copyright))
         except (pipeline.ImageError, RecipeError, watermark.WatermarkError, OSError,
                 json.JSONDecodeError) as exc:
             log.warning("publish of %s failed: %s", name, exc)
             self._fail(pub_id, str(exc))
             return False
-        files = [web_path, thumb_path] + ([webp_path] if rendered.webp else [])
+        extra = ((webp_path, rendered.webp), (full_path, full))
+        files = [web_path, thumb_path] + [path for path, wanted in extra if wanted]
         try:
             with self.store.transaction():
                 self.store.mark_published(
                     pub_id, width=rendered.width, height=rendered.height,
                     thumb_width=rendered.thumb_width, thumb_height=rendered.thumb_height,
                     color=rendered.color, placeholder=rendered.placeholder, webp=rendered.webp,
+                    original=full,
                 )
                 for path in files:
                     relative = str(path.relative_to(self.event_dir(event["slug"])))
@@ -261,7 +269,8 @@ class Publisher:
         """The bucket keys (relative to the event) a publication's uploads used."""
         name = pub["name"]
         return [manifest.photo_key(name), manifest.thumb_key(name)] + (
-            [manifest.webp_key(name)] if pub["webp"] else [])
+            [manifest.webp_key(name)] if pub["webp"] else []) + (
+            [manifest.original_key(name)] if pub["original"] else [])
 
 
 def preview(config: Config, store: Store, photo_id: int, recipe: dict[str, Any] | None,

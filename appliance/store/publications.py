@@ -109,14 +109,15 @@ class Publications(Settings):
         )
 
     def mark_published(self, publication_id: int, *, width: int, height: int, thumb_width: int,
-                       thumb_height: int, color: str, placeholder: str | None, webp: bool) -> None:
+                       thumb_height: int, color: str, placeholder: str | None, webp: bool,
+                       original: bool = False) -> None:
         """Record a rendered publication (its files are written; uploads are queued beside it)."""
         self.conn.execute(
             "UPDATE publications SET state = ?, error = NULL, published_at = ?, "
             "width = ?, height = ?, thumb_width = ?, thumb_height = ?, color = ?, "
-            "placeholder = ?, webp = ? WHERE id = ?",
+            "placeholder = ?, webp = ?, original = ? WHERE id = ?",
             (PublicationState.PUBLISHED, utcnow(), width, height, thumb_width, thumb_height, color,
-             placeholder, int(webp), publication_id),
+             placeholder, int(webp), int(original), publication_id),
         )
 
     def mark_unpublished(self, publication_id: int) -> None:

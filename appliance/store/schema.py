@@ -352,6 +352,10 @@ MIGRATIONS: list[str] = [
     UPDATE imports SET source_kind = 'upload', source_name = substr(source, 8)
         WHERE source LIKE 'upload %' AND COALESCE(source_kind, 'other') = 'other';
     """,
+    # 17 full-size downloads: whether a publication has its full-size JPEG (originals/<name>.jpg)
+    """
+    ALTER TABLE publications ADD COLUMN original INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 

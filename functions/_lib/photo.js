@@ -7,6 +7,7 @@
 //
 // URL layout served:  /photo/<event>/<rest>
 //   rest = manifest.json | photos/<NAME>.(jpg|webp) | thumbs/<NAME>.(jpg|webp)
+//          | originals/<NAME>.jpg (the full-size download, when the event offers it)
 // R2 key:             <PREFIX>/<event>/<rest>     (PREFIX defaults to "events")
 
 export const ROUTE_PREFIX = "/photo/";
@@ -74,12 +75,12 @@ export function parsePhotoPath(pathname, routePrefix = ROUTE_PREFIX) {
   if (tail.length === 1 && tail[0] === "manifest.json") {
     kind = "manifest";
     ext = "json";
-  } else if (tail.length === 2 && (tail[0] === "photos" || tail[0] === "thumbs")) {
-    const m = /^(.+)\.(jpg|webp)$/.exec(tail[1]);
+  } else if (tail.length === 2 && (tail[0] === "photos" || tail[0] === "thumbs" || tail[0] === "originals")) {
+    const m = (tail[0] === "originals" ? /^(.+)\.(jpg)$/ : /^(.+)\.(jpg|webp)$/).exec(tail[1]);
     if (!m || !NAME_RE.test(m[1])) {
       return { ok: false, status: 404, reason: "bad file name" };
     }
-    kind = tail[0] === "photos" ? "photo" : "thumb";
+    kind = { photos: "photo", thumbs: "thumb", originals: "original" }[tail[0]];
     ext = m[2];
   } else {
     return { ok: false, status: 404, reason: "not a gallery object" };

@@ -70,6 +70,10 @@ describe("parsePhotoPath", () => {
     assert.equal(t.ok, true);
     assert.equal(t.kind, "thumb");
     assert.equal(t.contentType, "image/webp");
+    const o = parsePhotoPath("/photo/demo/originals/IMG_1.jpg");
+    assert.deepEqual([o.ok, o.kind, o.contentType, o.cacheControl], [true, "original", "image/jpeg", CACHE_IMMUTABLE]);
+    assert.equal(parsePhotoPath("/photo/demo/originals/IMG_1.webp").status, 404, "full size is JPEG only");
+    assert.equal(parsePhotoPath("/photo/demo/originals/IMG_1.CR3").status, 404);
     assert.equal(parsePhotoPath(`/photo/${"a".repeat(63)}/manifest.json`).ok, true);
     assert.equal(parsePhotoPath(`/photo/demo/photos/${"A".repeat(121)}.jpg`).ok, true);
   });

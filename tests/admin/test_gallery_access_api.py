@@ -95,3 +95,14 @@ def test_capture_order_sorts_the_manifest_and_tells_the_gallery(authed, store, c
     assert authed.put("/api/settings/event", json={"order": "random"}).status_code == 400
     authed.put("/api/settings/event", json={"order": "newest"})
     assert "order" not in manifest.build(store, event_id, live_only=False)["event"]
+
+
+def test_download_size_setting(authed, store):
+    event_id = store.current_event()["id"]
+    assert authed.get("/api/settings/event").get_json()["download"] == "web"
+    res = authed.put("/api/settings/event", json={"download": "full"})
+    assert res.status_code == 200 and res.get_json()["download"] == "full"
+    assert manifest.download_size(store, event_id) == "full"
+    assert manifest.build(store, event_id, live_only=False)["event"]["download"] == "original"
+    res = authed.put("/api/settings/event", json={"download": "raw"})
+    assert res.status_code == 400 and "download must be one of web, full" in res.get_json()["error"]

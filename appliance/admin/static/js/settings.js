@@ -28,7 +28,7 @@ function fillEvent(e) {
   if (!e) return;
   const f = $("#form-event");
   f.title.value = e.event.title; f.subtitle.value = e.event.subtitle; f.gallery_url.value = e.gallery_url || "";
-  f.order.value = e.order || "newest";
+  f.order.value = e.order || "newest"; f.download.value = e.download || "web";
   $("#event-title").textContent = e.event.title;
   $("#event-slug").textContent = e.event.slug;
   const img = $("#hero-img");
@@ -43,7 +43,7 @@ $("#form-event").addEventListener("submit", async (ev) => {
   const f = ev.currentTarget;
   try {
     const body = { title: f.title.value, subtitle: f.subtitle.value, gallery_url: f.gallery_url.value.trim(),
-      order: f.order.value || "newest" };
+      order: f.order.value || "newest", download: f.download.value || "web" };
     if (f.dataset.heroChanged) body.hero_publication_id = f.dataset.hero ? Number(f.dataset.hero) : null;
     fillEvent(await api("/api/settings/event", { method: "PUT", body }));
     delete f.dataset.heroChanged;
