@@ -22,7 +22,7 @@ from .audit_export import audit_response
 from .audit_log import record
 from .auth import start_session
 from .passwords import hash_password, password_problem, verify_password
-from .roles import current_user, token_id
+from .roles import IDLE_S, current_user, token_id
 
 bp = Blueprint("accounts", __name__)
 
@@ -46,7 +46,8 @@ def accounts_page() -> Any:
     store, now = get_store(), time.time()
     token = session.pop("new_invite", None)
     return render_template(
-        "accounts.html", users=store.users(), sessions=store.sessions(), invites=store.invites(now),
+        "accounts.html", users=store.users(), sessions=store.sessions(seen_after=now - IDLE_S),
+        invites=store.invites(now),
         audit=store.audit_log(limit=100), new_invite=_invite_json(token) if token else None,
         roles=ROLES, hours=INVITE_HOURS, me=current_user(), now=now)
 

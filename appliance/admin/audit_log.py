@@ -38,9 +38,13 @@ def _ints(value: Any) -> list[int]:
     return [v for v in items if isinstance(v, int) and not isinstance(v, bool)]
 
 
-def photo_ids(endpoint: str, data: dict[str, Any], view_args: dict[str, Any]) -> list[int]:
-    """The photos a request touched, as far as its body and URL name them."""
+def photo_ids(endpoint: str, data: dict[str, Any], view_args: dict[str, Any],
+              answer: Any = None) -> list[int]:
+    """The photos a request touched, as far as its body, URL and answer (a batch's ``results``,
+    also when it was given a filter query rather than ids) name them."""
     found = _ints(view_args.get("photo_id"))
+    if isinstance(answer, dict) and isinstance(answer.get("results"), list):
+        found += [r["id"] for r in answer["results"] if isinstance(r, dict) and isinstance(r.get("id"), int)]
     for key in PHOTO_KEYS:
         if key in data:
             found += _ints(data[key])
@@ -85,7 +89,8 @@ def after_change(response: Response) -> Response:
     text = json.dumps(detail, sort_keys=True, default=str)
     if len(text) > MAX_DETAIL:
         detail = {"truncated": text[:MAX_DETAIL]}
-    record(endpoint, detail=detail, photos=photo_ids(endpoint, data, request.view_args or {}))
+    answer = response.get_json(silent=True) if response.is_json else None
+    record(endpoint, detail=detail, photos=photo_ids(endpoint, data, request.view_args or {}, answer))
     return response
 
 

@@ -41,6 +41,8 @@ def seed_owner(config: Config, store: Store) -> str | None:
         store.set_setting(SEED_SETTING, seed_hash)
         return "made"
     secret = config.admin.password_hash or config.admin.password
+    if seed is None:  # another worker made the owner a moment ago and is about to record the seed
+        return None
     if isinstance(seed, str) and verify_password(seed, secret):
         return None
     owner = store.first_owner()

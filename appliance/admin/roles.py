@@ -40,6 +40,7 @@ ACTION_PERMISSIONS: dict[tuple[str, str], str] = {
 }
 
 TOUCH_EVERY_S = 60.0  # a session's "last seen" is written at most this often
+IDLE_S = 7 * 24 * 3600.0  # a session unused this long is over (as its cookie: PERMANENT_SESSION_LIFETIME)
 
 
 def required_role(endpoint: str, action: str | None = None) -> str | None:
@@ -73,9 +74,8 @@ def current_user() -> dict[str, Any] | None:
     if "user" not in g:
         token, user = session.get("sid"), None
         if isinstance(token, str):
-            store = get_store()
-            user = store.live_session(token_id(token))
-            now = time.time()
+            store, now = get_store(), time.time()
+            user = store.live_session(token_id(token), seen_after=now - IDLE_S)
             if user is not None and now - user["last_seen_ts"] > TOUCH_EVERY_S:
                 store.touch_session(user["session_id"], now)
         g.user = user

@@ -94,24 +94,25 @@ class Accounts(StoreBase):
                 "VALUES (?, ?, ?, ?, ?)",
                 (session_id, user_id, utcnow(), now, client))
 
-    def live_session(self, session_id: str) -> dict[str, Any] | None:
+    def live_session(self, session_id: str, seen_after: float = 0.0) -> dict[str, Any] | None:
         """The session (``session_id``) with its ``user_id``, ``name`` and ``role``; None if revoked
         or its user was removed."""
         return self.row(
             "SELECT s.id AS session_id, s.user_id, s.last_seen_ts, u.name, u.role FROM user_sessions s "
             "JOIN users u ON u.id = s.user_id WHERE s.id = ? AND s.revoked_at IS NULL "
-            "AND u.disabled_at IS NULL", (session_id,))
+            "AND u.disabled_at IS NULL AND s.last_seen_ts > ?", (session_id, seen_after))
 
     def touch_session(self, session_id: str, now: float) -> None:
         with self.transaction():
             self.conn.execute("UPDATE user_sessions SET last_seen_ts = ? WHERE id = ?", (now, session_id))
 
-    def sessions(self) -> list[dict[str, Any]]:
-        """Open sessions for the owner (the id is the token's hash: revocable, not usable)."""
+    def sessions(self, seen_after: float = 0.0) -> list[dict[str, Any]]:
+        """Open sessions seen after ``seen_after``, for the owner (the id is the token's hash:
+        revocable, not usable)."""
         return self.rows(
             "SELECT s.id, s.user_id, u.name, u.role, s.created_at, s.last_seen_ts, s.client "
             "FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.revoked_at IS NULL "
-            "ORDER BY s.last_seen_ts DESC")
+            "AND u.disabled_at IS NULL AND s.last_seen_ts > ? ORDER BY s.last_seen_ts DESC", (seen_after,))
 
     def revoke_session(self, session_id: str) -> bool:
         with self.transaction():

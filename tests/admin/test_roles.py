@@ -80,13 +80,19 @@ def test_a_refusal_says_why(app):
     assert page.status_code == 403 and "needs the owner role" in page.get_data(as_text=True)
 
 
-def test_an_editor_may_batch_cull_but_not_batch_delete(app, buffered):
+def test_an_editor_may_batch_cull_but_not_batch_delete(app, config, buffered):
     client, token = client_as(app, "editor")
     headers = {"X-CSRFToken": token}
     res = client.post("/api/batch", json={"action": "delete", "ids": buffered}, headers=headers)
     assert res.status_code == 403
-    res = client.post("/api/batch", json={"action": "rate", "ids": buffered, "value": 3}, headers=headers)
+    res = client.post("/api/batch", json={"action": "rate", "query": {"filter": "all"}, "value": 3},
+                      headers=headers)
     assert res.status_code == 202
+    store = Store(config.db_path)
+    entry = store.audit_log(limit=1)[0]  # a batch by filter names its photos from its results
+    store.close()
+    assert (entry["action"], entry["detail"]["value"]) == ("culling.batch", 3)
+    assert sorted(entry["photo_ids"]) == buffered
     owner, owner_token = client_as(app, "owner")
     res = owner.post("/api/batch", json={"action": "delete", "ids": buffered[:1]},
                      headers={"X-CSRFToken": owner_token})

@@ -43,6 +43,9 @@ def test_sessions_are_revoked_by_id_by_user_by_password_change_and_by_removal(st
     store.set_user_password(anna, "h2", keep_session="a2")  # a password change keeps only this one
     assert store.live_session("a2") is not None and store.live_session("a3") is None
     store.open_session("a4", anna, now, "")
+    assert store.live_session("a4", seen_after=now + 1) is None  # idle too long
+    assert {s["id"] for s in store.sessions(seen_after=now - 1)} == {"a4", "a2"}
+    assert store.sessions(seen_after=now + 1) == []
     assert store.disable_user(anna)
     assert store.live_session("a2") is None and store.live_session("a4") is None
     assert store.user_named("anna") is None and store.user(anna)["disabled_at"]
