@@ -78,11 +78,19 @@ def start_session(store: Store, user: dict[str, Any]) -> None:
 def check_login(store: Store, name: str, password: str) -> dict[str, Any] | None:
     """The user ``name`` (empty: the first owner) if ``password`` is theirs; upgrades an old hash."""
     user = store.user_named(name) if name else store.first_owner()
-    if user is None or not verify_password(user["password_hash"], password):
+    if user is None:
+        verify_password(_dummy_hash(), password)  # as slow as a real check: names cannot be probed
+        return None
+    if not verify_password(user["password_hash"], password):
         return None
     if needs_rehash(user["password_hash"]):
         store.set_user_password(user["id"], hash_password(password), keep_session=None)
     return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_hex(16))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -35,6 +35,8 @@ def server(config: Config, photos: list[int]) -> Iterator[str]:  # noqa: F811
 
 def log_in(page: Any, base: str, name: str, password: str) -> None:
     page.goto(f"{base}/login")
+    if name == "vic":
+        shot(page, "roles-login")
     page.fill("#name", name)
     page.fill("#password", password)
     page.click("button[type=submit]")
@@ -67,7 +69,8 @@ def test_a_viewer_sees_no_publish_controls_and_the_owner_invites(playwright_brow
 
     owner = console_guard(playwright_browser.new_context(**PHONE).new_page())
     log_in(owner, server, "", "correct horse")
-    assert owner.inner_text("#me").lower().split() == ["owner", "owner"]
+    assert owner.inner_text("#me").lower().split() == ["owner"]  # the owner account: its badge alone
+    shot(owner, "roles-owner-buffer")
     owner.goto(f"{server}/accounts")
     names = [r.split()[0] for r in owner.locator("#users .acc-row").all_inner_texts()]
     assert names == ["owner", "edda", "vic"]
