@@ -65,6 +65,9 @@ def test_a_viewer_sees_no_publish_controls_and_the_owner_invites(playwright_brow
                                         ".map((e) => e.id || e.className)")
     assert shown == ["me-card", "card logout"]  # their account and the logout, nothing of the owner's
     shot(viewer, "roles-viewer-settings")
+    viewer.click("#me-card a[href='/account']")
+    viewer.wait_for_selector("input[name=new_password]")
+    shot(viewer, "roles-viewer-account")
     viewer.context.close()
 
     owner = console_guard(playwright_browser.new_context(**PHONE).new_page())
