@@ -19,6 +19,7 @@ from .roles import current_user
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 SELF_RECORDED = frozenset({"auth.login", "auth.logout", "accounts.invite"})
 PUBLICATION_IDS = frozenset({"api.unpublish", "api.retry"})  # their "id" is a publication's
+PHOTO_ANSWERS = frozenset({"upload.upload"})  # the photo's id is in the answer, not the request
 PHOTO_KEYS = ("id", "ids", "photo_id", "photo_ids")
 SECRET_WORDS = ("password", "secret", "token", "key_id", "csrf")
 MAX_DETAIL = 4000
@@ -45,6 +46,8 @@ def photo_ids(endpoint: str, data: dict[str, Any], view_args: dict[str, Any],
     found = _ints(view_args.get("photo_id"))
     if isinstance(answer, dict) and isinstance(answer.get("results"), list):
         found += [r["id"] for r in answer["results"] if isinstance(r, dict) and isinstance(r.get("id"), int)]
+    if endpoint in PHOTO_ANSWERS and isinstance(answer, dict):
+        found += _ints(answer.get("id"))
     for key in PHOTO_KEYS:
         if key in data:
             found += _ints(data[key])
@@ -59,9 +62,11 @@ def _request_data() -> dict[str, Any]:
     data = request.get_json(silent=True) if request.is_json else None
     if isinstance(data, dict):
         return data
-    form: dict[str, Any] = {k: v for k, v in request.form.items()}
+    form: dict[str, Any] = {**request.args, **request.form}
     if request.files:
         form["files"] = [f.filename for f in request.files.getlist("file") or request.files.values()]
+    if request.headers.get("X-Filename"):  # an upload names its file in a header
+        form["file"] = request.headers["X-Filename"]
     return form
 
 
@@ -90,6 +95,8 @@ def after_change(response: Response) -> Response:
     if len(text) > MAX_DETAIL:
         detail = {"truncated": text[:MAX_DETAIL]}
     answer = response.get_json(silent=True) if response.is_json else None
+    if isinstance(answer, dict) and answer.get("ok") is False:  # a refused upload (200 for the console)
+        detail = {**detail, "refused": answer.get("error", "")}
     record(endpoint, detail=detail, photos=photo_ids(endpoint, data, request.view_args or {}, answer))
     return response
 

@@ -214,6 +214,24 @@ def test_the_audit_log_names_who_changed_what_and_which_photos(app, config, samp
     assert data.get_json()["entries"][-1]["action"] == "cameras.add_camera"
 
 
+def test_an_upload_is_audited_with_its_file_and_photo(app, config, samples):
+    editor, token = client_as(app, "editor")
+    data = (samples / "gps" / "DSCN0021.jpg").read_bytes()
+    res = editor.post("/api/upload?report=1", data=data, content_type="image/jpeg",
+                      headers={"X-Filename": "IMG_0021.JPG", "X-CSRFToken": token})
+    assert res.status_code == 201
+    refused = editor.post("/api/upload?report=1", data=b"not a photo", content_type="image/jpeg",
+                          headers={"X-Filename": "IMG_0022.JPG", "X-CSRFToken": token})
+    assert refused.status_code == 200 and refused.get_json()["ok"] is False
+    store = _store(config)
+    bad, good = store.audit_log(limit=2)
+    store.close()
+    photo = res.get_json()["id"]
+    assert (good["action"], good["user_name"], good["photo_ids"]) == ("upload.upload", "edda", [photo])
+    assert good["detail"] == {"file": "IMG_0021.JPG", "report": "1"}
+    assert bad["photo_ids"] == [] and bad["detail"]["refused"]
+
+
 def test_a_camera_belongs_to_a_user(app, config):
     owner, token = client_as(app, "owner")
     store = _store(config)
