@@ -11,10 +11,19 @@ from typing import Any
 
 import pytest
 from support.accounts import USER_PASSWORD, app_with_users
-from test_admin_browser import PHONES, QuietHandler, photos, playwright_browser, shot  # noqa: F401 (fixtures)
+from test_admin_browser import (  # noqa: F401 (fixtures)
+    ARTIFACTS,
+    PHONES,
+    QuietHandler,
+    photos,
+    playwright_browser,
+    shot,
+)
+from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from appliance.config import Config
+from appliance.store import Store
 
 pytestmark = pytest.mark.browser
 PHONE = PHONES["iphone"]  # 390 × 844, touch
@@ -48,7 +57,7 @@ def visible(page: Any, selector: str) -> int:
 
 
 def test_a_viewer_sees_no_publish_controls_and_the_owner_invites(playwright_browser, server, photos,  # noqa: F811
-                                                                  console_guard):
+                                                                  config, console_guard):
     viewer = console_guard(playwright_browser.new_context(**PHONE).new_page())
     log_in(viewer, server, "vic", USER_PASSWORD)
     assert viewer.inner_text("#me").lower().split() == ["vic", "viewer"]
@@ -74,6 +83,18 @@ def test_a_viewer_sees_no_publish_controls_and_the_owner_invites(playwright_brow
     log_in(owner, server, "", "correct horse")
     assert owner.inner_text("#me").lower().split() == ["owner"]  # the owner account: its badge alone
     shot(owner, "roles-owner-buffer")
+    # the owner gives a camera to the viewer: it will never auto-publish
+    store = Store(config.db_path)
+    store.add_ftp_account("cam-v", generate_password_hash("camera pw 1"), "Vic's camera")
+    owner.goto(f"{server}/#settings")
+    row = owner.locator("#cameras-list [data-user=cam-v]")
+    row.wait_for()
+    row.locator("select").select_option(label="vic (viewer)")
+    owner.wait_for_function(
+        "() => document.querySelector('#cameras-list').textContent.includes('never auto-publishes')")
+    assert store.ftp_account_roles() == {"cam-v": "viewer"}
+    store.close()
+    owner.locator("#cameras-card").screenshot(path=str(ARTIFACTS / "admin-roles-owner-cameras.png"))
     owner.goto(f"{server}/accounts")
     names = [r.split()[0] for r in owner.locator("#users .acc-row").all_inner_texts()]
     assert names == ["owner", "edda", "vic"]

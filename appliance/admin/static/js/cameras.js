@@ -33,12 +33,28 @@ function account(a) {
       el("small", {}, `${a.user} · ${a.event || "current event"} · ${seen}`), el("small", {}, frames),
       el("small", {}, `Belongs to ${a.owner_name || "the owner"}` +
         (a.owner_role === "viewer" ? " (viewer: never auto-publishes)" : "")), partial),
-    el("div", { class: "actions" },
+    el("div", { class: "actions" }, ownerSelect(a),
       el("button", { type: "button", onclick: () => newPassword(a) }, "New password"),
       el("button", { type: "button", class: "danger", onclick: () => remove(a) }, "Remove")));
 }
 
+let users = []; // the admin's people a camera can belong to (from GET /api/cameras)
+
+function ownerSelect(a) {
+  const select = el("select", { "aria-label": `${a.label || a.user} belongs to`, onchange: () => setOwner(a, select.value) },
+    el("option", { value: "" }, "The owner"), ...users.map((u) => el("option", { value: u.id }, `${u.name} (${u.role})`)));
+  select.value = a.owner_id ?? "";
+  return select;
+}
+
+async function setOwner(a, value) {
+  try { fillCameras(await api(`/api/cameras/${encodeURIComponent(a.user)}`, { method: "PUT", body: { owner_id: value ? Number(value) : null } }));
+    toast(`${a.label || a.user} now belongs to ${value ? users.find((u) => String(u.id) === value)?.name : "the owner"}`); }
+  catch (e) { toast(e.message, { error: true }); }
+}
+
 export function fillCameras(data) {
+  users = data.users || [];
   fillServer(data.server);
   const list = $("#cameras-list");
   list.replaceChildren(...data.accounts.map(account));
@@ -52,7 +68,7 @@ export function fillCameras(data) {
   const owner = $("#camera-owner");
   const kept = owner.value;
   owner.replaceChildren(el("option", { value: "" }, "The owner"),
-    ...(data.users || []).map((u) => el("option", { value: u.id }, `${u.name} (${u.role})`)));
+    ...users.map((u) => el("option", { value: u.id }, `${u.name} (${u.role})`)));
   owner.value = kept;
 }
 
