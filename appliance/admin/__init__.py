@@ -47,6 +47,9 @@ def create_app(config: Config) -> Flask:
     store = Store(config.db_path)  # applies migrations once, before any request
     try:
         store.ensure_event(config.event.slug, config.event.title, config.event.subtitle)
+        from .owner import seed_owner
+
+        seed_owner(config, store)  # the first owner, from admin.password
     finally:
         store.close()
     app = Flask(__name__)
@@ -64,7 +67,7 @@ def create_app(config: Config) -> Flask:
         PASSWORD_HASH=password_hash(config),
     )
     app.extensions["appliance_stores"] = threading.local()
-    csrf.init_app(app)
+    csrf.init_app(app)  # before the role check: a forged request is refused first
     assets.register(app)
 
     @app.context_processor
@@ -75,7 +78,9 @@ def create_app(config: Config) -> Flask:
         return {"setup_problems": problems(get_store())}
 
     from . import (
+        accounts,
         api,
+        audit_log,
         auth,
         autopublish_api,
         cameras,
@@ -88,6 +93,7 @@ def create_app(config: Config) -> Flask:
         pages,
         preview,
         publish_api,
+        roles,
         settings,
         sync_history,
         upload,
@@ -95,6 +101,8 @@ def create_app(config: Config) -> Flask:
     )
 
     errors.register(app)
+    roles.register(app)  # every endpoint's role, from one table (default: the owner's alone)
+    audit_log.register(app)  # every change, who made it, which photos
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
@@ -111,6 +119,7 @@ def create_app(config: Config) -> Flask:
     app.register_blueprint(sync_history.bp)  # the status panel's sync chart and uplink state
     app.register_blueprint(culling_api.bp)  # ratings, flags, batch actions, drafts
     app.register_blueprint(gallery_access_api.bp)  # the gallery password
+    app.register_blueprint(accounts.bp)  # users, invites, sessions, the audit log
     return app
 
 

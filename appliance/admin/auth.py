@@ -1,4 +1,9 @@
-"""Login with the password from config; every route but /health and /login needs a session.
+"""Login with a name and password; each login opens a session the store can revoke.
+
+Every route but the open ones (:data:`appliance.admin.roles.OPEN`) needs a session; what a
+session's role may do is :mod:`appliance.admin.roles`' table. An empty name logs in the first
+owner (made from ``admin.password`` at first boot: :mod:`appliance.admin.owner`), so the one
+password of older appliances still works as it did.
 
 Failed logins are counted in the store (table ``login_failures``), so the limit holds across all
 gunicorn workers: :data:`MAX_FAILURES` wrong passwords per client within :data:`WINDOW_S` seconds,
@@ -9,24 +14,18 @@ from __future__ import annotations
 
 import functools
 import math
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import (
-    Blueprint,
-    current_app,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-from werkzeug.security import check_password_hash
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 
 from ..store import Store
 from . import client_id, get_store
+from .audit_log import record
+from .passwords import hash_password, needs_rehash, verify_password
+from .roles import current_user, token_id
 
 bp = Blueprint("auth", __name__)
 
@@ -35,11 +34,12 @@ WINDOW_S = 300.0
 
 
 def logged_in() -> bool:
-    return bool(session.get("admin"))
+    return current_user() is not None
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Refuse anonymous requests: 401 JSON for the API, a redirect to /login for pages."""
+    """Refuse anonymous requests: 401 JSON for the API, a redirect to /login for pages (the role
+    table enforces this for every endpoint already; kept on views as a second lock)."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -66,31 +66,58 @@ def record_failure(store: Store, client: str) -> None:
     store.record_login_failure(client, now, forget_before=now - WINDOW_S)
 
 
+def start_session(store: Store, user: dict[str, Any]) -> None:
+    """A new session for ``user`` (a users row): a fresh cookie, its token's hash in the store."""
+    token = secrets.token_urlsafe(32)
+    store.open_session(token_id(token), user["id"], time.time(), client_id())
+    session.clear()
+    session["sid"] = token
+    session.permanent = True
+
+
+def check_login(store: Store, name: str, password: str) -> dict[str, Any] | None:
+    """The user ``name`` (empty: the first owner) if ``password`` is theirs; upgrades an old hash."""
+    user = store.user_named(name) if name else store.first_owner()
+    if user is None:
+        verify_password(_dummy_hash(), password)  # as slow as a real check: names cannot be probed
+        return None
+    if not verify_password(user["password_hash"], password):
+        return None
+    if needs_rehash(user["password_hash"]):
+        store.set_user_password(user["id"], hash_password(password), keep_session=None)
+    return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_hex(16))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     error, status, headers = None, 200, {}
     if request.method == "POST":
         store, client = get_store(), client_id()
         wait = retry_after(store, client)
-        data = request.get_json(silent=True) if request.is_json else request.form
-        password = (data or {}).get("password", "")
+        data = (request.get_json(silent=True) if request.is_json else request.form) or {}
+        name, password = data.get("name", ""), data.get("password", "")
+        user = None
         if wait:
             error, status = f"Too many wrong passwords. Try again in {wait} s.", 429
             headers["Retry-After"] = str(wait)
-        elif isinstance(password, str) and check_password_hash(
-            current_app.config["PASSWORD_HASH"], password
-        ):
+        elif isinstance(name, str) and isinstance(password, str):
+            user = check_login(store, name.strip(), password)
+        if user is not None:
             store.clear_login_failures(client)
-            session.clear()
-            session["admin"] = True
-            session.permanent = True
+            start_session(store, user)
+            record("login", {"user_id": user["id"], "name": user["name"], "role": user["role"]})
             if request.is_json:
-                return jsonify(ok=True)
+                return jsonify(ok=True, name=user["name"], role=user["role"])
             target = request.args.get("next", "/")
             return redirect(target if _local(target) else "/")
-        else:
+        if not wait:
             record_failure(store, client)
-            error, status = "Wrong password", 401
+            error, status = "Wrong name or password", 401
         if request.is_json:
             return jsonify(error=error), status, headers
     return render_template("login.html", error=error), status, headers
@@ -98,6 +125,10 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    user = current_user()
+    if user is not None:
+        get_store().revoke_session(user["session_id"])
+        record("logout", user)
     session.clear()
     return redirect(url_for("auth.login"))
 

@@ -3,8 +3,10 @@
 ``GET /api/cameras`` lists the accounts (never their password hashes) with their connection,
 frames received, partial uploads discarded and last frame, plus what to type into a camera: the
 port, the passive range, whether FTPS is offered and the certificate's fingerprint (the camera
-shows it on first connection). Accounts are added, changed (label, event, new password) and
-removed here; passwords are hashed before they reach the store.
+shows it on first connection). Accounts are added, changed (label, event, new password, the user
+it belongs to) and removed here; passwords are hashed before they reach the store. An account's
+user (``owner_id``; none: the first owner) gives its frames that user's role: a viewer's camera
+never auto-publishes (:mod:`appliance.publish.autopublish`).
 """
 
 from __future__ import annotations
@@ -48,7 +50,18 @@ def server_json() -> dict[str, Any]:
 
 
 def cameras_json(store: Store) -> dict[str, Any]:
-    return {"server": server_json(), "accounts": store.ftp_accounts_listing()}
+    users = [{k: u[k] for k in ("id", "name", "role")} for u in store.users() if not u["disabled_at"]]
+    return {"server": server_json(), "accounts": store.ftp_accounts_listing(), "users": users}
+
+
+def _owner_id(store: Store, value: Any) -> int | None:
+    if value is None:
+        return None  # the first owner
+    user_id = whole(value, "owner_id")
+    found = store.user(user_id)
+    if found is None or found["disabled_at"]:
+        raise ApiError(f"no user {user_id}", 404)
+    return user_id
 
 
 def _password(data: dict[str, Any]) -> str:
@@ -85,8 +98,8 @@ def download_certificate() -> Any:
 
 @bp.post("/cameras")
 def add_camera() -> Any:
-    """``{"user", "password", "label"?, "event_id"?}``: a new account."""
-    data = body({"user", "password", "label", "event_id"}, "camera field")
+    """``{"user", "password", "label"?, "event_id"?, "owner_id"?}``: a new account."""
+    data = body({"user", "password", "label", "event_id", "owner_id"}, "camera field")
     user = text(data.get("user"), "user", 32, required=True)
     if not valid_user(user):
         raise ApiError("user must be letters, digits, '.', '_' or '-' (at most 32, no leading dot)")
@@ -94,7 +107,7 @@ def add_camera() -> Any:
     label = text(data.get("label", ""), "label", 80)
     try:
         store.add_ftp_account(user, generate_password_hash(_password(data)), label,
-                              _event_id(store, data.get("event_id")))
+                              _event_id(store, data.get("event_id")), _owner_id(store, data.get("owner_id")))
     except sqlite3.IntegrityError as exc:
         raise ApiError(f"an account {user!r} exists already", 409) from exc
     return jsonify(cameras_json(store)), 201
@@ -102,8 +115,8 @@ def add_camera() -> Any:
 
 @bp.put("/cameras/<user>")
 def change_camera(user: str) -> Any:
-    """``{"password"?, "label"?, "event_id"?}``: change an account."""
-    data = body({"password", "label", "event_id"}, "camera field")
+    """``{"password"?, "label"?, "event_id"?, "owner_id"?}``: change an account."""
+    data = body({"password", "label", "event_id", "owner_id"}, "camera field")
     store = get_store()
     changes: dict[str, Any] = {}
     if "password" in data:
@@ -112,6 +125,8 @@ def change_camera(user: str) -> Any:
         changes["label"] = text(data["label"], "label", 80)
     if "event_id" in data:
         changes["event_id"] = _event_id(store, data["event_id"])
+    if "owner_id" in data:
+        changes["owner_id"] = _owner_id(store, data["owner_id"])
     if not changes:
         raise ApiError("nothing to change")
     if not store.update_ftp_account(user, **changes):

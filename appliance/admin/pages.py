@@ -13,6 +13,7 @@ from ..publish import manifest
 from . import get_config, get_store
 from .auth import login_required
 from .queries import buffer_counts, buffer_page, gallery_url, photo_json, status_snapshot
+from .roles import current_user
 
 bp = Blueprint("pages", __name__)
 
@@ -37,6 +38,7 @@ def index() -> Any:
         "buffer": {"total": counts["all"], "counts": counts, "next": next_cursor,
                    "photos": [photo_json(r) for r in rows]},
         "status": status_snapshot(get_config(), store),
+        "user": {k: user[k] for k in ("name", "role")} if (user := current_user()) else None,
     }
     return render_template("index.html", event=store.current_event(), boot=boot)
 

@@ -7,6 +7,10 @@ time has come are queued through :meth:`Publisher.request` with ``once``, which 
 (any publication of the photo in the event, even unpublished or failed) and a rejected photo in
 the same transaction: rejecting a photo in its grace window cancels it. A rule applies only to
 photos imported after its mode was set, never to the buffer already there.
+
+An FTP account belongs to a user of the admin and inherits their role for what its frames may
+trigger: a viewer's camera never auto-publishes (checked when a frame is looked at and again when
+it is due, in case the role changed in its grace window); an editor's or owner's may.
 """
 
 from __future__ import annotations
@@ -16,13 +20,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ..store import PublishSkipped, Store, epoch
+from ..store import PublishSkipped, Store, epoch, role_rank
 from ..store.sources import SourceKind, rule_name
 from .worker import Publisher
 
 log = logging.getLogger(__name__)
 
 SCAN_BATCH = 500
+PUBLISHING_ROLE = "editor"  # the least role whose camera may auto-publish
 # Which modes a source can use: a protect flag is only seen on a card (FAT/exFAT read-only
 # attribute, read by the kernel's driver) or a tethered camera's file; FTP and the hot folder
 # carry none.
@@ -91,6 +96,11 @@ class AutoPublisher:
         return {(r["source_kind"], r["source_name"]): Rule(r["mode"], r["value"], r["after_photo_id"])
                 for r in self.store.autopublish_rules(event_id)}
 
+    def camera_may_publish(self, kind: str, name: str, roles: dict[str, str]) -> bool:
+        """Whether a photo of this source may be auto-published by its FTP account's role (other
+        sources are the appliance's own: card, tether, hot folder)."""
+        return kind != SourceKind.FTP or role_rank(roles.get(name, "owner")) >= role_rank(PUBLISHING_ROLE)
+
     def bound_events(self) -> dict[str, int]:
         """FTP accounts set to an event of their own in the admin: their frames go there."""
         return {a["user"]: a["event_id"] for a in self.store.ftp_accounts() if a["event_id"]}
@@ -102,9 +112,11 @@ class AutoPublisher:
         if not photos:
             return 0
         bound, rules_of = self.bound_events(), {event_id: self.rules(event_id)}
-        waiting = []
+        roles, waiting = self.store.ftp_account_roles(), []
         for photo in photos:
             kind, name = photo["source_kind"] or SourceKind.OTHER, photo["source_name"] or ""
+            if not self.camera_may_publish(kind, name, roles):
+                continue
             target = bound.get(name, event_id) if kind == SourceKind.FTP else event_id
             if target not in rules_of:
                 rules_of[target] = self.rules(target)
@@ -121,9 +133,12 @@ class AutoPublisher:
         due = self.store.autopublish_due(now)
         if not due:  # (every tick: nothing more to read)
             return 0
-        queued, bound, rules_of = 0, self.bound_events(), {}
+        queued, bound, rules_of, roles = 0, self.bound_events(), {}, self.store.ftp_account_roles()
         for row in due:
             photo_id = row["photo_id"]
+            if not self.camera_may_publish(row["source_kind"], row["source_name"], roles):
+                self.store.settle_autopublish(photo_id, "cancelled", "the camera's user is a viewer")
+                continue
             own = row["source_kind"] == SourceKind.FTP and bound.get(row["source_name"]) == row["event_id"]
             if row["event_id"] != event_id and not own:
                 self.store.settle_autopublish(photo_id, "cancelled", "the current event changed")

@@ -1,5 +1,6 @@
 """The SQLite store: schema, migrations and typed access; the only package that holds SQL."""
 
+from .accounts import ROLES, role_rank
 from .database import BUSY_TIMEOUT_MS, MIGRATIONS, Store, connect, epoch, open_store, utcnow
 from .publications import PublishSkipped
 from .settings import read_setting
@@ -14,8 +15,9 @@ from .states import (
 )
 
 __all__ = [
-    "BUSY_TIMEOUT_MS", "MIGRATIONS", "CardState", "ImportState", "ImportStatus", "JobKind", "JobState",
+    "BUSY_TIMEOUT_MS", "MIGRATIONS", "ROLES",
+    "CardState", "ImportState", "ImportStatus", "JobKind", "JobState",
     "PublicationState", "PublishSkipped", "Store", "SyncStatus", "connect", "epoch", "open_store",
-    "read_setting",
+    "read_setting", "role_rank",
     "utcnow",
 ]

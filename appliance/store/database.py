@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .accounts import Accounts
 from .admin_views import AdminViews
+from .audit import Audit
 from .autopublish import AutoPublish
 from .batches import Batches
 from .connection import BUSY_TIMEOUT_MS, StoreBase, connect, epoch, utcnow
@@ -31,8 +33,8 @@ __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "ep
            "utcnow"]
 
 
-class Store(AdminViews, Batches, Photos, Imports, Publications, AutoPublish, Settings, Outbox,
-            FtpAccounts, SecondCopies, TetherFrames, SyncHistory):
+class Store(AdminViews, Accounts, Audit, Batches, Photos, Imports, Publications, AutoPublish, Settings,
+            Outbox, FtpAccounts, SecondCopies, TetherFrames, SyncHistory):
     """Typed access to the appliance database. One instance per thread."""
 
     def status(self) -> dict[str, Any]:

@@ -11,17 +11,19 @@ class FtpAccounts(StoreBase):
     """Accounts cameras log in with (passwords stored hashed by the caller) and their counters."""
 
     def add_ftp_account(self, user: str, password_hash: str, label: str = "",
-                        event_id: int | None = None) -> int:
-        """A new account; raises ``sqlite3.IntegrityError`` if ``user`` exists."""
+                        event_id: int | None = None, owner_id: int | None = None) -> int:
+        """A new account (of the admin's user ``owner_id``; None: the first owner); raises
+        ``sqlite3.IntegrityError`` if ``user`` exists."""
         with self.transaction():
             cur = self.conn.execute(
-                "INSERT INTO ftp_accounts (user, password_hash, label, event_id, created_at) "
-                "VALUES (?, ?, ?, ?, ?)", (user, password_hash, label, event_id, utcnow()))
+                "INSERT INTO ftp_accounts (user, password_hash, label, event_id, owner_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (user, password_hash, label, event_id, owner_id, utcnow()))
         return int(cur.lastrowid or 0)
 
     def update_ftp_account(self, user: str, **changes: Any) -> bool:
-        """Change an account's ``password_hash``, ``label`` or ``event_id``; False if it is gone."""
-        allowed = {"password_hash", "label", "event_id"}
+        """Change an account's ``password_hash``, ``label``, ``event_id`` or ``owner_id``; False if
+        it is gone."""
+        allowed = {"password_hash", "label", "event_id", "owner_id"}
         assert changes and set(changes) <= allowed, changes
         columns = ", ".join(f"{name} = ?" for name in changes)
         with self.transaction():
@@ -42,11 +44,14 @@ class FtpAccounts(StoreBase):
         return self.rows("SELECT * FROM ftp_accounts ORDER BY user")
 
     def ftp_accounts_listing(self) -> list[dict[str, Any]]:
-        """Accounts for the admin: no password hash, with the slug of their event."""
+        """Accounts for the admin: no password hash, with the slug of their event and their user
+        (``owner_id`` None: the first owner)."""
         return self.rows(
             "SELECT a.user, a.label, a.event_id, e.slug AS event, a.frames_received, "
-            "a.partials_discarded, a.last_frame_at, a.connected_since, a.client_address, a.created_at "
-            "FROM ftp_accounts a LEFT JOIN events e ON e.id = a.event_id ORDER BY a.user")
+            "a.partials_discarded, a.last_frame_at, a.connected_since, a.client_address, a.created_at, "
+            "a.owner_id, u.name AS owner_name, u.role AS owner_role "
+            "FROM ftp_accounts a LEFT JOIN events e ON e.id = a.event_id "
+            "LEFT JOIN users u ON u.id = a.owner_id ORDER BY a.user")
 
     def count_ftp_frame(self, user: str) -> None:
         """One more frame received complete from ``user``'s camera."""

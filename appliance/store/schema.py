@@ -6,6 +6,8 @@ Each migration is one script, applied in its own transaction; :func:`statements`
 
 from __future__ import annotations
 
+from .schema_accounts import ACCOUNTS
+
 MIGRATIONS: list[str] = [
     # 1: events, buffer photos, imports, publications, the sync outbox
     """
@@ -356,6 +358,8 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE publications ADD COLUMN original INTEGER NOT NULL DEFAULT 0;
     """,
+    # accounts and roles (issue 20): users, sessions, invites, the audit log (in schema_accounts.py)
+    ACCOUNTS,
 ]
 
 

@@ -96,7 +96,8 @@ def routes(app) -> list[tuple[str, str]]:  # noqa: ANN001
     return found
 
 
-OPEN = {("GET", "/health"), ("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
+OPEN = {("GET", "/health"), ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"),
+        ("GET", "/invite/1"), ("POST", "/invite/1")}  # an invite link is its own key (see test_accounts)
 
 
 def test_every_route_but_health_refuses_anonymous(app, client):

@@ -389,3 +389,35 @@ def test_the_publish_service_applies_the_rules(env):
         thread.join(timeout=30)
     assert not thread.is_alive()
     assert env.publications(reject) == 0
+
+
+def test_an_ftp_accounts_user_role_decides_whether_its_frames_may_auto_publish(env):
+    """A camera belongs to a user of the admin: a viewer's never auto-publishes, an editor's does,
+    and a user made a viewer during a frame's grace window cancels it."""
+    from werkzeug.security import generate_password_hash
+
+    assistant = env.store.add_user("assistant", "viewer", "unused-hash")
+    second = env.store.add_user("second", "editor", "unused-hash")
+    env.store.add_ftp_account("camera-a", generate_password_hash("x" * 8), owner_id=assistant)
+    env.store.add_ftp_account("camera-b", generate_password_hash("x" * 8), owner_id=second)
+    env.rule(FTP_A, "all", 0)
+    env.rule(FTP_B, "all", 0)
+    [a] = env.import_(env.frames(1), FTP_A)
+    [b] = env.import_(env.frames(1), FTP_B)
+    assert env.auto.tick() == 1
+    assert env.queued() == {b} and env.store.autopublish_photo(a) is None
+    # promoted: the viewer's next frames publish (the one already looked at does not)
+    env.store.set_user_role(assistant, "editor")
+    [a2] = env.import_(env.frames(1), FTP_A)
+    assert env.auto.tick() == 1 and env.queued() == {b, a2}
+    # demoted inside the grace window: the waiting frame is cancelled, never published
+    env.rule(FTP_B, "all", 60)
+    [b2] = env.import_(env.frames(1), FTP_B)
+    assert env.auto.tick() == 0 and env.store.autopublish_photo(b2)["state"] == "waiting"
+    env.store.set_user_role(second, "viewer")
+    assert env.auto.tick(later(120)) == 0
+    assert env.store.autopublish_photo(b2)["state"] == "cancelled" and env.publications(b2) == 0
+    # a removed user's camera counts as a viewer's
+    env.store.set_user_role(second, "editor")
+    env.store.disable_user(second)
+    assert env.store.ftp_account_roles() == {"camera-a": "editor", "camera-b": "viewer"}

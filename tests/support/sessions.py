@@ -21,10 +21,11 @@ def csrf_token(page: str) -> str:
     return found.group(1)
 
 
-def login(client, password: str = PASSWORD) -> str:  # noqa: ANN001
-    """Log a Flask test client in through the form; returns the new session's CSRF token."""
+def login(client, password: str = PASSWORD, name: str = "") -> str:  # noqa: ANN001
+    """Log a Flask test client in through the form (no name: the owner); returns the new session's
+    CSRF token."""
     token = csrf_token(client.get("/login").get_data(as_text=True))
-    res = client.post("/login", data={"password": password, "csrf_token": token})
+    res = client.post("/login", data={"name": name, "password": password, "csrf_token": token})
     assert res.status_code == 302, res.get_data(as_text=True)
     return csrf_token(client.get("/").get_data(as_text=True))
 

@@ -1,7 +1,7 @@
 // Auto-publish: the settings card (each source's rule in the current event) and the countdown on a
 // buffer tile in its grace window. The ✕ on the countdown rejects the photo, which cancels it.
 import { $, $$, api, el, toast } from "./dom.js";
-import { state } from "./state.js";
+import { isOwner, state } from "./state.js";
 import { updateTile } from "./buffer.js";
 
 const MODES = { off: "Off", all: "All, after a countdown", rated: "Only rated ≥ N ★", protected: "Only protected" };
@@ -46,6 +46,7 @@ function render(data) {
 }
 
 export async function loadRules() {
+  if (!isOwner()) return;
   try { render(await api("/api/autopublish")); } catch (e) { toast(e.message, { error: true }); }
 }
 

@@ -30,13 +30,31 @@ function account(a) {
   return el("div", { class: "event camera" + (a.connected_since ? " current" : ""), "data-user": a.user },
     el("span", { class: "dot " + (a.connected_since ? "on" : "off"), "aria-hidden": "true" }),
     el("div", { class: "grow" }, el("strong", {}, a.label || a.user),
-      el("small", {}, `${a.user} · ${a.event || "current event"} · ${seen}`), el("small", {}, frames), partial),
-    el("div", { class: "actions" },
+      el("small", {}, `${a.user} · ${a.event || "current event"} · ${seen}`), el("small", {}, frames),
+      el("small", {}, `Belongs to ${a.owner_name || "the owner"}` +
+        (a.owner_role === "viewer" ? " (viewer: never auto-publishes)" : "")), partial),
+    el("div", { class: "actions" }, ownerSelect(a),
       el("button", { type: "button", onclick: () => newPassword(a) }, "New password"),
       el("button", { type: "button", class: "danger", onclick: () => remove(a) }, "Remove")));
 }
 
+let users = []; // the admin's people a camera can belong to (from GET /api/cameras)
+
+function ownerSelect(a) {
+  const select = el("select", { "aria-label": `${a.label || a.user} belongs to`, onchange: () => setOwner(a, select.value) },
+    el("option", { value: "" }, "The owner"), ...users.map((u) => el("option", { value: u.id }, `${u.name} (${u.role})`)));
+  select.value = a.owner_id ?? "";
+  return select;
+}
+
+async function setOwner(a, value) {
+  try { fillCameras(await api(`/api/cameras/${encodeURIComponent(a.user)}`, { method: "PUT", body: { owner_id: value ? Number(value) : null } }));
+    toast(`${a.label || a.user} now belongs to ${value ? users.find((u) => String(u.id) === value)?.name : "the owner"}`); }
+  catch (e) { toast(e.message, { error: true }); }
+}
+
 export function fillCameras(data) {
+  users = data.users || [];
   fillServer(data.server);
   const list = $("#cameras-list");
   list.replaceChildren(...data.accounts.map(account));
@@ -47,6 +65,11 @@ export function fillCameras(data) {
   select.replaceChildren(el("option", { value: "" }, "Current event"),
     ...events.map((e) => el("option", { value: e.id }, e.title)));
   select.value = keep;
+  const owner = $("#camera-owner");
+  const kept = owner.value;
+  owner.replaceChildren(el("option", { value: "" }, "The owner"),
+    ...users.map((u) => el("option", { value: u.id }, `${u.name} (${u.role})`)));
+  owner.value = kept;
 }
 
 async function newPassword(a) {
@@ -69,6 +92,7 @@ $("#form-camera").addEventListener("submit", async (ev) => {
   const f = ev.currentTarget;
   const body = { user: f.user.value.trim(), password: f.password.value, label: f.label.value };
   if (f.event_id.value) body.event_id = Number(f.event_id.value);
+  if (f.owner_id.value) body.owner_id = Number(f.owner_id.value);
   try { fillCameras(await api("/api/cameras", { body })); f.reset(); toast("Camera added — enter the same user and password in the camera"); }
   catch (e) { toast(e.message, { error: true }); }
 });

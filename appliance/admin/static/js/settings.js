@@ -2,7 +2,7 @@
 // folders and cleanup forms. The watermark and events cards live in watermark.js and events.js.
 import { $, $$, api, confirmSheet, el, toast } from "./dom.js";
 import { bytes } from "./format.js";
-import { state } from "./state.js";
+import { isOwner, state } from "./state.js";
 import { loadBuffer } from "./buffer.js";
 import { fillEvents } from "./events.js";
 import { loadLive } from "./live.js";
@@ -10,6 +10,7 @@ import { fillWatermark } from "./watermark.js";
 import { loadCameras } from "./cameras.js";
 
 export async function loadSettings() {
+  if (!isOwner()) return; // the other roles' settings tab is their account card only
   try {
     const s = await api("/api/settings");
     state.settings = s;

@@ -13,3 +13,7 @@ export const state = {
   ed: null, // { index, recipe, shown, tool, seq }
   sel: new Set(), selecting: false, anchor: null, // multi-select (selection.js)
 };
+
+// Who is logged in ({name, role}); the page hides what the role cannot do, the server refuses it.
+export const user = boot.user || { name: "", role: "viewer" };
+export const isOwner = () => user.role === "owner";
