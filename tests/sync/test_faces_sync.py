@@ -22,6 +22,7 @@ from appliance.publish import face_index, face_settings
 from appliance.publish.faces import FaceIndexer
 from appliance.publish.worker import Publisher
 from appliance.store import Store
+from appliance.sync import r2tools
 from appliance.sync.syncer import MANIFEST_MIN_INTERVAL_S, Syncer
 
 FACES_KEY = "events/wedding/faces.bin"
@@ -84,6 +85,8 @@ def test_publish_index_unpublish_and_switch_off(tmp_path: Path, store, s3, bucke
     assert order.index(FACES_KEY) > max(order.index(f"events/wedding/photos/{p['name']}.jpg") for p in pubs)
     local = (config.folder("web") / "wedding" / "faces.bin").read_bytes()
     assert local == s3.get_object(Bucket=bucket, Key=FACES_KEY)["Body"].read()
+    report = r2tools.verify(config, store, s3, store.current_event())
+    assert report.extra == [] and report.missing == [] and report.manifest == []  # faces.bin is ours
 
     Publisher(config, store).unpublish(pubs[0]["id"])
     index_all(indexer, syncer)
