@@ -62,6 +62,8 @@ class Faces(Outbox):
         """Forget the faces and scans of photos no longer published, or in events with face search
         off; returns how many faces went."""
         stale = f"SELECT p.id FROM publications p WHERE p.state != 'published' OR NOT EXISTS ({ENABLED})"
+        if not self.scalar(f"SELECT EXISTS (SELECT 1 FROM face_scans WHERE publication_id IN ({stale}))"):
+            return 0  # (read first: no write lock taken on every look)
         with self.transaction():
             gone = self.conn.execute(f"DELETE FROM faces WHERE publication_id IN ({stale})").rowcount
             self.conn.execute(f"DELETE FROM face_scans WHERE publication_id IN ({stale})")
