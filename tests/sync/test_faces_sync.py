@@ -87,6 +87,9 @@ def test_publish_index_unpublish_and_switch_off(tmp_path: Path, store, s3, bucke
     assert local == s3.get_object(Bucket=bucket, Key=FACES_KEY)["Body"].read()
     report = r2tools.verify(config, store, s3, store.current_event())
     assert report.extra == [] and report.missing == [] and report.manifest == []  # faces.bin is ours
+    assert r2tools.classify(config, store, FACES_KEY) == "faces"
+    refused = r2tools.cmd_delete(config, store, s3, FACES_KEY, yes=True, force=False, ask=lambda _: "y")
+    assert refused == r2tools.EXIT_USAGE and FACES_KEY in bucket_keys(s3, bucket)
 
     Publisher(config, store).unpublish(pubs[0]["id"])
     index_all(indexer, syncer)
