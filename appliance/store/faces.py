@@ -81,7 +81,9 @@ class Faces(Outbox):
             (event_id,))
 
     def face_signature(self, event_id: int) -> tuple[int, int]:
-        """Changes whenever the faces a new index of the event would hold change (count, id sum)."""
+        """Changes whenever the faces a new index of the event would hold change: (count, sum of ids).
+        Face ids are never reused (AUTOINCREMENT), so faces added since have larger ids than any
+        removed and the pair cannot come back to an earlier value."""
         row = self.conn.execute(
             """SELECT COUNT(*), COALESCE(SUM(f.id), 0) FROM faces f
                JOIN publications p ON p.id = f.publication_id

@@ -353,8 +353,9 @@ MIGRATIONS: list[str] = [
         WHERE source LIKE 'upload %' AND COALESCE(source_kind, 'other') = 'other';
     """,
     # 17 (faces, "Find my photos"): the faces found in each published photo (box as fractions of the
-    # image, 128 float32 descriptor), which rendering of a publication was scanned, and each event's
-    # face index: the version written to the web folder and the one the bucket confirmed
+    # image, 128 float32 descriptor; ids never reused, see Faces.face_signature), which rendering of a
+    # publication was scanned, and each event's face index: the version written to the web folder and
+    # the one the bucket confirmed
     """
     CREATE TABLE face_scans (
         publication_id INTEGER PRIMARY KEY REFERENCES publications(id),
@@ -364,7 +365,7 @@ MIGRATIONS: list[str] = [
         scanned_at TEXT NOT NULL
     );
     CREATE TABLE faces (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         publication_id INTEGER NOT NULL REFERENCES publications(id),
         x REAL NOT NULL,
         y REAL NOT NULL,

@@ -113,3 +113,19 @@ def test_forgetting_cancels_the_upload_and_deletes_only_what_went_up(store: Stor
     assert store.face_index_deletable(event_id, KEY) is True
     assert store.face_index_deletable(event_id, "events/party/photos/x.jpg") is False
     assert store.face_index_deletable(event_id, "events/other/faces.bin") is False
+
+
+def test_signature_changes_when_a_face_is_replaced_by_another(store: Store, event_id: int) -> None:
+    """Unpublish the newest photo and scan a new one with as many faces: ids are not reused."""
+    enable(store, event_id)
+    a, b = published(store, 2)
+    for pub in (a, b):
+        store.record_faces(pub, store.publication(pub)["published_at"], [face()])
+        store.set_live(pub)
+    before = store.face_signature(event_id)
+    store.mark_unpublished(b)
+    store.drop_stale_faces()
+    [c] = published(store, 1)
+    store.record_faces(c, store.publication(c)["published_at"], [face()])
+    store.set_live(c)
+    assert store.face_signature(event_id)[0] == before[0] and store.face_signature(event_id) != before
