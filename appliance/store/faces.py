@@ -136,13 +136,14 @@ class Faces(Outbox):
 
     def forget_face_index(self, event_id: int, key: str) -> bool:
         """Face search is off (or the event goes): drop the index row, cancel its pending upload and
-        queue the deletion of the bucket's copy when one was ever uploaded; True when queued."""
+        queue the deletion of the bucket's copy when one was ever queued; True when queued."""
         with self.transaction():
             self.conn.execute("DELETE FROM face_indexes WHERE event_id = ?", (event_id,))
             self.conn.execute("UPDATE jobs SET state = ? WHERE kind = 'upload' AND state = 'pending' "
                               "AND key = ? AND publication_id IS NULL", (JobState.CANCELLED, key))
+            # ever queued, cancelled too: a cancelled upload may have been on its way already
             uploaded = self.scalar("SELECT 1 FROM jobs WHERE kind = 'upload' AND key = ? AND event_id = ? "
-                                   "AND publication_id IS NULL AND state != 'cancelled'", (key, event_id))
+                                   "AND publication_id IS NULL", (key, event_id))
             if uploaded and not self.job_pending("delete", key):
                 self.enqueue("delete", event_id, key)
             return bool(uploaded)
