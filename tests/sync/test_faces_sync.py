@@ -169,3 +169,23 @@ def test_without_node_photos_stay_queued(config, store):
     with pytest.raises(FaceWorkerUnavailable, match="cannot start"):
         indexer.scan_next()
     assert store.face_jobs_left() == 1
+
+
+def test_a_burst_of_publishes_makes_one_index(config, store, s3, bucket, engine):
+    enable(store)
+    photos = import_demo(config, store, ["sample1.jpg", "sample2.jpg", "sample3.jpg"])
+    publish_many(config, store, photos)
+    syncer = Syncer(config, store)
+    drain(syncer)  # the photos are live
+    indexer = FaceIndexer(config, store, engine)
+    writes = []
+    while indexer.scan_next():
+        writes.append(indexer.refresh())  # the service's loop: a refresh after every photo
+    assert writes == [0, 0, 1]  # written once the event's last photo is scanned
+    drain(syncer)
+    indexer.refresh()
+    drain(syncer)
+    assert store.scalar("SELECT COUNT(*) FROM jobs WHERE key = ?", (FACES_KEY,)) == 1
+    names, faces = bucket_index(s3, bucket)
+    assert len(names) == 3 and len(faces) == 9
+    assert bucket_manifest(s3, bucket)["faces"]["v"] == 1
