@@ -77,6 +77,12 @@ def create_app(config: Config) -> Flask:
 
         return {"setup_problems": problems(get_store())}
 
+    _register_views(app)
+    return app
+
+
+def _register_views(app: Flask) -> None:
+    """Error handlers, the role and audit hooks, and every blueprint."""
     from . import (
         accounts,
         api,
@@ -87,6 +93,7 @@ def create_app(config: Config) -> Flask:
         culling_api,
         errors,
         events,
+        faces_api,
         gallery_access_api,
         housekeeping,
         metrics,
@@ -120,7 +127,7 @@ def create_app(config: Config) -> Flask:
     app.register_blueprint(culling_api.bp)  # ratings, flags, batch actions, drafts
     app.register_blueprint(gallery_access_api.bp)  # the gallery password
     app.register_blueprint(accounts.bp)  # users, invites, sessions, the audit log
-    return app
+    app.register_blueprint(faces_api.bp)  # "Find my photos": the event's switch and consent text
 
 
 def get_store() -> Store:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..fsutil import atomic_write_bytes
 from ..store import PublicationState, Store, utcnow
-from . import credits
+from . import credits, face_settings
 
 MANIFEST_NAME = "manifest.json"
 
@@ -74,7 +74,7 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
     order = gallery_order(store, event_id)
     if order == "capture":  # stable: photos taken at the same second keep their newest-published-first order
         photos.sort(key=lambda p: p["taken"] or p["published"] or "", reverse=True)
-    return {
+    result = {
         "version": 1,
         "event": {
             "slug": event["slug"],
@@ -88,6 +88,10 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
         "generated_at": utcnow(),
         "photos": photos,
     }
+    faces = face_settings.manifest_entry(store, event_id, live_only)  # docs/faces.md
+    if faces:
+        result["faces"] = faces
+    return result
 
 
 ORDERS = ("newest", "capture")

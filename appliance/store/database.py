@@ -15,6 +15,7 @@ from .audit import Audit
 from .autopublish import AutoPublish
 from .batches import Batches
 from .connection import BUSY_TIMEOUT_MS, StoreBase, connect, epoch, utcnow
+from .faces import Faces
 from .ftp_accounts import FtpAccounts
 from .imports import Imports
 from .outbox import Outbox
@@ -33,7 +34,7 @@ __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "ep
            "utcnow"]
 
 
-class Store(AdminViews, Accounts, Audit, Batches, Photos, Imports, Publications, AutoPublish, Settings,
+class Store(AdminViews, Accounts, Audit, Batches, Photos, Imports, Publications, AutoPublish, Settings, Faces,
             Outbox, FtpAccounts, SecondCopies, TetherFrames, SyncHistory):
     """Typed access to the appliance database. One instance per thread."""
 

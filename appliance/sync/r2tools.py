@@ -125,7 +125,8 @@ def verify(config: Config, store: Store, s3: Any, event: dict[str, Any],
                                       "bucket_size": have["size"], "bucket_etag": have["etag"],
                                       "local_size": want.size, "local_md5": want.md5})
     for key, have in listing.items():
-        if key in expected or key == manifest_key:
+        faces = key == prefix + "faces.bin" and store.face_index(event["id"])  # docs/faces.md
+        if key in expected or key == manifest_key or faces:
             continue
         pub = owner(store, key)
         report.extra.append({"key": key, "size": have["size"],
@@ -280,11 +281,12 @@ def _event(store: Store, slug: str | None) -> dict[str, Any]:
 
 
 def classify(config: Config, store: Store, key: str) -> str:
-    """What an object is to this appliance: manifest, published, unpublished or unknown."""
-    if key.endswith("/" + manifest.MANIFEST_NAME):
-        for event in store.events():
-            if key == bucket_key(config, event["slug"], manifest.MANIFEST_NAME):
-                return MANIFEST_OBJECT
+    """What an object is to this appliance: manifest, faces (index), published, unpublished or unknown."""
+    for event in store.events():
+        if key == bucket_key(config, event["slug"], manifest.MANIFEST_NAME):
+            return MANIFEST_OBJECT
+        if key == bucket_key(config, event["slug"], "faces.bin") and store.face_index(event["id"]):
+            return "faces"  # the event's face index (docs/faces.md)
     pub = owner(store, key)
     return pub["state"] if pub else UNKNOWN_OBJECT
 
@@ -307,9 +309,9 @@ def cmd_list(config: Config, store: Store, s3: Any, event: dict[str, Any], as_js
 def cmd_delete(config: Config, store: Store, s3: Any, key: str, yes: bool, force: bool,
                ask: Callable[[str], str]) -> int:
     kind = classify(config, store, key)
-    if kind in (MANIFEST_OBJECT, PublicationState.PUBLISHED) and not force:
-        hint = ("unpublish the photo instead" if kind == PublicationState.PUBLISHED
-                else "use `appliance r2 refresh`")
+    if kind in (MANIFEST_OBJECT, "faces", PublicationState.PUBLISHED) and not force:
+        hint = {PublicationState.PUBLISHED: "unpublish the photo instead",
+                "faces": "turn Find my photos off in the admin"}.get(kind, "use `appliance r2 refresh`")
         print(f"r2 delete: {key} is part of the live gallery ({kind}); {hint}, or add --force",
               file=sys.stderr)
         return EXIT_USAGE

@@ -17,3 +17,14 @@ def test_slideshow_pretty_url_and_vendored_modules(config, s3):  # noqa: ANN001
         assert res.status_code == 200, path
         assert "javascript" in res.content_type, (path, res.content_type)
     assert client.get("/nothing-here").status_code == 404
+
+
+def test_the_face_index_is_served_like_the_function_serves_it(config, s3, bucket):  # noqa: ANN001
+    data = b"FIDX\x01\x01\x80\x00" + bytes(12)
+    s3.put_object(Bucket=bucket, Key="events/demo/faces.bin", Body=data,
+                  ContentType="application/octet-stream", CacheControl="public, max-age=2")
+    client = create_app(config, s3).test_client()
+    res = client.get("/photo/demo/faces.bin?v=3")
+    assert res.status_code == 200 and res.data == data
+    assert res.headers["Cache-Control"] == "public, max-age=2"
+    assert client.get("/photo/demo/faces.bin.gz").status_code == 404
