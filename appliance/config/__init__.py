@@ -20,6 +20,7 @@ from .sections import (
     AdminConfig,
     BucketConfig,
     EventConfig,
+    FacesConfig,
     FtpConfig,
     GpioConfig,
     ImporterConfig,
@@ -54,6 +55,7 @@ class Config:
     ftp: FtpConfig = field(default_factory=FtpConfig)
     second_copy: SecondCopyConfig = field(default_factory=SecondCopyConfig)
     tether: TetherConfig = field(default_factory=TetherConfig)
+    faces: FacesConfig = field(default_factory=FacesConfig)
     event: EventConfig = field(default_factory=EventConfig)
     source: Path | None = None
 
@@ -85,6 +87,7 @@ _SECTION_TYPES = {
     "ftp": FtpConfig,
     "second_copy": SecondCopyConfig,
     "tether": TetherConfig,
+    "faces": FacesConfig,
     "event": EventConfig,
 }
 
@@ -120,6 +123,9 @@ _RANGES: dict[str, tuple[float, float]] = {
     "tether.linger_seconds": (0, 86400),
     "second_copy.poll_seconds": (0.05, 3600),
     "second_copy.recheck_days": (0, 3650),
+    "faces.timeout_seconds": (1, 3600),
+    "faces.idle_seconds": (0, 86400),
+    "faces.poll_seconds": (0.05, 3600),
 }
 
 

@@ -161,6 +161,18 @@ class TetherConfig:
 
 
 @dataclass(frozen=True)
+class FacesConfig:
+    """Find my photos: faces indexed by a Node worker (``appliance faces``, docs/faces.md)."""
+
+    node: str = "node"  # the Node.js executable (Debian's nodejs package)
+    modules: Path | None = None  # node_modules with face-api and TensorFlow.js; None: the first found of
+    # /opt/appliance/faces/node_modules and the repository's functions/node_modules
+    timeout_seconds: float = 60.0  # longest one photo may take before the worker is restarted
+    idle_seconds: float = 600.0  # the worker (~150 MB) stops after this long without work
+    poll_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
 class EventConfig:
     """The event created on first start when the store has none."""
 

@@ -6,7 +6,7 @@
 // with "onRequest".
 //
 // URL layout served:  /photo/<event>/<rest>
-//   rest = manifest.json | photos/<NAME>.(jpg|webp) | thumbs/<NAME>.(jpg|webp)
+//   rest = manifest.json | faces.bin | photos/<NAME>.(jpg|webp) | thumbs/<NAME>.(jpg|webp)
 // R2 key:             <PREFIX>/<event>/<rest>     (PREFIX defaults to "events")
 
 export const ROUTE_PREFIX = "/photo/";
@@ -29,6 +29,7 @@ const CONTENT_TYPES = {
   jpg: "image/jpeg",
   webp: "image/webp",
   json: "application/json; charset=utf-8",
+  bin: "application/octet-stream",
 };
 
 export const ALLOWED_METHODS = "GET, HEAD";
@@ -74,6 +75,10 @@ export function parsePhotoPath(pathname, routePrefix = ROUTE_PREFIX) {
   if (tail.length === 1 && tail[0] === "manifest.json") {
     kind = "manifest";
     ext = "json";
+  } else if (tail.length === 1 && tail[0] === "faces.bin") {
+    // The face index (docs/faces.md): replaced when faces change, fetched as faces.bin?v=<n>.
+    kind = "faces";
+    ext = "bin";
   } else if (tail.length === 2 && (tail[0] === "photos" || tail[0] === "thumbs")) {
     const m = /^(.+)\.(jpg|webp)$/.exec(tail[1]);
     if (!m || !NAME_RE.test(m[1])) {
@@ -91,7 +96,7 @@ export function parsePhotoPath(pathname, routePrefix = ROUTE_PREFIX) {
     kind,
     ext,
     contentType: CONTENT_TYPES[ext],
-    cacheControl: kind === "manifest" ? CACHE_MANIFEST : CACHE_IMMUTABLE,
+    cacheControl: kind === "manifest" || kind === "faces" ? CACHE_MANIFEST : CACHE_IMMUTABLE,
   };
 }
 

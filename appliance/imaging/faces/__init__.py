@@ -1,0 +1,1 @@
+"""Face detection and descriptors (the Node worker ``worker.mjs`` and the Python side that owns it)."""

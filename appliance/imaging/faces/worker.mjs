@@ -1,0 +1,124 @@
+// The face worker: a long-lived Node process owned by appliance/imaging/faces/engine.py over pipes.
+//
+// Model (docs/faces.md; the gallery runs the same one in the guest's browser): @vladmandic/face-api's
+// ssdMobilenetv1 (minConfidence 0.5, maxResults 20) + faceLandmark68Net + faceRecognitionNet, on
+// TensorFlow.js's WASM backend, its .wasm files and the weights read from the local node_modules
+// (nothing is downloaded at run time).
+//
+// Usage: node worker.mjs <node_modules folder>
+// stdin: frames of [u32 LE header length][header JSON {"id", "width", "height"}][width*height*3 RGB bytes]
+// stdout: one JSON line per message: first {"ready": true, "backend", "versions"}, then per frame
+//   {"id", "faces": [{"box": [x, y, w, h] (pixels), "score", "descriptor": [128 floats]}], "ms"}
+//   or {"id", "error"}.
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const MIN_CONFIDENCE = 0.5;
+const MAX_RESULTS = 20;
+
+const modules = process.argv[2];
+if (!modules) {
+  process.stderr.write("usage: node worker.mjs <node_modules folder>\n");
+  process.exit(2);
+}
+const require = createRequire(path.join(path.resolve(modules), "_face_worker.js"));
+
+function send(message) {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+async function load() {
+  const tf = require("@tensorflow/tfjs");
+  const wasm = require("@tensorflow/tfjs-backend-wasm");
+  const faceapi = require("@vladmandic/face-api/dist/face-api.node-wasm.js");
+  const wasmDir = path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"));
+  wasm.setWasmPaths(`${wasmDir}${path.sep}`); // read with fs by Emscripten (platform fetch cannot read files)
+  await tf.setBackend("wasm");
+  await tf.ready();
+  const modelDir = path.join(path.dirname(require.resolve("@vladmandic/face-api/package.json")), "model");
+  await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
+  await faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir);
+  await faceapi.nets.faceRecognitionNet.loadFromDisk(modelDir);
+  const options = new faceapi.SsdMobilenetv1Options({ minConfidence: MIN_CONFIDENCE, maxResults: MAX_RESULTS });
+  return { tf, faceapi, options };
+}
+
+async function detect(model, header, pixels) {
+  const { tf, faceapi, options } = model;
+  const { width, height } = header;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0
+      || pixels.length !== width * height * 3) {
+    throw new Error(`bad frame: ${width}x${height} with ${pixels.length} bytes`);
+  }
+  const tensor = tf.tensor3d(pixels, [height, width, 3], "int32");
+  try {
+    const started = performance.now();
+    const results = await faceapi.detectAllFaces(tensor, options).withFaceLandmarks().withFaceDescriptors();
+    const faces = results.map((r) => {
+      const b = r.detection.box;
+      return {
+        box: [b.x, b.y, b.width, b.height],
+        score: r.detection.score,
+        descriptor: Array.from(r.descriptor),
+      };
+    });
+    return { faces, ms: performance.now() - started };
+  } finally {
+    tf.dispose(tensor);
+  }
+}
+
+// Frames arrive in chunks of any size; collect them (without copying each chunk again) and handle
+// one complete frame at a time, in order.
+function frames(onFrame) {
+  let chunks = [];
+  let length = 0;
+  let busy = Promise.resolve();
+  const take = (n) => {
+    const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
+    chunks = n < all.length ? [all.subarray(n)] : [];
+    length = all.length - n;
+    return all.subarray(0, n);
+  };
+  const peek = (n) => (chunks[0].length >= n ? chunks[0] : (chunks = [Buffer.concat(chunks, length)])[0]);
+  let need = null; // {headerLength, size} once the frame's header is known
+  return (chunk) => {
+    chunks.push(chunk);
+    length += chunk.length;
+    for (;;) {
+      if (need === null) {
+        if (length < 4) return;
+        const headerLength = peek(4).readUInt32LE(0);
+        if (length < 4 + headerLength) return;
+        const header = JSON.parse(peek(4 + headerLength).subarray(4, 4 + headerLength).toString("utf8"));
+        const size = header.width * header.height * 3;
+        if (!Number.isSafeInteger(size) || size <= 0) throw new Error("bad frame header");
+        take(4 + headerLength);
+        need = { header, size };
+      }
+      if (length < need.size) return;
+      const { header, size } = need;
+      const pixels = new Uint8Array(take(size));
+      need = null;
+      busy = busy.then(() => onFrame(header, pixels));
+    }
+  };
+}
+
+async function main() {
+  const model = await load();
+  send({ ready: true, backend: model.tf.getBackend(), versions: model.faceapi.version });
+  process.stdin.on("data", frames(async (header, pixels) => {
+    try {
+      send({ id: header.id, ...(await detect(model, header, pixels)) });
+    } catch (err) {
+      send({ id: header.id, error: String(err && err.message ? err.message : err) });
+    }
+  }));
+  process.stdin.on("end", () => process.exit(0));
+}
+
+main().catch((err) => {
+  process.stderr.write(`face worker: ${err && err.stack ? err.stack : err}\n`);
+  process.exit(1);
+});
