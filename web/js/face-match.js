@@ -19,7 +19,7 @@ export var MEAN_FACE = new Float32Array([
 ]);
 
 /** Centred-cosine thresholds, loosest first; DEFAULT_STEP indexes the shipped one. */
-export var THRESHOLDS = [0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65];
+export var THRESHOLDS = [0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7];
 export var DEFAULT_STEP = 3;
 
 /** The descriptor, L2-normalised then centred on MEAN_FACE, as a unit vector (null if degenerate). */

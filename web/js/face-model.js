@@ -92,7 +92,15 @@ export async function toCanvas(blob) {
 /** The faces on a canvas: [{box: {x, y, w, h} in pixels, score, descriptor: Float32Array}], left to right. */
 export async function describe(faceapi, canvas) {
   var options = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 });
-  var found = await faceapi.detectAllFaces(canvas, options).withFaceLandmarks().withFaceDescriptors();
+  // A tensor, not the canvas: face-api then cuts the faces out with TensorFlow (extractFaceTensors),
+  // exactly as the appliance does, instead of redrawing them on a canvas (descriptors would drift).
+  var pixels = faceapi.tf.browser.fromPixels(canvas);
+  var found;
+  try {
+    found = await faceapi.detectAllFaces(pixels, options).withFaceLandmarks().withFaceDescriptors();
+  } finally {
+    pixels.dispose();
+  }
   return found.map(function (f) {
     var b = f.detection.box;
     return { box: { x: b.x, y: b.y, w: b.width, h: b.height }, score: f.detection.score, descriptor: f.descriptor };

@@ -2,8 +2,9 @@
  * (`faces: {v, consent}`, set by the owner). Everything else of face search (js/faces.js, the
  * model, the event's faces.bin) loads only when a guest taps it. */
 
-var row = document.getElementById("faces-row");
-var button = document.getElementById("faces-start");
+var page = typeof document !== "undefined"; // node's unit tests import faceOffer
+var row = page ? document.getElementById("faces-row") : null;
+var button = page ? document.getElementById("faces-start") : null;
 var offer = null;
 
 /** The manifest's `faces` field, or null when face search is off or the field is malformed. */

@@ -4,7 +4,7 @@ Real photos: face_recognition 1.3.0's sdist (PyPI, tests/test_images/) and @vlad
 1.7.15's demo/sample*.jpg (npm). Only one person (Obama) appears in several real shots, so each other
 person gets two clearly named augmentations of their real face (crop + exposure; crop + rotation +
 exposure + JPEG quality; each crop scaled to 400 px on its long side). Faces are found and boxed by
-the appliance's own model (tests/support/face_node.py); person ids are given by hand below (group
+the appliance's own face engine (appliance/imaging/faces); person ids are given by hand below (group
 photos: faces left to right). A person the model misses in a crop is still labelled (box null).
 
     pip download --no-deps --no-binary :all: face_recognition==1.3.0 && tar xzf face_recognition-1.3.0.tar.gz
@@ -22,10 +22,10 @@ from pathlib import Path
 
 from PIL import Image, ImageEnhance, ImageOps
 
-from tests.support.face_node import MODULES, FaceNode
+from appliance.imaging.faces.engine import REPO_MODULES, FaceEngine
 
 HERE = Path(__file__).resolve().parent
-FACE_API_DEMO = MODULES / "@vladmandic" / "face-api" / "demo"
+FACE_API_DEMO = REPO_MODULES / "@vladmandic" / "face-api" / "demo"
 FR_IMAGES = "tests/test_images"
 # (source file, file in real/, long side, person ids of the faces left to right)
 REAL = [
@@ -54,8 +54,8 @@ def jpeg(img: Image.Image, quality: int) -> bytes:
     return buf.getvalue()
 
 
-def boxes(found: dict) -> list[list[float]]:
-    return [[round(v, 4) for v in f["box"]] for f in found["faces"]]
+def boxes(engine: FaceEngine, img: Image.Image) -> list[list[float]]:
+    return [[round(v, 4) for v in f.box] for f in engine.detect(img.convert("RGB"))]
 
 
 def augment(img: Image.Image, box: list[float], spec: tuple[float, int, float, int]
@@ -96,13 +96,13 @@ def main(fr_root: Path) -> None:
     images: dict[str, dict] = {}
     (HERE / "real").mkdir(exist_ok=True)
     (HERE / "aug").mkdir(exist_ok=True)
-    with FaceNode() as node:
+    with FaceEngine() as node:
         for spec, name, long_side, people in REAL:
             img = ImageOps.exif_transpose(Image.open(source(spec, fr_root))).convert("RGB")
             img.thumbnail((long_side, long_side))
             (HERE / "real" / name).write_bytes(jpeg(img, 85))
             img = Image.open(HERE / "real" / name)
-            found = sorted(boxes(node.faces(img)), key=lambda b: b[0])
+            found = sorted(boxes(node, img), key=lambda b: b[0])
             if len(found) != len(people):
                 raise SystemExit(f"{name}: {len(found)} faces found, {len(people)} labelled")
             faces = [{"person": p, "box": b} for p, b in zip(people, found, strict=True)]
@@ -114,7 +114,7 @@ def main(fr_root: Path) -> None:
                     data, back = augment(img, face["box"], aug)
                     out = f"aug/{face['person']}-{label}.jpg"
                     (HERE / out).write_bytes(data)
-                    seen = boxes(node.faces(Image.open(HERE / out)))
+                    seen = boxes(node, Image.open(HERE / out))
                     labelled = [{"person": nearest(back(b[0] + b[2] / 2, b[1] + b[3] / 2), faces), "box": b}
                                 for b in seen]
                     if face["person"] not in {f["person"] for f in labelled}:  # missed by the model
