@@ -96,6 +96,7 @@ PAGE_DESCRIBE = """async (images) => {
 PAGE_EVALUATE = """async ({index, queries, people}) => {
   const m = await import('/js/face-match.js');
   const steps = m.THRESHOLDS.map((t) => ({threshold: t, tp: 0, retrieved: 0, relevant: 0}));
+  const missed = [];
   for (const q of queries) {
     const others = index.filter((f) => f.photo !== q.image);
     const ranked = m.scores(Float32Array.from(q.descriptor), m.prepare(others.map((f) =>
@@ -106,9 +107,11 @@ PAGE_EVALUATE = """async ({index, queries, people}) => {
       s.retrieved += got.length;
       s.relevant += relevant.length;
       s.tp += got.filter((p) => relevant.includes(p)).length;
+      if (i !== m.DEFAULT_STEP) return;
+      relevant.filter((p) => !got.includes(p)).forEach((p) => missed.push([q.person, p]));
     });
   }
-  return {steps, defaultStep: m.DEFAULT_STEP};
+  return {steps, defaultStep: m.DEFAULT_STEP, missed};
 }"""
 PAGE_MATCH = """async ({selfie, index, runs}) => {
   const fm = await import('/js/face-model.js');
@@ -237,6 +240,21 @@ def parity(appliance: dict[str, list[dict[str, Any]]], browser: dict[str, list[d
     return cos, unpaired
 
 
+def miss_reasons(missed: list[list[str]], labels: dict[str, Any]) -> dict[str, int]:
+    """Why a relevant photo was missed: the model finds no face there, the face is cut by the
+    photo's edge (a neighbour in an augmented crop), or a whole face scored below the threshold."""
+    reasons = {"not found by the model": 0, "cut by the photo's edge": 0, "whole face below threshold": 0}
+    for person, photo in missed:
+        box = next(f["box"] for f in labels[photo]["faces"] if f["person"] == person)
+        if box is None:
+            reasons["not found by the model"] += 1
+        elif min(box[0], box[1]) < 0.01 or max(box[0] + box[2], box[1] + box[3]) > 0.99:
+            reasons["cut by the photo's edge"] += 1
+        else:
+            reasons["whole face below threshold"] += 1
+    return reasons
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--quick", action="store_true",
@@ -265,6 +283,8 @@ def main() -> int:
         mark = "  <- shipped" if i == default else ""
         print(f"{s['threshold']:>10.2f} {s['tp'] / max(1, s['retrieved']):>10.3f} "
               f"{s['tp'] / max(1, s['relevant']):>8.3f}{mark}")
+    print("missed at the shipped threshold: " + ", ".join(
+        f"{n} {why}" for why, n in miss_reasons(b["quality"]["missed"], labels).items()))
     shipped = steps[default]
     result: dict[str, Any] = {
         "match_precision": round(shipped["tp"] / max(1, shipped["retrieved"]), 3),
