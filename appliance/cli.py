@@ -137,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin = sub.add_parser("admin", help="service: the phone admin under gunicorn")
     admin.add_argument("--bind", help="host:port (default: admin.bind)")
     sub.add_parser("publisher", help="service: render queued publications")
+    sub.add_parser("faces", help="service: index faces of published photos (Find my photos)")
     sync = sub.add_parser("sync", help="service: upload the outbox to the bucket")
     sync.add_argument("--once", action="store_true", help="upload what is queued, then exit")
     sub.add_parser("gpio", help="service: status LED and publish button")
@@ -216,6 +217,7 @@ COMMANDS = {
     "ftp": _service("ftp", ".ingest.ftp_service"),
     "ftp-account": _lazy(".ingest.commands", "add_ftp_account"),
     "tether": _service("tether", ".ingest.tether_service"),
+    "faces": _service("faces", ".publish.faces_service"),
 }
 
 

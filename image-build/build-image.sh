@@ -50,7 +50,7 @@ cp -a "$here/stage-appliance" "$stage"
 bundle="$stage/00-install/files/appliance-src"
 mkdir -p "$bundle/image-build" "$bundle/dist"
 cp -a "$project/systemd" "$bundle/"
-cp -a "$here/install-appliance.sh" "$here/install-image.sh" "$here/files" "$bundle/image-build/"
+cp -a "$here/install-appliance.sh" "$here/install-image.sh" "$here/files" "$here/faces" "$bundle/image-build/"
 say "building the appliance wheel"
 python3 -m pip wheel --quiet --no-deps --wheel-dir "$bundle/dist" "$project"
 

@@ -4,6 +4,7 @@
 # from pi-gen's on_chroot. Safe to run again (upgrades the package, keeps the config).
 #
 #   install-appliance.sh [--source DIR] [--wheelhouse DIR | --wheel FILE] [--config FILE] [--no-enable]
+#                        [--with-faces]
 #
 #   --source DIR      project checkout holding systemd/ (default: the folder above this script)
 #   --wheelhouse DIR  install offline from DIR: the appliance wheel and every dependency's wheel
@@ -12,6 +13,10 @@
 #   --config FILE     install FILE as /etc/appliance/appliance.toml (default: keep the existing one,
 #                     or write a commented template)
 #   --no-enable       do not enable appliance.target (it starts at boot when enabled)
+#   --with-faces      also install Node.js (apt nodejs, npm) and the face worker's npm packages
+#                     (image-build/faces/package-lock.json, `npm ci`) into /opt/appliance/faces, for
+#                     "Find my photos" (docs/faces.md); needs the network. Without it the faces
+#                     service runs but indexes nothing and says why.
 #
 # What it sets up: the `appliance` system user (in group gpio), /opt/appliance/venv with the
 # package, the units in /usr/local/lib/systemd/system, /etc/appliance (root:appliance, 0750),
@@ -31,6 +36,7 @@ wheelhouse=""
 wheel=""
 config=""
 enable=1
+faces=0
 
 die() { echo "install-appliance: $*" >&2; exit 1; }
 say() { echo "install-appliance: $*"; }
@@ -42,7 +48,8 @@ while [ $# -gt 0 ]; do
     --wheel) wheel="$2"; shift 2 ;;
     --config) config="$2"; shift 2 ;;
     --no-enable) enable=0; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --with-faces) faces=1; shift ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
@@ -53,6 +60,8 @@ done
 [ -z "$wheel" ] || [ -f "$wheel" ] || die "no wheel at $wheel"
 [ -d "$source_dir/systemd" ] || die "no systemd/ under $source_dir (give --source)"
 [ -z "$config" ] || [ -f "$config" ] || die "no config file at $config"
+[ "$faces" = 0 ] || [ -f "$source_dir/image-build/faces/package-lock.json" ] \
+  || die "no image-build/faces/package-lock.json under $source_dir"
 
 # -- system packages (only what is missing: an offline rootfs that has them needs no network) ---
 packages=(python3 python3-venv ca-certificates dbus polkitd)
@@ -63,6 +72,9 @@ if [ "$(dpkg --print-architecture)" = amd64 ]; then
   # pillow-simd (x86 only) is built from source and links the system's image libraries; the
   # Pi's stock Pillow wheels carry their own.
   packages+=(libjpeg62-turbo libtiff6 libwebp7 libwebpmux3 libwebpdemux2 liblcms2-2 libfreetype6 libxcb1)
+fi
+if [ "$faces" = 1 ]; then
+  packages+=(nodejs npm)  # the face worker (face-api on TensorFlow.js WASM: no native code)
 fi
 missing=()
 for pkg in "${packages[@]}"; do
@@ -91,6 +103,17 @@ else
   "$VENV/bin/pip" install -q --upgrade "$wheel"
 fi
 "$VENV/bin/appliance" --help >/dev/null || die "the appliance command does not run"
+
+# -- the face worker's npm packages (exactly the lockfile's, no install scripts) -------------------
+if [ "$faces" = 1 ]; then
+  install -d -m 0755 "$PREFIX/faces"
+  install -m 0644 "$source_dir/image-build/faces/package.json" "$source_dir/image-build/faces/package-lock.json" \
+    "$PREFIX/faces/"
+  (cd "$PREFIX/faces" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
+  find "$PREFIX/faces/node_modules" -name '*.map' -type f -delete  # source maps: ~200 of ~330 MB
+  [ -f "$PREFIX/faces/node_modules/@vladmandic/face-api/model/face_recognition_model.bin" ] \
+    || die "npm ci did not install face-api's models"
+fi
 
 # -- units -----------------------------------------------------------------------------------
 install -d -m 0755 "$UNIT_DIR"

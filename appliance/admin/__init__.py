@@ -82,6 +82,7 @@ def create_app(config: Config) -> Flask:
         culling_api,
         errors,
         events,
+        faces_api,
         housekeeping,
         metrics,
         pages,
@@ -109,6 +110,7 @@ def create_app(config: Config) -> Flask:
     app.register_blueprint(autopublish_api.bp)  # auto-publish rules and grace-window countdowns
     app.register_blueprint(sync_history.bp)  # the status panel's sync chart and uplink state
     app.register_blueprint(culling_api.bp)  # ratings, flags, batch actions, drafts
+    app.register_blueprint(faces_api.bp)  # "Find my photos": the event's switch and consent text
     return app
 
 

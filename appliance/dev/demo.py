@@ -116,6 +116,39 @@ def seed_card(card: Path) -> int:
     return 3
 
 
+def seed_faces(card: Path, config: Config) -> str:
+    """Group photos with faces (face-api's demo photos, read from node_modules: their licence is not
+    stated, so they are never copied into the repository) on the card, and "Find my photos" on for
+    the demo event; returns what to tell the newcomer."""
+    from ..imaging.faces.engine import REPO_MODULES, FaceEngineError, find_modules
+    from ..publish import face_settings
+    from ..store import open_store
+
+    photos = sorted((REPO_MODULES / "@vladmandic" / "face-api" / "demo").glob("sample*.jpg"))
+    try:
+        find_modules(config.faces.modules)
+    except FaceEngineError as exc:
+        return f"off: {exc} (npm --prefix functions ci)"
+    if shutil.which(config.faces.node) is None or not photos:
+        return "off: node or face-api's demo photos missing (npm --prefix functions ci)"
+    folder = card / "DCIM" / "101FACES"
+    folder.mkdir(parents=True, exist_ok=True)
+    for photo in photos:
+        target = folder / f"FACES_{photo.name}"
+        if not target.exists():
+            shutil.copy(photo, target)
+            target.chmod(0o644)
+    store = open_store(config)
+    try:
+        event = store.event_by_slug(EVENT)
+        if event is not None and store.get_setting(face_settings.setting_key(event["id"])) is None:
+            face_settings.save(store, event["id"], face_settings.FaceSettings(enabled=True))
+    finally:
+        store.close()
+    return (f"on for {EVENT}: publish the FACES_sample*.jpg photos ({len(photos)} group photos from\n"
+            f"              face-api's demo, licence not stated), then use one as the selfie: {folder}")
+
+
 def ftp_account(config: Config, root: Path) -> tuple[str, str]:
     """The demo camera's FTP account (user, password): made once, its password kept in demo/."""
     from werkzeug.security import generate_password_hash
@@ -167,10 +200,11 @@ def run_demo(root: Path, admin_port: int, gallery_port: int, ftp_port: int = 212
     ftp_user, ftp_password = ftp_account(config, root)
     client(config.bucket).create_bucket(Bucket=BUCKET)
     seeded = seed_card(root / "card")
+    faces = seed_faces(root / "card", config)
 
     base = [sys.executable, "-m", "appliance", "--config", str(config_path)]
     (root / "second-drive").mkdir(exist_ok=True)
-    for name in ("importer", "publisher", "sync", "gpio", "admin", "ftp", "second-copy", "tether"):
+    for name in ("importer", "publisher", "sync", "gpio", "admin", "ftp", "second-copy", "tether", "faces"):
         procs.append(subprocess.Popen([*base, name]))
     procs.append(subprocess.Popen([*base, "gallery", "--bind", f"127.0.0.1:{gallery_port}"]))
     print(f"""
@@ -187,6 +221,7 @@ def run_demo(root: Path, admin_port: int, gallery_port: int, ftp_port: int = 212
     Bucket:   {s3_url}/{BUCKET} (moto S3 server)
     Push:     {f"{live[0]}/live/{EVENT} (the live channel in workerd)" if live else f"off: {why_not}"}
     2nd copy: {root / 'second-drive'} (stands in for the drive BACKUP) and {BUCKET}/originals/
+    Find my photos: {faces}
 """, flush=True)
     stop = False
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..fsutil import atomic_write_bytes
 from ..store import PublicationState, Store, utcnow
-from . import credits
+from . import credits, face_settings
 
 MANIFEST_NAME = "manifest.json"
 
@@ -63,7 +63,7 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
     if event is None:
         raise LookupError(f"no event {event_id}")
     photos = [entry(p) for p in store.published(event_id, live_only=live_only)]
-    return {
+    result = {
         "version": 1,
         "event": {
             "slug": event["slug"],
@@ -75,6 +75,10 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
         "generated_at": utcnow(),
         "photos": photos,
     }
+    faces = face_settings.manifest_entry(store, event_id, live_only)  # docs/faces.md
+    if faces:
+        result["faces"] = faces
+    return result
 
 
 def hero_key(store: Store, event_id: int, live_only: bool) -> str | None:

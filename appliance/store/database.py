@@ -13,6 +13,7 @@ from .admin_views import AdminViews
 from .autopublish import AutoPublish
 from .batches import Batches
 from .connection import BUSY_TIMEOUT_MS, StoreBase, connect, epoch, utcnow
+from .faces import Faces
 from .ftp_accounts import FtpAccounts
 from .imports import Imports
 from .outbox import Outbox
@@ -31,7 +32,7 @@ __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "ep
            "utcnow"]
 
 
-class Store(AdminViews, Batches, Photos, Imports, Publications, AutoPublish, Settings, Outbox,
+class Store(AdminViews, Batches, Photos, Imports, Publications, AutoPublish, Settings, Faces, Outbox,
             FtpAccounts, SecondCopies, TetherFrames, SyncHistory):
     """Typed access to the appliance database. One instance per thread."""
 

@@ -352,6 +352,36 @@ MIGRATIONS: list[str] = [
     UPDATE imports SET source_kind = 'upload', source_name = substr(source, 8)
         WHERE source LIKE 'upload %' AND COALESCE(source_kind, 'other') = 'other';
     """,
+    # 17 (faces, "Find my photos"): the faces found in each published photo (box as fractions of the
+    # image, 128 float32 descriptor), which rendering of a publication was scanned, and each event's
+    # face index: the version written to the web folder and the one the bucket confirmed
+    """
+    CREATE TABLE face_scans (
+        publication_id INTEGER PRIMARY KEY REFERENCES publications(id),
+        published_at TEXT NOT NULL,
+        faces INTEGER NOT NULL,
+        error TEXT,
+        scanned_at TEXT NOT NULL
+    );
+    CREATE TABLE faces (
+        id INTEGER PRIMARY KEY,
+        publication_id INTEGER NOT NULL REFERENCES publications(id),
+        x REAL NOT NULL,
+        y REAL NOT NULL,
+        w REAL NOT NULL,
+        h REAL NOT NULL,
+        score REAL NOT NULL,
+        descriptor BLOB NOT NULL
+    );
+    CREATE INDEX faces_by_publication ON faces(publication_id);
+    CREATE TABLE face_indexes (
+        event_id INTEGER PRIMARY KEY REFERENCES events(id),
+        version INTEGER NOT NULL DEFAULT 0,
+        live_version INTEGER NOT NULL DEFAULT 0,
+        sha256 TEXT,
+        updated_at TEXT
+    );
+    """,
 ]
 
 

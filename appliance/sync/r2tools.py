@@ -125,7 +125,8 @@ def verify(config: Config, store: Store, s3: Any, event: dict[str, Any],
                                       "bucket_size": have["size"], "bucket_etag": have["etag"],
                                       "local_size": want.size, "local_md5": want.md5})
     for key, have in listing.items():
-        if key in expected or key == manifest_key:
+        faces = key == prefix + "faces.bin" and store.face_index(event["id"])  # docs/faces.md
+        if key in expected or key == manifest_key or faces:
             continue
         pub = owner(store, key)
         report.extra.append({"key": key, "size": have["size"],

@@ -9,7 +9,7 @@ Rules that keep the gallery whole:
   finish (at most :data:`MANIFEST_MAX_WAIT_S`) and go out at most once a second per event;
 - an event's live channel hears of a manifest only once the bucket confirmed it (:mod:`.live_notify`);
 - safe mode: the only objects ever deleted are those this appliance uploaded for a publication
-  that has since been unpublished.
+  that has since been unpublished, and an event's faces.bin it uploaded once face search is off.
 
 A job is marked done only after the bucket answered; a crash in between repeats the (idempotent)
 request. The database work happens on the calling thread; a small pool of threads only talks HTTP.
@@ -147,8 +147,7 @@ class Syncer:
             path = Path(job["path"])
             return lambda: bucket.put(client, name, bucket.Put(body=path.read_bytes(), **item))
         if job["kind"] == JobKind.DELETE:
-            refusal = self._delete_refusal(job)
-            if refusal:
+            if refusal := self._delete_refusal(job):
                 self._refuse(job, refusal)
                 return None
             return lambda: bucket.delete(client, name, job["key"])
@@ -164,6 +163,8 @@ class Syncer:
 
     def _delete_refusal(self, job: Job) -> str | None:
         """Safe mode: why this delete must not run (None: it may)."""
+        if not job["publication_id"] and self.store.face_index_deletable(job["event_id"], job["key"]):
+            return None  # the event's face index, off since (docs/faces.md)
         pub = self.store.publication(job["publication_id"]) if job["publication_id"] else None
         if pub is None:
             return "safe mode: not an object of a publication of this appliance"

@@ -28,7 +28,7 @@ INCLUDE = ("systemd,systemd-sysv,libpam-systemd,dbus,polkitd,python3,python3-ven
 ROOTFS_TAR = CACHE / "bookworm-rootfs.tar"
 WHEELHOUSE = CACHE / "wheelhouse"
 # appliance-<name>.service
-SERVICES = ("importer", "publisher", "sync", "gpio", "admin", "ftp", "second-copy")
+SERVICES = ("importer", "publisher", "sync", "gpio", "admin", "ftp", "second-copy", "faces")
 # How the boot tests wait (support.polling.wait_for): slowly, and a system still booting (the admin
 # refusing connections, a unit property not there yet, half an answer) means "not yet".
 BOOTING = {"every": 0.5, "ignoring": (requests.RequestException, KeyError, ValueError)}

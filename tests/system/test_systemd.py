@@ -19,7 +19,7 @@ from appliance.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = ROOT / "systemd"
-SERVICES = ("importer", "publisher", "sync", "gpio", "admin", "ftp", "second-copy")
+SERVICES = ("importer", "publisher", "sync", "gpio", "admin", "ftp", "second-copy", "faces")
 ON_DEMAND = ("tether",)  # started by udev (a camera plugged in), not by appliance.target
 MAX_EXPOSURE = 4.0  # systemd-analyze security: "OK" and better; no unit needs an exemption
 
@@ -163,9 +163,10 @@ def test_tether_udev_rule_starts_the_service_for_cameras_only() -> None:
     assert "systemd/70-appliance-tether.rules\" /etc/udev/rules.d/" in script
 
 
-def test_second_copy_runs_at_idle_priority() -> None:
-    """It must never delay a publish: idle CPU and I/O scheduling, lowest nice."""
-    service = read_unit("appliance-second-copy.service")["Service"]
+@pytest.mark.parametrize("name", ["second-copy", "faces"])
+def test_background_services_run_at_idle_priority(name: str) -> None:
+    """They must never delay a publish: idle CPU and I/O scheduling, lowest nice."""
+    service = read_unit(f"appliance-{name}.service")["Service"]
     assert (service["Nice"], service["CPUSchedulingPolicy"], service["IOSchedulingClass"]) == (
         "19", "idle", "idle")
 

@@ -16,6 +16,7 @@ import "./js/filters.js";
 import "./js/batch.js";
 import "./js/xmpexport.js";
 import "./js/autopublish.js";
+import "./js/faces.js";
 import "./js/upload.js";
 
 if (extraCount(state.f) || state.f.filter !== "all") loadBuffer(true); // filters from the URL

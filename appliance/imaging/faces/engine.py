@@ -16,6 +16,7 @@ import select
 import struct
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,10 @@ class FaceEngineError(RuntimeError):
     """The worker could not be started, crashed, timed out or refused a frame."""
 
 
+class FaceWorkerUnavailable(FaceEngineError):
+    """The worker cannot start at all (no node, no node_modules, models not loading): no photo's fault."""
+
+
 @dataclass(frozen=True)
 class DetectedFace:
     """A face: box (x, y, w, h) as fractions of the image, detector score, 128-d descriptor."""
@@ -51,7 +56,8 @@ def find_modules(configured: Path | None = None) -> Path:
     for folder in candidates:
         if all((folder / name / "package.json").is_file() for name in NEEDED):
             return folder
-    raise FaceEngineError(f"no node_modules with {', '.join(NEEDED)} in {', '.join(map(str, candidates))}")
+    where = ", ".join(map(str, candidates))
+    raise FaceWorkerUnavailable(f"no node_modules with {', '.join(NEEDED)} in {where}")
 
 
 def rgb(path: Path) -> Image.Image:
@@ -63,8 +69,10 @@ def rgb(path: Path) -> Image.Image:
 class FaceEngine:
     """Detect faces and compute their descriptors in the Node worker."""
 
-    def __init__(self, node: str = "node", modules: Path | None = None, timeout: float = 60.0) -> None:
+    def __init__(self, node: str = "node", modules: Path | None = None, timeout: float = 60.0,
+                 heartbeat: Callable[[], None] = lambda: None) -> None:
         self.node = node
+        self.heartbeat = heartbeat  # called about once a second while waiting (the watchdog)
         self.modules = modules
         self.timeout = timeout
         self.proc: subprocess.Popen[bytes] | None = None
@@ -85,12 +93,15 @@ class FaceEngine:
             self.proc = subprocess.Popen([self.node, str(WORKER), str(modules)], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, close_fds=True)
         except OSError as exc:
-            raise FaceEngineError(f"cannot start {self.node}: {exc}") from exc
+            raise FaceWorkerUnavailable(f"cannot start {self.node}: {exc}") from exc
         self._buffer = b""
-        self.info = self._message(START_TIMEOUT_S)
+        try:
+            self.info = self._message(START_TIMEOUT_S)
+        except FaceEngineError as exc:
+            raise FaceWorkerUnavailable(f"the face worker did not start: {exc}") from exc
         if not self.info.get("ready"):
             self.close()
-            raise FaceEngineError(f"the face worker did not start: {self.info}")
+            raise FaceWorkerUnavailable(f"the face worker did not start: {self.info}")
         log.info("face worker ready (pid %s, %s)", self.proc.pid, self.info)
 
     def detect(self, image: Image.Image) -> list[DetectedFace]:
@@ -126,8 +137,11 @@ class FaceEngine:
         fd = self.proc.stdout.fileno()
         while b"\n" not in self._buffer:
             left = deadline - time.monotonic()
-            ready, _, _ = select.select([fd], [], [], max(0.0, left))
+            ready, _, _ = select.select([fd], [], [], min(1.0, max(0.0, left)))
+            self.heartbeat()
             if not ready:
+                if time.monotonic() < deadline:
+                    continue
                 self.close()
                 raise FaceEngineError(f"the face worker did not answer within {timeout:g} s")
             chunk = os.read(fd, 1 << 16)

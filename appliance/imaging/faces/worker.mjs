@@ -107,7 +107,8 @@ function frames(onFrame) {
 
 async function main() {
   const model = await load();
-  send({ ready: true, backend: model.tf.getBackend(), versions: model.faceapi.version });
+  const simd = await model.tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
+  send({ ready: true, backend: model.tf.getBackend(), simd, versions: model.faceapi.version });
   process.stdin.on("data", frames(async (header, pixels) => {
     try {
       send({ id: header.id, ...(await detect(model, header, pixels)) });

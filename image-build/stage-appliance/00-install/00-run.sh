@@ -14,7 +14,7 @@ set -e
 cd /tmp/appliance-src
 set -- dist/appliance-*.whl
 # The dependencies come from PyPI (aarch64 wheels; systemd-python is compiled here).
-./image-build/install-appliance.sh --source /tmp/appliance-src --wheel "$1"
+./image-build/install-appliance.sh --source /tmp/appliance-src --wheel "$1" --with-faces
 ./image-build/install-image.sh --source /tmp/appliance-src --boot-dir /boot/firmware
 CHROOT
 

@@ -1,0 +1,170 @@
+"""The face indexer: scans published photos for faces and publishes each event's face index.
+
+One photo per :meth:`FaceIndexer.scan_next`, only while no publication is queued or rendering (a
+publish is never delayed), on the published web-size JPEG. :meth:`FaceIndexer.refresh` then keeps
+each event's ``faces.bin`` in step with the store: rewritten (atomically) when the faces of its live
+photos changed, once the event has no photo left to scan or :data:`INDEX_MAX_WAIT_S` after the first
+change (a burst of publishes makes one index), uploaded through the outbox; the manifest names its
+version once the bucket confirmed it. Events with face search off have no descriptors, no index and
+no ``faces.bin`` (docs/faces.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import struct
+import time
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+
+from ..config import Config
+from ..fsutil import atomic_write_bytes
+from ..imaging.faces.engine import DetectedFace, FaceEngine, FaceEngineError, FaceWorkerUnavailable
+from ..store import Store
+from . import face_index, face_settings, manifest
+from .worker import bucket_key
+
+log = logging.getLogger(__name__)
+
+INDEX_NAME = "faces.bin"
+INDEX_MAX_WAIT_S = 30.0  # longest a changed index waits for the event's scans to finish
+DESCRIPTOR = struct.Struct(f"<{face_index.DIMS}f")
+
+
+def stored(face: DetectedFace) -> dict[str, Any]:
+    """A detected face as the store keeps it (descriptor: 128 float32)."""
+    x, y, w, h = face.box
+    return {"x": x, "y": y, "w": w, "h": h, "score": face.score,
+            "descriptor": DESCRIPTOR.pack(*face.descriptor)}
+
+
+def encode_index(rows: list[dict[str, Any]]) -> bytes:
+    """``faces.bin`` from the store's face rows (``name``, box, descriptor bytes)."""
+    names = list(dict.fromkeys(r["name"] for r in rows))
+    faces = [face_index.Face(r["name"], (r["x"], r["y"], r["w"], r["h"]),
+                             DESCRIPTOR.unpack(r["descriptor"])) for r in rows]
+    return face_index.encode(names, faces)
+
+
+class FaceIndexer:
+    """Scans photos with a :class:`FaceEngine` and keeps the events' face indexes published."""
+
+    def __init__(self, config: Config, store: Store, engine: FaceEngine | None = None) -> None:
+        self.config = config
+        self.store = store
+        faces = config.faces
+        self.engine = engine or FaceEngine(faces.node, faces.modules, faces.timeout_seconds)
+        self.scanned = 0
+        self.last_work = time.monotonic()
+        self._seen: dict[int, tuple[int, int]] = {}  # event id -> face signature of its last index
+        self._changed: dict[int, float] = {}  # event id -> when its faces first changed since
+
+    def index_path(self, slug: str) -> Path:
+        return self.config.folder("web") / slug / INDEX_NAME
+
+    def key(self, slug: str) -> str:
+        return bucket_key(self.config, slug, INDEX_NAME)
+
+    # -- scanning ------------------------------------------------------------------------------
+    def scan_next(self) -> bool:
+        """Scan the oldest photo waiting; False when there is none (or a publish is waiting)."""
+        if self.store.publishing_busy():
+            return False
+        pub = self.store.next_face_job()
+        if pub is None:
+            return False
+        event = self.store.event(pub["event_id"])
+        assert event is not None
+        path = self.config.folder("web") / event["slug"] / manifest.photo_key(pub["name"])
+        faces, error = self._detect(path)
+        self.store.record_faces(pub["id"], pub["published_at"], [stored(f) for f in faces], error)
+        if error:
+            log.warning("faces of %s not indexed: %s", pub["name"], error)
+        self.scanned += 1
+        self.last_work = time.monotonic()
+        return True
+
+    def _detect(self, path: Path) -> tuple[list[DetectedFace], str | None]:
+        """The faces of a published JPEG; a worker failure is retried once with a new worker.
+        Raises :class:`FaceWorkerUnavailable` (the photo stays in the queue)."""
+        for attempt in (1, 2):
+            try:
+                return self.engine.detect_file(path), None
+            except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
+                return [], f"cannot read {path.name}: {exc}"
+            except FaceWorkerUnavailable:
+                raise
+            except FaceEngineError as exc:
+                if attempt == 2:
+                    return [], str(exc)
+                log.warning("face worker failed on %s (%s); trying once more", path.name, exc)
+        raise AssertionError("unreachable")
+
+    # -- the published index ---------------------------------------------------------------------
+    def refresh(self, force: bool = False) -> int:
+        """Bring every event's index in step with the store; returns how many were written or
+        removed. ``force`` writes a changed index without waiting for the event's scans."""
+        self.store.drop_stale_faces()
+        done = 0
+        for event in self.store.events():
+            if face_settings.load(self.store, event["id"]).enabled:
+                done += self._refresh_event(event, force)
+            elif self.store.face_index(event["id"]) or self.index_path(event["slug"]).exists():
+                self.remove(event)
+                done += 1
+        return done
+
+    def _refresh_event(self, event: dict[str, Any], force: bool) -> int:
+        event_id, key = event["id"], self.key(event["slug"])
+        written = 0
+        signature = self.store.face_signature(event_id)
+        if signature == (0, 0) and self.store.face_index(event_id) is None:
+            self._seen[event_id] = signature  # nothing to publish yet: no empty index
+        if self._seen.get(event_id) != signature:
+            first = self._changed.setdefault(event_id, time.monotonic())
+            waited = time.monotonic() - first >= INDEX_MAX_WAIT_S
+            if force or waited or not self.store.face_jobs_left(event_id):
+                written = self._write(event, key)
+                self._seen[event_id] = signature
+                del self._changed[event_id]
+        if self.store.face_index_confirmed(event_id, key):
+            self._manifest_changed(event)  # the bucket has the new index: guests may fetch it
+        return written
+
+    def _write(self, event: dict[str, Any], key: str) -> int:
+        """Write the event's faces.bin if its content changed and queue its upload."""
+        data = encode_index(self.store.event_faces(event["id"], live_only=True))
+        digest = hashlib.sha256(data).hexdigest()
+        index = self.store.face_index(event["id"])
+        path = self.index_path(event["slug"])
+        if index and index["sha256"] == digest and path.exists():
+            return 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data)
+        version = self.store.face_index_written(event["id"], digest, key, str(path), len(data))
+        log.info("face index of %s: version %d, %d bytes", event["slug"], version, len(data))
+        return 1
+
+    def remove(self, event: dict[str, Any]) -> None:
+        """Face search is off for the event (or the event goes): its descriptors, its faces.bin in
+        the web folder and in the bucket (after a manifest without ``faces``) are deleted."""
+        self.store.drop_stale_faces()
+        self.index_path(event["slug"]).unlink(missing_ok=True)
+        self.store.forget_face_index(event["id"], self.key(event["slug"]))
+        self._seen.pop(event["id"], None)
+        self._changed.pop(event["id"], None)
+        self._manifest_changed(event)
+        log.info("face index of %s removed", event["slug"])
+
+    def _manifest_changed(self, event: dict[str, Any]) -> None:
+        folder = self.config.folder("web") / event["slug"]
+        folder.mkdir(parents=True, exist_ok=True)
+        manifest.write_local(self.store, event["id"], folder)
+        key = bucket_key(self.config, event["slug"], manifest.MANIFEST_NAME)
+        self.store.enqueue_manifest(event["id"], key)
+
+    def close(self) -> None:
+        self.engine.close()
