@@ -18,10 +18,11 @@ from ..config import Config
 from ..sync import bucket
 from . import assets
 
-# The event and photo names functions/_lib/photo.js accepts (EVENT_RE, NAME_RE).
+# The event and photo names functions/_lib/photo.js accepts (EVENT_RE, NAME_RE), and its files.
 EVENT = r"[a-z0-9][a-z0-9-]{0,62}"
 NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,120}"
-KEY_RE = re.compile(rf"^(?P<event>{EVENT})/(?P<rest>manifest\.json|(?:photos|thumbs)/{NAME}\.(?:jpg|webp))$")
+KEY_RE = re.compile(
+    rf"^(?P<event>{EVENT})/(?P<rest>manifest\.json|faces\.bin|(?:photos|thumbs)/{NAME}\.(?:jpg|webp))$")
 
 
 def create_app(config: Config, client: Any = None) -> Flask:
