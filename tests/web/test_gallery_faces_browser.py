@@ -127,6 +127,14 @@ def test_several_faces_ask_which_one_and_no_face_says_so(server, open_page):
     first = p.page.get_attribute("[data-testid=faces-tile] >> nth=0", "data-name")
     assert first == "fa-sample1"
 
+    # Once loaded, a search needs no network: the model and the index stay in the page.
+    p.page.context.set_offline(True)
+    p.page.click("[data-testid=faces-again]")
+    pick(p, SELFIE)
+    p.page.wait_for_function("() => ['fr-obama', 'fr-obama2'].includes("
+                             "document.querySelector('[data-testid=faces-tile]')?.dataset.name)")
+    p.page.context.set_offline(False)
+
     buf = io.BytesIO()
     Image.open(io.BytesIO(gf.make_jpeg(900, 600, 4))).save(buf, "JPEG")  # a landscape, nobody in it
     p.page.click("[data-testid=faces-again]")
