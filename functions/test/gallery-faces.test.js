@@ -123,3 +123,22 @@ describe("the face model the gallery serves", () => {
     }
   });
 });
+
+test("the gallery's page loads none of the face code: only the tiny entry module, statically", () => {
+  const js = (name) => fs.readFileSync(new URL(`../../web/js/${name}`, import.meta.url), "utf8");
+  const seen = new Set();
+  const walk = (name) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    for (const m of js(name).matchAll(/^import\s[^;]*?from\s+"\.\/([\w-]+\.js)";/gms)) walk(m[1]);
+  };
+  walk("main.js");
+  assert.ok(seen.has("view.js") && seen.has("faces-entry.js"), [...seen].join(" "));
+  for (const lazy of ["faces.js", "face-model.js", "face-match.js", "face-index.js"]) {
+    assert.ok(!seen.has(lazy), `${lazy} is imported statically by the page`);
+  }
+  assert.ok(Buffer.byteLength(js("faces-entry.js")) < 1500);
+  assert.match(js("faces-entry.js"), /import\("\.\/faces\.js"\)/);
+  const html = fs.readFileSync(new URL("../../web/index.html", import.meta.url), "utf8");
+  assert.ok(!/face-api|faces\.js|faces\.css/.test(html), "index.html preloads face code");
+});
