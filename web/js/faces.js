@@ -166,7 +166,13 @@ async function run(file) {
     message("That file is not a photo this phone can open. Try another one.", "faces-bad", [pickers()]);
     return;
   }
-  var seen = await describe(faceapi, canvas);
+  var seen;
+  try {
+    seen = await describe(faceapi, canvas);
+  } catch (err) {
+    message("The face finder stopped on this photo. Try another one.", "faces-error", [pickers()]);
+    return;
+  }
   if (!seen.length) {
     message("No face found in this photo. Try another: your face towards the camera, in good light.",
       "faces-none", [pickers()]);
@@ -232,7 +238,8 @@ function tile(entry) {
   a.appendChild(img);
   a.addEventListener("click", function (e) {
     e.preventDefault();
-    openLightbox(entry.name, false);
+    if (listIndex(entry.name) === -1) render(); // taken down since: gone from the results too
+    else openLightbox(entry.name, false);
   });
   return a;
 }
