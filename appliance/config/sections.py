@@ -167,8 +167,8 @@ class FacesConfig:
     node: str = "node"  # the Node.js executable (Debian's nodejs package)
     modules: Path | None = None  # node_modules with face-api and TensorFlow.js; None: the first found of
     # /opt/appliance/faces/node_modules and the repository's functions/node_modules
-    timeout_seconds: float = 60.0  # longest one photo may take before the worker is restarted
-    idle_seconds: float = 600.0  # the worker (~150 MB) stops after this long without work
+    timeout_seconds: float = 180.0  # longest one photo may take before the worker is restarted
+    idle_seconds: float = 600.0  # the worker (400-600 MB resident) stops after this long without work
     poll_seconds: float = 2.0
 
 

@@ -16,7 +16,7 @@ from . import hotspot
 
 SERVICE_USER = "appliance"
 UNITS = tuple(f"appliance-{n}.service" for n in ("importer", "publisher", "sync", "gpio", "admin",
-                                                 "ftp", "second-copy"))
+                                                 "ftp", "second-copy", "faces"))
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from .health import DATA_FOLDERS, MIN_FREE_BYTES, bytes_text, free_bytes
 
 SERVICE_USER = "appliance"
 UNITS = tuple(f"appliance-{name}.service"
-              for name in ("importer", "publisher", "sync", "gpio", "admin", "ftp", "second-copy"))
+              for name in ("importer", "publisher", "sync", "gpio", "admin", "ftp", "second-copy", "faces"))
 UNIT_WRITABLE = Path("/var/lib/appliance")  # ReadWritePaths= / StateDirectory= of every unit
 UNIT_DIRS = (Path("/etc/systemd/system"), Path("/usr/local/lib/systemd/system"),
              Path("/usr/lib/systemd/system"))

@@ -90,6 +90,7 @@ class FaceIndexer:
     def _detect(self, path: Path) -> tuple[list[DetectedFace], str | None]:
         """The faces of a published JPEG; a worker failure is retried once with a new worker.
         Raises :class:`FaceWorkerUnavailable` (the photo stays in the queue)."""
+        error = ""
         for attempt in (1, 2):
             try:
                 return self.engine.detect_file(path), None
@@ -98,10 +99,10 @@ class FaceIndexer:
             except FaceWorkerUnavailable:
                 raise
             except FaceEngineError as exc:
-                if attempt == 2:
-                    return [], str(exc)
-                log.warning("face worker failed on %s (%s); trying once more", path.name, exc)
-        raise AssertionError("unreachable")
+                error = str(exc)
+                if attempt == 1:
+                    log.warning("face worker failed on %s (%s); trying once more", path.name, exc)
+        return [], error
 
     # -- the published index ---------------------------------------------------------------------
     def refresh(self, force: bool = False) -> int:

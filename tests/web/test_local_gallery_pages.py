@@ -3,6 +3,8 @@ slideshow and the vendored libraries like Cloudflare Pages does: /slideshow is s
 
 from __future__ import annotations
 
+import pytest
+
 from appliance.dev.gallery_server import create_app
 
 
@@ -19,22 +21,25 @@ def test_slideshow_pretty_url_and_vendored_modules(config, s3):  # noqa: ANN001
     assert client.get("/nothing-here").status_code == 404
 
 
-def test_face_index_and_staged_face_model(config, s3):  # noqa: ANN001
-    """`make demo`: Find my photos works locally — faces.bin from the bucket, the model (staged from
-    node_modules by functions/_tools/face-model.mjs) with WASM's MIME type."""
-    from support import face_gallery as fg
-
-    prefix = config.bucket.prefix.strip("/")
-    key = f"{prefix}/demo/faces.bin" if prefix else "demo/faces.bin"
-    s3.put_object(Bucket=config.bucket.bucket, Key=key, Body=b"FIDX-test",
-                  ContentType="application/octet-stream")
+def test_the_face_index_is_served_like_the_function_serves_it(config, s3, bucket):  # noqa: ANN001
+    data = b"FIDX\x01\x01\x80\x00" + bytes(12)
+    s3.put_object(Bucket=bucket, Key="events/demo/faces.bin", Body=data,
+                  ContentType="application/octet-stream", CacheControl="public, max-age=2")
     client = create_app(config, s3).test_client()
     res = client.get("/photo/demo/faces.bin?v=3")
-    assert res.status_code == 200 and res.data == b"FIDX-test"
-    assert client.get("/photo/demo/faces.bin.jpg").status_code == 404
+    assert res.status_code == 200 and res.data == data
+    assert res.headers["Cache-Control"] == "public, max-age=2"
+    assert client.get("/photo/demo/faces.bin.gz").status_code == 404
+
+
+def test_the_staged_face_model_is_served_with_the_wasm_type(config, s3):  # noqa: ANN001
+    """`make demo`: the model (staged from node_modules by functions/_tools/face-model.mjs)."""
+    from support import face_gallery as fg
+
     if fg.unavailable():
-        return
+        pytest.skip(str(fg.unavailable()))
     model = fg.stage_model()
+    client = create_app(config, s3).test_client()
     wasm = client.get(f"/face-api/{model.name}/tfjs-backend-wasm-simd.wasm")
     assert wasm.status_code == 200 and wasm.content_type == "application/wasm"
     assert wasm.data == (model / "tfjs-backend-wasm-simd.wasm").read_bytes()

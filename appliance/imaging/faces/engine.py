@@ -69,7 +69,7 @@ def rgb(path: Path) -> Image.Image:
 class FaceEngine:
     """Detect faces and compute their descriptors in the Node worker."""
 
-    def __init__(self, node: str = "node", modules: Path | None = None, timeout: float = 60.0,
+    def __init__(self, node: str = "node", modules: Path | None = None, timeout: float = 180.0,
                  heartbeat: Callable[[], None] = lambda: None) -> None:
         self.node = node
         self.heartbeat = heartbeat  # called about once a second while waiting (the watchdog)
