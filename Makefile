@@ -21,6 +21,7 @@ APT_PACKAGES += iproute2
 .PHONY: demo test lint bench system-deps install clean
 
 demo: install $(NODE_STAMP)
+	node functions/_tools/face-model.mjs  # the gallery's face model, from node_modules
 	$(VENV)/bin/appliance demo
 
 test: install $(NODE_STAMP)

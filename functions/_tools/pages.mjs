@@ -15,6 +15,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { copyFaceModel } from "./face-model.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const FUNCTIONS_DIR = path.resolve(here, "..");
@@ -37,7 +38,10 @@ export function stage({ web = true } = {}) {
     fs.cpSync(path.join(FUNCTIONS_DIR, folder), path.join(dir, "functions", folder), { recursive: true });
   }
   fs.copyFileSync(path.join(REPO_ROOT, "wrangler.toml"), path.join(dir, "wrangler.toml"));
-  if (web) fs.cpSync(path.join(REPO_ROOT, "web"), path.join(dir, "web"), { recursive: true });
+  if (web) {
+    fs.cpSync(path.join(REPO_ROOT, "web"), path.join(dir, "web"), { recursive: true });
+    copyFaceModel(path.join(dir, "web")); // "Find my photos" model: from node_modules, not committed
+  }
   return dir;
 }
 

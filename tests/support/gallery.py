@@ -35,7 +35,7 @@ WEB = Path(__file__).resolve().parents[2] / "web"
 
 PHOTO_RE = re.compile(
     r"^/photo/(?P<event>[a-z0-9][a-z0-9-]{0,62})/"
-    r"(?P<rest>manifest\.json|(?:photos|thumbs)/(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]{0,120})"
+    r"(?P<rest>manifest\.json|faces\.bin|(?:photos|thumbs)/(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]{0,120})"
     r"\.(?P<ext>jpg|webp))$"
 )
 STATIC_TYPES = {
@@ -45,6 +45,7 @@ STATIC_TYPES = {
     ".mjs": "text/javascript; charset=utf-8",
     ".json": "application/json",
     ".svg": "image/svg+xml",
+    ".wasm": "application/wasm",
 }
 
 
@@ -108,6 +109,7 @@ class Photo:
     published: str
     broken: bool = False  # listed in the manifest, but its image files 404
     webp: bool = False  # a WebP beside the web JPEG (publish.webp)
+    jpeg: bytes | None = None  # a real photo (web size and thumbnail alike) instead of a drawn one
 
     @property
     def tw(self) -> int:
@@ -142,18 +144,19 @@ class Event:
     hero: str | None = None
     credit: str | None = None  # the photographer's credit (event.credit), when the manifest has one
     order: str | None = None  # event.order: "capture" (photos in the order taken), None for newest first
+    faces: tuple[int, str, bytes] | None = None  # face search on: (v, consent, faces.bin)
     photos: list[Photo] = field(default_factory=list)  # newest first
     _clock: datetime = field(default_factory=lambda: datetime(2026, 11, 21, 14, 0, tzinfo=UTC))
     _seed: int = 0
     _entries: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def add(self, name: str, w: int = 1200, h: int = 800, broken: bool = False,
-            webp: bool = False, at: int = 0) -> Photo:
+            webp: bool = False, jpeg: bytes | None = None, at: int = 0) -> Photo:
         """Publish a photo: it becomes the newest (first in the manifest), or goes to index ``at``
         (a capture-order event: a frame taken earlier than some already shown)."""
         self._clock += timedelta(seconds=37)
         self._seed += 1
-        p = Photo(name, w, h, self._seed, self._clock.strftime("%Y-%m-%dT%H:%M:%SZ"), broken, webp)
+        p = Photo(name, w, h, self._seed, self._clock.strftime("%Y-%m-%dT%H:%M:%SZ"), broken, webp, jpeg)
         self.photos.insert(at, p)
         return p
 
@@ -171,7 +174,7 @@ class Event:
                      | ({"order": self.order} if self.order else {}),
             "generated_at": self._clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "photos": [self._entry(p) for p in self.photos],
-        }
+        } | ({"faces": {"v": self.faces[0], "consent": self.faces[1]}} if self.faces else {})
 
     def _entry(self, p: Photo) -> dict[str, Any]:
         """p.entry(), remembered (2,500-photo events publish often in bench/slideshow_figures.py)."""
@@ -242,6 +245,8 @@ class GalleryServer:
             webp = rest.endswith(".webp")
             if webp and (thumb or not photo.webp):
                 return None
+            if photo.jpeg is not None:
+                return None if webp else photo.jpeg
             key = (slug, rest, photo.seed)
             if key not in self._images:
                 w, h = (photo.tw, photo.th) if thumb else (photo.w, photo.h)
@@ -369,6 +374,14 @@ class GalleryServer:
 
             def photo(self, m: re.Match[str], head: bool) -> None:
                 slug, rest = m.group("event"), m.group("rest")
+                if rest == "faces.bin":
+                    with server._lock:
+                        ev = server.events.get(slug)
+                        index = ev.faces[2] if ev and ev.faces else None
+                    if index is None:
+                        return self.send(404, b"not found\n", {"Content-Type": "text/plain"}, head)
+                    return self.send(200, index, {"Content-Type": "application/octet-stream",
+                                                  "Cache-Control": "public, max-age=2"}, head)
                 if rest == "manifest.json":
                     with server._lock:
                         found = server._manifests.get(slug)

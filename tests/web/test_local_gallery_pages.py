@@ -3,6 +3,8 @@ slideshow and the vendored libraries like Cloudflare Pages does: /slideshow is s
 
 from __future__ import annotations
 
+import pytest
+
 from appliance.dev.gallery_server import create_app
 
 
@@ -28,3 +30,16 @@ def test_the_face_index_is_served_like_the_function_serves_it(config, s3, bucket
     assert res.status_code == 200 and res.data == data
     assert res.headers["Cache-Control"] == "public, max-age=2"
     assert client.get("/photo/demo/faces.bin.gz").status_code == 404
+
+
+def test_the_staged_face_model_is_served_with_the_wasm_type(config, s3):  # noqa: ANN001
+    """`make demo`: the model (staged from node_modules by functions/_tools/face-model.mjs)."""
+    from support import face_gallery as fg
+
+    if fg.unavailable():
+        pytest.skip(str(fg.unavailable()))
+    model = fg.stage_model()
+    client = create_app(config, s3).test_client()
+    wasm = client.get(f"/face-api/{model.name}/tfjs-backend-wasm-simd.wasm")
+    assert wasm.status_code == 200 and wasm.content_type == "application/wasm"
+    assert wasm.data == (model / "tfjs-backend-wasm-simd.wasm").read_bytes()

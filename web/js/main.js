@@ -14,6 +14,8 @@
  *   view.js      applying a manifest, chrome      live.js      polling (+ live-view.js: its badge)
  *   scroll.js    scroll, pill, resize             lightbox.js  the lightbox (+ lightbox-controls.js)
  *   select.js    selecting photos to download     download.js  the ZIP (+ zip-plan.js, vendor/client-zip)
+ *   faces-entry.js  the "Find my photos" button; on a tap it imports faces.js (+ face-model.js,
+ *                face-match.js, face-index.js): nothing of face search loads before
  *
  * The pure modules (settings, manifest, layout, backoff, route, format,
  * gesture) have node unit tests: functions/test/gallery-*.test.js.

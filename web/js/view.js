@@ -3,6 +3,7 @@
 
 import { els, atTop, setNotice, setState } from "./dom.js";
 import { relayout } from "./columns.js";
+import { applyFaces } from "./faces-entry.js";
 import { plural } from "./format.js";
 import { updateLightboxChrome } from "./lightbox.js";
 import {
@@ -44,6 +45,7 @@ function applyEvent(ev) {
 export function applyManifest(m) {
   var entries = sanitize(m && m.photos);
   applyEvent(m && m.event);
+  applyFaces(m && m.faces);
 
   // Drop images known to be broken, unless their entry changed since.
   entries = dropBroken(entries, state.broken);
