@@ -5,6 +5,12 @@ and publish time, a placeholder colour (``color``) and a 3×3 colour grid (``ph`
 CSS ``#rgb`` colours row by row) so the gallery reserves and tints the space before images load.
 ``webp`` is present when a WebP sits beside the JPEG. Compact: 2,500 photos stay well under 150 KB
 gzipped.
+
+Every appliance writes its own shard of an event, ``manifests/<appliance id>.json`` (same shape,
+plus ``appliance`` and ``clock``); the gallery merges the shards (``web/js/merge.js``). While the
+event is not shared the appliance also writes the old single ``manifest.json`` (galleries deployed
+before shards and R2 custom-domain set-ups read it). ``skew`` (seconds, only when not 0) corrects a
+photo's ``taken`` for its camera's clock as set in the admin.
 """
 
 from __future__ import annotations
@@ -13,11 +19,33 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..config import Config
 from ..fsutil import atomic_write_bytes
 from ..store import PublicationState, Store, utcnow
+from ..store.shards import camera_label
 from . import credits
 
 MANIFEST_NAME = "manifest.json"
+SHARDS_DIR = "manifests"
+
+
+def shard_name(appliance_id: str) -> str:
+    """The event-relative key of an appliance's manifest shard."""
+    return f"{SHARDS_DIR}/{appliance_id}.json"
+
+
+def bucket_key(config: Config, event_slug: str, relative: str) -> str:
+    prefix = config.bucket.prefix.strip("/")
+    return f"{prefix}/{event_slug}/{relative}" if prefix else f"{event_slug}/{relative}"
+
+
+def manifest_keys(config: Config, store: Store, event: dict[str, Any]) -> list[str]:
+    """The bucket keys a manifest job of ``event`` writes: this appliance's shard, and the old
+    single manifest while the event is not shared. The first is the job's key."""
+    keys = [bucket_key(config, event["slug"], shard_name(store.appliance_id()))]
+    if not store.event_shared(event["id"]):
+        keys.insert(0, bucket_key(config, event["slug"], MANIFEST_NAME))
+    return keys
 
 
 def photo_key(name: str) -> str:
@@ -32,8 +60,9 @@ def webp_key(name: str) -> str:
     return f"photos/{name}.webp"
 
 
-def entry(p: dict[str, Any]) -> dict[str, Any]:
-    """One photo of the manifest, from a published publication row."""
+def entry(p: dict[str, Any], camera_offsets: dict[str, float] | None = None) -> dict[str, Any]:
+    """One photo of the manifest, from a published publication row (``camera_offsets``: seconds
+    each camera's clock is fast, by :func:`camera_label`)."""
     item = {
         "name": p["name"],
         "src": photo_key(p["name"]),
@@ -50,6 +79,9 @@ def entry(p: dict[str, Any]) -> dict[str, Any]:
         item["ph"] = p["placeholder"]
     if p.get("webp"):
         item["webp"] = webp_key(p["name"])
+    fast = (camera_offsets or {}).get(camera_label(p.get("camera_make"), p.get("camera_model")))
+    if fast:
+        item["skew"] = -fast
     return item
 
 
@@ -62,7 +94,8 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
     event = store.event(event_id)
     if event is None:
         raise LookupError(f"no event {event_id}")
-    photos = [entry(p) for p in store.published(event_id, live_only=live_only)]
+    offsets = store.camera_offsets()
+    photos = [entry(p, offsets) for p in store.published(event_id, live_only=live_only)]
     return {
         "version": 1,
         "event": {
@@ -73,6 +106,8 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
             "credit": credits.load(store).artist or None,  # the photographer, for share previews
         },
         "generated_at": utcnow(),
+        "appliance": {"id": store.appliance_id(), "shared": store.event_shared(event_id)},
+        "clock": {"offset_s": round(store.bucket_offset(), 1)},  # bucket's clock minus ours
         "photos": photos,
     }
 

@@ -21,6 +21,7 @@ from .publications import Publications
 from .schema import MIGRATIONS
 from .second_copies import SecondCopies
 from .settings import Settings
+from .shards import Shards
 from .sync_history import SyncHistory
 from .tether_frames import TetherFrames
 
@@ -31,7 +32,7 @@ __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "ep
            "utcnow"]
 
 
-class Store(AdminViews, Batches, Photos, Imports, Publications, AutoPublish, Settings, Outbox,
+class Store(AdminViews, Batches, Photos, Imports, Publications, AutoPublish, Shards, Settings, Outbox,
             FtpAccounts, SecondCopies, TetherFrames, SyncHistory):
     """Typed access to the appliance database. One instance per thread."""
 

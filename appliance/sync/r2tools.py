@@ -23,7 +23,7 @@ from ..config import Config
 from ..publish import manifest
 from ..publish.worker import PHOTO_CACHE, bucket_key
 from ..store import JobKind, JobState, PublicationState, Store
-from . import bucket
+from . import bucket, peers
 
 EXIT_DIFFERENT = 1
 EXIT_USAGE = 2
@@ -110,8 +110,10 @@ def verify(config: Config, store: Store, s3: Any, event: dict[str, Any],
            repair: bool = False) -> Report:
     """Compare the store with the bucket for one event; with ``repair`` queue the fixes."""
     prefix = event_prefix(config, event["slug"])
-    manifest_key = prefix + manifest.MANIFEST_NAME
-    listing = {o["key"]: o for o in bucket.list_objects(s3, config.bucket.bucket, prefix)}
+    own = manifest.manifest_keys(config, store, event)  # checked: the first; the others belong
+    manifest_key = own[0]
+    listing = {o["key"]: o for o in bucket.list_objects(s3, config.bucket.bucket, prefix)
+               if not peers.peer_of(config, store, event, o["key"])}  # other appliances' own
     expected = expected_objects(store, event)
     report = Report(event["slug"], prefix, objects=len(listing), expected=len(expected))
     report.pending_jobs = store.pending_jobs_of(event["id"])
@@ -125,7 +127,7 @@ def verify(config: Config, store: Store, s3: Any, event: dict[str, Any],
                                       "bucket_size": have["size"], "bucket_etag": have["etag"],
                                       "local_size": want.size, "local_md5": want.md5})
     for key, have in listing.items():
-        if key in expected or key == manifest_key:
+        if key in expected or key in own:
             continue
         pub = owner(store, key)
         report.extra.append({"key": key, "size": have["size"],
@@ -149,7 +151,7 @@ def _manifest_problems(config: Config, store: Store, s3: Any, event: dict[str, A
     except (ValueError, KeyError, TypeError) as exc:
         return [f"{manifest_key} is not a valid manifest: {exc}"]
     problems = []
-    prefix = manifest_key[: -len(manifest.MANIFEST_NAME)]
+    prefix = event_prefix(config, event["slug"])
     for name, entry in sorted(listed.items()):
         for ref in manifest_refs(entry):
             if prefix + ref not in listing:
@@ -196,7 +198,7 @@ def _repair(config: Config, store: Store, event: dict[str, Any], report: Report,
                 manifest_needed = True
         _mark_live_if_complete(store, expected, listing, report)
         if manifest_needed or report.queued:
-            key = bucket_key(config, event["slug"], manifest.MANIFEST_NAME)
+            key = manifest.manifest_keys(config, store, event)[0]
             store.enqueue_manifest(event["id"], key)
             report.queued.append(f"manifest {key}")
 
@@ -281,9 +283,9 @@ def _event(store: Store, slug: str | None) -> dict[str, Any]:
 
 def classify(config: Config, store: Store, key: str) -> str:
     """What an object is to this appliance: manifest, published, unpublished or unknown."""
-    if key.endswith("/" + manifest.MANIFEST_NAME):
+    if key.endswith(".json"):
         for event in store.events():
-            if key == bucket_key(config, event["slug"], manifest.MANIFEST_NAME):
+            if key in manifest.manifest_keys(config, store, event):
                 return MANIFEST_OBJECT
     pub = owner(store, key)
     return pub["state"] if pub else UNKNOWN_OBJECT
@@ -334,7 +336,7 @@ def cmd_refresh(config: Config, store: Store, event: dict[str, Any]) -> int:
     from .syncer import Offline, Syncer
 
     manifest.write_local(store, event["id"], config.folder("web") / event["slug"])
-    key = bucket_key(config, event["slug"], manifest.MANIFEST_NAME)
+    key = manifest.manifest_keys(config, store, event)[0]
     store.enqueue_manifest(event["id"], key)
     job = store.pending_manifest(event["id"])
     assert job is not None

@@ -16,7 +16,8 @@ export var NEVER_OPENED = 3;
 export var BLOCKED_RETRY_S = 300;
 
 // Whether the socket is open is state.pushing (live.js times its polls by it).
-var push = { ws: null, tries: 0, opened: false, timer: null, beat: null, pongDue: null, version: null };
+var push = { ws: null, tries: 0, opened: false, timer: null, beat: null, pongDue: null, version: null,
+  fresh: false };
 var hooks = { poll: null, reschedule: null };
 
 /** The WebSocket URL of an event's channel: liveBase may be a path ("/live") or an origin. */
@@ -51,8 +52,11 @@ function onMessage(ev) {
   }
   if (!msg || msg.type !== "manifest") return;
   stats.pushMessages += 1;
-  // The announcement sent on connect repeats the last one: nothing new if we acted on it.
-  if (msg.version === push.version && state.loaded) return;
+  // The announcement sent on connect repeats the last one: nothing new if we acted on it. Later
+  // ones always are (several appliances may feed the event: their versions can repeat).
+  var replay = push.fresh;
+  push.fresh = false;
+  if (replay && msg.version === push.version && state.loaded) return;
   push.version = msg.version;
   hooks.poll(true);
 }
@@ -90,6 +94,7 @@ export function connect() {
   push.ws = ws;
   stats.pushConnects += 1;
   ws.onopen = function () {
+    push.fresh = true; // the first message is the channel's last announcement
     push.opened = true;
     push.tries = 0;
     state.pushing = true;
