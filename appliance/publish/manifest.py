@@ -106,7 +106,8 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
             "credit": credits.load(store).artist or None,  # the photographer, for share previews
         },
         "generated_at": utcnow(),
-        "appliance": {"id": store.appliance_id(), "shared": store.event_shared(event_id)},
+        "appliance": {"id": store.appliance_id(), "shared": store.event_shared(event_id),
+                      "owner": store.event_owner(event_id)},
         "clock": {"offset_s": round(store.bucket_offset(), 1)},  # bucket's clock minus ours
         "photos": photos,
     }

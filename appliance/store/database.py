@@ -45,6 +45,7 @@ class Store(AdminViews, Batches, Photos, Imports, Publications, AutoPublish, Sha
         )
         return {
             "event": event["slug"] if event else None,
+            "appliance_id": self.get_setting("appliance.id"),
             "buffer": self.scalar("SELECT COUNT(*) FROM photos WHERE deleted_ts IS NULL"),
             "published": self.scalar("SELECT COUNT(*) FROM publications WHERE state='published'"),
             "publishing": self.scalar(
@@ -71,4 +72,5 @@ def open_store(config: Config) -> Store:
     config.ensure_folders()
     store = Store(config.db_path)
     store.ensure_event(config.event.slug, config.event.title, config.event.subtitle)
+    store.appliance_id()  # made at first boot; else at the first run (a dev or demo machine)
     return store

@@ -5,6 +5,7 @@
 - ``event_shared.<event id>``: the event is fed by several appliances (joined with a join code or
   shared from here): new names carry the tag (``<id>.<base>``) and the old single
   ``manifest.json`` is no longer written (it would be overwritten by the others).
+- ``event_owner.<event id>``: this appliance made the shared event (its shard's masthead wins).
 - ``clock.bucket_offset_s``: the bucket's clock minus ours, from its ``Date`` header.
 - ``clock.camera_offsets``: ``{"<make> <model>": seconds the camera's clock is fast}``, set by hand.
 """
@@ -56,8 +57,14 @@ class Shards(Settings):
     def event_shared(self, event_id: int) -> bool:
         return bool(self.get_setting(f"event_shared.{event_id}"))
 
-    def set_event_shared(self, event_id: int, shared: bool = True) -> None:
+    def set_event_shared(self, event_id: int, shared: bool = True, owner: bool | None = None) -> None:
+        """Mark the event shared (``owner``: this appliance made it and handed out the join code)."""
         self.set_setting(f"event_shared.{event_id}", bool(shared))
+        if owner is not None:
+            self.set_setting(f"event_owner.{event_id}", bool(owner))
+
+    def event_owner(self, event_id: int) -> bool:
+        return bool(self.get_setting(f"event_owner.{event_id}"))
 
     def name_tag(self, event_id: int) -> str:
         """What a new name in the event starts with: ``"<appliance id>."`` when shared, else ""."""
