@@ -1,6 +1,7 @@
-"""Several appliances as real processes against one bucket: each its own folder, config and store,
-driven through the ``appliance`` command line (team share/join, import, publish, delete-all) with
-its sync service running; used by tests/system/test_multi_appliance.py and bench/multi.py."""
+"""Several appliances against one bucket, each with its own folder, config and store: in this
+process (:class:`LocalAppliance`) or as real processes driven through the ``appliance`` command line
+(team share/join, import, publish, delete-all) with its sync service running
+(:class:`ApplianceProcess`; tests/system/test_multi_appliance.py and bench/multi.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from support.config import write_config
+from appliance.config import Config
+from appliance.store import Store, open_store
+from appliance.sync.syncer import Syncer
+from support.config import bucket_config, write_config
+from support.publications import import_samples, publish_many
 
 PASSPHRASE = "correct horse battery staple"
 
@@ -74,6 +79,29 @@ class ApplianceProcess:
             return store.rows(sql, params)
         finally:
             store.close()
+
+
+class LocalAppliance:
+    """An appliance in this process: its own folder, config and store; publishes camera samples
+    through the real pipeline and drains its outbox with the real syncer."""
+
+    def __init__(self, folder: Path, endpoint: str, bucket: str, samples: Path) -> None:
+        folder.mkdir(parents=True)
+        self.config: Config = bucket_config(folder, endpoint, bucket)
+        self.store: Store = open_store(self.config)
+        self.id = self.store.appliance_id()
+        self.samples = samples
+
+    def publish(self, names: list[str]) -> list[dict[str, Any]]:
+        import_samples(self.config, self.store, self.samples, names)
+        ids = [self.store.scalar("SELECT id FROM photos WHERE original_name = ?", (n,)) for n in names]
+        return publish_many(self.config, self.store, ids)
+
+    def sync(self) -> None:
+        assert Syncer(self.config, self.store).drain_once() == 0
+
+    def close(self) -> None:
+        self.store.close()
 
 
 def make_team(root: Path, endpoint: str, bucket: str, count: int, extra: str = "") -> list[ApplianceProcess]:

@@ -11,12 +11,9 @@ from typing import Any
 
 import pytest
 from support.bucket import bucket_keys
-from support.config import bucket_config
-from support.publications import import_samples, publish_many
+from support.team import LocalAppliance
 
-from appliance.config import Config
 from appliance.dev.gallery_server import create_app
-from appliance.store import Store, open_store
 from appliance.store.shards import ID_RE
 from appliance.sync import joincode, peers, r2tools, team
 from appliance.sync.clock import BucketClock, offset_from
@@ -26,21 +23,7 @@ PASS = "correct horse battery"
 SAME_FILES = ["DSCN0010.jpg", "DSCN0012.jpg"]  # both photographers' cameras use these names
 
 
-class Appliance:
-    def __init__(self, folder: Path, moto_url: str, bucket: str) -> None:
-        folder.mkdir()
-        self.config: Config = bucket_config(folder, moto_url, bucket)
-        self.store: Store = open_store(self.config)
-        self.id = self.store.appliance_id()
-
-    def publish(self, names: list[str]) -> list[dict[str, Any]]:
-        import_samples(self.config, self.store, self.samples, names)
-        ids = [self.store.scalar("SELECT id FROM photos WHERE original_name = ?", (n,)) for n in names]
-        return publish_many(self.config, self.store, ids)
-
-    def sync(self) -> None:
-        assert Syncer(self.config, self.store).drain_once() == 0
-
+class Appliance(LocalAppliance):
     def shard(self, s3: Any, bucket: str) -> dict[str, Any]:
         key = f"events/wedding/manifests/{self.id}.json"
         return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
@@ -49,16 +32,16 @@ class Appliance:
 @pytest.fixture
 def pair(tmp_path: Path, moto_url: str, bucket: str, samples: Path) -> Iterator[tuple[Appliance, Appliance]]:
     """Appliance A made the event and shared it; appliance B joined with the code."""
-    a, b = Appliance(tmp_path / "a", moto_url, bucket), Appliance(tmp_path / "b", moto_url, bucket)
-    a.samples = b.samples = samples  # type: ignore[attr-defined]
+    a = Appliance(tmp_path / "a", moto_url, bucket, samples)
+    b = Appliance(tmp_path / "b", moto_url, bucket, samples)
     b.store.conn.execute("DELETE FROM events")  # B starts without the event: it comes with the code
     b.store.set_setting("current_event_id", None)
     code = team.share(a.config, a.store, a.store.current_event(), PASS)
     joined = team.join(b.config, b.store, code, PASS)
     assert joined.slug == "wedding" and joined.bucket_matches
     yield a, b
-    a.store.close()
-    b.store.close()
+    a.close()
+    b.close()
 
 
 def md5(path: Path) -> str:
@@ -164,8 +147,7 @@ def test_join_code_needs_the_passphrase(pair) -> None:
 
 
 def test_single_appliance_event_keeps_its_manifest_and_names(tmp_path, moto_url, bucket, s3, samples) -> None:
-    solo = Appliance(tmp_path / "solo", moto_url, bucket)
-    solo.samples = samples  # type: ignore[attr-defined]
+    solo = Appliance(tmp_path / "solo", moto_url, bucket, samples)
     pubs = solo.publish(["DSCN0010.jpg"])
     solo.sync()
     assert pubs[0]["name"] == "DSCN0010"  # untagged, as before
