@@ -89,6 +89,7 @@ def create_app(config: Config) -> Flask:
         publish_api,
         settings,
         sync_history,
+        team_api,
         upload,
         watermark_api,
     )
@@ -109,6 +110,7 @@ def create_app(config: Config) -> Flask:
     app.register_blueprint(autopublish_api.bp)  # auto-publish rules and grace-window countdowns
     app.register_blueprint(sync_history.bp)  # the status panel's sync chart and uplink state
     app.register_blueprint(culling_api.bp)  # ratings, flags, batch actions, drafts
+    app.register_blueprint(team_api.bp)  # several appliances in one event: join codes, own photos
     return app
 
 
