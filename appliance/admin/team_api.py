@@ -73,7 +73,8 @@ def share() -> Any:
     except joincode.JoinCodeError as exc:
         raise ApiError(str(exc)) from None
     out = io.BytesIO()
-    segno.make(code, error="m").save(out, kind="svg", scale=4, border=2, xmldecl=False, omitsize=True)
+    segno.make(code, error="m").save(out, kind="svg", scale=4, border=2, dark="#000", light="#fff",
+                                             xmldecl=False, omitsize=True)
     return jsonify({"code": code, "qr_svg": out.getvalue().decode(), **team_json(store)})
 
 

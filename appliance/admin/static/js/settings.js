@@ -8,6 +8,7 @@ import { fillEvents } from "./events.js";
 import { loadLive } from "./live.js";
 import { fillWatermark } from "./watermark.js";
 import { loadCameras } from "./cameras.js";
+import { loadTeam } from "./team.js";
 
 export async function loadSettings() {
   try {
@@ -20,6 +21,7 @@ export async function loadSettings() {
     fillFolders(s.folders);
     fillCleanup(s.cleanup);
     await loadCameras();
+    await loadTeam();
   } catch (e) { toast(e.message, { error: true }); }
 }
 
