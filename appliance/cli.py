@@ -131,7 +131,8 @@ def cmd_team(config: Config, args: argparse.Namespace) -> int:
 def cmd_demo(config: Config, args: argparse.Namespace) -> int:
     from .dev.demo import run_demo
 
-    return run_demo(Path(args.dir), args.admin_port, args.gallery_port, args.ftp_port, args.live_port)
+    return run_demo(Path(args.dir), args.admin_port, args.gallery_port, args.ftp_port, args.live_port,
+                    Path(args.join) if args.join else None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -200,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--gallery-port", type=int, default=8081)
     demo.add_argument("--ftp-port", type=int, default=2121)
     demo.add_argument("--live-port", type=int, default=8787, help="the gallery's live channel (workerd)")
+    demo.add_argument("--join", help="a second appliance into the event of the demo in this folder")
     return parser
 
 
