@@ -50,7 +50,8 @@ def shard_bundle(s3: Any, bucket_name: str, manifest_key: str) -> Response | Non
                 shards.append(body)
         except (ClientError, ValueError, AttributeError):
             continue  # gone since the listing, or broken: left out, not the event
-    return Response('{"version":2,"shards":[' + ",".join(shards) + "]}", headers=headers)
+    text = shards[0] if len(shards) == 1 else '{"version":2,"shards":[' + ",".join(shards) + "]}"
+    return Response(text, headers=headers)  # one shard: a manifest as before (older pages read it)
 
 
 def create_app(config: Config, client: Any = None) -> Flask:

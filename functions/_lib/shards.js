@@ -2,7 +2,8 @@
 // <PREFIX>/<event>/manifests/<appliance id>.json, and nothing shared. For
 // /photo/<event>/manifest.json the photo Function lists the event's shards
 // (one R2 list per edge-cache miss: at most one per 2 s per location) and
-// answers with them bundled, {"version": 2, "shards": [...]}; the gallery
+// answers with them bundled, {"version": 2, "shards": [...]} (one shard: that
+// shard, a manifest like any other); the gallery
 // merges them (web/js/merge.js). An event without shards (one appliance of
 // an older version) is served its manifest.json as before.
 //
@@ -36,7 +37,8 @@ export async function bundleEtag(objects) {
   return `W/"s-${hex}"`;
 }
 
-/** The bundle's JSON text: the shards that parse (a broken one is left out, not the event). */
+/** The bundle's JSON text: the shards that parse (a broken one is left out, not the event); a
+ * single shard on its own. */
 export async function bundleText(bucket, objects) {
   const texts = await Promise.all(objects.map(async (o) => {
     const object = await bucket.get(o.key);
@@ -49,7 +51,11 @@ export async function bundleText(bucket, objects) {
       return null;
     }
   }));
-  return `{"version":2,"shards":[${texts.filter((t) => t !== null).join(",")}]}`;
+  const good = texts.filter((t) => t !== null);
+  // One shard is a manifest as it always was: a tab still running the gallery's previous code
+  // (opened before a deploy) keeps working on a single-appliance event.
+  if (good.length === 1) return good[0];
+  return `{"version":2,"shards":[${good.join(",")}]}`;
 }
 
 /**
