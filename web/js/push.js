@@ -33,6 +33,14 @@ export function retryDelay(tries, everOpened, random) {
   return Math.min(60, Math.pow(2, Math.max(0, tries - 1))) * (1 + random * 0.3);
 }
 
+/** Is an announcement nothing new? Only the first after connecting can be: the channel repeats
+ * its last one then, and if this tab already acted on that version it skips it. Every later one
+ * is a new manifest, even with a version seen before (several appliances may feed one event, and
+ * their versions are their own job numbers). */
+export function skipAnnouncement(firstAfterConnect, version, actedOn, loaded) {
+  return firstAfterConnect && loaded && version === actedOn;
+}
+
 function stopTimers() {
   clearInterval(push.beat);
   clearTimeout(push.pongDue);
@@ -52,11 +60,9 @@ function onMessage(ev) {
   }
   if (!msg || msg.type !== "manifest") return;
   stats.pushMessages += 1;
-  // The announcement sent on connect repeats the last one: nothing new if we acted on it. Later
-  // ones always are (several appliances may feed the event: their versions can repeat).
-  var replay = push.fresh;
+  var first = push.fresh;
   push.fresh = false;
-  if (replay && msg.version === push.version && state.loaded) return;
+  if (skipAnnouncement(first, msg.version, push.version, state.loaded)) return;
   push.version = msg.version;
   hooks.poll(true);
 }
