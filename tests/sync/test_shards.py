@@ -146,6 +146,21 @@ def test_join_code_needs_the_passphrase(pair) -> None:
     assert offer.bucket["bucket"] == a.config.bucket.bucket and offer.bucket["secret"] == "test"
 
 
+def test_sharing_later_keeps_the_old_names_and_verify_stays_quiet(tmp_path, moto_url, bucket, s3,
+                                                                 samples) -> None:
+    solo = Appliance(tmp_path / "solo", moto_url, bucket, samples)
+    first = solo.publish(["DSCN0010.jpg"])
+    solo.sync()
+    team.share(solo.config, solo.store, solo.store.current_event(), PASS)
+    later = solo.publish(["DSCN0012.jpg"])
+    solo.sync()
+    assert [first[0]["name"], later[0]["name"]] == ["DSCN0010", f"{solo.id}.DSCN0012"]
+    assert {p["name"] for p in solo.shard(s3, bucket)["photos"]} == {"DSCN0010", f"{solo.id}.DSCN0012"}
+    report = r2tools.verify(solo.config, solo.store, s3, solo.store.current_event())
+    assert report.equal and report.extra == [], report.to_dict()  # the old manifest.json is not news
+    solo.close()
+
+
 def test_single_appliance_event_keeps_its_manifest_and_names(tmp_path, moto_url, bucket, s3, samples) -> None:
     solo = Appliance(tmp_path / "solo", moto_url, bucket, samples)
     pubs = solo.publish(["DSCN0010.jpg"])
