@@ -122,10 +122,17 @@ def cmd_r2(config: Config, args: argparse.Namespace) -> int:
     return r2tools.run(config, open_store(config), args)
 
 
+def cmd_team(config: Config, args: argparse.Namespace) -> int:
+    from .sync import team_cli
+
+    return team_cli.run(config, open_store(config), args)
+
+
 def cmd_demo(config: Config, args: argparse.Namespace) -> int:
     from .dev.demo import run_demo
 
-    return run_demo(Path(args.dir), args.admin_port, args.gallery_port, args.ftp_port, args.live_port)
+    return run_demo(Path(args.dir), args.admin_port, args.gallery_port, args.ftp_port, args.live_port,
+                    Path(args.join) if args.join else None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -180,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .sync.r2tools import add_parser as add_r2_parser
 
     add_r2_parser(sub)
+    from .sync.team_cli import add_parser as add_team_parser
+
+    add_team_parser(sub)
     doctor = sub.add_parser("doctor", help="check config, folders, space, bucket, units and GPIO")
     from .device.firstboot import add_arguments as firstboot_arguments
 
@@ -192,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--gallery-port", type=int, default=8081)
     demo.add_argument("--ftp-port", type=int, default=2121)
     demo.add_argument("--live-port", type=int, default=8787, help="the gallery's live channel (workerd)")
+    demo.add_argument("--join", help="a second appliance into the event of the demo in this folder")
     return parser
 
 
@@ -213,7 +224,7 @@ COMMANDS = {
     "unpublish": _lazy(".publish.commands", "unpublish"),
     "status": _lazy(".device.status", "show_status"), "demo": cmd_demo,
     "watermark": _lazy(".publish.commands", "show_watermark"),
-    "credits": _lazy(".publish.commands", "show_credits"), "r2": cmd_r2,
+    "credits": _lazy(".publish.commands", "show_credits"), "r2": cmd_r2, "team": cmd_team,
     "ftp": _service("ftp", ".ingest.ftp_service"),
     "ftp-account": _lazy(".ingest.commands", "add_ftp_account"),
     "tether": _service("tether", ".ingest.tether_service"),

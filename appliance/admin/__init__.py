@@ -103,6 +103,7 @@ def _register_views(app: Flask) -> None:
         roles,
         settings,
         sync_history,
+        team_api,
         upload,
         watermark_api,
     )
@@ -128,6 +129,7 @@ def _register_views(app: Flask) -> None:
     app.register_blueprint(gallery_access_api.bp)  # the gallery password
     app.register_blueprint(accounts.bp)  # users, invites, sessions, the audit log
     app.register_blueprint(faces_api.bp)  # "Find my photos": the event's switch and consent text
+    app.register_blueprint(team_api.bp)  # several appliances in one event: join codes, own photos
 
 
 def get_store() -> Store:

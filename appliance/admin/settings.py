@@ -20,7 +20,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from ..publish import credits, manifest
-from ..publish.worker import bucket_key
+from ..publish.worker import manifest_keys
 from ..store import PublicationState, Store
 from . import get_config, get_store
 from .auth import login_required
@@ -51,7 +51,7 @@ def _current_event(store: Store) -> dict[str, Any]:
 def _refresh_manifest(store: Store, event: dict[str, Any]) -> None:
     """Rewrite the local manifest and queue its upload so guests see the change."""
     config = get_config()
-    store.enqueue_manifest(event["id"], bucket_key(config, event["slug"], manifest.MANIFEST_NAME))
+    store.enqueue_manifest(event["id"], manifest_keys(config, store, event)[0])
     manifest.write_local(store, event["id"], config.folder("web") / event["slug"])
 
 

@@ -1,5 +1,8 @@
 """``make demo``: every service on this machine with embedded defaults.
 
+``--join DIR`` runs a second appliance into the event of the demo in DIR (its bucket and live
+channel, shared and joined as with a join code): two photographers, one gallery (docs/multi.md).
+
 A moto S3 server on 127.0.0.1 stands in for R2, gpiozero's mock pins for the Pi's GPIO and the
 folder demo/card for an inserted card (drop JPEGs into it).
 """
@@ -170,9 +173,24 @@ def ftp_account(config: Config, root: Path) -> tuple[str, str]:
     return user, password
 
 
+def join_first(first: Config, config: Config) -> None:
+    """Share the first demo's event and join it here (what two photographers do in their admins)."""
+    from ..store import open_store
+    from ..sync import team
+
+    passphrase = secrets.token_urlsafe(12)
+    theirs, ours = open_store(first), open_store(config)
+    try:
+        code = team.share(first, theirs, theirs.current_event(), passphrase)
+        team.join(config, ours, code, passphrase)
+    finally:
+        theirs.close()
+        ours.close()
+
+
 # Long because it is the demo's whole life: start, print where everything is, watch, stop.
 def run_demo(root: Path, admin_port: int, gallery_port: int, ftp_port: int = 2121,
-             live_port: int = 8787) -> int:
+             live_port: int = 8787, join: Path | None = None) -> int:
     import logging
 
     from moto.server import ThreadedMotoServer
@@ -183,22 +201,29 @@ def run_demo(root: Path, admin_port: int, gallery_port: int, ftp_port: int = 212
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
     root = root.resolve()
     root.mkdir(parents=True, exist_ok=True)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    s3_url = f"http://{host}:{port}"
     procs: list[subprocess.Popen[Any]] = []
-    live = None
-    why_not = live_channel.missing()
-    if why_not is None:
-        secret = live_channel.demo_secret(root)
-        channel, live_url = live_channel.start(root, live_port, secret)
-        procs.append(channel)
-        live = (live_url, secret)
+    live, why_not, server = None, live_channel.missing(), None
+    if join is not None:  # a second appliance: the first demo's bucket and live channel
+        first = load(join.resolve() / "appliance.toml")
+        s3_url, why_not = first.bucket.endpoint_url, None if first.live.url else "the first demo has none"
+        live = (first.live.url, first.live.secret) if first.live.url else None
+    else:
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        s3_url = f"http://{host}:{port}"
+        if why_not is None:
+            secret = live_channel.demo_secret(root)
+            channel, live_url = live_channel.start(root, live_port, secret)
+            procs.append(channel)
+            live = (live_url, secret)
     config_path = write_config(root, s3_url, admin_port, gallery_port, ftp_port, live)
     config = load(config_path)
     ftp_user, ftp_password = ftp_account(config, root)
-    client(config.bucket).create_bucket(Bucket=BUCKET)
+    if join is None:
+        client(config.bucket).create_bucket(Bucket=BUCKET)
+    else:
+        join_first(first, config)
     seeded = seed_card(root / "card")
     faces = seed_faces(root / "card", config)
 
@@ -247,5 +272,6 @@ def run_demo(root: Path, admin_port: int, gallery_port: int, ftp_port: int = 212
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        server.stop()
+        if server is not None:
+            server.stop()
     return 0

@@ -1,6 +1,7 @@
 """A local stand-in for the Cloudflare Pages site: web/ at /, /photo/<event>/... from the bucket.
 
 A gallery with a password asks for it as on Cloudflare (:mod:`appliance.dev.access_gate`).
+An event with manifest shards (several appliances) gets them bundled, as the Pages Function does.
 
 Same URLs and the same key rules as functions/photo/[[path]].js, so `make demo` and the tests see
 the gallery exactly as guests will. ``/config.js`` is made from the appliance's config: push on when
@@ -9,6 +10,7 @@ the gallery exactly as guests will. ``/config.js`` is made from the appliance's 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Any
@@ -23,8 +25,35 @@ from . import access_gate, assets
 # The event and photo names functions/_lib/photo.js accepts (EVENT_RE, NAME_RE), and its files.
 EVENT = r"[a-z0-9][a-z0-9-]{0,62}"
 NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,120}"
+SHARD_RE = re.compile(r"^[a-z2-7]{8}\.json$")
 KEY_RE = re.compile(rf"^(?P<event>{EVENT})/(?P<rest>manifest\.json|faces\.bin"
                     rf"|(?:photos|thumbs)/{NAME}\.(?:jpg|webp)|originals/{NAME}\.jpg)$")
+
+
+def shard_bundle(s3: Any, bucket_name: str, manifest_key: str) -> Response | None:
+    """Several appliances' manifest shards bundled as functions/_lib/shards.js does (None: the
+    event has none; its manifest.json is served)."""
+    folder = manifest_key[: -len("manifest.json")] + "manifests/"
+    listing = sorted((o for o in bucket.list_objects(s3, bucket_name, folder)
+                      if SHARD_RE.match(o["key"][len(folder):])), key=lambda o: o["key"])
+    if not listing:
+        return None
+    text = "\n".join(f"{o['key']} {o['etag']}" for o in listing)
+    etag = f'W/"s-{hashlib.sha256(text.encode()).hexdigest()[:24]}"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=2",
+               "Content-Type": "application/json; charset=utf-8"}
+    if etag in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers=headers)
+    shards = []
+    for obj in listing:
+        try:
+            body = s3.get_object(Bucket=bucket_name, Key=obj["key"])["Body"].read().decode()
+            if isinstance(json.loads(body).get("photos"), list):
+                shards.append(body)
+        except (ClientError, ValueError, AttributeError):
+            continue  # gone since the listing, or broken: left out, not the event
+    text = shards[0] if len(shards) == 1 else '{"version":2,"shards":[' + ",".join(shards) + "]}"
+    return Response(text, headers=headers)  # one shard: a manifest as before (older pages read it)
 
 
 def create_app(config: Config, client: Any = None) -> Flask:
@@ -48,6 +77,10 @@ def create_app(config: Config, client: Any = None) -> Flask:
         if allowed is False:
             return access_gate.locked()
         key = f"{prefix}/{rest}" if prefix else rest
+        if rest.endswith("/manifest.json"):
+            bundled = shard_bundle(s3, config.bucket.bucket, key)
+            if bundled is not None:
+                return bundled
         args: dict[str, Any] = {"Bucket": config.bucket.bucket, "Key": key}
         if request.headers.get("If-None-Match"):
             args["IfNoneMatch"] = request.headers["If-None-Match"]

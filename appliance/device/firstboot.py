@@ -318,6 +318,7 @@ def record(result: Result, config: config_mod.Config) -> bool:
         store = Store(config.db_path)
         try:
             store.set_setting(SETTING, asdict(result))
+            store.appliance_id()  # made once, at first boot: its shard and name tag in shared events
         finally:
             store.close()
 

@@ -16,7 +16,7 @@ def show_status(config: Config, args: argparse.Namespace) -> int:
         print(json.dumps(status, indent=2))
         return 0
     online = {True: "online", False: "offline", None: "unknown"}[status["online"]]
-    print(f"event:      {status['event']}")
+    print(f"event:      {status['event']}  (this appliance: {status['appliance_id']})")
     print(f"buffer:     {status['buffer']} photos")
     print(f"published:  {status['published']} ({status['publishing']} in progress, "
           f"{status['failed']} failed)")

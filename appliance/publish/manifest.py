@@ -6,6 +6,12 @@ CSS ``#rgb`` colours row by row) so the gallery reserves and tints the space bef
 ``webp`` is present when a WebP sits beside the JPEG, ``original`` when guests download the
 full-size JPEG (the event's download size "full": ``event.download`` is then ``"original"``).
 Compact: 2,500 photos stay well under 150 KB gzipped.
+
+Every appliance writes its own shard of an event, ``manifests/<appliance id>.json`` (same shape,
+plus ``appliance`` and ``clock``); the gallery merges the shards (``web/js/merge.js``). While the
+event is not shared the appliance also writes the old single ``manifest.json`` (galleries deployed
+before shards and R2 custom-domain set-ups read it). ``skew`` (seconds, only when not 0) corrects a
+photo's ``taken`` for its camera's clock as set in the admin.
 """
 
 from __future__ import annotations
@@ -14,11 +20,33 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..config import Config
 from ..fsutil import atomic_write_bytes
 from ..store import PublicationState, Store, utcnow
+from ..store.shards import camera_label
 from . import credits, face_settings
 
 MANIFEST_NAME = "manifest.json"
+SHARDS_DIR = "manifests"
+
+
+def shard_name(appliance_id: str) -> str:
+    """The event-relative key of an appliance's manifest shard."""
+    return f"{SHARDS_DIR}/{appliance_id}.json"
+
+
+def bucket_key(config: Config, event_slug: str, relative: str) -> str:
+    prefix = config.bucket.prefix.strip("/")
+    return f"{prefix}/{event_slug}/{relative}" if prefix else f"{event_slug}/{relative}"
+
+
+def manifest_keys(config: Config, store: Store, event: dict[str, Any]) -> list[str]:
+    """The bucket keys a manifest job of ``event`` writes: this appliance's shard, and the old
+    single manifest while the event is not shared. The first is the job's key."""
+    keys = [bucket_key(config, event["slug"], shard_name(store.appliance_id()))]
+    if not store.event_shared(event["id"]):
+        keys.insert(0, bucket_key(config, event["slug"], MANIFEST_NAME))
+    return keys
 
 
 def photo_key(name: str) -> str:
@@ -38,8 +66,9 @@ def webp_key(name: str) -> str:
     return f"photos/{name}.webp"
 
 
-def entry(p: dict[str, Any]) -> dict[str, Any]:
-    """One photo of the manifest, from a published publication row."""
+def entry(p: dict[str, Any], camera_offsets: dict[str, float] | None = None) -> dict[str, Any]:
+    """One photo of the manifest, from a published publication row (``camera_offsets``: seconds
+    each camera's clock is fast, by :func:`camera_label`)."""
     item = {
         "name": p["name"],
         "src": photo_key(p["name"]),
@@ -58,6 +87,9 @@ def entry(p: dict[str, Any]) -> dict[str, Any]:
         item["webp"] = webp_key(p["name"])
     if p.get("original"):
         item["original"] = original_key(p["name"])
+    fast = (camera_offsets or {}).get(camera_label(p.get("camera_make"), p.get("camera_model")))
+    if fast:
+        item["skew"] = -fast
     return item
 
 
@@ -70,7 +102,8 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
     event = store.event(event_id)
     if event is None:
         raise LookupError(f"no event {event_id}")
-    photos = [entry(p) for p in store.published(event_id, live_only=live_only)]
+    offsets = store.camera_offsets()
+    photos = [entry(p, offsets) for p in store.published(event_id, live_only=live_only)]
     order = gallery_order(store, event_id)
     if order == "capture":  # stable: photos taken at the same second keep their newest-published-first order
         photos.sort(key=lambda p: p["taken"] or p["published"] or "", reverse=True)
@@ -86,6 +119,9 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
             **({"download": "original"} if download_size(store, event_id) == "full" else {}),
         },
         "generated_at": utcnow(),
+        "appliance": {"id": store.appliance_id(), "shared": store.event_shared(event_id),
+                      "owner": store.event_owner(event_id)},
+        "clock": {"offset_s": round(store.bucket_offset(), 1)},  # bucket's clock minus ours
         "photos": photos,
     }
     faces = face_settings.manifest_entry(store, event_id, live_only)  # docs/faces.md

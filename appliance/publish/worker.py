@@ -25,6 +25,7 @@ from ..imaging import full_size, pipeline, watermark
 from ..imaging.recipe import Recipe, RecipeError
 from ..store import JobKind, PublicationState, Store
 from . import credits, manifest, watermark_settings
+from .manifest import bucket_key, manifest_keys
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,6 @@ def base_name(original_name: str) -> str:
     stem = Path(original_name).stem
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem).strip("_-.")
     return (safe or "photo")[:100]
-
-
-def bucket_key(config: Config, event_slug: str, relative: str) -> str:
-    prefix = config.bucket.prefix.strip("/")
-    return f"{prefix}/{event_slug}/{relative}" if prefix else f"{event_slug}/{relative}"
 
 
 class Publisher:
@@ -243,8 +239,7 @@ class Publisher:
                 self.store.cancel_pending_uploads(pub["id"])
             for event in events.values():  # the manifest first, then the objects
                 assert event is not None
-                self.store.enqueue_manifest(
-                    event["id"], bucket_key(self.config, event["slug"], manifest.MANIFEST_NAME))
+                self.store.enqueue_manifest(event["id"], manifest_keys(self.config, self.store, event)[0])
             for pub in pubs:
                 event = events[pub["event_id"]]
                 assert event is not None
@@ -264,6 +259,17 @@ class Publisher:
                     shutil.move(src, dest)
         for event_id in events:
             self.manifest_changed(event_id, now=True)
+
+    def unpublish_all(self, event_id: int) -> int:
+        """"Delete all": take every photo this appliance published in the event off the gallery
+        (its own publications only: other appliances' photos in a shared event are not in this
+        store and their objects are never touched). Returns how many."""
+        pubs = self.store.published(event_id)
+        if pubs:
+            self.unpublish_many(pubs)
+        log.warning("delete all: unpublished %d photos of event %s (this appliance's own)",
+                    len(pubs), event_id)
+        return len(pubs)
 
     def _uploaded(self, pub: dict[str, Any]) -> list[str]:
         """The bucket keys (relative to the event) a publication's uploads used."""

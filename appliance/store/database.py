@@ -24,6 +24,7 @@ from .publications import Publications
 from .schema import MIGRATIONS
 from .second_copies import SecondCopies
 from .settings import Settings
+from .shards import Shards
 from .sync_history import SyncHistory
 from .tether_frames import TetherFrames
 
@@ -34,8 +35,8 @@ __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "ep
            "utcnow"]
 
 
-class Store(AdminViews, Accounts, Audit, Batches, Photos, Imports, Publications, AutoPublish, Settings, Faces,
-            Outbox, FtpAccounts, SecondCopies, TetherFrames, SyncHistory):
+class Store(AdminViews, Accounts, Audit, Batches, Photos, Imports, Publications, AutoPublish, Shards,
+            Settings, Faces, Outbox, FtpAccounts, SecondCopies, TetherFrames, SyncHistory):
     """Typed access to the appliance database. One instance per thread."""
 
     def status(self) -> dict[str, Any]:
@@ -47,6 +48,7 @@ class Store(AdminViews, Accounts, Audit, Batches, Photos, Imports, Publications,
         )
         return {
             "event": event["slug"] if event else None,
+            "appliance_id": self.get_setting("appliance.id"),
             "buffer": self.scalar("SELECT COUNT(*) FROM photos WHERE deleted_ts IS NULL"),
             "published": self.scalar("SELECT COUNT(*) FROM publications WHERE state='published'"),
             "publishing": self.scalar(
@@ -73,4 +75,5 @@ def open_store(config: Config) -> Store:
     config.ensure_folders()
     store = Store(config.db_path)
     store.ensure_event(config.event.slug, config.event.title, config.event.subtitle)
+    store.appliance_id()  # made at first boot; else at the first run (a dev or demo machine)
     return store

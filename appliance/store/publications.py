@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from .connection import utcnow
-from .settings import Settings
+from .shards import Shards
 from .states import PublicationState
 
 
@@ -20,7 +20,7 @@ class PublishSkipped(Exception):
     """A publication asked for ``once`` that would be a duplicate or of a rejected photo."""
 
 
-class Publications(Settings):
+class Publications(Shards):
     """Publications (queue, claims, outcomes, live state)."""
 
     def request_publication(self, photo_id: int, recipe: dict[str, Any], base: str,
@@ -42,6 +42,7 @@ class Publications(Settings):
     def insert_publication(self, photo_id: int, recipe: dict[str, Any], base: str, event_id: int) -> int:
         """Queue a publication under the next free name of ``base`` (inside the caller's
         transaction: a batch's names follow each other)."""
+        base = self.name_tag(event_id) + base  # shared event: "<appliance id>.<base>", never a peer's
         seq = (
             self.scalar(
                 "SELECT MAX(seq) FROM publications WHERE event_id = ? AND base = ?",
@@ -144,7 +145,8 @@ class Publications(Settings):
         """Published photos of an event, newest first (``live_only``: confirmed in the bucket)."""
         live = "AND p.live_at IS NOT NULL" if live_only else ""
         return self.rows(
-            f"""SELECT p.*, ph.capture_time FROM publications p JOIN photos ph ON ph.id = p.photo_id
+            f"""SELECT p.*, ph.capture_time, ph.camera_make, ph.camera_model
+                FROM publications p JOIN photos ph ON ph.id = p.photo_id
                 WHERE p.event_id = ? AND p.state = 'published' {live}
                 ORDER BY p.published_at DESC, p.id DESC""",
             (event_id,),

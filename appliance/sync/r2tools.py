@@ -23,7 +23,7 @@ from ..config import Config
 from ..publish import manifest
 from ..publish.worker import PHOTO_CACHE, bucket_key
 from ..store import JobKind, JobState, PublicationState, Store
-from . import bucket
+from . import bucket, peers
 
 EXIT_DIFFERENT = 1
 EXIT_USAGE = 2
@@ -110,8 +110,10 @@ def verify(config: Config, store: Store, s3: Any, event: dict[str, Any],
            repair: bool = False) -> Report:
     """Compare the store with the bucket for one event; with ``repair`` queue the fixes."""
     prefix = event_prefix(config, event["slug"])
-    manifest_key = prefix + manifest.MANIFEST_NAME
-    listing = {o["key"]: o for o in bucket.list_objects(s3, config.bucket.bucket, prefix)}
+    own = manifest.manifest_keys(config, store, event)  # checked: the first; the others belong
+    manifest_key = own[0]
+    listing = {o["key"]: o for o in bucket.list_objects(s3, config.bucket.bucket, prefix)
+               if not peers.peer_of(config, store, event, o["key"])}  # other appliances' own
     expected = expected_objects(store, event)
     report = Report(event["slug"], prefix, objects=len(listing), expected=len(expected))
     report.pending_jobs = store.pending_jobs_of(event["id"])
@@ -126,7 +128,7 @@ def verify(config: Config, store: Store, s3: Any, event: dict[str, Any],
                                       "local_size": want.size, "local_md5": want.md5})
     for key, have in listing.items():
         faces = key == prefix + "faces.bin" and store.face_index(event["id"])  # docs/faces.md
-        if key in expected or key == manifest_key or faces:
+        if key in expected or key in own or key == prefix + manifest.MANIFEST_NAME or faces:  # shared: stale
             continue
         pub = owner(store, key)
         report.extra.append({"key": key, "size": have["size"],
@@ -150,7 +152,7 @@ def _manifest_problems(config: Config, store: Store, s3: Any, event: dict[str, A
     except (ValueError, KeyError, TypeError) as exc:
         return [f"{manifest_key} is not a valid manifest: {exc}"]
     problems = []
-    prefix = manifest_key[: -len(manifest.MANIFEST_NAME)]
+    prefix = event_prefix(config, event["slug"])
     for name, entry in sorted(listed.items()):
         for ref in manifest_refs(entry):
             if prefix + ref not in listing:
@@ -197,7 +199,7 @@ def _repair(config: Config, store: Store, event: dict[str, Any], report: Report,
                 manifest_needed = True
         _mark_live_if_complete(store, expected, listing, report)
         if manifest_needed or report.queued:
-            key = bucket_key(config, event["slug"], manifest.MANIFEST_NAME)
+            key = manifest.manifest_keys(config, store, event)[0]
             store.enqueue_manifest(event["id"], key)
             report.queued.append(f"manifest {key}")
 
@@ -283,7 +285,7 @@ def _event(store: Store, slug: str | None) -> dict[str, Any]:
 def classify(config: Config, store: Store, key: str) -> str:
     """What an object is to this appliance: manifest, faces (index), published, unpublished or unknown."""
     for event in store.events():
-        if key == bucket_key(config, event["slug"], manifest.MANIFEST_NAME):
+        if key.endswith(".json") and key in manifest.manifest_keys(config, store, event):
             return MANIFEST_OBJECT
         if key == bucket_key(config, event["slug"], "faces.bin") and store.face_index(event["id"]):
             return "faces"  # the event's face index (docs/faces.md)
@@ -336,7 +338,7 @@ def cmd_refresh(config: Config, store: Store, event: dict[str, Any]) -> int:
     from .syncer import Offline, Syncer
 
     manifest.write_local(store, event["id"], config.folder("web") / event["slug"])
-    key = bucket_key(config, event["slug"], manifest.MANIFEST_NAME)
+    key = manifest.manifest_keys(config, store, event)[0]
     store.enqueue_manifest(event["id"], key)
     job = store.pending_manifest(event["id"])
     assert job is not None

@@ -10,7 +10,6 @@ Rules that keep the gallery whole:
 - an event's live channel hears of a manifest only once the bucket confirmed it (:mod:`.live_notify`);
 - safe mode: the only objects ever deleted are those this appliance uploaded for a publication
   that has since been unpublished, and an event's faces.bin it uploaded once face search is off.
-
 A job is marked done only after the bucket answered; a crash in between repeats the (idempotent)
 request. The database work happens on the calling thread; a small pool of threads only talks HTTP.
 """
@@ -32,6 +31,7 @@ from ..config import Config
 from ..publish import manifest
 from ..store import JobKind, PublicationState, Store, epoch, utcnow
 from . import bucket
+from .clock import BucketClock
 from .live_notify import LiveNotifier
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ class Syncer:
         self.online: bool | None = None
         self.last_manifest_at: dict[int, float] = store.last_manifest_attempts()
         self.notifier = LiveNotifier(config, store)
+        self.clock = BucketClock.watching(self.client)
         self._state_written = 0.0
         self._shown: tuple[int, str | None] = (-1, None)
 
@@ -153,13 +154,16 @@ class Syncer:
             return lambda: bucket.delete(client, name, job["key"])
         if job["kind"] == JobKind.NOTIFY:
             return self.notifier.prepare(job)
+        self.clock.save(self.store)
         with self.store.transaction(immediate=False):  # version and content from one snapshot
             version = self.store.job_version(job["id"])
             body = manifest.encode(manifest.build(self.store, job["event_id"], live_only=True))
+            event = self.store.event(job["event_id"])
+            keys = manifest.manifest_keys(self.config, self.store, event) if event else [job["key"]]
         job["version"] = version
-        item = bucket.Put(job["key"], body, job["content_type"] or "application/json",
-                          job["cache_control"] or "public, max-age=5")
-        return lambda: bucket.put(client, name, item)
+        items = [bucket.Put(key, body, job["content_type"] or "application/json",
+                            job["cache_control"] or "public, max-age=5") for key in keys]
+        return lambda: [bucket.put(client, name, item) for item in items][-1]  # shard last
 
     def _delete_refusal(self, job: Job) -> str | None:
         """Safe mode: why this delete must not run (None: it may)."""
@@ -240,7 +244,8 @@ class Syncer:
             self.store.set_live(publication_id)
             event = self.store.event(pub["event_id"])
             assert event is not None
-            self.store.enqueue_manifest(event["id"], self.manifest_key(event["slug"]))
+            key = manifest.manifest_keys(self.config, self.store, event)[0]  # this appliance's shard
+            self.store.enqueue_manifest(event["id"], key)
 
     def _failed(self, job: Job, error: str, now: float) -> None:
         attempts = job["attempts"] + 1
@@ -249,11 +254,6 @@ class Syncer:
         self.store.retry_job(job["id"], error, now, next_attempt_at=now + delay)
         if job["kind"] == JobKind.MANIFEST:
             self.last_manifest_at[job["event_id"]] = now  # a failed write still counts for R2
-
-    def manifest_key(self, slug: str) -> str:
-        from ..publish.worker import bucket_key
-
-        return bucket_key(self.config, slug, manifest.MANIFEST_NAME)
 
     # -- state for people and LEDs ---------------------------------------------------------------
     def _write_state(self, force: bool = False) -> None:

@@ -10,6 +10,8 @@
 //          | originals/<NAME>.jpg (the full-size download, when the event offers it)
 // R2 key:             <PREFIX>/<event>/<rest>     (PREFIX defaults to "events")
 
+import { shardResponse } from "./shards.js";
+
 export const ROUTE_PREFIX = "/photo/";
 export const DEFAULT_PREFIX = "events";
 
@@ -317,6 +319,18 @@ export async function handlePhotoRequest(context, options = {}) {
       if (method === "HEAD") return withoutBody(hit, method, 200, headers);
       return new Response(hit.body, { status: 200, headers });
     }
+  }
+
+  // 1b. Several appliances' manifest shards, bundled (./shards.js); none: the manifest as before.
+  if (parsed.kind === "manifest") {
+    const shards = await shardResponse({ bucket, key, method, ifNoneMatch, etagMatches,
+      headers: { "Content-Type": parsed.contentType, "Cache-Control": parsed.cacheControl,
+        "X-Content-Type-Options": "nosniff" } });
+    if (shards && shards.status === 200 && cache && method === "GET") {
+      const put = cache.put(cacheKey, shards.clone()).catch(() => {});
+      if (typeof context.waitUntil === "function") context.waitUntil(put);
+    }
+    if (shards) return shards;
   }
 
   // 2. HEAD: metadata only.

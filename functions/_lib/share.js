@@ -7,6 +7,7 @@
 //
 // Nothing here may export an onRequest* name (wrangler treats those as routes).
 import { DEFAULT_PREFIX, EVENT_RE, NAME_RE } from "./photo.js";
+import { manifestKeyFor } from "./shards.js";
 
 export const SHARE_PREFIX = "/p/";
 export const CACHE_SHARE = "public, max-age=60";
@@ -122,7 +123,7 @@ export async function handleShareRequest({ request, env }, { locked = false } = 
   }
   const prefix = String(env.PREFIX || DEFAULT_PREFIX).replace(/^\/+|\/+$/g, "");
   let manifest = null;
-  const object = await env.BUCKET.get(`${prefix}/${route.event}/manifest.json`);
+  const object = await env.BUCKET.get(manifestKeyFor(prefix, route.event, route.name));
   if (object) {
     try {
       manifest = JSON.parse(await object.text());

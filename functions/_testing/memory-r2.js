@@ -134,9 +134,16 @@ export class MemoryR2Bucket {
     for (const k of Array.isArray(keys) ? keys : [keys]) this.objects.delete(k);
   }
 
-  async list() {
+  async list(options = {}) {
     this.calls.list += 1;
-    throw new Error("memory R2: the photo Function must never list the bucket");
+    const prefix = options.prefix || "";
+    // Only an event's manifest shards are ever listed (functions/_lib/shards.js).
+    if (!prefix.endsWith("/manifests/")) {
+      throw new Error("memory R2: the photo Function lists only an event's manifests/");
+    }
+    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort()
+      .slice(0, options.limit || 1000);
+    return { objects: keys.map((k) => new MemoryR2Object(this.objects.get(k))), truncated: false };
   }
 
   async head(key) {

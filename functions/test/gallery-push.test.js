@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { BLOCKED_RETRY_S, NEVER_OPENED, channelUrl, retryDelay } from "../../web/js/push.js";
+import { BLOCKED_RETRY_S, NEVER_OPENED, channelUrl, retryDelay, skipAnnouncement } from "../../web/js/push.js";
 
 test("channelUrl: same-origin path or another origin, ws/wss from the page's scheme", () => {
   assert.equal(channelUrl("/live", "gala", "https://g.example/?event=gala"), "wss://g.example/live/gala");
@@ -17,6 +17,14 @@ test("retryDelay: doubles to a minute; a channel never reached is tried every fe
   assert.equal(retryDelay(NEVER_OPENED, true, 0), 4);
   assert.equal(retryDelay(20, true, 0), 60);
   assert.ok(retryDelay(2, true, 0.99) <= 2 * 1.3 && retryDelay(2, true, 0.99) > 2);
+});
+
+test("skipAnnouncement: only the channel's repeat on connect; several appliances' equal versions all count", () => {
+  assert.equal(skipAnnouncement(true, 7, 7, true), true, "the repeat of what this tab fetched");
+  assert.equal(skipAnnouncement(true, 7, 7, false), false, "not loaded yet: fetch");
+  assert.equal(skipAnnouncement(true, 8, 7, true), false, "a newer one while away");
+  // Appliance B's manifest 7 after appliance A's manifest 7: a new manifest all the same.
+  assert.equal(skipAnnouncement(false, 7, 7, true), false);
 });
 
 test("readingOrder: by top, then column, then manifest position", async () => {

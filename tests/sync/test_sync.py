@@ -60,7 +60,10 @@ def test_upload_with_headers_and_manifest(tmp_path, store, s3, bucket, samples, 
     assert mhead["CacheControl"] == "public, max-age=5"
     # What went over the wire: Content-MD5 on every PUT, none of the CRC32 headers R2 rejects.
     puts = proxy.puts()
-    assert len(puts) == 5
+    assert len(puts) == 6  # 2 photos, 2 thumbnails, manifest.json and this appliance's shard
+    shard = f"events/wedding/manifests/{store.appliance_id()}.json"
+    assert s3.get_object(Bucket=bucket, Key=shard)["Body"].read() == s3.get_object(
+        Bucket=bucket, Key="events/wedding/manifest.json")["Body"].read()
     for record in puts:
         assert "content-md5" in record.headers
         assert not any(h.startswith("x-amz-checksum") or h == "x-amz-sdk-checksum-algorithm"
@@ -223,7 +226,8 @@ def test_multiple_events_never_mix(config, store, s3, bucket, samples):
     assert Syncer(config, store).drain_once() == 0
     Publisher(config, store).unpublish(first[0]["id"])
     assert Syncer(config, store).drain_once() == 0
-    assert bucket_keys(s3, bucket, "events/wedding/") == {"events/wedding/manifest.json"}
+    assert bucket_keys(s3, bucket, "events/wedding/") == {
+        "events/wedding/manifest.json", f"events/wedding/manifests/{store.appliance_id()}.json"}
     assert bucket_manifest(s3, bucket, "wedding")["photos"] == []
     party = assert_gallery_whole(s3, bucket, "party")
     assert sorted(party) == sorted(p["name"] for p in second)

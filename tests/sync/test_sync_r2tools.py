@@ -33,12 +33,13 @@ def test_list_shows_objects_and_what_they_are(live_gallery, s3, bucket, capsys):
     s3.put_object(Bucket=bucket, Key="events/other/photos/X.jpg", Body=b"?")  # another event
     assert r2(path, "list", "--json") == 0
     listed = {o["key"]: o["state"] for o in json.loads(capsys.readouterr().out)}
-    assert len(listed) == 8
+    assert len(listed) == 9  # with this appliance's manifest shard
     assert listed["events/wedding/manifest.json"] == "manifest"
+    assert listed[f"events/wedding/manifests/{store.appliance_id()}.json"] == "manifest"
     assert listed[f"events/wedding/photos/{pubs[0]['name']}.jpg"] == "published"
     assert listed["events/wedding/stray.txt"] == "unknown"
     assert r2(path, "list") == 0
-    assert "8 object(s)" in capsys.readouterr().out
+    assert "9 object(s)" in capsys.readouterr().out
 
 
 def test_delete_asks_first_and_protects_the_live_gallery(live_gallery, s3, bucket, capsys, monkeypatch):

@@ -37,7 +37,9 @@ function showInLightbox(name) {
   img.src = webUrl(e);
   els.lbDownload.href = urlFor(e.src);
   els.lbDownload.setAttribute("download", fileName(e));
-  els.lbCaption.textContent = takenCaption(e.taken);
+  // The photographer's credit (several appliances in one event: merge.js credits each photo).
+  els.lbCaption.textContent = [takenCaption(e.taken), e.credit ? "Photo: " + e.credit : ""]
+    .filter(Boolean).join(" · ");
   var order = updateLightboxChrome();
   var k = order.indexOf(name);
   preload(order[k + 1]);

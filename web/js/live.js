@@ -7,6 +7,7 @@
  * and the slideshow (slideshow.js) share this fetching. */
 
 import { pollDelay, jitteredMs } from "./backoff.js";
+import { merge } from "./merge.js";
 import { CFG } from "./settings.js";
 import { state, stats } from "./state.js";
 
@@ -48,7 +49,7 @@ function onResponse(res) {
       stats.notModified += 1;
       return null;
     }
-    var m = JSON.parse(text);
+    var m = merge(JSON.parse(text)); // several appliances' shards: one manifest
     state.lastText = text;
     stats.changed += 1;
     view.apply(m);

@@ -39,10 +39,13 @@ export function sanitize(photos) {
     var ph = typeof p.ph === "string" && /^[0-9a-fA-F]{27}$/.test(p.ph) ? p.ph : null;
     var webp = relOk(p.webp) && /\.webp$/.test(p.webp) ? p.webp : null;
     seen.add(p.name);
-    out.push({
+    var e = {
       name: p.name, src: p.src, w: w, h: h, thumb: thumb, tw: tw, th: th, color: color,
       ph: ph, webp: webp, taken: typeof p.taken === "string" ? p.taken : null,
-    });
+    };
+    // The photographer, when the event has several (merge.js credits each photo).
+    if (typeof p.credit === "string" && p.credit.trim()) e.credit = p.credit.trim().slice(0, 200);
+    out.push(e);
   }
   return out;
 }

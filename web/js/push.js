@@ -16,7 +16,8 @@ export var NEVER_OPENED = 3;
 export var BLOCKED_RETRY_S = 300;
 
 // Whether the socket is open is state.pushing (live.js times its polls by it).
-var push = { ws: null, tries: 0, opened: false, timer: null, beat: null, pongDue: null, version: null };
+var push = { ws: null, tries: 0, opened: false, timer: null, beat: null, pongDue: null, version: null,
+  fresh: false };
 var hooks = { poll: null, reschedule: null };
 
 /** The WebSocket URL of an event's channel: liveBase may be a path ("/live") or an origin. */
@@ -30,6 +31,14 @@ export function channelUrl(liveBase, event, href) {
 export function retryDelay(tries, everOpened, random) {
   if (!everOpened && tries >= NEVER_OPENED) return BLOCKED_RETRY_S;
   return Math.min(60, Math.pow(2, Math.max(0, tries - 1))) * (1 + random * 0.3);
+}
+
+/** Is an announcement nothing new? Only the first after connecting can be: the channel repeats
+ * its last one then, and if this tab already acted on that version it skips it. Every later one
+ * is a new manifest, even with a version seen before (several appliances may feed one event, and
+ * their versions are their own job numbers). */
+export function skipAnnouncement(firstAfterConnect, version, actedOn, loaded) {
+  return firstAfterConnect && loaded && version === actedOn;
 }
 
 function stopTimers() {
@@ -51,8 +60,9 @@ function onMessage(ev) {
   }
   if (!msg || msg.type !== "manifest") return;
   stats.pushMessages += 1;
-  // The announcement sent on connect repeats the last one: nothing new if we acted on it.
-  if (msg.version === push.version && state.loaded) return;
+  var first = push.fresh;
+  push.fresh = false;
+  if (skipAnnouncement(first, msg.version, push.version, state.loaded)) return;
   push.version = msg.version;
   hooks.poll(true);
 }
@@ -90,6 +100,7 @@ export function connect() {
   push.ws = ws;
   stats.pushConnects += 1;
   ws.onopen = function () {
+    push.fresh = true; // the first message is the channel's last announcement
     push.opened = true;
     push.tries = 0;
     state.pushing = true;

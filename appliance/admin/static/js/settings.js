@@ -8,6 +8,7 @@ import { fillEvents } from "./events.js";
 import { loadLive } from "./live.js";
 import { fillWatermark } from "./watermark.js";
 import { loadCameras } from "./cameras.js";
+import { loadTeam } from "./team.js";
 
 export async function loadSettings() {
   if (!isOwner()) return; // the other roles' settings tab is their account card only
@@ -22,6 +23,7 @@ export async function loadSettings() {
     fillCleanup(s.cleanup);
     fillAccess(await api("/api/settings/gallery-password"));
     await loadCameras();
+    await loadTeam();
   } catch (e) { toast(e.message, { error: true }); }
 }
 

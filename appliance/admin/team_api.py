@@ -1,0 +1,139 @@
+"""Team API: this appliance's id and the event shared with other appliances (join code, join,
+camera clocks, delete all of one's own photos, removing another appliance's shard).
+
+The passphrase of a join code is never stored nor shown again: the owner tells it to the other
+photographer, who types it on their appliance. Removing another appliance's shard is an owner's
+action with its own confirmation (the appliance id typed again) and goes to the service log (the
+roles branch brings the audit log).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+import segno
+from flask import Blueprint, jsonify
+
+from ..publish import manifest
+from ..store import Store
+from ..store.shards import ID_RE, camera_label
+from ..sync import bucket, joincode, peers, team
+from . import get_config, get_store
+from .auth import login_required
+from .errors import ApiError, body, number, text
+
+bp = Blueprint("team", __name__, url_prefix="/api")
+log = logging.getLogger(__name__)
+MAX_OFFSET_S = 7 * 24 * 3600
+
+
+@bp.before_request
+@login_required
+def _require_login() -> None:
+    """Every route here needs a session."""
+
+
+def _event(store: Store) -> dict[str, Any]:
+    event = store.current_event()
+    if event is None:
+        raise ApiError("no current event", 409)
+    return event
+
+
+def team_json(store: Store) -> dict[str, Any]:
+    event = store.current_event()
+    cameras = sorted({camera_label(r["camera_make"], r["camera_model"]) for r in store.rows(
+        "SELECT DISTINCT camera_make, camera_model FROM photos WHERE camera_model IS NOT NULL")} - {""})
+    return {
+        "appliance_id": store.appliance_id(),
+        "event": {k: event[k] for k in ("id", "slug", "title")} if event else None,
+        "shared": bool(event and store.event_shared(event["id"])),
+        "owner": bool(event and store.event_owner(event["id"])),
+        "bucket_offset_s": store.bucket_offset(),
+        "camera_offsets": store.camera_offsets(),
+        "cameras": cameras,
+    }
+
+
+@bp.get("/team")
+def get_team() -> Any:
+    return jsonify(team_json(get_store()))
+
+
+@bp.post("/team/share")
+def share() -> Any:
+    """``{"passphrase"}``: a join code (text and QR) for the current event."""
+    data = body({"passphrase"}, "share field")
+    passphrase = text(data.get("passphrase"), "passphrase", 200, required=True)
+    store = get_store()
+    try:
+        code = team.share(get_config(), store, _event(store), passphrase)
+    except joincode.JoinCodeError as exc:
+        raise ApiError(str(exc)) from None
+    out = io.BytesIO()
+    segno.make(code, error="m").save(out, kind="svg", scale=4, border=2, dark="#000", light="#fff",
+                                             xmldecl=False, omitsize=True)
+    return jsonify({"code": code, "qr_svg": out.getvalue().decode(), **team_json(store)})
+
+
+@bp.post("/team/join")
+def join() -> Any:
+    """``{"code", "passphrase"}``: join the event; says whether this appliance's bucket matches."""
+    data = body({"code", "passphrase"}, "join field")
+    code = text(data.get("code"), "code", 4000, required=True)
+    passphrase = text(data.get("passphrase"), "passphrase", 200, required=True)
+    store = get_store()
+    try:
+        joined = team.join(get_config(), store, code, passphrase)
+    except joincode.JoinCodeError as exc:
+        raise ApiError(str(exc)) from None
+    return jsonify({"slug": joined.slug, "bucket_matches": joined.bucket_matches,
+                    "bucket_toml": "" if joined.bucket_matches else joined.bucket_toml, **team_json(store)})
+
+
+@bp.put("/team/camera-offset")
+def camera_offset() -> Any:
+    """``{"camera", "fast_by_s"}``: the camera's clock is that many seconds fast (negative: slow)."""
+    data = body({"camera", "fast_by_s"}, "camera offset field")
+    camera = text(data.get("camera"), "camera", 120, required=True)
+    store = get_store()
+    store.set_camera_offset(camera, number(data.get("fast_by_s"), "fast_by_s", -MAX_OFFSET_S, MAX_OFFSET_S))
+    event = store.current_event()
+    if event:  # the next manifest carries the corrected times
+        store.enqueue_manifest(event["id"], manifest.manifest_keys(get_config(), store, event)[0])
+    return jsonify(team_json(store))
+
+
+@bp.post("/team/delete-all")
+def delete_all() -> Any:
+    """``{"confirm": "<event slug>"}``: unpublish all of THIS appliance's photos in the event."""
+    data = body({"confirm"}, "delete-all field")
+    store = get_store()
+    event = _event(store)
+    if data.get("confirm") != event["slug"]:
+        raise ApiError(f"type the event's web name ({event['slug']}) to confirm")
+    return jsonify({"unpublished": team.delete_all(get_config(), store, event["id"])})
+
+
+@bp.post("/team/remove-shard")
+def remove_shard() -> Any:
+    """``{"id", "confirm", "objects"?}``: owner: take another appliance's photos off the gallery
+    (its shard; ``objects``: its photos too). ``confirm`` is the id typed again."""
+    data = body({"id", "confirm", "objects"}, "remove-shard field")
+    peer = text(data.get("id"), "id", 8, required=True)
+    if not ID_RE.match(peer) or data.get("confirm") != peer:
+        raise ApiError("type the other appliance's id twice to confirm")
+    config, store = get_config(), get_store()
+    event = _event(store)
+    if not store.event_owner(event["id"]):
+        raise ApiError("only the appliance that shared the event may remove another's shard", 403)
+    try:
+        keys = peers.remove_shard(config, store, bucket.client(config.bucket), event, peer,
+                                  with_objects=data.get("objects") is True)
+    except ValueError as exc:
+        raise ApiError(str(exc)) from None
+    except bucket.OFFLINE_ERRORS as exc:
+        raise ApiError(f"the bucket is unreachable: {exc}", 503) from None
+    return jsonify({"deleted": len(keys)})
