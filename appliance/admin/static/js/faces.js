@@ -1,5 +1,6 @@
 // "Find my photos": the settings card of the current event (switch, consent text, indexing state).
 import { $, api, confirmSheet, toast } from "./dom.js";
+import { isOwner } from "./state.js";
 
 let defaults = "";
 
@@ -43,5 +44,6 @@ $("#form-faces").addEventListener("submit", async (ev) => {
   } catch (e) { toast(e.message, { error: true }); }
 });
 
-window.addEventListener("hashchange", () => { if (location.hash === "#settings") loadFaces(); });
-if (location.hash === "#settings") loadFaces();
+// The owner's card: other roles never ask for it (the server would refuse them).
+window.addEventListener("hashchange", () => { if (location.hash === "#settings" && isOwner()) loadFaces(); });
+if (location.hash === "#settings" && isOwner()) loadFaces();
