@@ -163,7 +163,7 @@ def take_over() -> Any:
         raise ApiError(str(exc), 403 if "only the appliance" in str(exc) else 400) from None
     except bucket.OFFLINE_ERRORS as exc:
         raise ApiError(f"the bucket is unreachable: {exc}", 503) from None
-    return jsonify({"adopted": adopted, "source": peer, **team_json(store)})
+    return jsonify({**team_json(store), "taken_over": adopted, "source": peer})
 
 
 @bp.post("/team/unpublish-adopted")
@@ -175,7 +175,8 @@ def unpublish_adopted() -> Any:
     event = _event(store)
     live = store.adopted(event["id"])
     if isinstance(data.get("adopted"), list):
-        ids = [i for i in data["adopted"] if isinstance(i, int) and not isinstance(i, bool)]
+        wanted = {i for i in data["adopted"] if type(i) is int}  # noqa: E721 - not a bool
+        ids = [a["id"] for a in live if a["id"] in wanted]
     elif isinstance(data.get("source"), str):
         ids = [a["id"] for a in live if a["source_id"] == data["source"]]
     else:

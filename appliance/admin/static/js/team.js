@@ -112,6 +112,6 @@ $("#team-take-over").addEventListener("click", async () => {
       "are managed here from now on: you can unpublish them, and Delete all includes them. Its part of " +
       "the event is deleted from the bucket once this appliance lists them. This is logged.", "Take over")) return;
   try { const r = await api("/api/team/take-over", { body: { id, confirm: id } });
-    toast(`${r.adopted} photo(s) taken over from ${id}`); f.id.value = ""; fillTeam(r); }
+    toast(`${r.taken_over} photo(s) taken over from ${id}`); f.id.value = ""; fillTeam(r); }
   catch (e) { toast(e.message, { error: true }); }
 });
