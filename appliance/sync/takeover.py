@@ -95,9 +95,17 @@ def take_over(config: Config, store: Store, s3: Any, event: dict[str, Any], peer
         added = store.record_takeover(event["id"], peer, shard_key, photos)
         store.enqueue_manifest(event["id"], manifest.manifest_keys(config, store, event)[0])
         store.enqueue("delete", event["id"], shard_key)
+    _write_local(config, store, event)
     log.warning("owner action: took over appliance %s's shard of event %s (%d photos adopted)",
                 peer, event["slug"], added)
     return added
+
+
+def _write_local(config: Config, store: Store, event: dict[str, Any]) -> None:
+    """The event's manifest in its web folder, as a publish writes it."""
+    folder = config.folder("web") / event["slug"]
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest.write_local(store, event["id"], folder)
 
 
 def unpublish_adopted(config: Config, store: Store, event: dict[str, Any],
@@ -112,6 +120,7 @@ def unpublish_adopted(config: Config, store: Store, event: dict[str, Any],
             store.enqueue_manifest(event["id"], manifest.manifest_keys(config, store, event)[0])
         for key in keys:
             store.enqueue("delete", event["id"], key)
+    _write_local(config, store, event)
     if count:
         log.warning("unpublished %d adopted photos of event %s", count, event["slug"])
     return count
