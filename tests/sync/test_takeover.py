@@ -153,3 +153,22 @@ def test_odd_entries_of_a_shard_are_left_out(pair) -> None:
          [f"{EVENT}photos/ok.jpg", f"{EVENT}thumbs/ok.jpg"])]
     with pytest.raises(takeover.TakeOverError, match="no photo list"):
         takeover.adoptions(a.config, a.store, "wedding", {"photos": "x"})
+
+
+def test_command_line_asks_then_takes_over(pair, s3, bucket, capsys) -> None:
+    import argparse
+
+    from appliance.sync import team_cli
+
+    a, b = pair
+    parser = argparse.ArgumentParser()
+    team_cli.add_parser(parser.add_subparsers(dest="command"))
+    event_id = a.store.current_event()["id"]
+    args = parser.parse_args(["team", "take-over", b.id])
+    assert team_cli.run(a.config, a.store, args, confirm=lambda _: "n") == team_cli.EXIT_NO
+    assert a.store.takeovers(event_id) == []
+    assert team_cli.run(a.config, a.store, parser.parse_args(["team", "take-over", a.id, "--yes"])) == 2
+    assert "own shard" in capsys.readouterr().err
+    assert team_cli.run(a.config, a.store, args, confirm=lambda _: "y") == 0
+    assert "took over 2 photos" in capsys.readouterr().out
+    assert [t["source_id"] for t in a.store.takeovers(event_id)] == [b.id]
