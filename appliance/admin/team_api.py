@@ -1,10 +1,10 @@
 """Team API: this appliance's id and the event shared with other appliances (join code, join,
-camera clocks, delete all of one's own photos, removing another appliance's shard).
+camera clocks, delete all of one's own photos, removing or taking over another appliance's shard).
 
 The passphrase of a join code is never stored nor shown again: the owner tells it to the other
-photographer, who types it on their appliance. Removing another appliance's shard is an owner's
-action with its own confirmation (the appliance id typed again) and goes to the service log (the
-roles branch brings the audit log).
+photographer, who types it on their appliance. Removing or taking over another appliance's shard
+is an owner's action with its own confirmation (the appliance id sent twice) and goes to the
+service log and, as every admin change, to the audit log.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from flask import Blueprint, jsonify
 from ..publish import manifest
 from ..store import Store
 from ..store.shards import ID_RE, camera_label
-from ..sync import bucket, joincode, peers, team
+from ..sync import bucket, joincode, peers, takeover, team
 from . import get_config, get_store
 from .auth import login_required
 from .errors import ApiError, body, number, text
@@ -27,6 +27,7 @@ from .errors import ApiError, body, number, text
 bp = Blueprint("team", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
 MAX_OFFSET_S = 7 * 24 * 3600
+MAX_LISTED = 500  # adopted photos listed in the team card
 
 
 @bp.before_request
@@ -54,6 +55,9 @@ def team_json(store: Store) -> dict[str, Any]:
         "bucket_offset_s": store.bucket_offset(),
         "camera_offsets": store.camera_offsets(),
         "cameras": cameras,
+        "takeovers": store.takeovers(event["id"]) if event else [],
+        "adopted": [{k: a[k] for k in ("id", "name", "source_id")}
+                    for a in (store.adopted(event["id"]) if event else [])[:MAX_LISTED]],
     }
 
 
@@ -137,3 +141,47 @@ def remove_shard() -> Any:
     except bucket.OFFLINE_ERRORS as exc:
         raise ApiError(f"the bucket is unreachable: {exc}", 503) from None
     return jsonify({"deleted": len(keys)})
+
+
+def _peer(data: dict[str, Any]) -> str:
+    peer = text(data.get("id"), "id", 8, required=True)
+    if not ID_RE.match(peer) or data.get("confirm") != peer:
+        raise ApiError("type the other appliance's id twice to confirm")
+    return peer
+
+
+@bp.post("/team/take-over")
+def take_over() -> Any:
+    """``{"id", "confirm"}``: owner: keep another appliance's published photos in the gallery,
+    managed here from now on (its shard is read once, then deleted after this one lists them)."""
+    peer = _peer(body({"id", "confirm"}, "take-over field"))
+    config, store = get_config(), get_store()
+    event = _event(store)
+    try:
+        adopted = takeover.take_over(config, store, bucket.client(config.bucket), event, peer)
+    except takeover.TakeOverError as exc:
+        raise ApiError(str(exc), 403 if "only the appliance" in str(exc) else 400) from None
+    except bucket.OFFLINE_ERRORS as exc:
+        raise ApiError(f"the bucket is unreachable: {exc}", 503) from None
+    return jsonify({**team_json(store), "taken_over": adopted, "source": peer})
+
+
+@bp.post("/team/unpublish-adopted")
+def unpublish_adopted() -> Any:
+    """``{"adopted": [ids]}`` or ``{"source": appliance id}``: take photos taken over from another
+    appliance off the gallery (the manifest first, then their objects)."""
+    data = body({"adopted", "source"}, "unpublish-adopted field")
+    store = get_store()
+    event = _event(store)
+    live = store.adopted(event["id"])
+    if isinstance(data.get("adopted"), list):
+        wanted = {i for i in data["adopted"] if type(i) is int}  # noqa: E721 - not a bool
+        ids = [a["id"] for a in live if a["id"] in wanted]
+    elif isinstance(data.get("source"), str):
+        ids = [a["id"] for a in live if a["source_id"] == data["source"]]
+    else:
+        raise ApiError("say which adopted photos: adopted (ids) or source (appliance id)")
+    if not ids:
+        raise ApiError("none of those photos is taken over here and still published", 404)
+    count = takeover.unpublish_adopted(get_config(), store, event, ids)
+    return jsonify({"unpublished": count, **team_json(store)})

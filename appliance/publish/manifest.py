@@ -11,7 +11,8 @@ Every appliance writes its own shard of an event, ``manifests/<appliance id>.jso
 plus ``appliance`` and ``clock``); the gallery merges the shards (``web/js/merge.js``). While the
 event is not shared the appliance also writes the old single ``manifest.json`` (galleries deployed
 before shards and R2 custom-domain set-ups read it). ``skew`` (seconds, only when not 0) corrects a
-photo's ``taken`` for its camera's clock as set in the admin.
+photo's ``taken`` for its camera's clock as set in the admin. Photos taken over from another
+appliance's shard (``Store.adopted``) are listed as that appliance wrote them.
 """
 
 from __future__ import annotations
@@ -104,6 +105,9 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
         raise LookupError(f"no event {event_id}")
     offsets = store.camera_offsets()
     photos = [entry(p, offsets) for p in store.published(event_id, live_only=live_only)]
+    adopted = [a["entry"] for a in store.adopted(event_id)]  # taken over from another appliance
+    if adopted:  # (docs/multi.md) their objects are in the bucket: in publish order among ours
+        photos = sorted(photos + adopted, key=lambda p: p["published"] or "", reverse=True)
     order = gallery_order(store, event_id)
     if order == "capture":  # stable: photos taken at the same second keep their newest-published-first order
         photos.sort(key=lambda p: p["taken"] or p["published"] or "", reverse=True)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .accounts import Accounts
 from .admin_views import AdminViews
+from .adopted import Adopted
 from .audit import Audit
 from .autopublish import AutoPublish
 from .batches import Batches
@@ -36,8 +37,13 @@ __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "Store", "StoreBase", "connect", "ep
 
 
 class Store(AdminViews, Accounts, Audit, Batches, Photos, Imports, Publications, AutoPublish, Shards,
-            Settings, Faces, Outbox, FtpAccounts, SecondCopies, TetherFrames, SyncHistory):
+            Adopted, Settings, Faces, Outbox, FtpAccounts, SecondCopies, TetherFrames, SyncHistory):
     """Typed access to the appliance database. One instance per thread."""
+
+    def deletable_unowned(self, event_id: int, key: str) -> bool:
+        """Safe mode for a delete of no publication: the event's face index, off since
+        (docs/faces.md), or a taken-over shard or unpublished adopted photo (docs/multi.md)."""
+        return self.face_index_deletable(event_id, key) or self.adopted_deletable(event_id, key)
 
     def status(self) -> dict[str, Any]:
         """Counts and sync state for people, scripts and LEDs."""

@@ -4,9 +4,8 @@ Each migration is one script, applied in its own transaction; :func:`statements`
 ``execute`` (the scripts hold no semicolons inside literals).
 """
 
-from __future__ import annotations
-
 from .schema_accounts import ACCOUNTS
+from .schema_takeover import TAKEOVER
 
 MIGRATIONS: list[str] = [
     # 1: events, buffer photos, imports, publications, the sync outbox
@@ -391,6 +390,8 @@ MIGRATIONS: list[str] = [
         updated_at TEXT
     );
     """,
+    # take over another appliance's shard (issue 20 §1): adopted photos (in schema_takeover.py)
+    TAKEOVER,
 ]
 
 

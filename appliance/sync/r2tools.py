@@ -112,8 +112,9 @@ def verify(config: Config, store: Store, s3: Any, event: dict[str, Any],
     prefix = event_prefix(config, event["slug"])
     own = manifest.manifest_keys(config, store, event)  # checked: the first; the others belong
     manifest_key = own[0]
+    adopted = store.adopted_keys(event["id"])  # taken over from another appliance: now ours
     listing = {o["key"]: o for o in bucket.list_objects(s3, config.bucket.bucket, prefix)
-               if not peers.peer_of(config, store, event, o["key"])}  # other appliances' own
+               if o["key"] in adopted or not peers.peer_of(config, store, event, o["key"])}
     expected = expected_objects(store, event)
     report = Report(event["slug"], prefix, objects=len(listing), expected=len(expected))
     report.pending_jobs = store.pending_jobs_of(event["id"])
@@ -128,7 +129,7 @@ def verify(config: Config, store: Store, s3: Any, event: dict[str, Any],
                                       "local_size": want.size, "local_md5": want.md5})
     for key, have in listing.items():
         faces = key == prefix + "faces.bin" and store.face_index(event["id"])  # docs/faces.md
-        if key in expected or key in own or key == prefix + manifest.MANIFEST_NAME or faces:  # shared: stale
+        if key in expected or key in own or key in adopted or key == prefix + manifest.MANIFEST_NAME or faces:
             continue
         pub = owner(store, key)
         report.extra.append({"key": key, "size": have["size"],
@@ -142,7 +143,7 @@ def verify(config: Config, store: Store, s3: Any, event: dict[str, Any],
 
 def _manifest_problems(config: Config, store: Store, s3: Any, event: dict[str, Any],
                        manifest_key: str, listing: dict[str, Any]) -> list[str]:
-    published = {p["name"] for p in store.published(event["id"])}
+    published = {p["name"] for p in [*store.published(event["id"]), *store.adopted(event["id"])]}
     if manifest_key not in listing:
         return [f"{manifest_key} is missing"] if published else []
     try:

@@ -167,8 +167,8 @@ class Syncer:
 
     def _delete_refusal(self, job: Job) -> str | None:
         """Safe mode: why this delete must not run (None: it may)."""
-        if not job["publication_id"] and self.store.face_index_deletable(job["event_id"], job["key"]):
-            return None  # the event's face index, off since (docs/faces.md)
+        if not job["publication_id"] and self.store.deletable_unowned(job["event_id"], job["key"]):
+            return None  # the event's face index off since, or a taken-over shard or photo
         pub = self.store.publication(job["publication_id"]) if job["publication_id"] else None
         if pub is None:
             return "safe mode: not an object of a publication of this appliance"

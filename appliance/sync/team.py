@@ -18,7 +18,7 @@ from ..config import Config
 from ..publish import manifest
 from ..publish.worker import Publisher
 from ..store import Store
-from . import joincode
+from . import joincode, takeover
 
 log = logging.getLogger(__name__)
 
@@ -73,5 +73,7 @@ def join(config: Config, store: Store, code: str, passphrase: str) -> Joined:
 
 
 def delete_all(config: Config, store: Store, event_id: int) -> int:
-    """Unpublish every photo this appliance published in the event; others' stay untouched."""
-    return Publisher(config, store).unpublish_all(event_id)
+    """Unpublish every photo this appliance published (or took over) in the event; others' stay."""
+    event = store.event(event_id)
+    adopted = takeover.unpublish_adopted(config, store, event) if event else 0
+    return Publisher(config, store).unpublish_all(event_id) + adopted

@@ -7,6 +7,7 @@
     appliance team delete-all [--yes]         unpublish all of THIS appliance's photos in the event
     appliance team remove-shard ID [--objects] [--yes]
                                               owner: take another appliance's photos off the gallery
+    appliance team take-over ID [--yes]       owner: keep another appliance's photos, managed here
     appliance team camera-offset "MAKE MODEL" SECONDS   the camera's clock is SECONDS fast
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 
 from ..config import Config
 from ..store import Store
-from . import bucket, joincode, peers, team
+from . import bucket, joincode, peers, takeover, team
 
 EXIT_NO = 1
 
@@ -41,6 +42,10 @@ def add_parser(sub: Any) -> None:
     remove.add_argument("--event")
     remove.add_argument("--objects", action="store_true", help="delete its photos too")
     remove.add_argument("--yes", action="store_true")
+    take = t.add_parser("take-over", help="owner: adopt another appliance's shard (docs/multi.md)")
+    take.add_argument("id")
+    take.add_argument("--event")
+    take.add_argument("--yes", action="store_true")
     offset = t.add_parser("camera-offset", help="a camera's clock is SECONDS fast (negative: slow)")
     offset.add_argument("camera", help='"<make> <model>" as the admin shows it')
     offset.add_argument("seconds", type=float)
@@ -92,6 +97,13 @@ def run(config: Config, store: Store, args: argparse.Namespace,
             for peer, obj in sorted(peers.shards(config, s3, event).items()):
                 print(f"{peer}{' (this appliance)' if peer == mine else ''}  {obj['size']} bytes  "
                       f"{obj['last_modified']}")
+            return 0
+        if cmd == "take-over":
+            if not args.yes and confirm(f"Take over appliance {args.id}'s photos in {event['slug']} (they "
+                                        "stay, managed here)? [y/N] ").strip().lower() not in ("y", "yes"):
+                return EXIT_NO
+            print(f"took over {takeover.take_over(config, store, s3, event, args.id)} photos "
+                  "(its shard goes once this appliance's is in the bucket)")
             return 0
         if not args.yes and confirm(f"Remove appliance {args.id}'s photos from {event['slug']}'s gallery"
                                     f"{' and delete them' if args.objects else ''}? [y/N] "

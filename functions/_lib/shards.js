@@ -20,6 +20,35 @@ export function manifestKeyFor(prefix, event, name) {
   return m ? `${prefix}/${event}/${SHARDS_DIR}/${m[1]}.json` : `${prefix}/${event}/manifest.json`;
 }
 
+async function readJson(bucket, key) {
+  const object = await bucket.get(key);
+  if (!object) return null;
+  try {
+    return JSON.parse(await object.text());
+  } catch {
+    return null;
+  }
+}
+
+function lists(manifest, name) {
+  return !!manifest && Array.isArray(manifest.photos) && manifest.photos.some((p) => p && p.name === name);
+}
+
+/** The manifest that lists `name` (or null): its appliance's shard by the name's tag; when that
+ * shard is gone or no longer lists it (another appliance took it over, docs/multi.md), the first
+ * of the event's shards that does (one list and a few reads, for share pages only). */
+export async function manifestFor(bucket, prefix, event, name) {
+  const key = manifestKeyFor(prefix, event, name);
+  const first = await readJson(bucket, key);
+  if (!TAGGED_RE.test(name) || lists(first, name)) return first;
+  for (const o of await listShards(bucket, `${prefix}/${event}/manifest.json`)) {
+    if (o.key === key) continue;
+    const m = await readJson(bucket, o.key);
+    if (lists(m, name)) return m;
+  }
+  return first;
+}
+
 /** The shards' listing entries under `manifestKey`'s folder, by key (valid names only). */
 export async function listShards(bucket, manifestKey) {
   const folder = manifestKey.replace(/manifest\.json$/, `${SHARDS_DIR}/`);

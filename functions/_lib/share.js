@@ -7,7 +7,7 @@
 //
 // Nothing here may export an onRequest* name (wrangler treats those as routes).
 import { DEFAULT_PREFIX, EVENT_RE, NAME_RE } from "./photo.js";
-import { manifestKeyFor } from "./shards.js";
+import { manifestFor } from "./shards.js";
 
 export const SHARE_PREFIX = "/p/";
 export const CACHE_SHARE = "public, max-age=60";
@@ -36,7 +36,8 @@ export function sharePage({ origin, event, name, manifest }) {
   const photos = manifest && Array.isArray(manifest.photos) ? manifest.photos : [];
   const photo = photos.find((p) => p && p.name === name) || null;
   const title = typeof ev.title === "string" && ev.title.trim() ? ev.title.trim() : event;
-  const credit = typeof ev.credit === "string" && ev.credit.trim() ? ev.credit.trim() : "";
+  const own = photo && typeof photo.credit === "string" ? photo.credit.trim() : ""; // taken over
+  const credit = own || (typeof ev.credit === "string" && ev.credit.trim() ? ev.credit.trim() : "");
   const gallery = `${origin}/?event=${encodeURIComponent(event)}`;
   const target = photo ? `${gallery}#photo=${encodeURIComponent(name)}` : gallery;
   const description = photo
@@ -122,15 +123,7 @@ export async function handleShareRequest({ request, env }, { locked = false } = 
     });
   }
   const prefix = String(env.PREFIX || DEFAULT_PREFIX).replace(/^\/+|\/+$/g, "");
-  let manifest = null;
-  const object = await env.BUCKET.get(manifestKeyFor(prefix, route.event, route.name));
-  if (object) {
-    try {
-      manifest = JSON.parse(await object.text());
-    } catch {
-      manifest = null;
-    }
-  }
+  const manifest = await manifestFor(env.BUCKET, prefix, route.event, route.name);
   const html = sharePage({ origin: url.origin, event: route.event, name: route.name, manifest });
   return new Response(request.method === "HEAD" ? null : html, {
     status: manifest ? 200 : 404,

@@ -172,6 +172,21 @@ describe("photo Function: shard bundle", () => {
     assert.equal(res.status, 200);
     assert.match(await res.text(), /Ann Example/);
   });
+
+  test("a share page finds a photo another appliance took over (its own shard gone)", async () => {
+    const bucket = new MemoryR2Bucket();
+    const adopted = { ...photo("aaaaaaaa.IMG_1", null), credit: "Ann Example" };
+    await bucket.put("events/w/manifests/bbbbbbbb.json",
+      enc(shard("bbbbbbbb", [photo("bbbbbbbb.IMG_2", null), adopted], { credit: "Bo Owner" })));
+    const ctx = makeContext(new Request(`${ORIGIN}/p/w/aaaaaaaa.IMG_1`), { BUCKET: bucket, PREFIX: "events" });
+    const res = await handleShareRequest(ctx);
+    assert.equal(res.status, 200);
+    const html = await res.text();
+    assert.match(html, /aaaaaaaa\.IMG_1\.jpg/);
+    assert.match(html, /by Ann Example/); // the photographer's credit, not the owner's
+    const gone = makeContext(new Request(`${ORIGIN}/p/w/cccccccc.IMG_3`), { BUCKET: bucket, PREFIX: "events" });
+    assert.equal((await handleShareRequest(gone)).status, 404);
+  });
 });
 
 test("merging shards totalling 10,000 photos is fast (bench/multi.py measures it)", () => {

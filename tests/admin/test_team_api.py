@@ -69,3 +69,42 @@ def test_share_join_offsets_delete_all_and_remove(config, store: Store, other, s
     removed = ours.post("/api/team/remove-shard", json={"id": other.id, "confirm": other.id})
     assert removed.get_json() == {"deleted": 1}
     assert not any(other.id in k for k in bucket_keys(s3, bucket, "events/wedding/"))
+
+
+def test_owner_takes_over_another_appliances_shard_and_unpublishes_its_photos(config, store: Store, other,
+                                                                               s3, bucket, samples):
+    me = LocalAppliance.__new__(LocalAppliance)
+    me.config, me.store, me.id, me.samples = config, store, store.appliance_id(), samples
+    ours, theirs = client_of(config), client_of(other.config)
+    code = ours.post("/api/team/share", json={"passphrase": PASS}).get_json()["code"]
+    theirs.post("/api/team/join", json={"code": code, "passphrase": PASS})
+    me.publish(["DSCN0010.jpg"])
+    other.publish(["DSCN0010.jpg", "DSCN0012.jpg"])
+    me.sync()
+    other.sync()
+
+    # Only the owner, with the id sent twice, never its own shard.
+    assert theirs.post("/api/team/take-over", json={"id": me.id, "confirm": me.id}).status_code == 403
+    assert ours.post("/api/team/take-over", json={"id": other.id, "confirm": "x"}).status_code == 400
+    own = ours.post("/api/team/take-over", json={"id": me.id, "confirm": me.id})
+    assert own.status_code == 400 and "own shard" in own.get_json()["error"]
+    taken = ours.post("/api/team/take-over", json={"id": other.id, "confirm": other.id}).get_json()
+    assert taken["taken_over"] == 2 and taken["source"] == other.id
+    assert [(t["source_id"], t["live"]) for t in taken["takeovers"]] == [(other.id, 2)]
+    assert sorted(a["name"] for a in taken["adopted"]) == [f"{other.id}.DSCN0010", f"{other.id}.DSCN0012"]
+    entry = store.audit_log(limit=1)[0]
+    assert entry["action"] == "team.take_over" and entry["detail"]["id"] == other.id
+    me.sync()
+    assert f"events/wedding/manifests/{other.id}.json" not in bucket_keys(s3, bucket, "events/wedding/")
+
+    # Unpublish one adopted photo by id, then the rest of that appliance's by its id.
+    first = next(a for a in taken["adopted"] if a["name"].endswith("DSCN0010"))
+    assert ours.post("/api/team/unpublish-adopted", json={}).status_code == 400
+    done = ours.post("/api/team/unpublish-adopted", json={"adopted": [first["id"]]}).get_json()
+    assert done["unpublished"] == 1 and [a["name"] for a in done["adopted"]] == [f"{other.id}.DSCN0012"]
+    assert ours.post("/api/team/unpublish-adopted", json={"adopted": [first["id"]]}).status_code == 404
+    rest = ours.post("/api/team/unpublish-adopted", json={"source": other.id}).get_json()
+    assert rest["unpublished"] == 1 and rest["adopted"] == [] and rest["takeovers"][0]["live"] == 0
+    me.sync()
+    photos = bucket_keys(s3, bucket, "events/wedding/photos/")
+    assert photos == {f"events/wedding/photos/{me.id}.DSCN0010.jpg"}

@@ -1,6 +1,7 @@
 // The team card: this appliance's id in a shared event, the join code (QR + text) another
 // appliance opens with a passphrase, camera clock offsets, "delete all my photos", and (owner)
-// removing another appliance's shard. API: /api/team (appliance/admin/team_api.py).
+// taking over or removing another appliance's shard, and the photos taken over (unpublish them).
+// API: /api/team (appliance/admin/team_api.py).
 import { $, api, confirmSheet, el, toast } from "./dom.js";
 
 export async function loadTeam() {
@@ -18,6 +19,31 @@ function fillTeam(t) {
   const cams = $("#team-cameras");
   cams.replaceChildren(...t.cameras.map((c) => cameraRow(c, t.camera_offsets[c] || 0)));
   if (!t.cameras.length) cams.append(el("p", { class: "muted small" }, "No camera in the buffer yet."));
+  fillAdopted(t);
+}
+
+function fillAdopted(t) {
+  $("#team-adopted").hidden = !t.takeovers.length;
+  $("#team-takeovers").replaceChildren(...t.takeovers.map((k) => el("div", { class: "event" },
+    el("div", { class: "grow" }, el("strong", { class: "mono" }, k.source_id),
+      el("div", { class: "muted small" }, `${k.live} photo${k.live === 1 ? "" : "s"} in the gallery, ` +
+        `taken over ${k.taken_at.slice(0, 16).replace("T", " ")}`)),
+    k.live ? el("button", { type: "button", class: "danger", onclick: () => unpublishAdopted(
+      { source: k.source_id }, `Take ${k.live} photo(s) of ${k.source_id} off the gallery?`) },
+    "Unpublish all…") : null)));
+  $("#team-adopted-summary").textContent = `${t.adopted.length} photo(s) taken over`;
+  $("#team-adopted-list").replaceChildren(...t.adopted.map((a) => el("div", { class: "event" },
+    el("div", { class: "grow mono small" }, a.name),
+    el("button", { type: "button", onclick: () => unpublishAdopted({ adopted: [a.id] },
+      `Take ${a.name} off the gallery?`) }, "Unpublish…"))));
+}
+
+async function unpublishAdopted(what, title) {
+  if (!await confirmSheet(title, "Guests no longer see it and its files are deleted from the bucket. " +
+      "This is logged.", "Unpublish")) return;
+  try { const r = await api("/api/team/unpublish-adopted", { body: what });
+    toast(`${r.unpublished} photo(s) taken off the gallery`); fillTeam(r); }
+  catch (e) { toast(e.message, { error: true }); }
 }
 
 function cameraRow(camera, offset) {
@@ -75,5 +101,17 @@ $("#form-team-remove").addEventListener("submit", async (ev) => {
       (f.objects.checked ? " and its files are deleted" : "") + ". This is logged.", "Remove")) return;
   try { const r = await api("/api/team/remove-shard", { body: { id, confirm: id, objects: f.objects.checked } });
     toast(`${r.deleted} object(s) deleted`); }
+  catch (e) { toast(e.message, { error: true }); }
+});
+
+$("#team-take-over").addEventListener("click", async () => {
+  const f = $("#form-team-remove");
+  const id = f.id.value.trim();
+  if (!f.id.checkValidity() || !id) { f.reportValidity(); return; }
+  if (!await confirmSheet(`Take over appliance ${id}?`, "Its published photos stay in the gallery and " +
+      "are managed here from now on: you can unpublish them, and Delete all includes them. Its part of " +
+      "the event is deleted from the bucket once this appliance lists them. This is logged.", "Take over")) return;
+  try { const r = await api("/api/team/take-over", { body: { id, confirm: id } });
+    toast(`${r.taken_over} photo(s) taken over from ${id}`); f.id.value = ""; fillTeam(r); }
   catch (e) { toast(e.message, { error: true }); }
 });
