@@ -139,18 +139,22 @@ class FaceIndexer:
                 del self._changed[event_id]
         if self.store.face_index_confirmed(event_id, key):
             self._manifest_changed(event)  # the bucket has the new index: guests may fetch it
-        if not self.store.job_pending("upload", key):
-            self._retire_old(event, key)
+        self._retire_old(event, key)
         return written
 
     def _retire_old(self, event: dict[str, Any], key: str) -> None:
         """Once the current index is in the bucket, delete those this appliance wrote under another
         key (the event became shared: faces.bin -> faces/<appliance id>.bin)."""
+        index = self.store.face_index(event["id"])
+        keys = self.store.face_index_keys(event["id"])
+        if (not index or index["live_version"] != index["version"] or not keys or keys[-1] != key
+                or self.store.job_pending("upload", key) or self.store.pending_manifest(event["id"])):
+            return  # the bucket has not (yet) the current index and a manifest naming it
         current = self.index_path(event)
         for path in self._local_paths(event):
             if path != current:
                 path.unlink(missing_ok=True)
-        for old in self.store.face_index_keys(event["id"]):
+        for old in keys:
             if old != key and self.store.retire_face_index_key(event["id"], old):
                 log.info("face index %s retired (now %s)", old, key)
 
