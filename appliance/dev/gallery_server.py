@@ -26,7 +26,7 @@ from . import access_gate, assets
 EVENT = r"[a-z0-9][a-z0-9-]{0,62}"
 NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,120}"
 SHARD_RE = re.compile(r"^[a-z2-7]{8}\.json$")
-KEY_RE = re.compile(rf"^(?P<event>{EVENT})/(?P<rest>manifest\.json|faces\.bin"
+KEY_RE = re.compile(rf"^(?P<event>{EVENT})/(?P<rest>manifest\.json|faces\.bin|faces/[a-z2-7]{{8}}\.bin"
                     rf"|(?:photos|thumbs)/{NAME}\.(?:jpg|webp)|originals/{NAME}\.jpg)$")
 
 

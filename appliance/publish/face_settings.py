@@ -41,10 +41,25 @@ def save(store: Store, event_id: int, settings: FaceSettings) -> None:
     store.set_setting(setting_key(event_id), {"enabled": settings.enabled, "consent": settings.consent})
 
 
+INDEX_NAME = "faces.bin"  # a single appliance's event (galleries before shards read it)
+INDEX_DIR = "faces"  # a shared event: faces/<appliance id>.bin, one per appliance (docs/multi.md)
+
+
+def index_name(store: Store, event_id: int) -> str:
+    """Where this appliance's face index of the event goes, relative to the event: ``faces.bin``
+    while the event is not shared, else its own ``faces/<appliance id>.bin`` (as manifest.json vs
+    the shards: several appliances never write one object)."""
+    if store.event_shared(event_id):
+        return f"{INDEX_DIR}/{store.appliance_id()}.bin"
+    return INDEX_NAME
+
+
 def manifest_entry(store: Store, event_id: int, live_only: bool) -> dict[str, Any] | None:
-    """``{"v", "consent"}`` while face search is on and an index is published (``live_only``: the
-    bucket confirmed it; else written to the web folder); None otherwise."""
+    """``{"v", "consent", "src"}`` while face search is on and an index is published (``live_only``:
+    the bucket confirmed it; else written to the web folder); None otherwise."""
     settings = load(store, event_id)
     index = store.face_index(event_id) if settings.enabled else None
     version = (index["live_version"] if live_only else index["version"]) if index else 0
-    return {"v": version, "consent": settings.consent} if version else None
+    if not version:
+        return None
+    return {"v": version, "consent": settings.consent, "src": index_name(store, event_id)}

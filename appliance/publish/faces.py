@@ -2,10 +2,11 @@
 
 One photo per :meth:`FaceIndexer.scan_next`, only while no publication is queued or rendering (a
 publish is never delayed), on the published web-size JPEG. :meth:`FaceIndexer.refresh` then keeps
-each event's ``faces.bin`` in step with the store: rewritten (atomically) when the faces of its live
-photos changed, once the event has no photo left to scan or :data:`INDEX_MAX_WAIT_S` after the first
-change (a burst of publishes makes one index), uploaded through the outbox; the manifest names its
-version once the bucket confirmed it. Events with face search off have no descriptors, no index and
+each event's face index (``faces.bin``; ``faces/<appliance id>.bin`` in a shared event) in step
+with the store: rewritten (atomically) when the faces of its live photos changed, once the event
+has no photo left to scan or :data:`INDEX_MAX_WAIT_S` after the first change
+(a burst of publishes makes one index), uploaded through the outbox; the manifest names its version
+once the bucket confirmed it. Events with face search off have no descriptors, no index and
 no ``faces.bin`` (docs/faces.md).
 """
 
@@ -29,7 +30,6 @@ from .worker import bucket_key
 
 log = logging.getLogger(__name__)
 
-INDEX_NAME = "faces.bin"
 INDEX_MAX_WAIT_S = 30.0  # longest a changed index waits for the event's scans to finish
 DESCRIPTOR = struct.Struct(f"<{face_index.DIMS}f")
 
@@ -59,14 +59,20 @@ class FaceIndexer:
         self.engine = engine or FaceEngine(faces.node, faces.modules, faces.timeout_seconds)
         self.scanned = 0
         self.last_work = time.monotonic()
-        self._seen: dict[int, tuple[int, int]] = {}  # event id -> face signature of its last index
+        self._seen: dict[int, tuple[Any, ...]] = {}  # event id -> (face signature, name) of its last index
         self._changed: dict[int, float] = {}  # event id -> when its faces first changed since
 
-    def index_path(self, slug: str) -> Path:
-        return self.config.folder("web") / slug / INDEX_NAME
+    def index_path(self, event: dict[str, Any]) -> Path:
+        return self.config.folder("web") / event["slug"] / face_settings.index_name(self.store, event["id"])
 
-    def key(self, slug: str) -> str:
-        return bucket_key(self.config, slug, INDEX_NAME)
+    def key(self, event: dict[str, Any]) -> str:
+        return bucket_key(self.config, event["slug"], face_settings.index_name(self.store, event["id"]))
+
+    def _local_paths(self, event: dict[str, Any]) -> list[Path]:
+        """Every index file this appliance may have written for the event in its web folder."""
+        folder = self.config.folder("web") / event["slug"]
+        return [folder / face_settings.INDEX_NAME,
+                folder / face_settings.INDEX_DIR / f"{self.store.appliance_id()}.bin"]
 
     # -- scanning ------------------------------------------------------------------------------
     def scan_next(self) -> bool:
@@ -113,16 +119,16 @@ class FaceIndexer:
         for event in self.store.events():
             if face_settings.load(self.store, event["id"]).enabled:
                 done += self._refresh_event(event, force)
-            elif self.store.face_index(event["id"]) or self.index_path(event["slug"]).exists():
+            elif self.store.face_index(event["id"]) or any(p.exists() for p in self._local_paths(event)):
                 self.remove(event)
                 done += 1
         return done
 
     def _refresh_event(self, event: dict[str, Any], force: bool) -> int:
-        event_id, key = event["id"], self.key(event["slug"])
+        event_id, key = event["id"], self.key(event)
         written = 0
-        signature = self.store.face_signature(event_id)
-        if signature == (0, 0) and self.store.face_index(event_id) is None:
+        signature = (self.store.face_signature(event_id), key)
+        if signature[0] == (0, 0) and self.store.face_index(event_id) is None:
             self._seen[event_id] = signature  # nothing to publish yet: no empty index
         if self._seen.get(event_id) != signature:
             first = self._changed.setdefault(event_id, time.monotonic())
@@ -133,14 +139,31 @@ class FaceIndexer:
                 del self._changed[event_id]
         if self.store.face_index_confirmed(event_id, key):
             self._manifest_changed(event)  # the bucket has the new index: guests may fetch it
+        self._retire_old(event, key)
         return written
+
+    def _retire_old(self, event: dict[str, Any], key: str) -> None:
+        """Once the current index is in the bucket, delete those this appliance wrote under another
+        key (the event became shared: faces.bin -> faces/<appliance id>.bin)."""
+        index = self.store.face_index(event["id"])
+        keys = self.store.face_index_keys(event["id"])
+        if (not index or index["live_version"] != index["version"] or not keys or keys[-1] != key
+                or self.store.job_pending("upload", key) or self.store.pending_manifest(event["id"])):
+            return  # the bucket has not (yet) the current index and a manifest naming it
+        current = self.index_path(event)
+        for path in self._local_paths(event):
+            if path != current:
+                path.unlink(missing_ok=True)
+        for old in keys:
+            if old != key and self.store.retire_face_index_key(event["id"], old):
+                log.info("face index %s retired (now %s)", old, key)
 
     def _write(self, event: dict[str, Any], key: str) -> int:
         """Write the event's faces.bin if its content changed and queue its upload."""
         data = encode_index(self.store.event_faces(event["id"], live_only=True))
         digest = hashlib.sha256(data).hexdigest()
         index = self.store.face_index(event["id"])
-        path = self.index_path(event["slug"])
+        path = self.index_path(event)
         if index and index["sha256"] == digest and path.exists():
             return 0
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -153,8 +176,10 @@ class FaceIndexer:
         """Face search is off for the event (or the event goes): its descriptors, its faces.bin in
         the web folder and in the bucket (after a manifest without ``faces``) are deleted."""
         self.store.drop_stale_faces()
-        self.index_path(event["slug"]).unlink(missing_ok=True)
-        self.store.forget_face_index(event["id"], self.key(event["slug"]))
+        for path in self._local_paths(event):
+            path.unlink(missing_ok=True)
+        for key in dict.fromkeys([*self.store.face_index_keys(event["id"]), self.key(event)]):
+            self.store.forget_face_index(event["id"], key)
         self._seen.pop(event["id"], None)
         self._changed.pop(event["id"], None)
         self._manifest_changed(event)

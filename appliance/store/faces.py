@@ -14,6 +14,8 @@ from .outbox import Outbox
 from .states import JobState
 
 FACE_INDEX_CACHE = "public, max-age=2"  # like the manifest: replaced whenever faces change
+# a face index key: <event>/faces.bin (one appliance) or <event>/faces/<appliance id>.bin (shared)
+FACE_INDEX_KEY = "key LIKE '%/faces.bin' OR key LIKE '%/faces/%.bin'"
 ENABLED = ("SELECT 1 FROM settings s WHERE s.key = 'faces.' || p.event_id "
            "AND json_extract(s.value, '$.enabled') = 1")
 
@@ -148,9 +150,32 @@ class Faces(Outbox):
                 self.enqueue("delete", event_id, key)
             return bool(uploaded)
 
+    def face_index_keys(self, event_id: int) -> list[str]:
+        """Every face index key this appliance ever queued for upload for the event, the newest
+        (the one it publishes now, while face search is on) last."""
+        return [r["key"] for r in self.rows(
+            f"SELECT key FROM jobs WHERE kind = 'upload' AND event_id = ? AND publication_id IS NULL "
+            f"AND ({FACE_INDEX_KEY}) GROUP BY key ORDER BY max(id)", (event_id,))]
+
+    def retire_face_index_key(self, event_id: int, key: str) -> bool:
+        """An index key this appliance no longer publishes (the event became shared: its index moved
+        to faces/<id>.bin): cancel its pending upload, queue its deletion unless one is queued since
+        its last upload; True when queued."""
+        last_upload = self.scalar("SELECT max(id) FROM jobs WHERE kind = 'upload' AND key = ? "
+                                  "AND event_id = ? AND publication_id IS NULL", (key, event_id))
+        last_delete = self.scalar("SELECT max(id) FROM jobs WHERE kind = 'delete' AND key = ?", (key,))
+        if last_upload is None or (last_delete is not None and last_delete > last_upload):
+            return False  # (read first: no write lock taken on every look)
+        with self.transaction():
+            self.conn.execute("UPDATE jobs SET state = ? WHERE kind = 'upload' AND state = 'pending' "
+                              "AND key = ? AND publication_id IS NULL", (JobState.CANCELLED, key))
+            self.enqueue("delete", event_id, key)
+            return True
+
     def face_index_deletable(self, event_id: int, key: str) -> bool:
-        """Safe mode: a delete of ``key`` may run if it is an event's faces.bin this appliance
-        uploaded and face search no longer publishes it."""
-        return key.endswith("/faces.bin") and bool(self.scalar(
-            "SELECT 1 FROM jobs WHERE kind = 'upload' AND key = ? AND event_id = ? "
-            "AND publication_id IS NULL", (key, event_id))) and self.face_index(event_id) is None
+        """Safe mode: a delete of ``key`` may run if it is a face index of the event that this
+        appliance uploaded and no longer publishes (face search off, or an older key of it)."""
+        keys = self.face_index_keys(event_id)
+        if key not in keys:
+            return False  # another appliance's index, or not an index at all
+        return self.face_index(event_id) is None or key != keys[-1]

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from ..config import Config
-from ..publish import manifest
+from ..publish import face_settings, manifest
 from ..store import Store
 from ..store.shards import ID_RE
 from . import bucket
@@ -22,12 +22,21 @@ log = logging.getLogger(__name__)
 
 TAGGED_RE = re.compile(r"^(?:photos|thumbs)/(?P<id>[a-z2-7]{8})\.[^/]+$")
 SHARD_RE = re.compile(rf"^{manifest.SHARDS_DIR}/(?P<id>[a-z2-7]{{8}})\.json$")
+FACES_RE = re.compile(rf"^{face_settings.INDEX_DIR}/(?P<id>[a-z2-7]{{8}})\.bin$")  # its face index
 
 
 def owner_id(relative: str) -> str | None:
     """The appliance id a key (relative to the event) belongs to by its name, if it says."""
-    m = SHARD_RE.match(relative) or TAGGED_RE.match(relative)
+    m = SHARD_RE.match(relative) or TAGGED_RE.match(relative) or FACES_RE.match(relative)
     return m.group("id") if m else None
+
+
+def own_face_index(config: Config, store: Store, event: dict[str, Any]) -> str | None:
+    """The key of the face index this appliance publishes for the event now, if it keeps one
+    (``faces.bin``, or ``faces/<its id>.bin`` in a shared event; docs/faces.md)."""
+    if not store.face_index(event["id"]):
+        return None
+    return manifest.bucket_key(config, event["slug"], face_settings.index_name(store, event["id"]))
 
 
 def peer_of(config: Config, store: Store, event: dict[str, Any], key: str) -> str | None:

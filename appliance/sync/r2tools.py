@@ -128,7 +128,7 @@ def verify(config: Config, store: Store, s3: Any, event: dict[str, Any],
                                       "bucket_size": have["size"], "bucket_etag": have["etag"],
                                       "local_size": want.size, "local_md5": want.md5})
     for key, have in listing.items():
-        faces = key == prefix + "faces.bin" and store.face_index(event["id"])  # docs/faces.md
+        faces = key == peers.own_face_index(config, store, event)  # docs/faces.md
         if key in expected or key in own or key in adopted or key == prefix + manifest.MANIFEST_NAME or faces:
             continue
         pub = owner(store, key)
@@ -288,7 +288,7 @@ def classify(config: Config, store: Store, key: str) -> str:
     for event in store.events():
         if key.endswith(".json") and key in manifest.manifest_keys(config, store, event):
             return MANIFEST_OBJECT
-        if key == bucket_key(config, event["slug"], "faces.bin") and store.face_index(event["id"]):
+        if key == peers.own_face_index(config, store, event):
             return "faces"  # the event's face index (docs/faces.md)
     pub = owner(store, key)
     return pub["state"] if pub else UNKNOWN_OBJECT

@@ -6,7 +6,7 @@
 // with "onRequest".
 //
 // URL layout served:  /photo/<event>/<rest>
-//   rest = manifest.json | faces.bin | photos/<NAME>.(jpg|webp) | thumbs/<NAME>.(jpg|webp)
+//   rest = manifest.json | faces.bin | faces/<APPLIANCE ID>.bin | photos/<NAME>.(jpg|webp) | thumbs/<NAME>.(jpg|webp)
 //          | originals/<NAME>.jpg (the full-size download, when the event offers it)
 // R2 key:             <PREFIX>/<event>/<rest>     (PREFIX defaults to "events")
 
@@ -17,6 +17,7 @@ export const DEFAULT_PREFIX = "events";
 
 export const EVENT_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$/;
+export const FACES_RE = /^[a-z2-7]{8}\.bin$/; // an appliance's own face index (docs/multi.md)
 const PREFIX_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}(\/[A-Za-z0-9][A-Za-z0-9_.-]{0,62}){0,4}$/;
 
 export const CACHE_IMMUTABLE = "public, max-age=31536000, immutable";
@@ -78,8 +79,10 @@ export function parsePhotoPath(pathname, routePrefix = ROUTE_PREFIX) {
   if (tail.length === 1 && tail[0] === "manifest.json") {
     kind = "manifest";
     ext = "json";
-  } else if (tail.length === 1 && tail[0] === "faces.bin") {
-    // The face index (docs/faces.md): replaced when faces change, fetched as faces.bin?v=<n>.
+  } else if ((tail.length === 1 && tail[0] === "faces.bin")
+      || (tail.length === 2 && tail[0] === "faces" && FACES_RE.test(tail[1]))) {
+    // The face index (docs/faces.md): replaced when faces change, fetched as faces.bin?v=<n>; in a
+    // shared event each appliance's own, faces/<appliance id>.bin (docs/multi.md).
     kind = "faces";
     ext = "bin";
   } else if (tail.length === 2 && (tail[0] === "photos" || tail[0] === "thumbs" || tail[0] === "originals")) {

@@ -81,11 +81,25 @@ describe("face matching", () => {
 });
 
 test("the manifest offers face search only with a version and a consent text", () => {
-  assert.deepEqual(faceOffer({ v: 3, consent: "Yes" }), { v: 3, consent: "Yes" });
+  // an appliance before per-appliance indexes names no src: its faces.bin
+  assert.deepEqual(faceOffer({ v: 3, consent: "Yes" }), { consent: "Yes", indexes: [{ v: 3, src: "faces.bin" }] });
+  assert.deepEqual(faceOffer({ v: 3, consent: "Yes", src: "faces/k3f7qz2a.bin" }),
+    { consent: "Yes", indexes: [{ v: 3, src: "faces/k3f7qz2a.bin" }] });
   for (const bad of [undefined, null, "x", {}, { v: 3 }, { v: "3", consent: "" }, { v: -1, consent: "" },
-    { v: 1.5, consent: "" }, { consent: "Yes" }]) {
+    { v: 1.5, consent: "" }, { consent: "Yes" }, { v: 1, consent: "", src: "../manifest.json" },
+    { v: 1, consent: "", src: "faces/x.bin" }, { v: 1, consent: "", src: "https://evil.example/f.bin" }, []]) {
     assert.equal(faceOffer(bad), null, JSON.stringify(bad));
   }
+});
+
+test("a merged shared event offers every appliance's index; the first entry's consent is shown", () => {
+  const offer = faceOffer([
+    { v: 2, consent: "Owner's text", src: "faces/aaaaaaaa.bin", appliance: "aaaaaaaa" },
+    { v: 1, consent: "Other text", src: "faces/bbbbbbbb.bin", appliance: "bbbbbbbb" },
+    { v: 1, consent: "bad", src: "faces.bin.gz" },
+  ]);
+  assert.deepEqual(offer, { consent: "Owner's text", indexes: [
+    { v: 2, src: "faces/aaaaaaaa.bin" }, { v: 1, src: "faces/bbbbbbbb.bin" }] });
 });
 
 describe("the face model the gallery serves", () => {

@@ -80,7 +80,8 @@ def test_publish_index_unpublish_and_switch_off(tmp_path: Path, store, s3, bucke
     names, faces = bucket_index(s3, bucket)
     assert names == [p["name"] for p in pubs]
     assert sorted(f.photo for f in faces) == sorted([pubs[0]["name"]] * 3 + [pubs[1]["name"]] * 4)
-    assert bucket_manifest(s3, bucket)["faces"] == {"v": 1, "consent": "We index faces. OK?"}
+    assert bucket_manifest(s3, bucket)["faces"] == {"v": 1, "consent": "We index faces. OK?",
+                                                    "src": "faces.bin"}  # a solo event: the plain name
     order = [r.key for r in proxy.records if r.method == "PUT" and r.status == 200]
     assert order.index(FACES_KEY) > max(order.index(f"events/wedding/photos/{p['name']}.jpg") for p in pubs)
     local = (config.folder("web") / "wedding" / "faces.bin").read_bytes()

@@ -70,3 +70,14 @@ export function decode(buffer) {
   }
   return { version, dims, names, faces };
 }
+
+/**
+ * The faces of several indexes (a shared event: one per appliance) as one list. Photo names are
+ * unique across appliances (tagged with the appliance id), so a photo's faces come from one index.
+ * @param {{v: number, src: string}[]} indexes
+ * @param {(ix: {v: number, src: string}) => Promise<ArrayBuffer>} get fetches one index
+ */
+export async function decodeAll(indexes, get) {
+  const buffers = await Promise.all(indexes.map(get));
+  return buffers.flatMap((b) => decode(b).faces);
+}

@@ -1,17 +1,23 @@
 /* The "Find my photos" button: shown only when the manifest offers face search
- * (`faces: {v, consent}`, set by the owner). Everything else of face search (js/faces.js, the
- * model, the event's faces.bin) loads only when a guest taps it. */
+ * (`faces: {v, consent, src}`; merged shards: a list, one per appliance). The rest (js/faces.js,
+ * the model, the face indexes) loads only when a guest taps it. */
 
 var page = typeof document !== "undefined"; // node's unit tests import faceOffer
 var row = page ? document.getElementById("faces-row") : null;
 var button = page ? document.getElementById("faces-start") : null;
 var offer = null;
 
-/** The manifest's `faces` field, or null when face search is off or the field is malformed. */
+var SRC = /^faces(\.bin|\/[a-z2-7]{8}\.bin)$/;
+
+/** The manifest's `faces` (one or a list): {consent, indexes: [{v, src}]}; null if none is valid. */
 export function faceOffer(faces) {
-  if (!faces || typeof faces !== "object") return null;
-  if (!Number.isInteger(faces.v) || faces.v < 0 || typeof faces.consent !== "string") return null;
-  return { v: faces.v, consent: faces.consent };
+  var ok = [].concat(faces || []).filter(function (f) {
+    return f && Number.isInteger(f.v) && f.v >= 0 && typeof f.consent === "string"
+      && (f.src === undefined || SRC.test(f.src));
+  });
+  return ok.length ? { consent: ok[0].consent, indexes: ok.map(function (f) {
+    return { v: f.v, src: f.src || "faces.bin" };
+  }) } : null;
 }
 
 /** Show or hide the button for the manifest just applied (view.js). */

@@ -1,11 +1,11 @@
 /* "Find my photos": the guest's selfie -> the photos of the event with their face, best first.
  * Loaded only when a guest taps the button (js/faces-entry.js). The selfie is read on this
  * device only (createImageBitmap -> canvas -> the face model, js/face-model.js); what is fetched
- * is the model and the event's face index (faces.bin, js/face-index.js); matching is
+ * is the model and the event's face indexes (one per appliance, js/face-index.js); matching is
  * js/face-match.js. Nothing is sent anywhere. */
 
 import { els } from "./dom.js";
-import { decode } from "./face-index.js";
+import { decodeAll } from "./face-index.js";
 import { clampStep, DEFAULT_STEP, matches, prepare, scores, THRESHOLDS } from "./face-match.js";
 import { describe, loadModel, toCanvas } from "./face-model.js";
 import { plural } from "./format.js";
@@ -15,7 +15,7 @@ import { listIndex, state, urlFor } from "./state.js";
 var PRIVATE = "Your photo stays on this phone: the face model runs here, nothing is uploaded.";
 var ui = null; // {panel, body, bar, text, fewer, more, results}
 var offer = null;
-var index = { v: null, faces: null };
+var loaded = { key: null, faces: null }; // the offer's indexes ("src?v" list), prepared
 var found = { ranked: [], step: DEFAULT_STEP };
 
 function el(tag, cls, text) {
@@ -135,12 +135,21 @@ function progress(fraction) {
   if (bar) bar.value = fraction;
 }
 
-async function loadIndex(v) {
-  if (index.v === v && index.faces) return index.faces;
-  var res = await fetch(urlFor("faces.bin") + "?v=" + encodeURIComponent(v));
+function indexUrl(ix) {
+  return urlFor(ix.src) + "?v=" + encodeURIComponent(ix.v);
+}
+
+async function getIndex(ix) {
+  var res = await fetch(indexUrl(ix));
   if (!res.ok) throw new Error("face index " + res.status);
-  index = { v: v, faces: prepare(decode(await res.arrayBuffer()).faces) };
-  return index.faces;
+  return res.arrayBuffer();
+}
+
+/** Every index of the offer (one per appliance of a shared event), prepared as one list. */
+async function loadIndexes(indexes) {
+  var key = indexes.map(indexUrl).join(" ");
+  if (loaded.key !== key) loaded = { key: key, faces: prepare(await decodeAll(indexes, getIndex)) };
+  return loaded.faces;
 }
 
 async function run(file) {
@@ -151,7 +160,7 @@ async function run(file) {
   message("Loading the face finder… (the first time only; it stays on this phone)", "faces-loading", [bar]);
   var faceapi, faces, canvas;
   try {
-    var both = await Promise.all([loadModel(progress), loadIndex(offer.v)]);
+    var both = await Promise.all([loadModel(progress), loadIndexes(offer.indexes)]);
     faceapi = both[0];
     faces = both[1];
   } catch (err) {

@@ -9,6 +9,7 @@
  * a capture time uses its publish time. Ties: appliance id, then the shard's own order, so every
  * guest sees the same order. One shard keeps its own order (as a single appliance always did).
  * Each photo gets its photographer's credit (the shard's event.credit) unless it has its own.
+ * Face search: each shard's `faces` entry (its own index) goes into the list `faces`.
  * Pure: no DOM, node's tests import it (functions/test/gallery-merge.test.js).
  */
 
@@ -84,11 +85,28 @@ export function merge(m) {
       return (b.t - a.t) || (a.rank - b.rank) || (a.i - b.i);
     });
   }
-  return {
+  var out = {
     version: 1,
     event: event,
     generated_at: generated || null,
     photos: rows.map(function (r) { return r.p; }),
     shards: ids.length,
   };
+  var faces = faceEntries(shards, order, ids, head);
+  if (faces.length) out.faces = faces;
+  return out;
+}
+
+/** Each shard's face index entry ({v, consent, src} plus its appliance), the masthead shard's
+ * first (its consent text is the one guests see); js/faces-entry.js validates them. */
+function faceEntries(shards, order, ids, head) {
+  var out = [];
+  order.forEach(function (k) {
+    var f = shards[k].faces;
+    if (!f || typeof f !== "object" || Array.isArray(f)) return;
+    var entry = Object.assign({}, f, { appliance: ids[k] });
+    if (shards[k] === head) out.unshift(entry);
+    else out.push(entry);
+  });
+  return out;
 }

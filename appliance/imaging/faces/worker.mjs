@@ -33,6 +33,7 @@ async function load() {
   const faceapi = require("@vladmandic/face-api/dist/face-api.node-wasm.js");
   const wasmDir = path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"));
   wasm.setWasmPaths(`${wasmDir}${path.sep}`); // read with fs by Emscripten (platform fetch cannot read files)
+  tf.enableProdMode(); // no debug checks of every op's output
   await tf.setBackend("wasm");
   await tf.ready();
   const modelDir = path.join(path.dirname(require.resolve("@vladmandic/face-api/package.json")), "model");
@@ -40,11 +41,52 @@ async function load() {
   await faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir);
   await faceapi.nets.faceRecognitionNet.loadFromDisk(modelDir);
   const options = new faceapi.SsdMobilenetv1Options({ minConfidence: MIN_CONFIDENCE, maxResults: MAX_RESULTS });
-  return { tf, faceapi, options };
+  const model = { tf, faceapi, options };
+  // The first run of each net sets up its WASM kernels (1-2 s): do it now, not on the first photo.
+  const blank = tf.zeros([64, 64, 3], "int32");
+  try {
+    await faceapi.detectAllFaces(blank, options);
+    const face = tf.zeros([1, 150, 150, 3]);
+    try {
+      await faceapi.nets.faceLandmark68Net.detectLandmarks([face]);
+      await faceapi.nets.faceRecognitionNet.computeFaceDescriptor([face]);
+    } finally {
+      tf.dispose(face);
+    }
+  } finally {
+    tf.dispose(blank);
+  }
+  return model;
+}
+
+/** detectAllFaces(...).withFaceLandmarks().withFaceDescriptors() with the landmarks and the
+ * descriptors of all faces each computed in one batch (face-api runs one net call per face); the
+ * same crops, alignment and nets, so the same descriptors as the browser's. */
+async function describeAll(model, tensor) {
+  const { tf, faceapi, options } = model;
+  const found = (await faceapi.detectAllFaces(tensor, options)).map((d) => faceapi.extendWithFaceDetection({}, d));
+  if (!found.length) return [];
+  const crops = await faceapi.extractFaceTensors(tensor, found.map((f) => f.detection));
+  let landmarks;
+  try {
+    landmarks = await faceapi.nets.faceLandmark68Net.detectLandmarks(crops);
+  } finally {
+    tf.dispose(crops);
+  }
+  const withLandmarks = found.map((f, i) => faceapi.extendWithFaceLandmarks(f, landmarks[i]));
+  const aligned = await faceapi.extractFaceTensors(
+    tensor, withLandmarks.map((f) => f.landmarks.align(null, { useDlibAlignment: true })));
+  let descriptors;
+  try {
+    descriptors = await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(aligned);
+  } finally {
+    tf.dispose(aligned);
+  }
+  return withLandmarks.map((f, i) => ({ detection: f.detection, descriptor: descriptors[i] }));
 }
 
 async function detect(model, header, pixels) {
-  const { tf, faceapi, options } = model;
+  const { tf } = model;
   const { width, height } = header;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0
       || pixels.length !== width * height * 3) {
@@ -53,7 +95,7 @@ async function detect(model, header, pixels) {
   const tensor = tf.tensor3d(pixels, [height, width, 3], "int32");
   try {
     const started = performance.now();
-    const results = await faceapi.detectAllFaces(tensor, options).withFaceLandmarks().withFaceDescriptors();
+    const results = await describeAll(model, tensor);
     const faces = results.map((r) => {
       const b = r.detection.box;
       return {
