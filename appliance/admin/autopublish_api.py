@@ -17,7 +17,7 @@ from ..store import Store
 from ..store.sources import SourceKind, rule_name
 from . import get_store
 from .auth import login_required
-from .errors import ApiError, body, text, whole
+from .errors import ApiError, body, current_event, text, whole
 
 bp = Blueprint("autopublish", __name__, url_prefix="/api")
 
@@ -32,10 +32,7 @@ def _require_login() -> None:
 
 
 def _event_id(store: Store) -> int:
-    event = store.current_event()
-    if event is None:
-        raise ApiError("no current event", 409)
-    return int(event["id"])
+    return int(current_event(store)["id"])
 
 
 def _rule_event(store: Store, kind: str, name: str) -> int:

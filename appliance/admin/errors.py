@@ -48,6 +48,14 @@ def register(app: Flask) -> None:
         return exc
 
 
+def current_event(store: Any) -> dict[str, Any]:
+    """The store's current event; 409 when there is none (a fresh box before its first event)."""
+    event = store.current_event()
+    if event is None:
+        raise ApiError("no current event", 409)
+    return event
+
+
 def body(allowed: Iterable[str] | None = None, what: str = "field") -> dict[str, Any]:
     """The request's JSON object body; with ``allowed``, any other key is refused by name."""
     data = request.get_json(silent=True)

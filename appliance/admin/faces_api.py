@@ -13,7 +13,7 @@ from ..publish.worker import bucket_key
 from ..store import Store
 from . import get_config, get_store
 from .auth import login_required
-from .errors import ApiError, body
+from .errors import ApiError, body, current_event
 
 bp = Blueprint("faces", __name__, url_prefix="/api/settings/faces")
 
@@ -22,13 +22,6 @@ bp = Blueprint("faces", __name__, url_prefix="/api/settings/faces")
 @login_required
 def _require_login() -> None:
     """Every route here needs a session."""
-
-
-def _event(store: Store) -> dict[str, Any]:
-    event = store.current_event()
-    if event is None:
-        raise ApiError("no current event", 409)
-    return event
 
 
 def faces_json(store: Store, event: dict[str, Any]) -> dict[str, Any]:
@@ -49,7 +42,7 @@ def faces_json(store: Store, event: dict[str, Any]) -> dict[str, Any]:
 @bp.get("")
 def get_faces() -> Any:
     store = get_store()
-    return jsonify(faces_json(store, _event(store)))
+    return jsonify(faces_json(store, current_event(store)))
 
 
 @bp.put("")
@@ -57,7 +50,7 @@ def put_faces() -> Any:
     """``{"enabled"?: bool, "consent"?: text}`` for the current event (an empty text: the default)."""
     data = body({"enabled", "consent"}, "face search setting")
     store = get_store()
-    event = _event(store)
+    event = current_event(store)
     current = face_settings.load(store, event["id"])
     enabled = data.get("enabled", current.enabled)
     if not isinstance(enabled, bool):

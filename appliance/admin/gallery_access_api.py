@@ -14,7 +14,7 @@ from ..publish import gallery_access
 from ..store import Store, utcnow
 from . import get_config, get_store
 from .auth import login_required
-from .errors import ApiError, body
+from .errors import ApiError, body, current_event
 
 bp = Blueprint("gallery_access", __name__, url_prefix="/api/settings")
 
@@ -23,13 +23,6 @@ bp = Blueprint("gallery_access", __name__, url_prefix="/api/settings")
 @login_required
 def _require_login() -> None:
     """Every route here needs a session."""
-
-
-def _event(store: Store) -> dict[str, Any]:
-    event = store.current_event()
-    if event is None:
-        raise ApiError("no current event", 409)
-    return event
 
 
 def _state(store: Store, event: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +34,7 @@ def _state(store: Store, event: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/gallery-password")
 def get_password() -> Any:
     store = get_store()
-    return jsonify(_state(store, _event(store)))
+    return jsonify(_state(store, current_event(store)))
 
 
 @bp.put("/gallery-password")
@@ -55,7 +48,7 @@ def put_password() -> Any:
     except gallery_access.PasswordError as exc:
         raise ApiError(str(exc)) from exc
     store = get_store()
-    event = _event(store)
+    event = current_event(store)
     record["set_at"] = utcnow()
     gallery_access.publish(store, get_config(), event, record)
     return jsonify(_state(store, event))
@@ -64,6 +57,6 @@ def put_password() -> Any:
 @bp.delete("/gallery-password")
 def delete_password() -> Any:
     store = get_store()
-    event = _event(store)
+    event = current_event(store)
     gallery_access.publish(store, get_config(), event, None)
     return jsonify(_state(store, event))

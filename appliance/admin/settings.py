@@ -24,7 +24,7 @@ from ..publish.worker import manifest_keys
 from ..store import PublicationState, Store
 from . import get_config, get_store
 from .auth import login_required
-from .errors import ApiError, body, text, whole
+from .errors import ApiError, body, current_event, text, whole
 from .events import events_json
 from .housekeeping import cleanup_json, folders_json
 from .queries import gallery_url, hero
@@ -39,13 +39,6 @@ URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 @login_required
 def _require_login() -> None:
     """Every route here needs a session."""
-
-
-def _current_event(store: Store) -> dict[str, Any]:
-    event = store.current_event()
-    if event is None:
-        raise ApiError("no current event", 409)
-    return event
 
 
 def _refresh_manifest(store: Store, event: dict[str, Any]) -> None:
@@ -69,7 +62,7 @@ def event_json(store: Store, event: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/settings/event")
 def get_event() -> Any:
     store = get_store()
-    return jsonify(event_json(store, _current_event(store)))
+    return jsonify(event_json(store, current_event(store)))
 
 
 @bp.put("/settings/event")
@@ -77,7 +70,7 @@ def put_event() -> Any:
     data = body({"title", "subtitle", "hero_publication_id", "gallery_url", "order", "download"},
                 "event setting")
     store = get_store()
-    event = _current_event(store)
+    event = current_event(store)
     title = text(data["title"], "title", 120, required=True) if "title" in data else event["title"]
     subtitle = text(data["subtitle"], "subtitle", 200) if "subtitle" in data else event["subtitle"]
     url = None

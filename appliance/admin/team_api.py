@@ -22,7 +22,7 @@ from ..store.shards import ID_RE, camera_label
 from ..sync import bucket, joincode, peers, takeover, team
 from . import get_config, get_store
 from .auth import login_required
-from .errors import ApiError, body, number, text
+from .errors import ApiError, body, current_event, number, text
 
 bp = Blueprint("team", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
@@ -34,13 +34,6 @@ MAX_LISTED = 500  # adopted photos listed in the team card
 @login_required
 def _require_login() -> None:
     """Every route here needs a session."""
-
-
-def _event(store: Store) -> dict[str, Any]:
-    event = store.current_event()
-    if event is None:
-        raise ApiError("no current event", 409)
-    return event
 
 
 def team_json(store: Store) -> dict[str, Any]:
@@ -73,7 +66,7 @@ def share() -> Any:
     passphrase = text(data.get("passphrase"), "passphrase", 200, required=True)
     store = get_store()
     try:
-        code = team.share(get_config(), store, _event(store), passphrase)
+        code = team.share(get_config(), store, current_event(store), passphrase)
     except joincode.JoinCodeError as exc:
         raise ApiError(str(exc)) from None
     out = io.BytesIO()
@@ -115,7 +108,7 @@ def delete_all() -> Any:
     """``{"confirm": "<event slug>"}``: unpublish all of THIS appliance's photos in the event."""
     data = body({"confirm"}, "delete-all field")
     store = get_store()
-    event = _event(store)
+    event = current_event(store)
     if data.get("confirm") != event["slug"]:
         raise ApiError(f"type the event's web name ({event['slug']}) to confirm")
     return jsonify({"unpublished": team.delete_all(get_config(), store, event["id"])})
@@ -130,7 +123,7 @@ def remove_shard() -> Any:
     if not ID_RE.match(peer) or data.get("confirm") != peer:
         raise ApiError("type the other appliance's id twice to confirm")
     config, store = get_config(), get_store()
-    event = _event(store)
+    event = current_event(store)
     if not store.event_owner(event["id"]):
         raise ApiError("only the appliance that shared the event may remove another's shard", 403)
     try:
@@ -156,7 +149,7 @@ def take_over() -> Any:
     managed here from now on (its shard is read once, then deleted after this one lists them)."""
     peer = _peer(body({"id", "confirm"}, "take-over field"))
     config, store = get_config(), get_store()
-    event = _event(store)
+    event = current_event(store)
     try:
         adopted = takeover.take_over(config, store, bucket.client(config.bucket), event, peer)
     except takeover.TakeOverError as exc:
@@ -172,7 +165,7 @@ def unpublish_adopted() -> Any:
     appliance off the gallery (the manifest first, then their objects)."""
     data = body({"adopted", "source"}, "unpublish-adopted field")
     store = get_store()
-    event = _event(store)
+    event = current_event(store)
     live = store.adopted(event["id"])
     if isinstance(data.get("adopted"), list):
         wanted = {i for i in data["adopted"] if type(i) is int}  # noqa: E721 - not a bool

@@ -85,7 +85,7 @@ def test_manifest_names_the_published_index_only_while_on(authed, config):
     store.face_index_written(event["id"], "0" * 64, "events/x/faces.bin", "/nowhere", 20)
     authed.put("/api/settings/faces", json={"enabled": True, "consent": "Agree?"})
     local = json.loads((config.folder("web") / event["slug"] / "manifest.json").read_text())
-    assert local["faces"] == {"v": 1, "consent": "Agree?"}
+    assert local["faces"] == {"v": 1, "consent": "Agree?", "src": "faces.bin"}  # a solo event: the plain name
     authed.put("/api/settings/faces", json={"enabled": False})
     local = json.loads((config.folder("web") / event["slug"] / "manifest.json").read_text())
     assert "faces" not in local
