@@ -67,14 +67,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 from PIL import Image, ImageOps  # noqa: E402
 from support import face_gallery as fg  # noqa: E402  tests/support/face_gallery.py
 from support import gallery as gf  # noqa: E402  tests/support/gallery.py
+from support.browser import chromium  # noqa: E402  Debian's chromium with the project's flags
 from support.samples import SAMPLES  # noqa: E402
 
 from appliance.imaging.faces.engine import FaceEngine, rgb  # noqa: E402
 from appliance.publish import face_index  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 GOALS = {"pi_browser_cos_min": 0.99, "match_precision": 0.9, "match_recall": 0.9, "match_ms_2500": 1000,
          "index_kb_2500": 1500, "index_ms_per_photo": 250}
 LONG_EDGE = 2048  # publish.long_edge: the web-size photo the appliance indexes
@@ -213,7 +211,7 @@ def browser_side(images: list[str], labels: dict[str, Any], appliance: dict[str,
     index = [{"photo": rel, "descriptor": [v / 127 for v in int8(f["descriptor"])]}
              for rel in images for f in appliance[rel]]
     with gf.GalleryServer(poll_seconds=30) as srv, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = chromium(p)
         page = browser.new_page()
         page.set_default_timeout(300_000)
         page.goto(srv.url + "/")

@@ -51,8 +51,7 @@ def _refresh_manifest(store: Store, event: dict[str, Any]) -> None:
 def event_json(store: Store, event: dict[str, Any]) -> dict[str, Any]:
     return {
         "event": {k: event[k] for k in ("id", "slug", "title", "subtitle")},
-        "order": manifest.gallery_order(store, event["id"]),
-        "download": manifest.download_size(store, event["id"]),
+        **{field: manifest.event_choice(store, event["id"], field) for field in manifest.EVENT_CHOICES},
         "hero": hero(store, event["id"]),
         "gallery_url": store.get_setting("gallery_url") or get_config().admin.gallery_url,
         "gallery_url_resolved": gallery_url(get_config(), store),
@@ -85,14 +84,11 @@ def put_event() -> Any:
         if pub is None or pub["event_id"] != event["id"] or pub["state"] != PublicationState.PUBLISHED:
             raise ApiError("hero_publication_id must be a published photo of the current event")
     changed: dict[str, Any] = {}
-    if "order" in data:
-        if data["order"] not in manifest.ORDERS:
-            raise ApiError(f"order must be one of {', '.join(manifest.ORDERS)}")
-        changed[f"gallery_order.{event['id']}"] = data["order"]
-    if "download" in data:
-        if data["download"] not in manifest.DOWNLOAD_SIZES:
-            raise ApiError(f"download must be one of {', '.join(manifest.DOWNLOAD_SIZES)}")
-        changed[f"download_size.{event['id']}"] = data["download"]
+    for field, (prefix, choices) in manifest.EVENT_CHOICES.items():
+        if field in data:
+            if data[field] not in choices:
+                raise ApiError(f"{field} must be one of {', '.join(choices)}")
+            changed[f"{prefix}.{event['id']}"] = data[field]
     if url is not None:
         changed["gallery_url"] = url
     if hero is not ...:

@@ -18,7 +18,7 @@ from flask import Blueprint, jsonify
 
 from ..publish import manifest
 from ..store import Store
-from ..store.shards import ID_RE, camera_label
+from ..store.shards import ID_RE
 from ..sync import bucket, joincode, peers, takeover, team
 from . import get_config, get_store
 from .auth import login_required
@@ -38,8 +38,6 @@ def _require_login() -> None:
 
 def team_json(store: Store) -> dict[str, Any]:
     event = store.current_event()
-    cameras = sorted({camera_label(r["camera_make"], r["camera_model"]) for r in store.rows(
-        "SELECT DISTINCT camera_make, camera_model FROM photos WHERE camera_model IS NOT NULL")} - {""})
     return {
         "appliance_id": store.appliance_id(),
         "event": {k: event[k] for k in ("id", "slug", "title")} if event else None,
@@ -47,7 +45,7 @@ def team_json(store: Store) -> dict[str, Any]:
         "owner": bool(event and store.event_owner(event["id"])),
         "bucket_offset_s": store.bucket_offset(),
         "camera_offsets": store.camera_offsets(),
-        "cameras": cameras,
+        "cameras": store.camera_labels(),
         "takeovers": store.takeovers(event["id"]) if event else [],
         "adopted": [{k: a[k] for k in ("id", "name", "source_id")}
                     for a in (store.adopted(event["id"]) if event else [])[:MAX_LISTED]],

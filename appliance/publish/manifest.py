@@ -136,21 +136,27 @@ def build(store: Store, event_id: int, live_only: bool) -> dict[str, Any]:
 
 ORDERS = ("newest", "capture")
 DOWNLOAD_SIZES = ("web", "full")
+# An event's gallery choices: field of the admin's event settings -> (setting prefix, choices; the
+# first is the default).
+EVENT_CHOICES = {"order": ("gallery_order", ORDERS), "download": ("download_size", DOWNLOAD_SIZES)}
+
+
+def event_choice(store: Store, event_id: int, field: str) -> str:
+    """The event's setting ``<prefix>.<id>`` for ``field`` of :data:`EVENT_CHOICES` (default if unset)."""
+    prefix, choices = EVENT_CHOICES[field]
+    value = store.get_setting(f"{prefix}.{event_id}")
+    return value if value in choices else choices[0]
 
 
 def download_size(store: Store, event_id: int) -> str:
-    """What guests download (setting ``download_size.<id>``): the ``web`` JPEG or a ``full``-size one
-    rendered beside it at publish."""
-    value = store.get_setting(f"download_size.{event_id}")
-    return value if value in DOWNLOAD_SIZES else "web"
-
+    """What guests download: the ``web`` JPEG or a ``full``-size one rendered beside it at publish."""
+    return event_choice(store, event_id, "download")
 
 
 def gallery_order(store: Store, event_id: int) -> str:
-    """How guests see new photos (setting ``gallery_order.<id>``): ``newest`` published first
-    (they enter at the top), or ``capture`` order (a photo taken earlier goes to its place)."""
-    value = store.get_setting(f"gallery_order.{event_id}")
-    return value if value in ORDERS else "newest"
+    """How guests see new photos: ``newest`` published first (they enter at the top), or
+    ``capture`` order (a photo taken earlier goes to its place)."""
+    return event_choice(store, event_id, "order")
 
 
 def hero_key(store: Store, event_id: int, live_only: bool) -> str | None:

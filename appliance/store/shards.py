@@ -74,6 +74,12 @@ class Shards(Settings):
         value = self.get_setting(BUCKET_OFFSET_SETTING)
         return float(value) if isinstance(value, int | float) else 0.0
 
+    def camera_labels(self) -> list[str]:
+        """Every camera the buffer has photos from, by :func:`camera_label` (for clock offsets)."""
+        rows = self.rows("SELECT DISTINCT camera_make, camera_model FROM photos "
+                         "WHERE camera_model IS NOT NULL")
+        return sorted({camera_label(r["camera_make"], r["camera_model"]) for r in rows} - {""})
+
     def camera_offsets(self) -> dict[str, float]:
         value: Any = self.get_setting(CAMERA_OFFSETS_SETTING) or {}
         return {str(k): float(v) for k, v in value.items() if isinstance(v, int | float)}

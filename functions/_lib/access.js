@@ -140,14 +140,7 @@ export async function gate(request, env, event, now = Date.now()) {
 
 /** The answer to a request that lacks the cookie. */
 export function lockedResponse() {
-  return new Response(JSON.stringify({ error: "password required" }), {
-    status: 401,
-    headers: {
-      "Content-Type": "application/json; charset=utf-8",
-      "Cache-Control": "private, no-store",
-      "X-Content-Type-Options": "nosniff",
-    },
-  });
+  return json(401, { error: "password required" });
 }
 
 /** A protected gallery's answers stay out of shared caches. */

@@ -23,12 +23,6 @@ def client(config: Config):
     return app.test_client()
 
 
-@pytest.fixture
-def authed(client):
-    client.environ_base["HTTP_X_CSRFTOKEN"] = login(client)
-    return client
-
-
 def test_login_and_csrf_required(client):
     assert client.get("/api/autopublish").status_code == 401
     login(client)  # logged in, but no CSRF header

@@ -11,7 +11,7 @@ import pytest
 from support.images import exif_bytes, marked_pattern, save_jpeg
 from support.sessions import csrf_token, login
 
-from appliance.admin import create_app, housekeeping
+from appliance.admin import housekeeping
 from appliance.config import Config
 from appliance.ingest.importer import Importer
 from appliance.publish.worker import Publisher
@@ -26,19 +26,6 @@ def frame(card: Path, name: str, seed: int) -> Path:
     image.paste(tuple(rng.randrange(256) for _ in range(3)), (160, 100, 240, 160))
     exif = exif_bytes(t010f="Canon", t0110="EOS R6", sub={0x9003: f"2026:06:14 12:{seed:02d}:00"})
     return save_jpeg(card / name, image, exif=exif)
-
-
-@pytest.fixture
-def client(config: Config):
-    app = create_app(config)
-    app.config["TESTING"] = True
-    return app.test_client()
-
-
-@pytest.fixture
-def authed(client):
-    client.environ_base["HTTP_X_CSRFTOKEN"] = login(client)
-    return client
 
 
 @pytest.fixture

@@ -8,23 +8,8 @@ import json
 import pytest
 from support.sessions import login
 
-from appliance.admin import create_app
-from appliance.config import Config
 from appliance.publish import face_settings
 from appliance.store import Store
-
-
-@pytest.fixture
-def client(config: Config):
-    app = create_app(config)
-    app.config["TESTING"] = True
-    return app.test_client()
-
-
-@pytest.fixture
-def authed(client):
-    client.environ_base["HTTP_X_CSRFTOKEN"] = login(client)
-    return client
 
 
 def test_login_and_csrf_required(client):

@@ -9,24 +9,9 @@ import pytest
 from support.publications import import_samples, publish_many
 from support.sessions import login
 
-from appliance.admin import create_app
-from appliance.config import Config
 from appliance.publish import gallery_access, manifest
 
 URL = "/api/settings/gallery-password"
-
-
-@pytest.fixture
-def client(config: Config):
-    app = create_app(config)
-    app.config["TESTING"] = True
-    return app.test_client()
-
-
-@pytest.fixture
-def authed(client):
-    client.environ_base["HTTP_X_CSRFTOKEN"] = login(client)
-    return client
 
 
 def access_jobs(store) -> list[str]:  # noqa: ANN001
