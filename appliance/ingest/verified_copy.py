@@ -22,6 +22,7 @@ Nothing is ever opened for writing on the source side.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import fcntl
@@ -31,6 +32,7 @@ import secrets
 import tempfile
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -207,25 +209,41 @@ def stage(source: Path, folder: Path, on_bytes: Callable[[int], None] = lambda n
 
 # (SHA-256, BLAKE3, size) of what was written to a received file, hashed as it arrived
 Hashes = tuple[str, str, int]
+HASHER = ThreadPoolExecutor(1, thread_name_prefix="received-hash")  # pieces of every upload, in order
+HASH_BACKLOG = 16  # pieces (1 MB each from the FTP server) waiting to be hashed, at most
 
 
 class HashingWriter:
     """A file being received (from a camera over FTP) that hashes what is written to it, so its
-    import needs no read of its own; on close its :data:`Hashes` go into ``into[name]``."""
+    import needs no read of its own; on close its :data:`Hashes` go into ``into[name]``.
+
+    The hashing runs on ``HASHER``'s one thread (hashlib and blake3 release the GIL), beside the
+    FTP server's loop that receives and writes: a frame arrives at the speed of one of them, not
+    of both in turn. At most ``HASH_BACKLOG`` pieces wait; close() waits for the last.
+    """
 
     def __init__(self, raw: BinaryIO, into: dict[str, Hashes]) -> None:
         self.raw, self.into = raw, into
         self.sha, self.check, self.size = hashlib.sha256(), blake3(), 0
+        self.pending: collections.deque[Future[None]] = collections.deque()
 
-    def write(self, data: bytes) -> int:
+    def _hash(self, data: bytes) -> None:
         self.sha.update(data)
         self.check.update(data)
+
+    def write(self, data: bytes) -> int:
+        written = self.raw.write(data)
         self.size += len(data)
-        return self.raw.write(data)
+        self.pending.append(HASHER.submit(self._hash, data))
+        while len(self.pending) > HASH_BACKLOG or (self.pending and self.pending[0].done()):
+            self.pending.popleft().result()
+        return written
 
     def close(self) -> None:
         if not self.raw.closed:
             self.raw.close()
+            while self.pending:
+                self.pending.popleft().result()
             self.into[self.raw.name] = (self.sha.hexdigest(), self.check.hexdigest(), self.size)
 
     def __getattr__(self, name: str) -> Any:  # name, closed, fileno...: the file's own
