@@ -274,8 +274,9 @@ class ImportRun:
         duplicate, only return its sha256 (the copy, if needed, then reads the page cache)."""
         if job.kind == JPEG and job.hash_first is not None and read_head(job.path) != JPEG_MAGIC:
             return NOT_JPEG
+        known = self.imp.received_hashes.get(job.path)  # hashed as it arrived (FTP)
         if job.hash_first:
-            return hash_file(job.path, self.abort)
+            return known[0] if known and known[2] == job.st.st_size else hash_file(job.path, self.abort)
         hook = self.on_chunk
 
         def on_bytes(n: int) -> None:
@@ -284,7 +285,6 @@ class ImportRun:
                 hook(job.path, self.reading[job.seq])
 
         folder = self.imp.buffer if job.kind == JPEG else self.imp.archive
-        known = self.imp.received_hashes.get(job.path)  # hashed as it arrived (FTP)
         staged = (self.imp.adopt_sources and adopt(job.path, folder, known)) or stage(
             job.path, folder, on_bytes, self.abort)
         dest = (self.imp.buffer_path(staged.sha256) if job.kind == JPEG

@@ -63,6 +63,23 @@ def test_a_resent_frame_is_a_duplicate_and_a_new_one_under_its_name_a_new_photo(
     assert {p["original_name"] for p in photos(store)} == {"IMG_0001.JPG"}
 
 
+def test_frames_of_the_same_size_are_told_apart_by_their_hashes(ftp_ingest, store, tmp_path):
+    # a size already in the store makes the import compare hashes first (those made on arrival)
+    base = save_jpeg(tmp_path / "base.jpg", Image.effect_noise((320, 240), 40).convert("RGB")).read_bytes()
+    frames = []
+    for mark in (b"frame 1", b"frame 2"):  # one image, a comment of the same length: the same size
+        path = tmp_path / f"{mark.decode()}.jpg"
+        path.write_bytes(base[:2] + b"\xff\xfe" + (2 + len(mark)).to_bytes(2, "big") + mark + base[2:])
+        frames.append(path)
+    assert frames[0].stat().st_size == frames[1].stat().st_size
+    with connect(ftp_ingest) as ftp:
+        for index, path in enumerate((frames[0], frames[1], frames[0])):
+            with open(path, "rb") as handle:
+                ftp.storbinary(f"STOR IMG_000{index}.JPG", handle)
+    wait_for(lambda: account(store)["frames_received"] == 3, 30, "three frames handled")
+    assert [p["sha256"] for p in photos(store)] == [sha256(frames[0]), sha256(frames[1])]
+
+
 def cut_upload(ingest: FtpIngest, data: bytes, how: str) -> None:
     """Send half of ``data`` as cut.jpg, then abort (ABOR) or drop the connections (reset)."""
     ftp = connect(ingest)
