@@ -73,6 +73,19 @@ class PreviewUnreadable(DeriveError):
         self.dest, self.thumb = dest, thumb
 
 
+def describe(derived: Derived, dest: Path, thumb: Path, thumb_size: int) -> pipeline.ExifInfo:
+    """EXIF and admin thumbnail of a derived JPEG written at ``dest``: a HEIC's thumbnail is made
+    from the pixels it was decoded to (its JPEG is not decoded again), a RAW preview's from its
+    JPEG at reduced scale (DCT draft)."""
+    info = pipeline.read_exif_info(dest)
+    if derived.pixels is None:
+        pipeline.thumbnail_from_original(dest, thumb, thumb_size)
+    else:
+        pipeline.thumbnail_from_pixels(derived.pixels, derived.pixels.info.get("icc_profile"),
+                                       info.orientation, thumb, thumb_size)
+    return info
+
+
 class Originals:
     """The import's RAW and HEIC files: which get a derived photo, and recording them."""
 
@@ -120,8 +133,7 @@ class Originals:
             atomic_write_bytes(dest, derived.data)
         thumb = imp.thumb_path(sha)
         try:
-            info = pipeline.read_exif_info(dest)
-            pipeline.thumbnail_from_original(dest, thumb, self.settings.thumb_size)
+            info = describe(derived, dest, thumb, self.settings.thumb_size)
         except pipeline.ImageError as exc:
             raise PreviewUnreadable(f"derived JPEG unreadable ({exc})", dest, thumb) from exc
         return Made(derived.how, sha, dest, len(derived.data), info, thumb)
