@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import shutil
 import statistics
@@ -35,6 +36,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -92,65 +94,102 @@ def raw_frames(work: Path, count: int, size: tuple[int, int] = PREVIEW
     return sorted(raws.iterdir()), sorted(jpegs.iterdir())
 
 
-def import_and_publish(folder: Path, root: Path) -> tuple[float, float, int]:
-    """(import s, publish s, photos) for one import of ``folder`` into a fresh appliance at ``root``."""
-    config = config_mod.parse(f'[paths]\ndata_root = "{root}"\n')
+def appliance_at(root: Path) -> config_mod.Config:
+    return config_mod.parse(f'[paths]\ndata_root = "{root}"\n')
+
+
+def publish_service(root: Path, count: int, ready: Any) -> None:
+    """The publish service's part, in a process of its own as on the appliance: each photo is
+    requested as soon as the importer records it (what the rule ``all, 0 s`` does) and rendered
+    through the real publish worker, oldest first; polls every ``publish.poll_seconds`` when idle
+    like the service. Returns once ``count`` photos are published."""
+    config = appliance_at(root)
+    store = Store(config.db_path)
+    publisher = Publisher(config, store)
+    requested: set[int] = set()
+    ready.set()
+    while len(requested) < count or store.publications_waiting(store.current_event()["id"]):
+        for row in store.rows("SELECT id FROM photos ORDER BY id"):
+            if row["id"] not in requested:
+                requested.add(row["id"])
+                publisher.request(row["id"])
+        claimed = store.claim_publication()
+        if claimed is None:
+            time.sleep(config.publish.poll_seconds)
+            continue
+        assert publisher.process(claimed), claimed
+    store.close()
+
+
+def import_and_publish(folder: Path, root: Path, count: int, together: bool) -> tuple[float, float, int]:
+    """(import s, s to the last web JPEG, photos published) for one import of ``folder`` into a
+    fresh appliance at ``root``. ``together``: the publish service runs in its own process while
+    the import runs, as on the appliance; else every photo is published after the import."""
+    config = appliance_at(root)
     config.ensure_folders()
     store = Store(config.db_path)
     store.ensure_event("bench", "Bench")
-    publisher = Publisher(config, store)
+    service = None
+    if together:
+        context = multiprocessing.get_context("spawn")
+        ready = context.Event()
+        service = context.Process(target=publish_service, args=(root, count, ready))
+        service.start()
+        assert ready.wait(60), "the publish service did not start"
     start = time.perf_counter()
     summary = Importer(config, store).import_tree(folder).summary()
-    imported = time.perf_counter()
-    ids = [r["id"] for r in store.rows("SELECT id FROM photos ORDER BY id")]
-    assert summary["imported"] == len(ids) and not summary["errors"], summary
-    for photo_id in ids:
-        claimed = store.claim_publication(publisher.request(photo_id))
-        assert claimed is not None and publisher.process(claimed), claimed
-    done = time.perf_counter()
+    imported = time.perf_counter() - start
+    assert summary["imported"] == count and not summary["errors"], summary
+    if service is not None:
+        service.join(600)
+        assert service.exitcode == 0, f"publish service exit code {service.exitcode}"
+    else:
+        publisher = Publisher(config, store)
+        for row in store.rows("SELECT id FROM photos ORDER BY id"):
+            claimed = store.claim_publication(publisher.request(row["id"]))
+            assert claimed is not None and publisher.process(claimed), claimed
+    done = time.perf_counter() - start
+    published = int(store.status()["published"])
     store.close()
-    return imported - start, done - imported, len(ids)
+    return imported, done, published
 
 
 def raw_preview_figures(work: Path, quick: bool) -> Figures:
     count, rounds = (5, 1) if quick else (20, 3)
     frames = raw_frames(work, count)
-    if isinstance(frames, str):
+    small = raw_frames(work / "small", count, SMALL_PREVIEW)
+    if isinstance(frames, str) or isinstance(small, str):
         print(f"raw_preview_per_s not measured: {frames}")
         return {}
-    raws, jpegs = frames
-    rates: dict[str, list[float]] = {"raw": [], "jpeg": []}
-    parts: dict[str, list[tuple[float, float]]] = {"raw": [], "jpeg": []}
+    sources = {"raw": frames[0], "jpeg": frames[1], "raw_1620px": small[0]}
+    rates: dict[str, list[float]] = {}
+    imports: dict[str, list[float]] = {}
     for r in range(rounds):
-        for kind, files in (("raw", raws), ("jpeg", jpegs)):
-            t_import, t_publish, n = import_and_publish(files[0].parent.parent.parent, work / f"{kind}{r}")
-            assert n == count, (kind, n)
-            rates[kind].append(count / (t_import + t_publish))
-            parts[kind].append((t_import / count, t_publish / count))
-            shutil.rmtree(work / f"{kind}{r}")
+        for together in (True, False):
+            for kind, files in sources.items():
+                name = kind if together else f"{kind}_serial"
+                root = work / f"{name}{r}"
+                t_import, t_done, n = import_and_publish(files[0].parent.parent.parent, root, count, together)
+                assert n == count, (name, n)
+                rates.setdefault(name, []).append(count / t_done)
+                imports.setdefault(name, []).append(t_import / count)
+                shutil.rmtree(root)
     print(f"\nRAW-only frames -> published web JPEG: {count} frames (24 MP preview, "
-          f"{RAW_BYTES / 1e6:.0f} MB RAW), {rounds} round(s), {os.cpu_count()} cores")
-    print(f"{'source':8} {'frames/s':>9} {'import ms/frame':>16} {'publish ms/frame':>17}")
-    for kind in ("raw", "jpeg"):
-        imp = statistics.median(p[0] for p in parts[kind]) * 1000
-        pub = statistics.median(p[1] for p in parts[kind]) * 1000
-        print(f"{kind:8} {statistics.median(rates[kind]):9.2f} {imp:16.0f} {pub:17.0f}")
+          f"{RAW_BYTES / 1e6:.0f} MB RAW; 1620x1080 preview: many ARW, a CR3's PRVW), "
+          f"{rounds} round(s), {os.cpu_count()} cores")
+    print("import and publish service together (as on the appliance) / serial (all imported, then published)")
+    print(f"{'source':18} {'frames/s':>9} {'import ms/frame':>16}")
+    for name in rates:
+        per_frame = statistics.median(imports[name]) * 1000
+        print(f"{name:18} {statistics.median(rates[name]):9.2f} {per_frame:16.0f}")
+    med = {name: statistics.median(values) for name, values in rates.items()}
     # named `results` like main's: tests/test_docs.py finds a figure's key where `results` is assigned
-    results: Figures = {"raw_preview_per_s": round(statistics.median(rates["raw"]), 2),
-            "raw_preview_per_s_range": spread(rates["raw"], 2)[1],
-            "jpeg_per_s": round(statistics.median(rates["jpeg"]), 2),
-            "raw_preview_vs_jpeg_ratio": round(statistics.median(rates["raw"])
-                                               / statistics.median(rates["jpeg"]), 2)}
-    small = raw_frames(work / "small", count, SMALL_PREVIEW)
-    assert not isinstance(small, str)
-    small_rates = []
-    for r in range(rounds):
-        t_import, t_publish, n = import_and_publish(small[0][0].parent.parent.parent, work / f"small{r}")
-        assert n == count
-        small_rates.append(count / (t_import + t_publish))
-        shutil.rmtree(work / f"small{r}")
-    results["raw_preview_per_s_1620px"] = round(statistics.median(small_rates), 2)
-    print(f"raw, 1620x1080 preview (many ARW): {statistics.median(small_rates):.2f} frames/s")
+    results: Figures = {"raw_preview_per_s": round(med["raw"], 2),
+                        "raw_preview_per_s_range": spread(rates["raw"], 2)[1],
+                        "raw_preview_per_s_serial": round(med["raw_serial"], 2),
+                        "jpeg_per_s": round(med["jpeg"], 2),
+                        "raw_preview_vs_jpeg_ratio": round(med["raw"] / med["jpeg"], 2),
+                        "raw_preview_per_s_1620px": round(med["raw_1620px"], 2)}
     return results
 
 

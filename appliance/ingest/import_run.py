@@ -290,10 +290,12 @@ class ImportRun:
         dest = (self.imp.buffer_path(staged.sha256) if job.kind == JPEG
                 else self.imp.archive_path(staged.sha256, job.path.suffix))
         commit(staged, dest, self.imp.verify_from_disk(job.st, folder))
+        # kept cached for what reads it next: a JPEG's thumbnail, a RAW-only frame's or HEIC's deriving
+        read_again = job.kind == JPEG or job.seq in self.originals.with_photo
         copied = Copied(job.kind, str(job.path), job.path, dest, staged.sha256, staged.size,
-                         staged.mtime_ns, cached=job.kind == JPEG and self.cache.take(staged.size),
+                         staged.mtime_ns, cached=read_again and self.cache.take(staged.size),
                          source_mode=job.st.st_mode)
-        if not copied.cached:  # archived RAW or HEIC (read by its deriving if at all), or over the budget
+        if not copied.cached:  # a paired RAW (not read again), or over the budget
             drop_cached(dest)
         if job.kind != JPEG:
             self.originals.archived(copied, job.seq)

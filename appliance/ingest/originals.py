@@ -45,6 +45,7 @@ from ..store.imports import pair_key, text
 from .import_types import Copied
 from .import_verdict import Category
 from .scan import HEIF, JPEG, RAW, capture_sort_time
+from .verified_copy import drop_cached
 
 if TYPE_CHECKING:
     from .import_run import ImportRun
@@ -139,6 +140,9 @@ class Originals:
         return Made(derived.how, sha, dest, len(derived.data), info, thumb)
 
     def _derived(self, future: Future[Made], copied: Copied, seq: int) -> None:
+        drop_cached(copied.dest)  # derived, failed or will not be: the original is not read again
+        if copied.cached:
+            self.run.cache.give_back(copied.size)
         if future.cancelled():  # the import is being torn down: nothing to record
             return
         made: Made | None = None
