@@ -4,18 +4,27 @@
    cores (2 here). Each frame is a real RW2 structure (tests/data/synthetic/P1000001.RW2, LibRaw
    flip 6) whose embedded preview is replaced by a camera-like 24 MP JPEG (6000x4000, q95, made
    by ExifTool's ``-JpgFromRaw<=``) and padded with random bytes to a 24 MP RAW's size (~25 MB), so
-   copying and hashing cost what a real RAW costs. Timed: one import of the folder (verified copy
-   to the archive, preview extracted and written to the buffer, thumbnail, store) plus publishing
-   every photo through the real publish worker (request, claim, process: web JPEG + thumbnail).
-   The same frames as camera JPEGs through the same path are shown beside it (``jpeg_per_s``).
-   Source files were just written (in the page cache): the card reader's speed is not measured.
-2. ``heic_publish_ratio``: a 12 MP image as a camera JPEG (q95) and as a HEIC (pillow-heif/x265,
-   q80, preset ultrafast as a phone's hardware encoder would, orientation 6 stored as the HEIF
-   rotation, as a phone does; one image, not a phone's grid of 512 px tiles). JPEG: the publish
-   (decode, render, encode web JPEG + thumbnail). HEIC: the derivation done at import (decode the
-   HEIC, write the q95 buffer JPEG), which replaces the camera's own encoding, plus the same publish
-   from that JPEG. Both parts are printed; medians of interleaved rounds. The admin thumbnail made at import
-   costs the same on both sides and is left out.
+   copying and hashing cost what a real RAW costs. Timed: from the start of one import of the
+   folder as a card (verified copy to the archive, preview extracted and written to the buffer,
+   thumbnail, store) to the last web JPEG written, with the publish service running in its own
+   process as on the appliance (its real loop, the card's auto-publish rule ``all, 0 s``): import
+   and publish overlap. ``raw_preview_per_s_serial``: the same import, then every photo published
+   through the real publish worker after it (how this figure was measured before 2026-12-07).
+   The same frames as camera JPEGs (``jpeg_per_s``) and with 1620x1080 previews are shown beside
+   it, and ``raw_preview_decode_floor_per_s``: what decoding the preview twice (admin thumbnail,
+   publish) alone allows on every core. Source files were just written (in the page cache): the
+   card reader's speed is not measured.
+2. ``heic_publish_ratio``: one 12 MP photo as a HEIC and as a camera JPEG (q95) of the same
+   pixels: pillow-heif's real iPhone 13 Pro sample (tests/data/pillow-heif/pug.heic, 4032x3024 in
+   48 tiles of 512 px as phones write them, 1.3 MB; BSD-3-Clause, see the README there). The same
+   stages on both sides, from the verified copy (the same for both, left out) to the web JPEG.
+   JPEG: the admin thumbnail made at import + the publish (decode, render, encode web JPEG and
+   thumbnail). HEIC: the derivation at import (decode the HEIC, write the q95 buffer JPEG, the
+   admin thumbnail from the decoded pixels), which replaces the camera's own encoding, + the same
+   publish from that JPEG. Medians of interleaved rounds; each part printed.
+   ``heic_ratio_previous_count``: the same without the JPEG's thumbnail (how it was counted before
+   2026-12-07); ``heic_publish_only_ratio``: the publish alone; ``heic_publish_ratio_grainy``: a
+   synthetic grainy 12 MP HEIC (camera_like, x265 q80 ultrafast, one image, 9 MB).
 
 3.-5. The FTP figures (``ftp_vs_copy_ratio``, ``ftp_to_bucket_p95_s``, ``ftp_partial_lost``): see
    bench/ftp_figures.py.
@@ -27,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing
 import os
 import shutil
@@ -51,6 +61,8 @@ from appliance.imaging import pipeline
 from appliance.imaging.heif import heif_jpeg
 from appliance.ingest.importer import Importer
 from appliance.ingest.originals import describe
+from appliance.ingest.scan import walk
+from appliance.publish import service
 from appliance.publish.worker import Publisher
 from appliance.store import Store
 
@@ -62,6 +74,7 @@ MARK = b"frame ----------"
 HEIC_SIZE = (3000, 4000)  # 12 MP, stored 4000x3000 with orientation 6
 PHONE_HEIC = ROOT / "tests" / "data" / "pillow-heif" / "pug.heic"  # an iPhone 13 Pro photo (README there)
 Figures = dict[str, object]
+CARD = "card BENCH (/dev/sdz1)"  # the import's source: a card, whose auto-publish rule applies
 
 
 # -- 1. raw_preview_per_s ------------------------------------------------------------------------
@@ -99,25 +112,26 @@ def appliance_at(root: Path) -> config_mod.Config:
 
 
 def publish_service(root: Path, count: int, ready: Any) -> None:
-    """The publish service's part, in a process of its own as on the appliance: each photo is
-    requested as soon as the importer records it (what the rule ``all, 0 s`` does) and rendered
-    through the real publish worker, oldest first; polls every ``publish.poll_seconds`` when idle
-    like the service. Returns once ``count`` photos are published."""
+    """The publish service (``appliance publisher``'s loop: auto-publish rules, the publish
+    worker) in a process of its own, as on the appliance, until ``count`` photos are published."""
     config = appliance_at(root)
     store = Store(config.db_path)
-    publisher = Publisher(config, store)
-    requested: set[int] = set()
-    ready.set()
-    while len(requested) < count or store.publications_waiting(store.current_event()["id"]):
-        for row in store.rows("SELECT id FROM photos ORDER BY id"):
-            if row["id"] not in requested:
-                requested.add(row["id"])
-                publisher.request(row["id"])
-        claimed = store.claim_publication()
-        if claimed is None:
-            time.sleep(config.publish.poll_seconds)
-            continue
-        assert publisher.process(claimed), claimed
+
+    class Until:  # the service's runner: systemd's part
+        def running(self) -> bool:
+            return int(store.status()["published"]) < count
+
+        def ready(self, status: str, store: object = None) -> None:
+            ready.set()
+
+        def status(self, text: str) -> None: ...
+
+        def alive(self) -> None: ...
+
+        def sleep(self, seconds: float) -> None:
+            time.sleep(seconds)
+
+    service.run(config, store, Until())
     store.close()
 
 
@@ -128,21 +142,22 @@ def import_and_publish(folder: Path, root: Path, count: int, together: bool) -> 
     config = appliance_at(root)
     config.ensure_folders()
     store = Store(config.db_path)
-    store.ensure_event("bench", "Bench")
-    service = None
-    if together:
+    event_id = store.ensure_event("bench", "Bench")
+    publishing = None
+    if together:  # the card's rule: every frame at once
+        store.set_autopublish_rule(event_id, "card", "", "all", 0)
         context = multiprocessing.get_context("spawn")
         ready = context.Event()
-        service = context.Process(target=publish_service, args=(root, count, ready))
-        service.start()
+        publishing = context.Process(target=publish_service, args=(root, count, ready))
+        publishing.start()
         assert ready.wait(60), "the publish service did not start"
     start = time.perf_counter()
-    summary = Importer(config, store).import_tree(folder).summary()
+    summary = Importer(config, store).import_paths(walk(folder), source=CARD).summary()
     imported = time.perf_counter() - start
     assert summary["imported"] == count and not summary["errors"], summary
-    if service is not None:
-        service.join(600)
-        assert service.exitcode == 0, f"publish service exit code {service.exitcode}"
+    if publishing is not None:
+        publishing.join(600)
+        assert publishing.exitcode == 0, f"publish service exit code {publishing.exitcode}"
     else:
         publisher = Publisher(config, store)
         for row in store.rows("SELECT id FROM photos ORDER BY id"):
@@ -152,6 +167,18 @@ def import_and_publish(folder: Path, root: Path, count: int, together: bool) -> 
     published = int(store.status()["published"])
     store.close()
     return imported, done, published
+
+
+def decode_s(path: Path, box: tuple[int, int], rounds: int = 5) -> float:
+    """Median time to decode the JPEG at ``path`` at the DCT scale ``box`` asks for (draft)."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        with Image.open(path) as image:
+            image.draft("RGB", box)
+            image.load()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def raw_preview_figures(work: Path, quick: bool) -> Figures:
@@ -190,6 +217,19 @@ def raw_preview_figures(work: Path, quick: bool) -> Figures:
                         "jpeg_per_s": round(med["jpeg"], 2),
                         "raw_preview_vs_jpeg_ratio": round(med["raw"] / med["jpeg"], 2),
                         "raw_preview_per_s_1620px": round(med["raw_1620px"], 2)}
+    # What the preview's two decodes alone allow on every core: the admin thumbnail's at import
+    # (1/8 scale) and the publish's (the scale the web JPEG's long edge needs)
+    config = config_mod.Config()
+    preview = work / "preview.jpg"
+    with Image.open(preview) as image:
+        factor = config.publish.long_edge / max(image.size)
+        publish_box = (math.ceil(image.width * factor), math.ceil(image.height * factor))
+    thumb_s = decode_s(preview, (config.importer.thumb_size,) * 2)
+    publish_s = decode_s(preview, publish_box)
+    results["raw_preview_decode_floor_per_s"] = round((os.cpu_count() or 1) / (thumb_s + publish_s), 2)
+    print(f"the preview's two decodes alone: thumbnail {thumb_s * 1000:.0f} ms + publish "
+          f"{publish_s * 1000:.0f} ms = at most {results['raw_preview_decode_floor_per_s']} frames/s "
+          f"on {os.cpu_count()} cores")
     return results
 
 
@@ -288,11 +328,15 @@ def heic_figures(work: Path, quick: bool) -> Figures:
         floor = med["heic_decode"] / (med["jpeg_thumb"] + med["jpeg_publish"])
         print(f"  floor: libheif's decode alone         {med['heic_decode']:7.0f} ms = {floor:.2f}x "
               "the JPEG's stages")
+        publish_only = [times["heic_publish"][i] / times["jpeg_publish"][i] for i in rounds]
+        print(f"  publish alone (an imported HEIC's)    {statistics.median(publish_only):7.2f}x")
         if sample == "phone":
-            phone = {"bare": statistics.median(bare), "floor": floor, **med}
+            phone = {"bare": statistics.median(bare), "floor": floor,
+                     "publish_only": statistics.median(publish_only), **med}
     results: Figures = {"heic_publish_ratio": round(statistics.median(ratios["phone"]), 2),
                         "heic_publish_ratio_range": spread(ratios["phone"], 2)[1],
-                        "heic_publish_ratio_vs_publish_only": round(phone["bare"], 2),
+                        "heic_ratio_previous_count": round(phone["bare"], 2),
+                        "heic_publish_only_ratio": round(phone["publish_only"], 2),
                         "heic_decode_floor_ratio": round(phone["floor"], 2),
                         "heic_derive_ms": round(phone["heic_derive"], 1),
                         "heic_publish_ms": round(phone["heic_publish"], 1),
