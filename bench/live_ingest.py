@@ -282,7 +282,7 @@ def heic_rounds(jpeg: Path, heic: Path, work: Path, rounds: int) -> dict[str, li
     edge = config_mod.Config().importer.thumb_size
 
     def derive() -> None:
-        made = heif_jpeg(heic)
+        made = heif_jpeg(heic, keep_edge=2 * edge)  # as the importer asks
         derived.write_bytes(made.data)
         describe(made, derived, thumb, edge)
 

@@ -122,7 +122,7 @@ class Originals:
     # thumbnail threads -------------------------------------------------------------------------
     def derive(self, copied: Copied) -> Derived:
         if copied.kind == HEIF:
-            return heif_jpeg(copied.dest)
+            return heif_jpeg(copied.dest, keep_edge=2 * self.settings.thumb_size)  # pixels for the thumbnail
         return raw_jpeg(copied.dest, self.settings.raw_min_preview, self.settings.raw_decode)
 
     def _derive(self, copied: Copied) -> Made:
