@@ -116,8 +116,7 @@ class Originals:
         if seq not in self.with_photo:
             run.results.put((seq, lambda: self._record_paired(copied)))
             return
-        future = run.thumbs.submit(self._derive, copied)
-        future.add_done_callback(lambda f: self._derived(f, copied, seq))
+        run.thumbs.run(self._derive, copied, lambda f: self._derived(f, copied, seq))
 
     # thumbnail threads -------------------------------------------------------------------------
     def derive(self, copied: Copied) -> Derived:
