@@ -24,10 +24,13 @@ class DeriveError(Exception):
 
 @dataclass(frozen=True)
 class Derived:
-    """A JPEG made from an original, and how (``raw-preview``, ``raw-decode`` or ``heif``)."""
+    """A JPEG made from an original, and how (``raw-preview``, ``raw-decode`` or ``heif``); with the
+    pixels it was encoded from when they were decoded anyway (a HEIC: upright RGB, its ICC profile
+    in ``info``), so the importer makes the admin thumbnail without decoding the JPEG again."""
 
     data: bytes
     how: str
+    pixels: Image.Image | None = None
 
 
 def exif_bytes(exif: Image.Exif) -> bytes:

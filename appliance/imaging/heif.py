@@ -32,8 +32,10 @@ def _register() -> None:
     pillow_heif.register_heif_opener()
 
 
-def heif_jpeg(path: Path, quality: int = QUALITY) -> Derived:
-    """The primary image of a HEIC/HEIF file as a JPEG with its ICC profile and EXIF."""
+def heif_jpeg(path: Path, quality: int = QUALITY, keep_edge: int = 0) -> Derived:
+    """The primary image of a HEIC/HEIF file as a JPEG with its ICC profile and EXIF; with
+    ``keep_edge``, also its decoded pixels reduced by a whole factor to no less than that long
+    edge (``Derived.pixels``: for the admin thumbnail, so the JPEG is not decoded again)."""
     _register()
     try:
         with Image.open(path) as image:
@@ -49,10 +51,14 @@ def heif_jpeg(path: Path, quality: int = QUALITY) -> Derived:
             # no optimize=True: a second Huffman pass costs ~120 ms a 12 MP frame for ~5% of its size
             rgb.save(out, "JPEG", quality=quality, icc_profile=icc,
                      exif=exif_bytes(exif), subsampling="4:4:4" if chroma == 444 else "4:2:0")
+            pixels = None
+            if keep_edge > 0:  # a new image (``image`` is closed on return); reduce(1) is a copy
+                pixels = rgb.reduce(max(1, max(rgb.size) // keep_edge))
+                pixels.info = {"icc_profile": icc} if icc else {}
     except DeriveError:
         raise
     except Image.DecompressionBombError as exc:
         raise DeriveError(f"image too large (decompression bomb): {exc}") from exc
     except (OSError, SyntaxError, ValueError, RuntimeError, MemoryError) as exc:
         raise DeriveError(f"not a readable HEIC/HEIF ({str(exc).strip()})") from exc
-    return Derived(out.getvalue(), HEIF)
+    return Derived(out.getvalue(), HEIF, pixels)

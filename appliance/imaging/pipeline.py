@@ -13,22 +13,22 @@ full 24–45 MP frame. The edit runs band by band on another core while the JPEG
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from PIL import Image, ImageCms
+from PIL import Image
 
 from ..fsutil import atomic_save, atomic_write_bytes
 from .band_thread import BandThread
 from .bands import Bands, DecodeError, decode_in_bands, streamable
+from .colour import SRGB as SRGB  # re-exported: tests and benches use pipeline.SRGB
+from .colour import _exposure_lut, to_srgb
 from .geometry import executor, plan, upright
 from .metadata import (
     TAG_MAKE,
@@ -42,8 +42,6 @@ from .metadata import (
     text_value,
 )
 from .recipe import Recipe
-
-SRGB = ImageCms.createProfile("sRGB")
 
 JPEG_FORMATS = ("JPEG", "MPO")  # MPO: cameras that embed a preview (Multi-Picture Format)
 THUMB_QUALITY = 80
@@ -112,44 +110,6 @@ def _load(image: Image.Image) -> None:
         image.load()
     except (OSError, SyntaxError, ValueError, MemoryError) as exc:
         raise ImageError(f"JPEG data truncated or corrupt: {exc}") from exc
-
-
-# -- colour ---------------------------------------------------------------------------------------
-@lru_cache(maxsize=16)
-def _srgb_transform(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
-    """A cached transform from an embedded profile to sRGB; None when none is needed or possible."""
-    try:
-        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        description = ImageCms.getProfileDescription(source).strip().lower()
-        if mode == "RGB" and description.startswith("srgb"):
-            return None
-        return ImageCms.buildTransform(source, SRGB, mode, "RGB", renderingIntent=0)
-    except (ImageCms.PyCMSError, OSError, ValueError):
-        return None  # a broken profile is ignored rather than failing the photo
-
-
-def to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
-    """8-bit RGB in sRGB, honouring an embedded ICC profile (RGB, CMYK or grey)."""
-    if icc and image.mode in ("RGB", "CMYK", "L"):
-        transform = _srgb_transform(icc, image.mode)
-        if transform is not None:
-            return ImageCms.applyTransform(image, transform)
-    return image if image.mode == "RGB" else image.convert("RGB")
-
-
-@lru_cache(maxsize=64)
-def _exposure_lut(ev: float) -> list[int]:
-    """A per-channel LUT applying ``ev`` stops in linear light (sRGB transfer curve)."""
-    gain = 2.0**ev
-
-    def to_linear(v: float) -> float:
-        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
-
-    def to_srgb_value(v: float) -> float:
-        return v * 12.92 if v <= 0.0031308 else 1.055 * v ** (1 / 2.4) - 0.055
-
-    table = [round(255 * to_srgb_value(min(1.0, to_linear(i / 255) * gain))) for i in range(256)]
-    return table * 3
 
 
 # -- rendering ------------------------------------------------------------------------------------
@@ -392,9 +352,18 @@ def thumbnail_from_original(path: Path, dest: Path, edge: int = 400) -> tuple[in
         image.draft(image.mode if image.mode in ("RGB", "L", "CMYK") else "RGB", (edge, edge))
         orientation = orientation_of(image.getexif())
         _load(image)
-        rgb = to_srgb(image, image.info.get("icc_profile"))
-        rgb.thumbnail((edge, edge), Image.Resampling.BILINEAR)
-        rgb = upright(rgb, orientation)
-        rgb.info = {}
-        save_jpeg(rgb, dest, quality=78)
-        return rgb.size
+        return thumbnail_from_pixels(image, image.info.get("icc_profile"), orientation, dest, edge)
+
+
+def thumbnail_from_pixels(image: Image.Image, icc: bytes | None, orientation: int, dest: Path,
+                          edge: int = 400) -> tuple[int, int]:
+    """Admin-grid thumbnail from an image already decoded (left untouched): the same thumbnail
+    as :func:`thumbnail_from_original` makes, for a frame decoded anyway (a HEIC at import)."""
+    factor = min(1.0, edge / max(image.size))
+    size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
+    small = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0) if factor < 1 else image
+    rgb = upright(to_srgb(small, icc), orientation)
+    rgb = rgb.copy() if rgb is image else rgb
+    rgb.info = {}
+    save_jpeg(rgb, dest, quality=78)
+    return rgb.size

@@ -45,6 +45,7 @@ from ..store.imports import pair_key, text
 from .import_types import Copied
 from .import_verdict import Category
 from .scan import HEIF, JPEG, RAW, capture_sort_time
+from .verified_copy import drop_cached
 
 if TYPE_CHECKING:
     from .import_run import ImportRun
@@ -71,6 +72,19 @@ class PreviewUnreadable(DeriveError):
     def __init__(self, message: str, dest: Path, thumb: Path) -> None:
         super().__init__(message)
         self.dest, self.thumb = dest, thumb
+
+
+def describe(derived: Derived, dest: Path, thumb: Path, thumb_size: int) -> pipeline.ExifInfo:
+    """EXIF and admin thumbnail of a derived JPEG written at ``dest``: a HEIC's thumbnail is made
+    from the pixels it was decoded to (its JPEG is not decoded again), a RAW preview's from its
+    JPEG at reduced scale (DCT draft)."""
+    info = pipeline.read_exif_info(dest)
+    if derived.pixels is None:
+        pipeline.thumbnail_from_original(dest, thumb, thumb_size)
+    else:
+        pipeline.thumbnail_from_pixels(derived.pixels, derived.pixels.info.get("icc_profile"),
+                                       info.orientation, thumb, thumb_size)
+    return info
 
 
 class Originals:
@@ -102,13 +116,12 @@ class Originals:
         if seq not in self.with_photo:
             run.results.put((seq, lambda: self._record_paired(copied)))
             return
-        future = run.thumbs.submit(self._derive, copied)
-        future.add_done_callback(lambda f: self._derived(f, copied, seq))
+        run.thumbs.run(self._derive, copied, lambda f: self._derived(f, copied, seq))
 
     # thumbnail threads -------------------------------------------------------------------------
     def derive(self, copied: Copied) -> Derived:
         if copied.kind == HEIF:
-            return heif_jpeg(copied.dest)
+            return heif_jpeg(copied.dest, keep_edge=2 * self.settings.thumb_size)  # pixels for the thumbnail
         return raw_jpeg(copied.dest, self.settings.raw_min_preview, self.settings.raw_decode)
 
     def _derive(self, copied: Copied) -> Made:
@@ -120,13 +133,15 @@ class Originals:
             atomic_write_bytes(dest, derived.data)
         thumb = imp.thumb_path(sha)
         try:
-            info = pipeline.read_exif_info(dest)
-            pipeline.thumbnail_from_original(dest, thumb, self.settings.thumb_size)
+            info = describe(derived, dest, thumb, self.settings.thumb_size)
         except pipeline.ImageError as exc:
             raise PreviewUnreadable(f"derived JPEG unreadable ({exc})", dest, thumb) from exc
         return Made(derived.how, sha, dest, len(derived.data), info, thumb)
 
     def _derived(self, future: Future[Made], copied: Copied, seq: int) -> None:
+        drop_cached(copied.dest)  # derived, failed or will not be: the original is not read again
+        if copied.cached:
+            self.run.cache.give_back(copied.size)
         if future.cancelled():  # the import is being torn down: nothing to record
             return
         made: Made | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from ..config import Config
 from ..lifecycle import Lifecycle
@@ -14,6 +15,7 @@ from .autopublish import AutoPublisher
 from .worker import Publisher
 
 log = logging.getLogger(__name__)
+IDLE_SLICE_S = 0.05  # idle: how often to look for commits by other services (PRAGMA data_version)
 
 
 def run(config: Config, store: Store, service: Lifecycle) -> None:
@@ -41,4 +43,19 @@ def run(config: Config, store: Store, service: Lifecycle) -> None:
                            f"{status['failed']} failed")
             continue
         burst.idle()  # the burst is over: the memory kept for it goes back to the system
-        service.sleep(config.publish.poll_seconds)
+        if wait_for_commit(store, config.publish.poll_seconds, service.running, service.sleep):
+            auto_at = 0.0  # a photo recorded or a publish requested: the rules look at it now
+
+
+def wait_for_commit(store: Store, seconds: float, running: Callable[[], bool],
+                    sleep: Callable[[float], object]) -> bool:
+    """Wait ``seconds``, or until another service commits (the importer records a photo, the
+    admin requests a publish): True then. A frame imported is looked at within ``IDLE_SLICE_S``,
+    not a poll later, and an import with auto-publish keeps both cores busy (import, publish)."""
+    deadline = time.monotonic() + seconds
+    seen = store.data_version()
+    while running() and time.monotonic() < deadline:
+        sleep(min(IDLE_SLICE_S, max(0.0, deadline - time.monotonic())))
+        if store.data_version() != seen:
+            return True
+    return False

@@ -86,6 +86,42 @@ def test_thumbnails_are_made_on_idle_cpu_only(config, store, samples, tmp_path, 
     assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the caller's own thread is untouched
 
 
+def test_each_photo_is_recorded_once_ready_not_after_the_last_thumbnail(config, store, samples, tmp_path,
+                                                                        monkeypatch):
+    """Thumbnails made after the copy: each photo is recorded as soon as it (and every photo before
+    it) is ready, while a later one is still being made (the admin and an auto-publish rule see the
+    first frames of a card at once). The last thumbnail is held until the first photos are seen."""
+    from appliance.imaging import pipeline
+
+    card, _ = two_cameras(tmp_path, samples)
+    shutil.copy2(samples / "gps" / "DSCN0040.jpg", card / "DCIM" / "100CANON" / "IMG_0003.JPG")
+    copied, seen, real = threading.Event(), threading.Event(), pipeline.thumbnail_from_original
+
+    def held(path, dest, edge=400):
+        assert copied.wait(30), "the copy never finished"
+        if path.read_bytes() == (samples / "gps" / "DSCN0040.jpg").read_bytes():
+            seen.wait(30)  # the last frame's thumbnail: until the others are recorded
+        return real(path, dest, edge)
+
+    monkeypatch.setattr(pipeline, "thumbnail_from_original", held)
+
+    def look() -> None:  # another service (the publisher), looking meanwhile
+        other = Store(config.db_path)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not seen.is_set():
+            if other.scalar("SELECT COUNT(*) FROM photos") == 2:
+                seen.set()
+            time.sleep(0.02)
+        other.close()
+
+    watcher = threading.Thread(target=look)
+    watcher.start()
+    report = Importer(config, store).import_card(card, after_copy=lambda _: copied.set())
+    watcher.join()
+    assert seen.is_set() and len(report.imported) == 3
+    assert_buffer_sound(config, store)
+
+
 def test_reinserting_a_card_imports_only_new_photos(config, store, samples, tmp_path):
     card, _ = two_cameras(tmp_path, samples)
     importer = Importer(config, store)

@@ -28,6 +28,7 @@ from support.originals import (
 )
 from support.samples import sample
 
+from appliance.imaging import pipeline
 from appliance.ingest.importer import Importer
 from appliance.ingest.originals import REASON_BAD_HEIF
 from appliance.store import Store
@@ -288,3 +289,27 @@ def test_a_derived_photo_keeps_the_rating_and_protect_flag_auto_publish_reads(en
     assert _photo(store, "IMG_0001.HEIC")["rating"] == 4
     assert _photo(store, "IMG_0002.RW2")["protected"] == 1
     assert not _photo(store, "IMG_0001.HEIC")["protected"]
+
+
+def test_heic_thumbnail_is_made_from_its_one_decode(env, tmp_path):
+    """The HEIC is decoded once at import: its admin thumbnail comes from those pixels (not from
+    decoding the buffer JPEG again), as close to a careful (Lanczos) reduction of the HEIC as the
+    buffer JPEG's own thumbnail is, or closer."""
+    config, store, importer = env
+    put(tmp_path / "card" / "DCIM" / "100APPLE" / "IMG_1234.HEIC", IPHONE_HEIC)
+    assert importer.import_tree(tmp_path / "card").summary()["imported"] == 1
+    photo = _photo(store, "IMG_1234.HEIC")
+    again = tmp_path / "from-jpeg.jpg"
+    size = pipeline.thumbnail_from_original(config.folder("buffer") / photo["buffer_path"], again,
+                                            config.importer.thumb_size)
+    import pillow_heif
+    pillow_heif.register_heif_opener()
+    with Image.open(IPHONE_HEIC) as heic:
+        heic.load()
+        careful = pipeline.to_srgb(heic.resize(size, Image.Resampling.LANCZOS), heic.info["icc_profile"])
+    with Image.open(config.folder("state") / "thumbs" / photo["thumb_path"]) as made, \
+            Image.open(again) as from_jpeg:
+        assert made.size == size == (400, 351)
+        assert "icc_profile" not in made.info  # converted to sRGB, like every thumbnail
+        assert mean_diff(made, from_jpeg) < 4.0
+        assert mean_diff(made, careful) <= mean_diff(from_jpeg, careful) + 0.2

@@ -421,3 +421,30 @@ def test_an_ftp_accounts_user_role_decides_whether_its_frames_may_auto_publish(e
     env.store.set_user_role(second, "editor")
     env.store.disable_user(second)
     assert env.store.ftp_account_roles() == {"camera-a": "editor", "camera-b": "viewer"}
+
+
+def test_the_publish_service_wakes_when_a_photo_is_recorded(env):
+    """Idle, the service does not wait out its poll: the importer's commit wakes it (PRAGMA
+    data_version), so a frame with the rule ``all, 0 s`` is rendered long before a 30 s poll."""
+    from support.config import local_config
+    from support.polling import wait_for
+
+    from appliance.publish import service
+
+    env.config = local_config(env.tmp, "[publish]\nlong_edge = 512\nthumb_edge = 160\npoll_seconds = 30\n")
+    env.rule(CARD, "all", 0)
+    runner = Runner()
+    thread = threading.Thread(target=lambda: service.run(env.config, Store(env.config.db_path), runner),
+                              daemon=True)
+    thread.start()
+    try:
+        time.sleep(1.0)  # the service has ticked once and is idle, 29 s of its poll to go
+        started = time.monotonic()
+        [photo] = env.import_(env.frames(1), CARD)
+        wait_for(lambda: env.store.scalar("SELECT state FROM publications WHERE photo_id = ?", (photo,))
+                 == "published", 10, "the photo published without waiting for the poll")
+        assert time.monotonic() - started < 10
+    finally:
+        runner.stop.set()
+        thread.join(timeout=40)
+    assert not thread.is_alive()
