@@ -31,6 +31,7 @@ from pathlib import Path
 from pyftpdlib.servers import FTPServer
 
 from ..config import Config, plain_networks
+from ..fsutil import fsync_dir
 from ..store import Store
 from .ftp_auth import StoreAuthorizer
 from .ftp_handler import handler_class
@@ -96,6 +97,8 @@ class FtpIngest:
         # a folder of its own, never one a kept file from an earlier run is in
         dest = Path(tempfile.mkdtemp(prefix="", dir=self.received / user)) / path.name
         os.replace(path, dest)
+        fsync_dir(dest.parent)  # the frame's name too is on the disk (its bytes were at 226)
+        fsync_dir(dest.parent.parent)
         self.imports.put(Received(dest, f"ftp {user}", user, hashes))
 
     def sweep_inboxes(self) -> None:

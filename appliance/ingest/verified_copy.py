@@ -215,7 +215,8 @@ HASH_BACKLOG = 16  # pieces (1 MB each from the FTP server) waiting to be hashed
 
 class HashingWriter:
     """A file being received (from a camera over FTP) that hashes what is written to it, so its
-    import needs no read of its own; on close its :data:`Hashes` go into ``into[name]``.
+    import needs no read of its own; on close it is on the disk and its :data:`Hashes` go into
+    ``into[name]``.
 
     The hashing runs on ``HASHER``'s one thread (hashlib and blake3 release the GIL), beside the
     FTP server's loop that receives and writes: a frame arrives at the speed of one of them, not
@@ -240,8 +241,14 @@ class HashingWriter:
         return written
 
     def close(self) -> None:
+        """Flush and fsync, then close: pyftpdlib answers ``226`` (the camera may then delete the
+        frame) only after this returns, so a frame it was told is received survives a power cut."""
         if not self.raw.closed:
-            self.raw.close()
+            try:
+                self.raw.flush()
+                os.fsync(self.raw.fileno())
+            finally:
+                self.raw.close()
             while self.pending:
                 self.pending.popleft().result()
             self.into[self.raw.name] = (self.sha.hexdigest(), self.check.hexdigest(), self.size)

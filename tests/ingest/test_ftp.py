@@ -80,6 +80,25 @@ def test_frames_of_the_same_size_are_told_apart_by_their_hashes(ftp_ingest, stor
     assert [p["sha256"] for p in photos(store)] == [sha256(frames[0]), sha256(frames[1])]
 
 
+def test_a_frame_is_on_the_disk_before_the_camera_hears_226(ftp_ingest, store, tmp_path, monkeypatch):
+    # the camera may delete a frame once told it arrived: by then its bytes must be fsynced
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        real_fsync(fd)
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+
+    frame = save_jpeg(tmp_path / "f.jpg", Image.effect_noise((320, 240), 40).convert("RGB"))
+    with connect(ftp_ingest) as ftp:
+        monkeypatch.setattr(os, "fsync", recording_fsync)
+        with open(frame, "rb") as handle:
+            assert ftp.storbinary("STOR IMG_0042.JPG", handle).startswith("226")
+        at_226 = list(synced)
+    assert str(ftp_ingest.inboxes / USER / "IMG_0042.JPG") in at_226
+    wait_for(lambda: photos(store), 20, "the photo in the store")
+
+
 def cut_upload(ingest: FtpIngest, data: bytes, how: str) -> None:
     """Send half of ``data`` as cut.jpg, then abort (ABOR) or drop the connections (reset)."""
     ftp = connect(ingest)
