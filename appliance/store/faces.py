@@ -26,11 +26,16 @@ class Faces(Outbox):
     # -- the queue ---------------------------------------------------------------------------
     def next_face_job(self) -> dict[str, Any] | None:
         """The oldest published photo of an event with face search on whose rendering has no scan."""
-        return self.row(
+        jobs = self.next_face_jobs(1)
+        return jobs[0] if jobs else None
+
+    def next_face_jobs(self, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` oldest such photos (the face worker computes several at once)."""
+        return self.rows(
             f"""SELECT p.* FROM publications p LEFT JOIN face_scans f
                   ON f.publication_id = p.id AND f.published_at = p.published_at
                 WHERE p.state = 'published' AND f.publication_id IS NULL AND EXISTS ({ENABLED})
-                ORDER BY p.id LIMIT 1""")
+                ORDER BY p.id LIMIT ?""", (limit,))
 
     def publishing_busy(self) -> bool:
         """Is any publication queued or rendering? (indexing must never delay a publish)"""
