@@ -1,7 +1,7 @@
 // The face worker: a long-lived Node process owned by appliance/imaging/faces/engine.py over pipes.
 //
 // Model (docs/faces.md; the gallery runs the same one in the guest's browser): @vladmandic/face-api's
-// ssdMobilenetv1 (minConfidence 0.5, maxResults 20) + faceLandmark68Net + faceRecognitionNet, on
+// ssdMobilenetv1 (minConfidence 0.4, maxResults 20) + faceLandmark68Net + faceRecognitionNet, on
 // TensorFlow.js's WASM backend, its .wasm files and the weights read from the local node_modules
 // (nothing is downloaded at run time).
 //
@@ -21,7 +21,9 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 import { faceTensors, preparedInput } from "./pixels.mjs";
 import { installFusedDetector } from "./ssd-fused.mjs";
 
-const MIN_CONFIDENCE = 0.5;
+// 0.4, not face-api's 0.5: finds faces in dim photos that 0.5 misses, and no more non-faces on the
+// camera samples (bench/faces.py; docs/faces.md). The gallery's face-model.js uses the same options.
+const MIN_CONFIDENCE = 0.4;
 const MAX_RESULTS = 20;
 
 const modules = isMainThread ? process.argv[2] : workerData.modules;
