@@ -10,8 +10,8 @@ the browser's cost.
    index_ms_per_photo: wall time per published web-size photo as the faces service spends it,
    model loaded: camera samples published the publisher's way (long edge at most 2048, JPEG
    quality 85; the samples are at most 1024 px and show few faces, so this is mostly the
-   detector), decoded and described faces.threads photos at a time (the indexer's batches, each
-   photo on its own core), median of passes over them; index_ms_one_thread: the same with one
+   detector), decoded and described in the indexer's batches (two photos per engine thread, each
+   thread on its own core), median of passes over them; index_ms_one_thread: the same with one
    engine thread, in the same run (the per-photo latency; the figure before threads).
    index_ms_group_photo: as index_ms_per_photo for face-api's six demo group photos (1000 px, 3-5
    faces each: landmarks and descriptors too).
@@ -82,6 +82,7 @@ from support.samples import SAMPLES  # noqa: E402
 from appliance.config.sections import FacesConfig  # noqa: E402
 from appliance.imaging.faces.engine import FaceEngine, rgb  # noqa: E402
 from appliance.publish import face_index  # noqa: E402
+from appliance.publish.faces import PHOTOS_PER_THREAD  # noqa: E402
 
 GOALS = {"pi_browser_cos_min": 0.99, "match_precision": 0.9, "match_recall": 0.9, "match_ms_2500": 1000,
          "index_kb_2500": 1500, "index_ms_per_photo": 250, "index_keeps_up": 2, "publish_p95_regression": 0.1}
@@ -165,12 +166,14 @@ def nearest(box: list[float], faces: list[dict[str, Any]]) -> dict[str, Any] | N
 
 def per_photo_ms(engine: FaceEngine, paths: list[Path], rounds: int) -> float:
     """Wall time per photo as the faces service spends it: the published JPEGs decoded and described
-    ``engine.threads`` at a time (FaceIndexer.scan_next's batches), median of ``rounds`` passes."""
+    in FaceIndexer.scan_next's batches (PHOTOS_PER_THREAD per engine thread), median of ``rounds``
+    passes."""
     passes = []
+    batch = engine.threads * PHOTOS_PER_THREAD
     for _ in range(rounds):
         t = time.perf_counter()
-        for i in range(0, len(paths), engine.threads):
-            for answer in engine.detect_many([lambda p=p: rgb(p) for p in paths[i:i + engine.threads]]):
+        for i in range(0, len(paths), batch):
+            for answer in engine.detect_many([lambda p=p: rgb(p) for p in paths[i:i + batch]]):
                 if isinstance(answer, Exception):
                     raise answer
         passes.append((time.perf_counter() - t) * 1000 / len(paths))

@@ -54,11 +54,8 @@ password = "bench"
 [event]
 slug = "bench"
 title = "Bench"
-[publish]
-poll_seconds = 0.05
 [faces]
 threads = {threads}
-poll_seconds = 0.1
 """)
     return load(path)
 

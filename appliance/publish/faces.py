@@ -1,8 +1,9 @@
 """The face indexer: scans published photos for faces and publishes each event's face index.
 
-Up to ``faces.threads`` photos per :meth:`FaceIndexer.scan_next` (the worker computes that many side
-by side), only while no publication is queued or rendering (a publish is never delayed), on the
-published web-size JPEGs. :meth:`FaceIndexer.refresh` then keeps
+Up to two photos per engine thread (``faces.threads``) per :meth:`FaceIndexer.scan_next` (the worker
+computes one per thread side by side), only while no publication is queued (a publisher that is
+behind is never slowed; one rendering is not waited for: the indexer runs at idle CPU priority on
+the cores the publisher leaves), on the published web-size JPEGs. :meth:`FaceIndexer.refresh` then keeps
 each event's face index (``faces.bin``; ``faces/<appliance id>.bin`` in a shared event) in step
 with the store: rewritten (atomically) when the faces of its live photos changed, once the event
 has no photo left to scan or :data:`INDEX_MAX_WAIT_S` after the first change
@@ -32,6 +33,8 @@ from .worker import bucket_key
 log = logging.getLogger(__name__)
 
 INDEX_MAX_WAIT_S = 30.0  # longest a changed index waits for the event's scans to finish
+PHOTOS_PER_THREAD = 2  # a scan's batch: two photos per engine thread, so no thread waits for the
+# slowest photo of a batch or for the next photo's decoding (bench/faces.py index_ms_per_photo)
 DESCRIPTOR = struct.Struct(f"<{face_index.DIMS}f")
 
 
@@ -78,11 +81,11 @@ class FaceIndexer:
 
     # -- scanning ------------------------------------------------------------------------------
     def scan_next(self) -> bool:
-        """Scan the oldest photos waiting (as many as the worker computes at once); False when there
-        is none (or a publish is waiting)."""
+        """Scan the oldest photos waiting (a batch: :data:`PHOTOS_PER_THREAD` per engine thread);
+        False when there is none (or publications are queued)."""
         if self.store.publishing_busy():
             return False
-        jobs = self.store.next_face_jobs(self.engine.threads)
+        jobs = self.store.next_face_jobs(self.engine.threads * PHOTOS_PER_THREAD)
         if not jobs:
             return False
         paths = []
