@@ -375,6 +375,11 @@ def main() -> int:
     result["publish_p50_s_alone"] = up["publish_p50_s_alone"]
     result["publish_p50_s_with_faces"] = up["publish_p50_s_with_faces"]
     result["keepup_photos_published"] = up["keepup_photos_published"]
+    if up["index_cpu_s_per_photo"] is not None:
+        result["index_cpu_s_per_photo"] = up["index_cpu_s_per_photo"]
+    else:
+        print("index_cpu_s_per_photo: no photo was indexed while publishing")
+    result["publisher_cores_busy"] = up["publisher_cores_busy"]
     result["wall_s"] = round(time.monotonic() - t_start, 1)
     print(f"\n{'figure':<24} {'value':>10} {'goal':>8}")
     for key, value in result.items():

@@ -15,7 +15,14 @@ publish.long_edge 2048 (the web-size photos the indexer reads), each original ma
 3. While the faces service runs, the bench keeps its queue from running dry: when fewer than
    2 x faces.threads photos wait, the scans of the photos scanned longest ago are deleted (those
    photos are then indexed again: the same work as new ones). index_keeps_up = photos scanned per
-   second of publishing with faces (scans finished + scans deleted, counted in one transaction).
+   second while publishing with faces (scans finished + scans deleted, counted in one transaction),
+   between the first and the last batch that finished during publishing (the service records a
+   batch's photos together).
+4. CPU time, which other processes on a shared machine do not change much: index_cpu_s_per_photo
+   (the faces service and its Node worker, per photo scanned while publishing) and
+   publisher_cores_busy (the publisher's CPU seconds per second of publishing alone). On an
+   appliance with nothing else running, the indexer has (cores - publisher_cores_busy) cores:
+   about that divided by index_cpu_s_per_photo photos per second (an estimate, not index_keeps_up).
 """
 
 from __future__ import annotations
@@ -87,6 +94,7 @@ class Feeder(threading.Thread):
         super().__init__(daemon=True)
         self.db_path, self.low = db_path, low
         self.done = 0  # scans finished so far: present + deleted, read in one transaction
+        self.changes: list[tuple[float, int]] = []  # (perf_counter, done) whenever done grew
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -99,9 +107,37 @@ class Feeder(threading.Thread):
                         deleted += store.conn.execute(
                             "DELETE FROM face_scans WHERE publication_id IN (SELECT publication_id "
                             "FROM face_scans ORDER BY scanned_at LIMIT ?)", (self.low,)).rowcount
-                    self.done = int(store.scalar("SELECT COUNT(*) FROM face_scans")) + deleted
+                    done = int(store.scalar("SELECT COUNT(*) FROM face_scans")) + deleted
+                if done > self.done:
+                    self.changes.append((time.perf_counter(), done))
+                self.done = done
         finally:
             store.close()
+
+
+def rate(changes: list[tuple[float, int]], t0: float, t1: float) -> tuple[int, float]:
+    """Scans and seconds between the first and the last batch finished within [t0, t1] (the service
+    records a batch's photos together: counting whole windows would round to batches); (0, 0.0)
+    when fewer than two finished (the caller then counts the whole window)."""
+    inside = [(t, n) for t, n in changes if t0 <= t <= t1]
+    if len(inside) < 2:
+        return 0, 0.0
+    return inside[-1][1] - inside[0][1], inside[-1][0] - inside[0][0]
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a live process and all its descendants, threads included."""
+    total, todo = 0.0, [pid]
+    while todo:
+        proc = Path(f"/proc/{todo.pop()}")
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in (proc / "task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+    return total
 
 
 def publish_one(publisher: Publisher, store: Store, photo_id: int) -> float:
@@ -141,12 +177,17 @@ def keeps_up(work: Path, demos: list[Path], per_round: int, rounds: int, threads
     alone: list[float] = []
     with_faces: list[float] = []
     scanned, seconds = 0, 0.0
+    faces_cpu = publisher_cpu = alone_seconds = 0.0
+    cpu_scans = 0
     try:
         publisher.request_many(photos, {})
         wait_published(store)
         queue = itertools.cycle(photos)
         for _ in range(rounds):
+            cpu0, t0 = cpu_seconds(publisher_proc.pid), time.perf_counter()
             alone += [publish_one(publisher, store, next(queue)) for _ in range(per_round)]
+            publisher_cpu += cpu_seconds(publisher_proc.pid) - cpu0
+            alone_seconds += time.perf_counter() - t0
             faces_proc = subprocess.Popen([*base, "faces"], env=env, stderr=subprocess.DEVNULL)
             feeder = Feeder(config.db_path, 2 * threads)
             feeder.start()
@@ -156,10 +197,16 @@ def keeps_up(work: Path, demos: list[Path], per_round: int, rounds: int, threads
                 if time.monotonic() > deadline:
                     raise RuntimeError("the faces service scanned nothing within 120 s")
                 time.sleep(0.05)
-            done0, t0 = feeder.done, time.perf_counter()
+            done0, t0, cpu0 = feeder.done, time.perf_counter(), cpu_seconds(faces_proc.pid)
             with_faces += [publish_one(publisher, store, next(queue)) for _ in range(per_round)]
-            scanned += feeder.done - done0
-            seconds += time.perf_counter() - t0
+            faces_cpu += cpu_seconds(faces_proc.pid) - cpu0
+            t1 = time.perf_counter()
+            cpu_scans += feeder.done - done0
+            between, span = rate(feeder.changes, t0, t1)
+            if not span:  # fewer than two batches finished: what the whole window saw
+                between, span = feeder.done - done0, t1 - t0
+            scanned += between
+            seconds += span
             feeder.stop.set()
             feeder.join()
             faces_proc.send_signal(signal.SIGTERM)
@@ -177,4 +224,6 @@ def keeps_up(work: Path, demos: list[Path], per_round: int, rounds: int, threads
             "publish_p50_s_alone": round(statistics.median(alone), 3),
             "publish_p50_s_with_faces": round(statistics.median(with_faces), 3),
             "publish_p95_regression": round(p95(with_faces) / p95(alone) - 1, 3),
-            "keepup_photos_published": len(alone) + len(with_faces), "keepup_scanned": scanned}
+            "keepup_photos_published": len(alone) + len(with_faces), "keepup_scanned": scanned,
+            "index_cpu_s_per_photo": round(faces_cpu / cpu_scans, 3) if cpu_scans else None,
+            "publisher_cores_busy": round(publisher_cpu / alone_seconds, 2)}
