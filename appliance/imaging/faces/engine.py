@@ -114,7 +114,7 @@ class FaceEngine:
     def detect(self, image: Image.Image) -> list[DetectedFace]:
         """Faces in an RGB image, as the detector orders them."""
         [answer] = self.detect_many([lambda: image])
-        if isinstance(answer, FaceEngineError):
+        if isinstance(answer, Exception):
             raise answer
         return answer
 
