@@ -24,7 +24,8 @@ def test_wheel_contains_web_assets(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("appliance/web/index.html", "appliance/admin/templates/index.html",
                      "appliance/admin/static/admin.js", "appliance/admin/static/admin.css",
-                     "appliance/imaging/faces/worker.mjs"):
+                     "appliance/imaging/faces/worker.mjs", "appliance/imaging/faces/ssd-fused.mjs",
+                     "appliance/imaging/faces/pixels.mjs"):
         assert required in names, f"{required} missing from {wheel.name}"
     gallery = {n for n in names if n.startswith("appliance/web/")}
     source = {f"appliance/web/{p.relative_to(ROOT / 'web')}" for p in (ROOT / "web").rglob("*")

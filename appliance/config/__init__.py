@@ -124,6 +124,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "second_copy.poll_seconds": (0.05, 3600),
     "second_copy.recheck_days": (0, 3650),
     "faces.timeout_seconds": (1, 3600),
+    "faces.threads": (1, 16),
     "faces.idle_seconds": (0, 86400),
     "faces.poll_seconds": (0.05, 3600),
 }

@@ -168,7 +168,8 @@ class FacesConfig:
     modules: Path | None = None  # node_modules with face-api and TensorFlow.js; None: the first found of
     # /opt/appliance/faces/node_modules and the repository's functions/node_modules
     timeout_seconds: float = 180.0  # longest one photo may take before the worker is restarted
-    idle_seconds: float = 600.0  # the worker (400-600 MB resident) stops after this long without work
+    threads: int = 2  # photos computed side by side (TensorFlow.js WASM uses one core per photo)
+    idle_seconds: float = 600.0  # the worker (up to ~750 MB resident) stops after this long without work
     poll_seconds: float = 2.0
 
 

@@ -1,7 +1,9 @@
 """The face indexer: scans published photos for faces and publishes each event's face index.
 
-One photo per :meth:`FaceIndexer.scan_next`, only while no publication is queued or rendering (a
-publish is never delayed), on the published web-size JPEG. :meth:`FaceIndexer.refresh` then keeps
+Up to two photos per engine thread (``faces.threads``) per :meth:`FaceIndexer.scan_next` (the worker
+computes one per thread side by side), only while no publication is queued (a publisher that is
+behind is never slowed; one rendering is not waited for: the indexer runs at idle CPU priority on
+the cores the publisher leaves), on the published web-size JPEGs. :meth:`FaceIndexer.refresh` then keeps
 each event's face index (``faces.bin``; ``faces/<appliance id>.bin`` in a shared event) in step
 with the store: rewritten (atomically) when the faces of its live photos changed, once the event
 has no photo left to scan or :data:`INDEX_MAX_WAIT_S` after the first change
@@ -23,7 +25,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ..config import Config
 from ..fsutil import atomic_write_bytes
-from ..imaging.faces.engine import DetectedFace, FaceEngine, FaceEngineError, FaceWorkerUnavailable
+from ..imaging.faces.engine import DetectedFace, FaceEngine, FaceEngineError, FaceWorkerUnavailable, rgb
 from ..store import Store
 from . import face_index, face_settings, manifest
 from .worker import bucket_key
@@ -31,6 +33,8 @@ from .worker import bucket_key
 log = logging.getLogger(__name__)
 
 INDEX_MAX_WAIT_S = 30.0  # longest a changed index waits for the event's scans to finish
+PHOTOS_PER_THREAD = 2  # a scan's batch: two photos per engine thread, so no thread waits for the
+# slowest photo of a batch or for the next photo's decoding (bench/faces.py index_ms_per_photo)
 DESCRIPTOR = struct.Struct(f"<{face_index.DIMS}f")
 
 
@@ -56,7 +60,8 @@ class FaceIndexer:
         self.config = config
         self.store = store
         faces = config.faces
-        self.engine = engine or FaceEngine(faces.node, faces.modules, faces.timeout_seconds)
+        self.engine = engine or FaceEngine(faces.node, faces.modules, faces.timeout_seconds,
+                                           threads=faces.threads)
         self.scanned = 0
         self.last_work = time.monotonic()
         self._seen: dict[int, tuple[Any, ...]] = {}  # event id -> (face signature, name) of its last index
@@ -76,39 +81,56 @@ class FaceIndexer:
 
     # -- scanning ------------------------------------------------------------------------------
     def scan_next(self) -> bool:
-        """Scan the oldest photo waiting; False when there is none (or a publish is waiting)."""
+        """Scan the oldest photos waiting (a batch: :data:`PHOTOS_PER_THREAD` per engine thread);
+        False when there is none (or publications are queued)."""
         if self.store.publishing_busy():
             return False
-        pub = self.store.next_face_job()
-        if pub is None:
+        jobs = self.store.next_face_jobs(self.engine.threads * PHOTOS_PER_THREAD)
+        if not jobs:
             return False
-        event = self.store.event(pub["event_id"])
-        assert event is not None
-        path = self.config.folder("web") / event["slug"] / manifest.photo_key(pub["name"])
-        faces, error = self._detect(path)
-        self.store.record_faces(pub["id"], pub["published_at"], [stored(f) for f in faces], error)
-        if error:
-            log.warning("faces of %s not indexed: %s", pub["name"], error)
-        self.scanned += 1
+        paths = []
+        for pub in jobs:
+            event = self.store.event(pub["event_id"])
+            assert event is not None
+            paths.append(self.config.folder("web") / event["slug"] / manifest.photo_key(pub["name"]))
+        for pub, (faces, error) in zip(jobs, self._detect(paths), strict=True):
+            self.store.record_faces(pub["id"], pub["published_at"], [stored(f) for f in faces], error)
+            if error:
+                log.warning("faces of %s not indexed: %s", pub["name"], error)
+        self.scanned += len(jobs)
         self.last_work = time.monotonic()
         return True
 
-    def _detect(self, path: Path) -> tuple[list[DetectedFace], str | None]:
-        """The faces of a published JPEG; a worker failure is retried once with a new worker.
-        Raises :class:`FaceWorkerUnavailable` (the photo stays in the queue)."""
-        error = ""
-        for attempt in (1, 2):
-            try:
-                return self.engine.detect_file(path), None
-            except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
-                return [], f"cannot read {path.name}: {exc}"
-            except FaceWorkerUnavailable:
-                raise
-            except FaceEngineError as exc:
-                error = str(exc)
-                if attempt == 1:
-                    log.warning("face worker failed on %s (%s); trying once more", path.name, exc)
-        return [], error
+    def _detect(self, paths: list[Path]) -> list[tuple[list[DetectedFace], str | None]]:
+        """The faces of published JPEGs, or why not. After a worker failure each photo is tried
+        once more alone with a new worker (so one bad photo fails only itself). Raises
+        :class:`FaceWorkerUnavailable` (the photos stay in the queue)."""
+        try:
+            answers = self.engine.detect_many([lambda p=p: rgb(p) for p in paths])
+        except FaceWorkerUnavailable:
+            raise
+        except FaceEngineError as exc:
+            log.warning("face worker failed on %s (%s); trying each once more",
+                        ", ".join(p.name for p in paths), exc)
+            answers = []
+            for path in paths:
+                try:
+                    answers.extend(self.engine.detect_many([lambda p=path: rgb(p)]))
+                except FaceWorkerUnavailable:
+                    raise
+                except FaceEngineError as again:
+                    answers.append(again)
+        return [self._outcome(path, answer) for path, answer in zip(paths, answers, strict=True)]
+
+    @staticmethod
+    def _outcome(path: Path, answer: list[DetectedFace] | Exception) -> tuple[list[DetectedFace], str | None]:
+        if isinstance(answer, (OSError, UnidentifiedImageError, Image.DecompressionBombError)):
+            return [], f"cannot read {path.name}: {answer}"
+        if isinstance(answer, FaceEngineError):
+            return [], str(answer)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer, None
 
     # -- the published index ---------------------------------------------------------------------
     def refresh(self, force: bool = False) -> int:

@@ -15,6 +15,7 @@ from .faces import FaceIndexer
 log = logging.getLogger(__name__)
 
 UNAVAILABLE_RETRY_S = 60.0  # no node or no node_modules: look again this often (photos stay queued)
+BEHIND_PUBLISHER_S = 0.25  # photos to index but publications queued: look again this soon
 
 
 def run(config: Config, store: Store, service: Lifecycle) -> None:
@@ -42,6 +43,9 @@ def run(config: Config, store: Store, service: Lifecycle) -> None:
             if indexer.engine.running and time.monotonic() - indexer.last_work >= config.faces.idle_seconds:
                 log.info("no faces to index: stopping the face worker")
                 indexer.engine.close()
-            service.sleep(config.faces.poll_seconds)
+            wait = config.faces.poll_seconds
+            if store.publishing_busy() and store.face_jobs_left() > 0:
+                wait = min(wait, BEHIND_PUBLISHER_S)  # the publisher will soon be done with its queue
+            service.sleep(wait)
     finally:
         indexer.close()

@@ -49,8 +49,19 @@ def test_queue_is_published_photos_of_enabled_events_oldest_first(store: Store, 
     store.record_faces(mine[1], store.publication(mine[1])["published_at"], [], error="cannot read")
     assert store.next_face_job() is None and store.face_jobs_left() == 0  # an error is not retried
     assert store.face_counts(event_id) == {"scanned": 2, "faces": 2, "failed": 1}
+    assert not store.publishing_busy()
+    store.conn.execute("UPDATE publications SET state = 'processing' WHERE id = ?", (mine[0],))
+    assert not store.publishing_busy()  # one rendering: the indexer may use the other core
     store.conn.execute("UPDATE publications SET state = 'queued' WHERE id = ?", (mine[0],))
-    assert store.publishing_busy()
+    assert store.publishing_busy()  # the publisher is behind: indexing waits
+    assert [j["id"] for j in store.next_face_jobs(5)] == []  # (a queued photo is no job either)
+
+
+def test_the_face_worker_gets_several_jobs_oldest_first(store: Store, event_id: int) -> None:
+    enable(store, event_id)
+    mine = published(store, 3)
+    assert [j["id"] for j in store.next_face_jobs(2)] == mine[:2]
+    assert [j["id"] for j in store.next_face_jobs(5)] == mine
 
 
 def test_a_new_rendering_is_scanned_again_and_replaces_the_faces(store: Store, event_id: int) -> None:

@@ -19,7 +19,7 @@ from appliance.config import Config
 from appliance.imaging.faces.engine import FaceEngine
 from appliance.ingest.importer import Importer
 from appliance.publish import face_index, face_settings
-from appliance.publish.faces import FaceIndexer
+from appliance.publish.faces import PHOTOS_PER_THREAD, FaceIndexer
 from appliance.publish.worker import Publisher
 from appliance.store import Store
 from appliance.sync import r2tools
@@ -154,7 +154,7 @@ def test_a_waiting_publish_goes_first_and_bad_files_are_recorded(config, store, 
     publisher.process(store.claim_publication(queued))
     web = config.folder("web") / "wedding" / "photos" / f"{pub['name']}.jpg"
     web.write_bytes(web.read_bytes()[:2000])  # a truncated web JPEG
-    assert indexer.scan_next() and indexer.scan_next() and not indexer.scan_next()
+    assert indexer.scan_next() and not indexer.scan_next()  # one batch: both photos
     scans = {r["publication_id"]: r for r in store.rows("SELECT * FROM face_scans")}
     assert scans[pub["id"]]["faces"] == 0 and "cannot read" in scans[pub["id"]]["error"]
     assert scans[queued]["faces"] == 3 and scans[queued]["error"] is None
@@ -181,8 +181,9 @@ def test_a_burst_of_publishes_makes_one_index(config, store, s3, bucket, engine)
     indexer = FaceIndexer(config, store, engine)
     writes = []
     while indexer.scan_next():
-        writes.append(indexer.refresh())  # the service's loop: a refresh after every photo
-    assert writes == [0, 0, 1]  # written once the event's last photo is scanned
+        writes.append(indexer.refresh())  # the service's loop: a refresh after every batch
+    assert indexer.engine.threads * PHOTOS_PER_THREAD == 2  # (the engine fixture: one thread)
+    assert writes == [0, 1]  # two batches (2 + 1 photos); written once the event's last photo is scanned
     drain(syncer)
     indexer.refresh()
     drain(syncer)

@@ -91,7 +91,8 @@ export async function toCanvas(blob) {
 
 /** The faces on a canvas: [{box: {x, y, w, h} in pixels, score, descriptor: Float32Array}], left to right. */
 export async function describe(faceapi, canvas) {
-  var options = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 });
+  // The appliance's options (appliance/imaging/faces/worker.mjs): the same model on both sides.
+  var options = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.4, maxResults: 20 });
   // A tensor, not the canvas: face-api then cuts the faces out with TensorFlow (extractFaceTensors),
   // exactly as the appliance does, instead of redrawing them on a canvas (descriptors would drift).
   var pixels = faceapi.tf.browser.fromPixels(canvas);

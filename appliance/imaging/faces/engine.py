@@ -2,8 +2,10 @@
 
 Python decodes the published web-size JPEG to RGB (Pillow) and sends the pixels; the worker runs
 face-api (detector, landmarks, 128-d descriptors) on TensorFlow.js's WASM backend and answers with
-JSON. The worker starts on first use and is restarted after a crash or a timeout; :meth:`close`
-stops it (the faces service does when idle).
+JSON. It runs ``threads`` engines side by side (the WASM backend uses one core each), so
+:meth:`FaceEngine.detect_many` sends several photos before it reads the answers. The worker starts
+on first use and is restarted after a crash or a timeout; :meth:`close` stops it (the faces service
+does when idle).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ INSTALLED_MODULES = Path("/opt/appliance/faces/node_modules")  # image-build/ins
 REPO_MODULES = Path(__file__).resolve().parents[3] / "functions" / "node_modules"  # a checkout
 NEEDED = ("@vladmandic/face-api", "@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm")
 START_TIMEOUT_S = 120.0  # node start-up plus loading the three models (a few seconds on a Pi 5)
+SEND_TIMEOUT_S = 30.0  # longest the worker's main thread may leave a frame unread (it reads while computing)
 
 
 class FaceEngineError(RuntimeError):
@@ -70,8 +73,11 @@ class FaceEngine:
     """Detect faces and compute their descriptors in the Node worker."""
 
     def __init__(self, node: str = "node", modules: Path | None = None, timeout: float = 180.0,
-                 heartbeat: Callable[[], None] = lambda: None) -> None:
+                 heartbeat: Callable[[], None] = lambda: None, threads: int = 1) -> None:
+        if not 1 <= threads <= 16:
+            raise ValueError(f"threads must be 1-16, not {threads}")
         self.node = node
+        self.threads = threads
         self.heartbeat = heartbeat  # called about once a second while waiting (the watchdog)
         self.modules = modules
         self.timeout = timeout
@@ -90,7 +96,8 @@ class FaceEngine:
             return
         modules = find_modules(self.modules)
         try:
-            self.proc = subprocess.Popen([self.node, str(WORKER), str(modules)], stdin=subprocess.PIPE,
+            self.proc = subprocess.Popen([self.node, str(WORKER), str(modules), str(self.threads)],
+                                         stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, close_fds=True)
         except OSError as exc:
             raise FaceWorkerUnavailable(f"cannot start {self.node}: {exc}") from exc
@@ -106,50 +113,103 @@ class FaceEngine:
 
     def detect(self, image: Image.Image) -> list[DetectedFace]:
         """Faces in an RGB image, as the detector orders them."""
-        self.start()
-        assert self.proc is not None and self.proc.stdin is not None
-        self._next_id += 1
-        header = json.dumps({"id": self._next_id, "width": image.width, "height": image.height}).encode()
-        try:
-            self.proc.stdin.write(struct.pack("<I", len(header)) + header + image.tobytes())
-            self.proc.stdin.flush()
-        except OSError as exc:
-            self.close()
-            raise FaceEngineError(f"the face worker is gone: {exc}") from exc
-        answer = self._message(self.timeout)
-        if answer.get("id") != self._next_id:
-            self.close()
-            raise FaceEngineError(f"the face worker answered out of turn: {answer}")
-        if "error" in answer:
-            raise FaceEngineError(f"the face worker refused the image: {answer['error']}")
-        w, h = image.width, image.height
-        return [DetectedFace((f["box"][0] / w, f["box"][1] / h, f["box"][2] / w, f["box"][3] / h),
-                             float(f["score"]), tuple(float(v) for v in f["descriptor"]))
-                for f in answer["faces"]]
+        [answer] = self.detect_many([lambda: image])
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
     def detect_file(self, path: Path) -> list[DetectedFace]:
         return self.detect(rgb(path))
 
+    def detect_many(self, images: list[Callable[[], Image.Image]]) -> list[list[DetectedFace] | Exception]:
+        """The faces of several RGB images (each made by its callable just before it is sent, so
+        the worker computes while the next is decoded), in the order given. An image that cannot
+        be made (its exception) or that the worker refuses (a :class:`FaceEngineError`) is that
+        image's answer; a crash or a timeout of the worker raises for all."""
+        self.start()
+        answers: dict[int, list[DetectedFace] | Exception] = {}
+        sizes: dict[int, tuple[int, int]] = {}
+        order: list[int] = []
+        for make in images:
+            self._next_id += 1
+            order.append(self._next_id)
+            try:
+                image = make()
+            except Exception as exc:  # noqa: BLE001  (the image's own failure, e.g. a corrupt JPEG)
+                answers[self._next_id] = exc
+                continue
+            sizes[self._next_id] = image.size
+            self._send(self._next_id, image)
+        while len(answers) < len(order):
+            answer = self._message(self.timeout)
+            frame = answer.get("id")
+            if frame not in sizes or frame in answers:
+                self.close()
+                raise FaceEngineError(f"the face worker answered out of turn: {answer}")
+            answers[frame] = self._faces(answer, *sizes[frame])
+        return [answers[frame] for frame in order]
+
+    def _send(self, frame: int, image: Image.Image) -> None:
+        """Write one frame, reading the worker's answers meanwhile (a pipe full both ways would
+        otherwise block both sides)."""
+        assert self.proc is not None and self.proc.stdin is not None
+        header = json.dumps({"id": frame, "width": image.width, "height": image.height}).encode()
+        data = memoryview(struct.pack("<I", len(header)) + header + image.tobytes())
+        fd = self.proc.stdin.fileno()
+        os.set_blocking(fd, False)
+        deadline = time.monotonic() + SEND_TIMEOUT_S
+        while data:
+            if time.monotonic() > deadline:
+                self.close()
+                raise FaceEngineError(f"the face worker took no frame within {SEND_TIMEOUT_S:g} s")
+            readable, writable, _ = select.select([self._out_fd()], [fd], [], 1.0)
+            self.heartbeat()
+            if readable:
+                self._read()
+            if writable:
+                try:
+                    data = data[os.write(fd, data[:1 << 20]):]
+                except BlockingIOError:
+                    continue
+                except OSError as exc:
+                    self.close()
+                    raise FaceEngineError(f"the face worker is gone: {exc}") from exc
+
+    def _out_fd(self) -> int:
+        assert self.proc is not None and self.proc.stdout is not None
+        return self.proc.stdout.fileno()
+
+    def _read(self) -> None:
+        """What the worker wrote so far, into the buffer; its exit raises."""
+        assert self.proc is not None
+        chunk = os.read(self._out_fd(), 1 << 16)
+        if not chunk:
+            code = self.proc.wait()
+            self.proc = None
+            raise FaceEngineError(f"the face worker exited ({code})")
+        self._buffer += chunk
+
+    @staticmethod
+    def _faces(answer: dict[str, Any], w: int, h: int) -> list[DetectedFace] | FaceEngineError:
+        if "error" in answer:
+            return FaceEngineError(f"the face worker refused the image: {answer['error']}")
+        return [DetectedFace((f["box"][0] / w, f["box"][1] / h, f["box"][2] / w, f["box"][3] / h),
+                             float(f["score"]), tuple(float(v) for v in f["descriptor"]))
+                for f in answer["faces"]]
+
     def _message(self, timeout: float) -> dict[str, Any]:
         """The worker's next JSON line; a timeout or its exit stops it and raises."""
-        assert self.proc is not None and self.proc.stdout is not None
         deadline = time.monotonic() + timeout
-        fd = self.proc.stdout.fileno()
         while b"\n" not in self._buffer:
             left = deadline - time.monotonic()
-            ready, _, _ = select.select([fd], [], [], min(1.0, max(0.0, left)))
+            ready, _, _ = select.select([self._out_fd()], [], [], min(1.0, max(0.0, left)))
             self.heartbeat()
             if not ready:
                 if time.monotonic() < deadline:
                     continue
                 self.close()
                 raise FaceEngineError(f"the face worker did not answer within {timeout:g} s")
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                code = self.proc.wait()
-                self.proc = None
-                raise FaceEngineError(f"the face worker exited ({code})")
-            self._buffer += chunk
+            self._read()
         line, self._buffer = self._buffer.split(b"\n", 1)
         try:
             return json.loads(line)

@@ -1,24 +1,35 @@
 // The face worker: a long-lived Node process owned by appliance/imaging/faces/engine.py over pipes.
 //
 // Model (docs/faces.md; the gallery runs the same one in the guest's browser): @vladmandic/face-api's
-// ssdMobilenetv1 (minConfidence 0.5, maxResults 20) + faceLandmark68Net + faceRecognitionNet, on
+// ssdMobilenetv1 (minConfidence 0.4, maxResults 20) + faceLandmark68Net + faceRecognitionNet, on
 // TensorFlow.js's WASM backend, its .wasm files and the weights read from the local node_modules
 // (nothing is downloaded at run time).
 //
-// Usage: node worker.mjs <node_modules folder>
+// Usage: node worker.mjs <node_modules folder> [threads]
 // stdin: frames of [u32 LE header length][header JSON {"id", "width", "height"}][width*height*3 RGB bytes]
-// stdout: one JSON line per message: first {"ready": true, "backend", "versions"}, then per frame
-//   {"id", "faces": [{"box": [x, y, w, h] (pixels), "score", "descriptor": [128 floats]}], "ms"}
-//   or {"id", "error"}.
+// stdout: one JSON line per message: first {"ready": true, "backend", "simd", "threads", "versions"},
+//   then per frame {"id", "faces": [{"box": [x, y, w, h] (pixels), "score", "descriptor": [128 floats]}],
+//   "ms"} or {"id", "error"}.
+//
+// TensorFlow.js's WASM backend computes on one thread under Node (tfjs#3830), so the worker runs
+// `threads` engines (worker_threads, each its own TensorFlow.js, WASM instance and nets): the main
+// thread reads the frames and hands each to an idle engine; answers go out as they are ready, so
+// their order may differ from the frames' (the ids tell them apart).
 import { createRequire } from "node:module";
 import path from "node:path";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { faceTensors, preparedInput } from "./pixels.mjs";
+import { installFusedDetector } from "./ssd-fused.mjs";
 
-const MIN_CONFIDENCE = 0.5;
+// 0.4, not face-api's 0.5: finds faces in dim photos that 0.5 misses, and no more non-faces on the
+// camera samples (bench/faces.py; docs/faces.md). The gallery's face-model.js uses the same options.
+const MIN_CONFIDENCE = 0.4;
 const MAX_RESULTS = 20;
 
-const modules = process.argv[2];
-if (!modules) {
-  process.stderr.write("usage: node worker.mjs <node_modules folder>\n");
+const modules = isMainThread ? process.argv[2] : workerData.modules;
+const THREADS = isMainThread ? Number(process.argv[3] || 1) : 1;
+if (!modules || !Number.isInteger(THREADS) || THREADS < 1 || THREADS > 16) {
+  process.stderr.write("usage: node worker.mjs <node_modules folder> [threads 1-16]\n");
   process.exit(2);
 }
 const require = createRequire(path.join(path.resolve(modules), "_face_worker.js"));
@@ -40,33 +51,33 @@ async function load() {
   await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
   await faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir);
   await faceapi.nets.faceRecognitionNet.loadFromDisk(modelDir);
+  installFusedDetector(tf, faceapi); // the same detector, a third faster (ssd-fused.mjs)
   const options = new faceapi.SsdMobilenetv1Options({ minConfidence: MIN_CONFIDENCE, maxResults: MAX_RESULTS });
   const model = { tf, faceapi, options };
   // The first run of each net sets up its WASM kernels (1-2 s): do it now, not on the first photo.
-  const blank = tf.zeros([64, 64, 3], "int32");
+  await describeAll(model, new Uint8Array(64 * 64 * 3), 64, 64);
+  const face = tf.zeros([1, 150, 150, 3]);
   try {
-    await faceapi.detectAllFaces(blank, options);
-    const face = tf.zeros([1, 150, 150, 3]);
-    try {
-      await faceapi.nets.faceLandmark68Net.detectLandmarks([face]);
-      await faceapi.nets.faceRecognitionNet.computeFaceDescriptor([face]);
-    } finally {
-      tf.dispose(face);
-    }
+    await faceapi.nets.faceLandmark68Net.detectLandmarks([face]);
+    await faceapi.nets.faceRecognitionNet.computeFaceDescriptor([face]);
   } finally {
-    tf.dispose(blank);
+    tf.dispose(face);
   }
   return model;
 }
 
-/** detectAllFaces(...).withFaceLandmarks().withFaceDescriptors() with the landmarks and the
- * descriptors of all faces each computed in one batch (face-api runs one net call per face); the
- * same crops, alignment and nets, so the same descriptors as the browser's. */
-async function describeAll(model, tensor) {
+/** detectAllFaces(...).withFaceLandmarks().withFaceDescriptors() on the RGB bytes: the detector's
+ * input and the faces' crops made from the bytes (pixels.mjs: the same numbers as face-api's own,
+ * without a full-size tensor), the landmarks and the descriptors of all faces each computed in one
+ * batch (face-api runs one net call per face); the same crops, alignment and nets, so the same
+ * descriptors as the browser's. */
+async function describeAll(model, pixels, width, height) {
   const { tf, faceapi, options } = model;
-  const found = (await faceapi.detectAllFaces(tensor, options)).map((d) => faceapi.extendWithFaceDetection({}, d));
+  const input = preparedInput(tf, faceapi, pixels, width, height);
+  const found = (await faceapi.nets.ssdMobilenetv1.locateFaces(input, options))
+    .map((d) => faceapi.extendWithFaceDetection({}, d));
   if (!found.length) return [];
-  const crops = await faceapi.extractFaceTensors(tensor, found.map((f) => f.detection));
+  const crops = faceTensors(tf, faceapi, pixels, width, height, found.map((f) => f.detection));
   let landmarks;
   try {
     landmarks = await faceapi.nets.faceLandmark68Net.detectLandmarks(crops);
@@ -74,8 +85,8 @@ async function describeAll(model, tensor) {
     tf.dispose(crops);
   }
   const withLandmarks = found.map((f, i) => faceapi.extendWithFaceLandmarks(f, landmarks[i]));
-  const aligned = await faceapi.extractFaceTensors(
-    tensor, withLandmarks.map((f) => f.landmarks.align(null, { useDlibAlignment: true })));
+  const aligned = faceTensors(tf, faceapi, pixels, width, height,
+    withLandmarks.map((f) => f.landmarks.align(null, { useDlibAlignment: true })));
   let descriptors;
   try {
     descriptors = await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(aligned);
@@ -86,36 +97,29 @@ async function describeAll(model, tensor) {
 }
 
 async function detect(model, header, pixels) {
-  const { tf } = model;
   const { width, height } = header;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0
       || pixels.length !== width * height * 3) {
     throw new Error(`bad frame: ${width}x${height} with ${pixels.length} bytes`);
   }
-  const tensor = tf.tensor3d(pixels, [height, width, 3], "int32");
-  try {
-    const started = performance.now();
-    const results = await describeAll(model, tensor);
-    const faces = results.map((r) => {
-      const b = r.detection.box;
-      return {
-        box: [b.x, b.y, b.width, b.height],
-        score: r.detection.score,
-        descriptor: Array.from(r.descriptor),
-      };
-    });
-    return { faces, ms: performance.now() - started };
-  } finally {
-    tf.dispose(tensor);
-  }
+  const started = performance.now();
+  const results = await describeAll(model, pixels, width, height);
+  const faces = results.map((r) => {
+    const b = r.detection.box;
+    return {
+      box: [b.x, b.y, b.width, b.height],
+      score: r.detection.score,
+      descriptor: Array.from(r.descriptor),
+    };
+  });
+  return { faces, ms: performance.now() - started };
 }
 
-// Frames arrive in chunks of any size; collect them (without copying each chunk again) and handle
-// one complete frame at a time, in order.
+// Frames arrive in chunks of any size; collect them (without copying each chunk again) and hand on
+// each complete frame, in order (its pixels in a buffer of their own, to be transferred to a thread).
 function frames(onFrame) {
   let chunks = [];
   let length = 0;
-  let busy = Promise.resolve();
   const take = (n) => {
     const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
     chunks = n < all.length ? [all.subarray(n)] : [];
@@ -134,7 +138,7 @@ function frames(onFrame) {
         if (length < 4 + headerLength) return;
         const header = JSON.parse(peek(4 + headerLength).subarray(4, 4 + headerLength).toString("utf8"));
         const size = header.width * header.height * 3;
-        if (!Number.isSafeInteger(size) || size <= 0) throw new Error("bad frame header");
+        if (!Number.isSafeInteger(size) || size < 0) throw new Error("bad frame header"); // 0: refused by detect()
         take(4 + headerLength);
         need = { header, size };
       }
@@ -142,26 +146,69 @@ function frames(onFrame) {
       const { header, size } = need;
       const pixels = new Uint8Array(take(size));
       need = null;
-      busy = busy.then(() => onFrame(header, pixels));
+      onFrame(header, pixels);
     }
   };
 }
 
-async function main() {
+/** An engine thread: loads the model, then answers {id, width, height, pixels} messages. */
+async function engineThread() {
   const model = await load();
   const simd = await model.tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
-  send({ ready: true, backend: model.tf.getBackend(), simd, versions: model.faceapi.version });
-  process.stdin.on("data", frames(async (header, pixels) => {
+  parentPort.postMessage({ ready: true, backend: model.tf.getBackend(), simd, versions: model.faceapi.version });
+  parentPort.on("message", async ({ id, width, height, pixels }) => {
     try {
-      send({ id: header.id, ...(await detect(model, header, pixels)) });
+      parentPort.postMessage({ id, ...(await detect(model, { width, height }, pixels)) });
     } catch (err) {
-      send({ id: header.id, error: String(err && err.message ? err.message : err) });
+      parentPort.postMessage({ id, error: String(err && err.message ? err.message : err) });
     }
+  });
+}
+
+/** Start the engine threads; resolves with their ready messages. A thread that fails ends the worker. */
+function startEngines(onAnswer) {
+  return Promise.all(Array.from({ length: THREADS }, () => new Promise((resolve) => {
+    const thread = new Worker(new URL(import.meta.url), { workerData: { modules } });
+    thread.once("message", (ready) => {
+      thread.on("message", (answer) => onAnswer(thread, answer));
+      resolve({ thread, ready });
+    });
+    thread.on("error", (err) => {
+      process.stderr.write(`face worker thread: ${err && err.stack ? err.stack : err}\n`);
+      process.exit(1);
+    });
+    thread.on("exit", (code) => {
+      process.stderr.write(`face worker thread exited (${code})\n`);
+      process.exit(1);
+    });
+  })));
+}
+
+async function main() {
+  const idle = [];
+  const waiting = [];
+  const dispatch = () => {
+    while (idle.length && waiting.length) {
+      const { header, pixels } = waiting.shift();
+      idle.pop().postMessage({ id: header.id, width: header.width, height: header.height, pixels },
+        [pixels.buffer]);
+    }
+  };
+  const engines = await startEngines((thread, answer) => {
+    send(answer);
+    idle.push(thread);
+    dispatch();
+  });
+  idle.push(...engines.map((e) => e.thread));
+  send({ ...engines[0].ready, threads: engines.length });
+  process.stdin.on("data", frames((header, pixels) => {
+    waiting.push({ header, pixels });
+    dispatch();
   }));
   process.stdin.on("end", () => process.exit(0));
 }
 
-main().catch((err) => {
+(isMainThread ? main() : engineThread()).catch((err) => {
   process.stderr.write(`face worker: ${err && err.stack ? err.stack : err}\n`);
   process.exit(1);
 });

@@ -1,0 +1,95 @@
+// A photo's pixels for face-api's nets without a full-size tensor.
+//
+// face-api makes the detector's input from an image tensor by padding it to a square (zeros at the
+// bottom or right) and resizing that to 512 x 512 (NetInput.toBatchTensor, tf.image.resizeBilinear,
+// no corner alignment, no half-pixel centres), and cuts each face out of the same tensor
+// (extractFaceTensors). For a 2048 px photo that is ~130 MB of WebAssembly memory per photo (the
+// int32 image, its padded square, the zeros), which the WASM heap keeps for good. Here the same
+// numbers come from the RGB bytes directly: the 512 x 512 input computed as TensorFlow.js's WASM
+// kernel computes it (float32, the same interpolation order), and each face's crop sliced out of
+// the bytes; only those go to TensorFlow.js (3 MB plus the faces).
+
+export const DETECTOR_SIZE = 512;
+
+const f32 = Math.fround;
+
+/** The detector's input: the photo zero-padded to a square and resized to `size` x `size` the way
+ * tfjs-backend-wasm's ResizeBilinear does (alignCorners false, halfPixelCenters false), float32 RGB. */
+export function detectorInput(pixels, width, height, size = DETECTOR_SIZE) {
+  const side = Math.max(width, height);
+  const scale = f32(side / size);
+  const out = new Float32Array(size * size * 3);
+  // per output column: the two source columns (byte offsets in a row, -1 in the padding) and the weight
+  const left = new Int32Array(size);
+  const right = new Int32Array(size);
+  const dxs = new Float32Array(size);
+  for (let x = 0; x < size; x++) {
+    const src = f32(scale * x);
+    const l = Math.floor(src);
+    const r = Math.min(side - 1, Math.ceil(src));
+    left[x] = l < width ? l * 3 : -1;
+    right[x] = r < width ? r * 3 : -1;
+    dxs[x] = f32(src - l);
+  }
+  const zeros = new Uint8Array(width * 3);
+  let o = 0;
+  for (let y = 0; y < size; y++) {
+    const src = f32(scale * y);
+    const t = Math.floor(src);
+    const b = Math.min(side - 1, Math.ceil(src));
+    const dy = f32(src - t);
+    const top = t < height ? pixels.subarray(t * width * 3, (t + 1) * width * 3) : zeros;
+    const bottom = b < height ? pixels.subarray(b * width * 3, (b + 1) * width * 3) : zeros;
+    for (let x = 0; x < size; x++) {
+      const l = left[x];
+      const r = right[x];
+      const dx = dxs[x];
+      for (let c = 0; c < 3; c++) {
+        const tl = l < 0 ? 0 : top[l + c];
+        const tr = r < 0 ? 0 : top[r + c];
+        const bl = l < 0 ? 0 : bottom[l + c];
+        const br = r < 0 ? 0 : bottom[r + c];
+        const upper = f32(tl + f32((tr - tl) * dx));
+        const lower = f32(bl + f32((br - bl) * dx));
+        out[o++] = f32(upper + f32((lower - upper) * dy));
+      }
+    }
+  }
+  return out;
+}
+
+/** A face-api NetInput whose batch tensor is the detector input made above (face-api's
+ * locateFaces reads the photo's size and the padding from it, as from its own NetInput). */
+export function preparedInput(tf, faceapi, pixels, width, height) {
+  class PreparedInput extends faceapi.NetInput {
+    constructor() {
+      super([]);
+      this._batchSize = 1;
+      this._inputDimensions = [[height, width, 3]];
+    }
+
+    toBatchTensor(inputSize) {
+      if (inputSize !== DETECTOR_SIZE) throw new Error(`detector input is ${DETECTOR_SIZE}, not ${inputSize}`);
+      this._inputSize = inputSize;
+      return tf.tensor4d(detectorInput(pixels, width, height), [1, inputSize, inputSize, 3], "float32");
+    }
+  }
+  return new PreparedInput();
+}
+
+/** face-api's extractFaceTensors on the bytes: each region (a FaceDetection or a box in pixels)
+ * clipped at the photo's borders and floored, as an int32 [h, w, 3] tensor. */
+export function faceTensors(tf, faceapi, pixels, width, height, regions) {
+  const boxes = regions
+    .map((r) => (r instanceof faceapi.FaceDetection ? r.forSize(width, height).box : r))
+    .map((box) => box.clipAtImageBorders(width, height))
+    .filter((box) => box.width > 0 && box.height > 0);
+  return boxes.map(({ x, y, width: w, height: h }) => {
+    const crop = new Int32Array(w * h * 3);
+    for (let row = 0; row < h; row++) {
+      const from = ((y + row) * width + x) * 3;
+      crop.set(pixels.subarray(from, from + w * 3), row * w * 3);
+    }
+    return tf.tensor3d(crop, [h, w, 3], "int32");
+  });
+}
