@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import jsonify, request
 
 from ..imaging.recipe import RecipeError
 from ..publish.worker import Publisher
 from ..store import PublicationState, utcnow
 from ..store.culling import BufferQuery
 from . import get_config, get_store
-from .auth import login_required
+from .auth import session_blueprint
 from .buffer_query import parse_query, sources_json
 from .errors import ApiError, body, int_arg, whole
 from .housekeeping import purge_deleted
@@ -24,13 +24,7 @@ from .queries import (
     status_snapshot,
 )
 
-bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-@bp.before_request
-@login_required
-def _require_login() -> None:
-    """Every API route needs a session (the decorator returns 401 before the view runs)."""
+bp = session_blueprint("api", __name__, url_prefix="/api")
 
 
 @bp.errorhandler(LookupError)

@@ -52,6 +52,17 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _no_view() -> None:
+    """Nothing to do for a signed-in request (``login_required`` answers the others)."""
+
+
+def session_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
+    """A blueprint every route of which needs a session: refused before any of its views runs."""
+    blueprint = Blueprint(name, import_name, url_prefix=url_prefix)
+    blueprint.before_request(login_required(_no_view))
+    return blueprint
+
+
 def retry_after(store: Store, client: str, now: float | None = None) -> int:
     """Seconds until ``client`` may try again (0: allowed now)."""
     now = time.time() if now is None else now

@@ -10,25 +10,19 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import jsonify
 
 from ..publish.autopublish import MODES_BY_KIND, validate
 from ..store import Store
 from ..store.sources import SourceKind, rule_name
 from . import get_store
-from .auth import login_required
+from .auth import session_blueprint
 from .errors import ApiError, body, current_event, text, whole
 
-bp = Blueprint("autopublish", __name__, url_prefix="/api")
+bp = session_blueprint("autopublish", __name__, url_prefix="/api")
 
 FIXED_SOURCES = ((SourceKind.CARD, "Any card"), (SourceKind.HOT_FOLDER, "Hot folder"),
                  (SourceKind.TETHER, "USB tether"))
-
-
-@bp.before_request
-@login_required
-def _require_login() -> None:
-    """Every route here needs a session."""
 
 
 def _event_id(store: Store) -> int:

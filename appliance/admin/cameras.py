@@ -15,25 +15,19 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, jsonify, send_file
+from flask import jsonify, send_file
 from werkzeug.security import generate_password_hash
 
 from ..ingest.ftp_auth import valid_user
 from ..ingest.ftp_tls import certificate_paths, fingerprint, tls_folder
 from ..store import Store
 from . import get_config, get_store
-from .auth import login_required
+from .auth import session_blueprint
 from .errors import ApiError, body, text, whole
 
-bp = Blueprint("cameras", __name__, url_prefix="/api")
+bp = session_blueprint("cameras", __name__, url_prefix="/api")
 
 MIN_PASSWORD = 8
-
-
-@bp.before_request
-@login_required
-def _require_login() -> None:
-    """Every route here needs a session."""
 
 
 def certificate() -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import jsonify, request
 
 from ..imaging import xmp_sidecar
 from ..imaging.recipe import Recipe, RecipeError
@@ -18,21 +18,15 @@ from ..publish.worker import Publisher
 from ..store import PublicationState
 from ..store.batches import NO_PHOTO, UndoRefused
 from . import get_config, get_store, housekeeping
-from .auth import login_required
+from .auth import session_blueprint
 from .buffer_query import parse_query
 from .errors import ApiError, body
 
-bp = Blueprint("culling", __name__, url_prefix="/api")
+bp = session_blueprint("culling", __name__, url_prefix="/api")
 
 MAX_IDS = 10_000
 ACTIONS = ("publish", "unpublish", "rate", "flag", "edit", "delete")
 FLAG_VALUES = ("pick", "reject", "none")
-
-
-@bp.before_request
-@login_required
-def _require_login() -> None:
-    """Every route here needs a session."""
 
 
 @bp.errorhandler(LookupError)

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import jsonify
 
 from ..config import SLUG_RE
 from ..store import Store, utcnow
 from . import get_store
-from .auth import login_required
+from .auth import session_blueprint
 from .errors import ApiError, body, text, whole
 
-bp = Blueprint("events", __name__, url_prefix="/api")
-
-
-@bp.before_request
-@login_required
-def _require_login() -> None:
-    """Every route here needs a session."""
+bp = session_blueprint("events", __name__, url_prefix="/api")
 
 
 def events_json(store: Store) -> dict[str, Any]:

@@ -6,22 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import jsonify
 
 from ..publish import face_settings, manifest
 from ..publish.worker import bucket_key
 from ..store import Store
 from . import get_config, get_store
-from .auth import login_required
+from .auth import session_blueprint
 from .errors import ApiError, body, current_event
 
-bp = Blueprint("faces", __name__, url_prefix="/api/settings/faces")
-
-
-@bp.before_request
-@login_required
-def _require_login() -> None:
-    """Every route here needs a session."""
+bp = session_blueprint("faces", __name__, url_prefix="/api/settings/faces")
 
 
 def faces_json(store: Store, event: dict[str, Any]) -> dict[str, Any]:

@@ -8,21 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import jsonify
 
 from ..publish import gallery_access
 from ..store import Store, utcnow
 from . import get_config, get_store
-from .auth import login_required
+from .auth import session_blueprint
 from .errors import ApiError, body, current_event
 
-bp = Blueprint("gallery_access", __name__, url_prefix="/api/settings")
-
-
-@bp.before_request
-@login_required
-def _require_login() -> None:
-    """Every route here needs a session."""
+bp = session_blueprint("gallery_access", __name__, url_prefix="/api/settings")
 
 
 def _state(store: Store, event: dict[str, Any]) -> dict[str, Any]:

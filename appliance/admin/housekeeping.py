@@ -15,28 +15,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import jsonify
 
 from ..config import Config
 from ..imaging.xmp_sidecar import sidecar_path
 from ..store import Store
 from . import get_config, get_store
-from .auth import login_required
+from .auth import session_blueprint
 from .errors import ApiError, body
 from .queries import disk
 
-bp = Blueprint("housekeeping", __name__, url_prefix="/api")
+bp = session_blueprint("housekeeping", __name__, url_prefix="/api")
 
 log = logging.getLogger(__name__)
 UNDO_SECONDS = 10.0  # a delete from the buffer can be undone this long; then its files go
 MOUNT_ROOTS = (Path("/media"), Path("/mnt"), Path("/run/media"))
 FOLDER_NAMES = ("buffer", "web", "trash", "archive", "state")
-
-
-@bp.before_request
-@login_required
-def _require_login() -> None:
-    """Every route here needs a session."""
 
 
 def _folder_choices() -> list[Path]:

@@ -17,28 +17,22 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import jsonify
 
 from ..publish import credits, manifest
 from ..publish.worker import manifest_keys
 from ..store import PublicationState, Store
 from . import get_config, get_store
-from .auth import login_required
+from .auth import session_blueprint
 from .errors import ApiError, body, current_event, text, whole
 from .events import events_json
 from .housekeeping import cleanup_json, folders_json
 from .queries import gallery_url, hero
 from .watermark_api import watermark_json
 
-bp = Blueprint("settings", __name__, url_prefix="/api")
+bp = session_blueprint("settings", __name__, url_prefix="/api")
 
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-
-
-@bp.before_request
-@login_required
-def _require_login() -> None:
-    """Every route here needs a session."""
 
 
 def _refresh_manifest(store: Store, event: dict[str, Any]) -> None:

@@ -10,20 +10,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import jsonify
 
 from ..store import Store
 from . import get_store
-from .auth import login_required
+from .auth import session_blueprint
 from .errors import int_arg
 
-bp = Blueprint("sync_history", __name__, url_prefix="/api")
-
-
-@bp.before_request
-@login_required
-def _require_login() -> None:
-    """Every route here needs a session."""
+bp = session_blueprint("sync_history", __name__, url_prefix="/api")
 
 
 def history(store: Store, now: float, minutes: int = 60) -> dict[str, Any]:

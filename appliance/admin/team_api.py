@@ -14,26 +14,20 @@ import logging
 from typing import Any
 
 import segno
-from flask import Blueprint, jsonify
+from flask import jsonify
 
 from ..publish import manifest
 from ..store import Store
 from ..store.shards import ID_RE
 from ..sync import bucket, joincode, peers, takeover, team
 from . import get_config, get_store
-from .auth import login_required
+from .auth import session_blueprint
 from .errors import ApiError, body, current_event, number, text
 
-bp = Blueprint("team", __name__, url_prefix="/api")
+bp = session_blueprint("team", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
 MAX_OFFSET_S = 7 * 24 * 3600
 MAX_LISTED = 500  # adopted photos listed in the team card
-
-
-@bp.before_request
-@login_required
-def _require_login() -> None:
-    """Every route here needs a session."""
 
 
 def team_json(store: Store) -> dict[str, Any]:

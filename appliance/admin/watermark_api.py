@@ -11,28 +11,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, request, send_file
+from flask import abort, jsonify, request, send_file
 
 from ..imaging import pipeline, watermark
 from ..imaging.recipe import Recipe
 from ..publish import watermark_settings
 from ..store import Store
 from . import get_config, get_store
-from .auth import login_required
+from .auth import session_blueprint
 from .errors import ApiError, body
 from .preview import PREVIEW_EDGE, cached, jpeg_response
 from .queries import hero
 
-bp = Blueprint("watermark", __name__, url_prefix="/api/settings/watermark")
+bp = session_blueprint("watermark", __name__, url_prefix="/api/settings/watermark")
 
 KINDS = ("none", "text", "image")
 VERSION = "watermark_version"
-
-
-@bp.before_request
-@login_required
-def _require_login() -> None:
-    """Every route here needs a session."""
 
 
 def bump_version(store: Store) -> int:

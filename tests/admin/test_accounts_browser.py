@@ -5,22 +5,20 @@ phone uses to join. The console stays silent (console_guard). Screenshots in tes
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from support.accounts import USER_PASSWORD, app_with_users
+from support.wsgi import serving_app
 from test_admin_browser import (  # noqa: F401 (fixtures)
     ARTIFACTS,
     PHONES,
-    QuietHandler,
     photos,
     playwright_browser,
     shot,
 )
 from werkzeug.security import generate_password_hash
-from werkzeug.serving import make_server
 
 from appliance.config import Config
 from appliance.store import Store
@@ -31,15 +29,8 @@ PHONE = PHONES["iphone"]  # 390 × 844, touch
 
 @pytest.fixture
 def server(config: Config, photos: list[int]) -> Iterator[str]:  # noqa: F811
-    app = app_with_users(config)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(5)
+    with serving_app(app_with_users(config)) as base:
+        yield base
 
 
 def log_in(page: Any, base: str, name: str, password: str) -> None:

@@ -8,14 +8,13 @@ feed shows real sync states. Screenshots of every screen go to tests/artifacts/.
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
+from support.wsgi import serving_app
 
 from appliance.admin import create_app
 from appliance.config import Config
@@ -94,22 +93,11 @@ def photos(config: Config, samples: Path) -> list[int]:
     return ids
 
 
-class QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
 
 @pytest.fixture
 def server(config: Config, photos: list[int]) -> Iterator[str]:
-    app = create_app(config)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(5)
+    with serving_app(create_app(config)) as base:
+        yield base
 
 
 def shot(page: Any, name: str, full_page: bool = False) -> None:

@@ -4,7 +4,6 @@ and what the photographer sees of a real FTP session (connected, frames, discard
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -14,8 +13,8 @@ from support.ftp import account, connect, serving
 from support.images import save_jpeg
 from support.polling import wait_for
 from support.sessions import PASSWORD, login
+from support.wsgi import serving_app
 from werkzeug.security import check_password_hash
-from werkzeug.serving import make_server
 
 from appliance.admin import create_app
 from appliance.config import Config
@@ -75,12 +74,8 @@ def test_cameras_need_login_and_csrf(config, store):
 
 @pytest.fixture
 def admin(config: Config) -> Iterator[str]:
-    httpd = make_server("127.0.0.1", 0, create_app(config), threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(5)
+    with serving_app(create_app(config)) as base:
+        yield base
 
 
 @pytest.mark.browser

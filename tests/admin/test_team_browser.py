@@ -5,7 +5,6 @@ moto bucket, the console stays silent (console_guard). Screenshots in tests/arti
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,8 @@ from typing import Any
 import pytest
 from support.bucket import bucket_keys
 from support.team import LocalAppliance
-from test_admin_browser import PASSWORD, PHONES, QuietHandler, playwright_browser, shot  # noqa: F401
-from werkzeug.serving import make_server
+from support.wsgi import serving_app
+from test_admin_browser import PASSWORD, PHONES, playwright_browser, shot  # noqa: F401
 
 from appliance.admin import create_app
 from appliance.config import Config
@@ -44,15 +43,8 @@ def two(config: Config, store: Store, tmp_path: Path, moto_url: str, bucket: str
 
 @pytest.fixture
 def server(config: Config, two: Any) -> Iterator[str]:
-    app = create_app(config)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(5)
+    with serving_app(create_app(config)) as base:
+        yield base
 
 
 def test_join_code_and_take_over_on_a_phone(playwright_browser, server, two, s3, bucket,  # noqa: F811

@@ -4,14 +4,13 @@ capture order with each appliance's clock offset, each photo credited to its pho
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.gallery_pages import Page
 from support.team import LocalAppliance
-from werkzeug.serving import make_server
+from support.wsgi import serving_app
 
 from appliance.dev.gallery_server import create_app
 from appliance.publish import credits
@@ -36,11 +35,8 @@ def three(tmp_path: Path, moto_url: str, bucket: str, samples: Path) -> Iterator
 
 @pytest.fixture
 def gallery(three: list[LocalAppliance], s3) -> Iterator[str]:  # noqa: ANN001
-    server = make_server("127.0.0.1", 0, create_app(three[0].config, s3), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving_app(create_app(three[0].config, s3)) as base:
+        yield base
 
 
 def tile_names(p: Page) -> list[str]:

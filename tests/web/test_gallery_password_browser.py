@@ -6,13 +6,12 @@ the slideshow open with the cookie afterwards."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 
 import pytest
 from support import gallery as gf
 from support.browser import CHROMIUM
-from werkzeug.serving import WSGIRequestHandler, make_server
+from support.wsgi import serving_app
 
 from appliance.dev.gallery_server import create_app
 from appliance.publish import gallery_access
@@ -23,11 +22,6 @@ pytestmark = [
 ]
 
 PASSWORD = "garden party"
-
-
-class Quiet(WSGIRequestHandler):
-    def log_request(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture
@@ -43,10 +37,8 @@ def gallery(config, s3, bucket) -> Iterator[str]:  # noqa: ANN001
         put(f"thumbs/{p.name}.jpg", gf.make_jpeg(p.tw, p.th, p.seed, p.name), "image/jpeg")
     put("manifest.json", json.dumps(ev.manifest()).encode(), "application/json")
     put("access.json", gallery_access.document(gallery_access.make_record(PASSWORD)), "application/json")
-    httpd = make_server("127.0.0.1", 0, create_app(config, s3), threaded=True, request_handler=Quiet)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    with serving_app(create_app(config, s3)) as base:
+        yield base
 
 
 def test_guest_is_asked_once_and_sees_nothing_before(gallery, open_page):
