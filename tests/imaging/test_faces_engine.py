@@ -125,6 +125,26 @@ def test_two_threads_answer_every_photo_in_order_as_one_thread_does(engine: Face
             assert cosine(a.descriptor, b.descriptor) > 0.9999
 
 
+def test_the_native_detector_finds_what_the_workers_own_detector_finds(engine: FaceEngine) -> None:
+    """The detector network on ONNX Runtime (detector.py, the default) and on TensorFlow.js in the
+    worker: the same faces, boxes and descriptors (to float rounding) on real group photos at the
+    publisher's size, and on a portrait photo (padding at the right)."""
+    photos = [web_size(demo_photo(name), 2048) for name in sorted(FACE_CENTRES)]
+    photos.append(photos[0].crop((0, 0, photos[0].width // 2, photos[0].height)))
+    assert engine.info["detector"].startswith("onnxruntime ")
+    with FaceEngine(modules=engine.modules or find_modules(), timeout=120, native=False) as wasm:
+        wasm.start()
+        assert wasm.info["detector"] == "tfjs-wasm"
+        theirs = [wasm.detect(photo) for photo in photos]
+    for photo, other in zip(photos, theirs, strict=True):
+        mine = engine.detect(photo)
+        assert len(mine) == len(other) > 0
+        for a, b in zip(mine, other, strict=True):
+            assert max(abs(x - y) for x, y in zip(a.box, b.box, strict=True)) < 1e-4
+            assert abs(a.score - b.score) < 1e-3
+            assert cosine(a.descriptor, b.descriptor) > 0.9999
+
+
 def test_a_refused_frame_fails_only_itself(engine: FaceEngine) -> None:
     photo = web_size(demo_photo("sample1.jpg"))
     empty = Image.new("RGB", (0, 0))

@@ -1,8 +1,9 @@
 """The face engine: one long-lived Node worker (``worker.mjs``) owned over its stdin/stdout.
 
-Python decodes the published web-size JPEG to RGB (Pillow) and sends the pixels; the worker runs
-face-api (detector, landmarks, 128-d descriptors) on TensorFlow.js's WASM backend and answers with
-JSON. It runs ``threads`` engines side by side (the WASM backend uses one core each), so
+Python decodes the published web-size JPEG to RGB (Pillow), runs face-api's detector network on ONNX
+Runtime (``detector.py``; where it is installed) and sends the pixels with the network's outputs; the
+worker runs the rest of face-api (boxes, landmarks, 128-d descriptors) on TensorFlow.js's WASM backend
+and answers with JSON. It runs ``threads`` engines side by side (the WASM backend uses one core each), so
 :meth:`FaceEngine.detect_many` sends several photos before it reads the answers. The worker starts
 on first use and is restarted after a crash or a timeout; :meth:`close` stops it (the faces service
 does when idle).
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageOps
+
+from .detector import NativeDetector, native_detector
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,7 @@ class FaceEngine:
     """Detect faces and compute their descriptors in the Node worker."""
 
     def __init__(self, node: str = "node", modules: Path | None = None, timeout: float = 180.0,
-                 heartbeat: Callable[[], None] = lambda: None, threads: int = 1) -> None:
+                 heartbeat: Callable[[], None] = lambda: None, threads: int = 1, native: bool = True) -> None:
         if not 1 <= threads <= 16:
             raise ValueError(f"threads must be 1-16, not {threads}")
         self.node = node
@@ -81,6 +84,8 @@ class FaceEngine:
         self.heartbeat = heartbeat  # called about once a second while waiting (the watchdog)
         self.modules = modules
         self.timeout = timeout
+        self.native = native  # the detector network on ONNX Runtime (False: in the worker, on WASM)
+        self.detector: NativeDetector | None = None
         self.proc: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
         self._buffer = b""
@@ -95,6 +100,12 @@ class FaceEngine:
         if self.running:
             return
         modules = find_modules(self.modules)
+        if self.native and self.detector is None:
+            try:
+                self.detector = native_detector(modules)
+            except Exception as exc:  # noqa: BLE001  (the weights unreadable: the worker's WASM detector still works)
+                log.warning("the detector cannot run on ONNX Runtime (%s): the worker runs it", exc)
+                self.native = False
         try:
             self.proc = subprocess.Popen([self.node, str(WORKER), str(modules), str(self.threads)],
                                          stdin=subprocess.PIPE,
@@ -106,6 +117,7 @@ class FaceEngine:
             self.info = self._message(START_TIMEOUT_S)
         except FaceEngineError as exc:
             raise FaceWorkerUnavailable(f"the face worker did not start: {exc}") from exc
+        self.info["detector"] = f"onnxruntime {self.detector.version}" if self.detector else "tfjs-wasm"
         if not self.info.get("ready"):
             self.close()
             raise FaceWorkerUnavailable(f"the face worker did not start: {self.info}")
@@ -135,11 +147,12 @@ class FaceEngine:
             order.append(self._next_id)
             try:
                 image = make()
+                outputs = self.detector.outputs(image) if self.detector else b""
             except Exception as exc:  # noqa: BLE001  (the image's own failure, e.g. a corrupt JPEG)
                 answers[self._next_id] = exc
                 continue
             sizes[self._next_id] = image.size
-            self._send(self._next_id, image)
+            self._send(self._next_id, image, outputs)
         while len(answers) < len(order):
             answer = self._message(self.timeout)
             frame = answer.get("id")
@@ -149,12 +162,13 @@ class FaceEngine:
             answers[frame] = self._faces(answer, *sizes[frame])
         return [answers[frame] for frame in order]
 
-    def _send(self, frame: int, image: Image.Image) -> None:
-        """Write one frame, reading the worker's answers meanwhile (a pipe full both ways would
-        otherwise block both sides)."""
+    def _send(self, frame: int, image: Image.Image, outputs: bytes) -> None:
+        """Write one frame (the pixels, then the detector's outputs if computed here), reading the
+        worker's answers meanwhile (a pipe full both ways would otherwise block both sides)."""
         assert self.proc is not None and self.proc.stdin is not None
-        header = json.dumps({"id": frame, "width": image.width, "height": image.height}).encode()
-        data = memoryview(struct.pack("<I", len(header)) + header + image.tobytes())
+        header = json.dumps({"id": frame, "width": image.width, "height": image.height,
+                             "outputs": len(outputs)}).encode()
+        data = memoryview(struct.pack("<I", len(header)) + header + image.tobytes() + outputs)
         fd = self.proc.stdin.fileno()
         os.set_blocking(fd, False)
         deadline = time.monotonic() + SEND_TIMEOUT_S

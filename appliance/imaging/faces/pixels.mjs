@@ -59,13 +59,25 @@ export function detectorInput(pixels, width, height, size = DETECTOR_SIZE) {
 }
 
 /** A face-api NetInput whose batch tensor is the detector input made above (face-api's
- * locateFaces reads the photo's size and the padding from it, as from its own NetInput). */
-export function preparedInput(tf, faceapi, pixels, width, height) {
+ * locateFaces reads the photo's size and the padding from it, as from its own NetInput). With
+ * `outputs` ({encodings, classes}: Float32Arrays of the detector network's outputs for this photo,
+ * computed by ONNX Runtime, detector.py), the installed detector (ssd-fused.mjs) takes them from
+ * networkOutputs() instead of running the network. */
+export function preparedInput(tf, faceapi, pixels, width, height, outputs = null) {
   class PreparedInput extends faceapi.NetInput {
     constructor() {
       super([]);
       this._batchSize = 1;
       this._inputDimensions = [[height, width, 3]];
+    }
+
+    networkOutputs() {
+      if (!outputs) return null;
+      this._inputSize = DETECTOR_SIZE;
+      return {
+        encodings: tf.tensor4d(outputs.encodings, [1, outputs.encodings.length / 4, 1, 4], "float32"),
+        classes: tf.tensor3d(outputs.classes, [1, outputs.classes.length / 3, 3], "float32"),
+      };
     }
 
     toBatchTensor(inputSize) {

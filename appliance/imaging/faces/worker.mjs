@@ -3,10 +3,15 @@
 // Model (docs/faces.md; the gallery runs the same one in the guest's browser): @vladmandic/face-api's
 // ssdMobilenetv1 (minConfidence 0.4, maxResults 20) + faceLandmark68Net + faceRecognitionNet, on
 // TensorFlow.js's WASM backend, its .wasm files and the weights read from the local node_modules
-// (nothing is downloaded at run time).
+// (nothing is downloaded at run time). The detector's network is usually run by the Python engine on
+// ONNX Runtime (six times faster than WASM, detector.py) and its outputs come with the frame; the
+// decoding, non-max suppression, landmarks and descriptors are always face-api's, here.
 //
 // Usage: node worker.mjs <node_modules folder> [threads]
-// stdin: frames of [u32 LE header length][header JSON {"id", "width", "height"}][width*height*3 RGB bytes]
+// stdin: frames of [u32 LE header length][header JSON {"id", "width", "height", "outputs"}][width*height*3
+//   RGB bytes][outputs bytes: the detector network's outputs for this photo, computed by ONNX Runtime in
+//   the Python engine (detector.py): 5118 x 4 box encodings then 5118 x 3 class logits, float32 LE;
+//   "outputs" 0 or absent: the worker runs the detector network itself, on TensorFlow.js]
 // stdout: one JSON line per message: first {"ready": true, "backend", "simd", "threads", "versions"},
 //   then per frame {"id", "faces": [{"box": [x, y, w, h] (pixels), "score", "descriptor": [128 floats]}],
 //   "ms"} or {"id", "error"}.
@@ -25,6 +30,8 @@ import { installFusedDetector } from "./ssd-fused.mjs";
 // camera samples (bench/faces.py; docs/faces.md). The gallery's face-model.js uses the same options.
 const MIN_CONFIDENCE = 0.4;
 const MAX_RESULTS = 20;
+const ANCHORS = 5118; // the detector's boxes (detector.py ANCHORS)
+const OUTPUT_BYTES = ANCHORS * 7 * 4;
 
 const modules = isMainThread ? process.argv[2] : workerData.modules;
 const THREADS = isMainThread ? Number(process.argv[3] || 1) : 1;
@@ -71,9 +78,11 @@ async function load() {
  * without a full-size tensor), the landmarks and the descriptors of all faces each computed in one
  * batch (face-api runs one net call per face); the same crops, alignment and nets, so the same
  * descriptors as the browser's. */
-async function describeAll(model, pixels, width, height) {
+async function describeAll(model, pixels, width, height, outputs = null) {
   const { tf, faceapi, options } = model;
-  const input = preparedInput(tf, faceapi, pixels, width, height);
+  const input = preparedInput(tf, faceapi, pixels, width, height, outputs && {
+    encodings: outputs.subarray(0, ANCHORS * 4), classes: outputs.subarray(ANCHORS * 4),
+  });
   const found = (await faceapi.nets.ssdMobilenetv1.locateFaces(input, options))
     .map((d) => faceapi.extendWithFaceDetection({}, d));
   if (!found.length) return [];
@@ -96,14 +105,14 @@ async function describeAll(model, pixels, width, height) {
   return withLandmarks.map((f, i) => ({ detection: f.detection, descriptor: descriptors[i] }));
 }
 
-async function detect(model, header, pixels) {
+async function detect(model, header, pixels, outputs) {
   const { width, height } = header;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0
       || pixels.length !== width * height * 3) {
     throw new Error(`bad frame: ${width}x${height} with ${pixels.length} bytes`);
   }
   const started = performance.now();
-  const results = await describeAll(model, pixels, width, height);
+  const results = await describeAll(model, pixels, width, height, outputs);
   const faces = results.map((r) => {
     const b = r.detection.box;
     return {
@@ -138,15 +147,18 @@ function frames(onFrame) {
         if (length < 4 + headerLength) return;
         const header = JSON.parse(peek(4 + headerLength).subarray(4, 4 + headerLength).toString("utf8"));
         const size = header.width * header.height * 3;
+        const extra = header.outputs || 0;
         if (!Number.isSafeInteger(size) || size < 0) throw new Error("bad frame header"); // 0: refused by detect()
+        if (extra !== 0 && extra !== OUTPUT_BYTES) throw new Error(`bad frame header: outputs ${extra}`);
         take(4 + headerLength);
-        need = { header, size };
+        need = { header, size, extra };
       }
-      if (length < need.size) return;
-      const { header, size } = need;
+      if (length < need.size + need.extra) return;
+      const { header, size, extra } = need;
       const pixels = new Uint8Array(take(size));
+      const outputs = extra ? new Float32Array(new Uint8Array(take(extra)).buffer) : null;
       need = null;
-      onFrame(header, pixels);
+      onFrame(header, pixels, outputs);
     }
   };
 }
@@ -156,9 +168,9 @@ async function engineThread() {
   const model = await load();
   const simd = await model.tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
   parentPort.postMessage({ ready: true, backend: model.tf.getBackend(), simd, versions: model.faceapi.version });
-  parentPort.on("message", async ({ id, width, height, pixels }) => {
+  parentPort.on("message", async ({ id, width, height, pixels, outputs }) => {
     try {
-      parentPort.postMessage({ id, ...(await detect(model, { width, height }, pixels)) });
+      parentPort.postMessage({ id, ...(await detect(model, { width, height }, pixels, outputs)) });
     } catch (err) {
       parentPort.postMessage({ id, error: String(err && err.message ? err.message : err) });
     }
@@ -189,9 +201,9 @@ async function main() {
   const waiting = [];
   const dispatch = () => {
     while (idle.length && waiting.length) {
-      const { header, pixels } = waiting.shift();
-      idle.pop().postMessage({ id: header.id, width: header.width, height: header.height, pixels },
-        [pixels.buffer]);
+      const { header, pixels, outputs } = waiting.shift();
+      idle.pop().postMessage({ id: header.id, width: header.width, height: header.height, pixels, outputs },
+        outputs ? [pixels.buffer, outputs.buffer] : [pixels.buffer]);
     }
   };
   const engines = await startEngines((thread, answer) => {
@@ -201,8 +213,8 @@ async function main() {
   });
   idle.push(...engines.map((e) => e.thread));
   send({ ...engines[0].ready, threads: engines.length });
-  process.stdin.on("data", frames((header, pixels) => {
-    waiting.push({ header, pixels });
+  process.stdin.on("data", frames((header, pixels, outputs) => {
+    waiting.push({ header, pixels, outputs });
     dispatch();
   }));
   process.stdin.on("end", () => process.exit(0));

@@ -1,0 +1,191 @@
+"""face-api's face detector (ssdMobilenetv1) run natively by ONNX Runtime, for the face worker.
+
+The detector is two thirds of a group photo's indexing on TensorFlow.js's WASM backend (~360 ms
+of one core for its 512 x 512 forward pass here, 1x1 convolutions at WASM SIMD's speed). ONNX
+Runtime runs the same network with the CPU's own vector units (AVX2/FMA, NEON) in ~60 ms. The
+network is built here from face-api's own weight files (the TensorFlow.js weights manifest in its
+``model/`` folder, dequantised as TensorFlow.js does), with the layout of ``ssd-fused.mjs``:
+every layer a convolution with its bias and relu6, the depthwise layers' batch norm folded in.
+
+Only the network runs here. Its raw outputs (box encodings and class logits of the 5118 anchors)
+go to the worker with the photo's pixels; the worker decodes the boxes, keeps the best by face-api's
+own non-max suppression and computes landmarks and descriptors as before, so the faces found are
+face-api's (``tests/imaging/test_faces_engine.py`` compares both paths).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+SIZE = 512  # face-api's detector input: the photo padded to a square, resized to 512 x 512
+ANCHORS = 5118  # boxes the network scores (32² x 3 + (16² + 8² + 4² + 2² + 1) x 6)
+OUTPUT_BYTES = ANCHORS * (4 + 3) * 4  # float32 box encodings, then float32 class logits
+EPSILON = np.float32(0.0010000000474974513)  # face-api's batch norm epsilon
+MANIFEST = "ssd_mobilenetv1_model-weights_manifest.json"
+STRIDE_2 = (2, 4, 6, 12)  # the depthwise layers with stride 2 (face-api's mobileNetV1.ts)
+
+
+def load_weights(manifest: Path) -> dict[str, np.ndarray]:
+    """The tensors of a TensorFlow.js weights manifest (uint8/uint16 quantised: q x scale + min,
+    computed in float32 as tfjs-core's io.decodeWeights does)."""
+    weights: dict[str, np.ndarray] = {}
+    for group in json.loads(manifest.read_text()):
+        data = b"".join((manifest.parent / name).read_bytes() for name in group["paths"])
+        offset = 0
+        for spec in group["weights"]:
+            count = int(np.prod(spec["shape"], dtype=np.int64))
+            quantised = spec.get("quantization")
+            stored = quantised["dtype"] if quantised else spec["dtype"]
+            raw = np.frombuffer(data, np.dtype(stored).newbyteorder("<"), count, offset)
+            offset += raw.nbytes
+            if quantised and stored != "float16":
+                scale, low = np.float32(quantised["scale"]), np.float32(quantised["min"])
+                values = raw.astype(np.float32) * scale + low
+            else:
+                values = raw
+            weights[spec["name"]] = values.astype(spec["dtype"]).reshape(spec["shape"])
+        if offset != len(data):
+            raise ValueError(f"{manifest.name}: {len(data) - offset} bytes left over")
+    return weights
+
+
+def build_model(weights: dict[str, np.ndarray]):  # -> onnx.ModelProto
+    """The detector network as an ONNX model: input ``input`` [1, 3, 512, 512] (pixels / 127.5 - 1),
+    outputs ``encodings`` [1, 5118, 4] and ``classes`` [1, 5118, 3] in face-api's anchor order."""
+    from onnx import TensorProto, checker, helper, numpy_helper
+
+    nodes, initializers = [], []
+
+    def constant(name: str, value: np.ndarray) -> str:
+        initializers.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    zero = constant("zero", np.array(0, np.float32))
+    six = constant("six", np.array(6, np.float32))
+
+    def conv(x: str, hwio: np.ndarray, bias: np.ndarray, stride: int, *, relu6: bool = True,
+             depthwise: bool = False) -> str:
+        n = len(nodes)
+        if depthwise:  # TensorFlow [h, w, in, 1] -> ONNX [in, 1, h, w], one group per channel
+            kernel, groups = hwio.transpose(2, 3, 0, 1), hwio.shape[2]
+        else:  # TensorFlow [h, w, in, out] -> ONNX [out, in, h, w]
+            kernel, groups = hwio.transpose(3, 2, 0, 1), 1
+        y = f"conv{n}"
+        nodes.append(helper.make_node("Conv", [x, constant(f"w{n}", kernel.astype(np.float32)),
+                                               constant(f"b{n}", bias.astype(np.float32))], [y],
+                                      strides=[stride, stride], auto_pad="SAME_UPPER", group=groups))
+        if relu6:
+            nodes.append(helper.make_node("Clip", [y, zero, six], [f"{y}_relu6"]))
+            y = f"{y}_relu6"
+        return y
+
+    m = "MobilenetV1/"
+    x = conv("input", weights[f"{m}Conv2d_0_pointwise/weights"],
+             weights[f"{m}Conv2d_0_pointwise/convolution_bn_offset"], 2)
+    features = []
+    for i in range(1, 14):
+        d = f"{m}Conv2d_{i}_depthwise/"
+        k = weights[f"{d}BatchNorm/gamma"] / np.sqrt(weights[f"{d}BatchNorm/moving_variance"] + EPSILON)
+        folded = weights[f"{d}depthwise_weights"] * k.reshape(1, 1, -1, 1)
+        bias = weights[f"{d}BatchNorm/beta"] - weights[f"{d}BatchNorm/moving_mean"] * k
+        x = conv(x, folded, bias, 2 if i in STRIDE_2 else 1, depthwise=True)
+        p = f"{m}Conv2d_{i}_pointwise/"
+        x = conv(x, weights[f"{p}weights"], weights[f"{p}convolution_bn_offset"], 1)
+        if i == 11:
+            features.append(x)  # the first box predictor's input
+    features.append(x)
+    for j in range(0, 8, 2):
+        for k, stride in ((j, 1), (j + 1, 2)):
+            p = f"Prediction/Conv2d_{k}_pointwise/"
+            x = conv(x, weights[f"{p}weights"], weights[f"{p}convolution_bn_offset"], stride)
+        features.append(x)
+    heads: dict[str, list[str]] = {"encodings": [], "classes": []}
+    for i, feature in enumerate(features):
+        for output, kind, last in (("encodings", "BoxEncodingPredictor", 4),
+                                   ("classes", "ClassPredictor", 3)):
+            p = f"Prediction/BoxPredictor_{i}/{kind}/"
+            y = conv(feature, weights[f"{p}weights"], weights[f"{p}biases"], 1, relu6=False)
+            nodes.append(helper.make_node("Transpose", [y], [f"{y}_nhwc"], perm=[0, 2, 3, 1]))
+            shape = constant(f"{y}_shape", np.array([1, -1, last], np.int64))
+            nodes.append(helper.make_node("Reshape", [f"{y}_nhwc", shape], [f"{y}_flat"]))
+            heads[output].append(f"{y}_flat")
+    for output, parts in heads.items():
+        nodes.append(helper.make_node("Concat", parts, [output], axis=1))
+    graph = helper.make_graph(
+        nodes, "face_api_ssd_mobilenetv1",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, SIZE, SIZE])],
+        [helper.make_tensor_value_info("encodings", TensorProto.FLOAT, [1, ANCHORS, 4]),
+         helper.make_tensor_value_info("classes", TensorProto.FLOAT, [1, ANCHORS, 3])],
+        initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    checker.check_model(model)
+    return model
+
+
+def _taps(side: int, extent: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per output row (or column): the two source indices (``extent``: the zero padding) and the
+    weight, as tfjs-backend-wasm's ResizeBilinear computes them (no corner alignment, no half-pixel
+    centres)."""
+    scale = np.float32(side / SIZE)
+    src = scale * np.arange(SIZE, dtype=np.float32)
+    low = np.floor(src).astype(np.int64)
+    high = np.minimum(side - 1, np.ceil(src).astype(np.int64))
+    weight = (src - low.astype(np.float32)).astype(np.float32)
+    return np.where(low < extent, low, extent), np.where(high < extent, high, extent), weight
+
+
+def detector_input(image: Image.Image) -> np.ndarray:
+    """face-api's detector input from an RGB image: zero-padded to a square (bottom or right),
+    resized bilinearly to 512 x 512, scaled to [-1, 1]; float32 NCHW. The same numbers as
+    ``pixels.mjs`` ``detectorInput`` (float32 arithmetic in the same order)."""
+    pixels = np.asarray(image, dtype=np.uint8)
+    height, width = pixels.shape[:2]
+    side = max(width, height)
+    padded = np.zeros((height + 1, width + 1, 3), np.float32)  # one zero row and column: the padding
+    padded[:height, :width] = pixels
+    top, bottom, dy = _taps(side, height)
+    left, right, dx = _taps(side, width)
+    dx = dx[None, :, None]
+    rows_top, rows_bottom = padded[top], padded[bottom]
+    upper = rows_top[:, left] + (rows_top[:, right] - rows_top[:, left]) * dx
+    lower = rows_bottom[:, left] + (rows_bottom[:, right] - rows_bottom[:, left]) * dx
+    out = upper + (lower - upper) * dy[:, None, None]
+    out = out / np.float32(127.5) - np.float32(1)
+    return np.ascontiguousarray(out.transpose(2, 0, 1)[None], dtype=np.float32)
+
+
+class NativeDetector:
+    """The detector network on ONNX Runtime's CPU provider, on the calling thread (one photo at a
+    time while the worker's engines compute landmarks and descriptors: no thread pool spinning)."""
+
+    def __init__(self, modules: Path) -> None:
+        import onnxruntime
+
+        manifest = modules / "@vladmandic" / "face-api" / "model" / MANIFEST
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(build_model(load_weights(manifest)).SerializeToString(),
+                                                    options, providers=["CPUExecutionProvider"])
+        self.version = onnxruntime.__version__
+
+    def outputs(self, image: Image.Image) -> bytes:
+        """The network's raw outputs for an RGB image: 5118 x 4 box encodings then 5118 x 3 class
+        logits, float32 little-endian (what the worker reads after the frame's pixels)."""
+        encodings, classes = self.session.run(None, {"input": detector_input(image)})
+        return encodings.astype("<f4").tobytes() + classes.astype("<f4").tobytes()
+
+
+def native_detector(modules: Path) -> NativeDetector | None:
+    """A :class:`NativeDetector`, or None where ONNX Runtime is not installed (the worker then runs
+    the detector itself, on TensorFlow.js)."""
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return None
+    return NativeDetector(modules)
