@@ -12,12 +12,12 @@ publish.long_edge 2048 (the web-size photos the indexer reads), each original ma
    faces service running. Publishing runs at the bench's rate: one photo requested as soon as the
    previous one is published (as fast as this machine publishes one by one; bench/sync.py's
    latency run does the same). Publish latency = request -> rendered and published; p95 per mode.
-3. While the faces service runs, the bench keeps its queue from running dry: when fewer than
-   2 x faces.threads photos wait, the scans of the photos scanned longest ago are deleted (those
-   photos are then indexed again: the same work as new ones). index_keeps_up = photos scanned per
-   second while publishing with faces (scans finished + scans deleted, counted in one transaction),
-   between the first and the last batch that finished during publishing (the service records a
-   batch's photos together).
+3. While the faces service runs, the bench keeps its queue from running dry: when fewer than a
+   batch (PHOTOS_PER_THREAD x faces.threads photos) wait, the scans of the photos scanned longest
+   ago are deleted (those photos are then indexed again: the same work as new ones).
+   index_keeps_up = photos scanned per second while publishing with faces (scans finished + scans
+   deleted, counted in one transaction), between the first and the last batch that finished during
+   publishing (the service records a batch's photos together).
 4. CPU time, which other processes on a shared machine do not change much: index_cpu_s_per_photo
    (the faces service and its Node worker, per photo scanned while publishing) and
    publisher_cores_busy (the publisher's CPU seconds per second of publishing alone). On an
@@ -43,6 +43,7 @@ from PIL import Image
 from appliance.config import Config, load
 from appliance.ingest.importer import Importer
 from appliance.publish import face_settings
+from appliance.publish.faces import PHOTOS_PER_THREAD
 from appliance.publish.worker import Publisher
 from appliance.store import Store
 
@@ -189,7 +190,7 @@ def keeps_up(work: Path, demos: list[Path], per_round: int, rounds: int, threads
             publisher_cpu += cpu_seconds(publisher_proc.pid) - cpu0
             alone_seconds += time.perf_counter() - t0
             faces_proc = subprocess.Popen([*base, "faces"], env=env, stderr=subprocess.DEVNULL)
-            feeder = Feeder(config.db_path, 2 * threads)
+            feeder = Feeder(config.db_path, threads * PHOTOS_PER_THREAD)  # a whole batch waiting
             feeder.start()
             deadline = time.monotonic() + 120
             start = feeder.done

@@ -174,7 +174,7 @@ def test_without_node_photos_stay_queued(config, store):
 
 def test_a_burst_of_publishes_makes_one_index(config, store, s3, bucket, engine):
     enable(store)
-    photos = import_demo(config, store, ["sample1.jpg", "sample2.jpg", "sample3.jpg"])
+    photos = import_demo(config, store, [f"sample{i}.jpg" for i in range(1, 6)])
     publish_many(config, store, photos)
     syncer = Syncer(config, store)
     drain(syncer)  # the photos are live
@@ -182,12 +182,12 @@ def test_a_burst_of_publishes_makes_one_index(config, store, s3, bucket, engine)
     writes = []
     while indexer.scan_next():
         writes.append(indexer.refresh())  # the service's loop: a refresh after every batch
-    assert indexer.engine.threads * PHOTOS_PER_THREAD == 2  # (the engine fixture: one thread)
-    assert writes == [0, 1]  # two batches (2 + 1 photos); written once the event's last photo is scanned
+    assert indexer.engine.threads * PHOTOS_PER_THREAD == 4  # (the engine fixture: one thread)
+    assert writes == [0, 1]  # two batches (4 + 1 photos); written once the event's last photo is scanned
     drain(syncer)
     indexer.refresh()
     drain(syncer)
     assert store.scalar("SELECT COUNT(*) FROM jobs WHERE key = ?", (FACES_KEY,)) == 1
     names, faces = bucket_index(s3, bucket)
-    assert len(names) == 3 and len(faces) == 9
+    assert len(names) == 5 and len(faces) == 3 + 3 + 3 + 4 + 5
     assert bucket_manifest(s3, bucket)["faces"]["v"] == 1

@@ -126,33 +126,46 @@ def build_model(weights: dict[str, np.ndarray]):  # -> onnx.ModelProto
     return model
 
 
-def _taps(side: int, extent: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per output row (or column): the two source indices (``extent``: the zero padding) and the
-    weight, as tfjs-backend-wasm's ResizeBilinear computes them (no corner alignment, no half-pixel
-    centres)."""
+def _taps(side: int, extent: int) -> tuple[np.ndarray, np.ndarray, int, int, np.ndarray]:
+    """Per output row (or column): the two source indices (clipped into the photo), how many of
+    each fall on the photo (the rest read the zero padding: indices only grow) and the weight, as
+    tfjs-backend-wasm's ResizeBilinear computes them (no corner alignment, no half-pixel centres)."""
     scale = np.float32(side / SIZE)
     src = scale * np.arange(SIZE, dtype=np.float32)
     low = np.floor(src).astype(np.int64)
     high = np.minimum(side - 1, np.ceil(src).astype(np.int64))
     weight = (src - low.astype(np.float32)).astype(np.float32)
-    return np.where(low < extent, low, extent), np.where(high < extent, high, extent), weight
+    last = max(extent - 1, 0)
+    return (np.minimum(low, last), np.minimum(high, last), int((low < extent).sum()),
+            int((high < extent).sum()), weight)
 
 
 def detector_input(image: Image.Image) -> np.ndarray:
     """face-api's detector input from an RGB image: zero-padded to a square (bottom or right),
     resized bilinearly to 512 x 512, scaled to [-1, 1]; float32 NCHW. The same numbers as
-    ``pixels.mjs`` ``detectorInput`` (float32 arithmetic in the same order)."""
+    ``pixels.mjs`` ``detectorInput`` (float32 arithmetic in the same order); only the rows and
+    columns the resize reads are gathered (a 2048 px photo is never converted whole)."""
     pixels = np.asarray(image, dtype=np.uint8)
     height, width = pixels.shape[:2]
+    if not height or not width:
+        return np.full((1, 3, SIZE, SIZE), -1, np.float32)
     side = max(width, height)
-    padded = np.zeros((height + 1, width + 1, 3), np.float32)  # one zero row and column: the padding
-    padded[:height, :width] = pixels
-    top, bottom, dy = _taps(side, height)
-    left, right, dx = _taps(side, width)
+    top, bottom, on_top, on_bottom, dy = _taps(side, height)
+    left, right, on_left, on_right, dx = _taps(side, width)
+
+    def corner(rows: np.ndarray, on_rows: int, columns: np.ndarray, on_columns: int) -> np.ndarray:
+        values = np.take(pixels[rows], columns, axis=1).astype(np.float32)
+        values[on_rows:] = 0  # the padding below the photo
+        values[:, on_columns:] = 0  # the padding right of it
+        return values
+
+    tl = corner(top, on_top, left, on_left)
+    tr = corner(top, on_top, right, on_right)
+    bl = corner(bottom, on_bottom, left, on_left)
+    br = corner(bottom, on_bottom, right, on_right)
     dx = dx[None, :, None]
-    rows_top, rows_bottom = padded[top], padded[bottom]
-    upper = rows_top[:, left] + (rows_top[:, right] - rows_top[:, left]) * dx
-    lower = rows_bottom[:, left] + (rows_bottom[:, right] - rows_bottom[:, left]) * dx
+    upper = tl + (tr - tl) * dx
+    lower = bl + (br - bl) * dx
     out = upper + (lower - upper) * dy[:, None, None]
     out = out / np.float32(127.5) - np.float32(1)
     return np.ascontiguousarray(out.transpose(2, 0, 1)[None], dtype=np.float32)

@@ -20,6 +20,7 @@ import struct
 import subprocess
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,9 @@ class FaceEngine:
         self.info: dict[str, Any] = {}
         self._buffer = b""
         self._next_id = 0
+        # images are decoded and their detector run on `threads` threads (Pillow and ONNX Runtime
+        # release the GIL), sent in order as each is ready, while the worker computes the others
+        self._preparing = ThreadPoolExecutor(threads, thread_name_prefix="face-prepare")
 
     @property
     def running(self) -> bool:
@@ -134,20 +138,21 @@ class FaceEngine:
         return self.detect(rgb(path))
 
     def detect_many(self, images: list[Callable[[], Image.Image]]) -> list[list[DetectedFace] | Exception]:
-        """The faces of several RGB images (each made by its callable just before it is sent, so
-        the worker computes while the next is decoded), in the order given. An image that cannot
+        """The faces of several RGB images (each made by its callable, ``threads`` at a time, and
+        sent as soon as it is ready: the worker computes while the next are decoded), in the order
+        given. An image that cannot
         be made (its exception) or that the worker refuses (a :class:`FaceEngineError`) is that
         image's answer; a crash or a timeout of the worker raises for all."""
         self.start()
         answers: dict[int, list[DetectedFace] | Exception] = {}
         sizes: dict[int, tuple[int, int]] = {}
         order: list[int] = []
-        for make in images:
+        prepared = [self._preparing.submit(self._prepare, make) for make in images]
+        for future in prepared:
             self._next_id += 1
             order.append(self._next_id)
             try:
-                image = make()
-                outputs = self.detector.outputs(image) if self.detector else b""
+                image, outputs = future.result()
             except Exception as exc:  # noqa: BLE001  (the image's own failure, e.g. a corrupt JPEG)
                 answers[self._next_id] = exc
                 continue
@@ -161,6 +166,11 @@ class FaceEngine:
                 raise FaceEngineError(f"the face worker answered out of turn: {answer}")
             answers[frame] = self._faces(answer, *sizes[frame])
         return [answers[frame] for frame in order]
+
+    def _prepare(self, make: Callable[[], Image.Image]) -> tuple[Image.Image, bytes]:
+        """An image made (decoded) and its detector outputs (b"" when the worker runs the detector)."""
+        image = make()
+        return image, self.detector.outputs(image) if self.detector else b""
 
     def _send(self, frame: int, image: Image.Image, outputs: bytes) -> None:
         """Write one frame (the pixels, then the detector's outputs if computed here), reading the
