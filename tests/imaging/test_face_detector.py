@@ -75,9 +75,10 @@ process.stdout.write(Buffer.from(out.buffer));
     np.testing.assert_array_equal(mine, theirs / np.float32(127.5) - np.float32(1))
 
 
-def test_the_network_scores_faces_where_face_api_does() -> None:
-    """The native network's outputs, decoded by the worker's own code, score the same anchors as
-    face-api's fused TensorFlow.js forward pass on a real group photo (within float rounding)."""
+def test_the_boxes_and_scores_are_face_apis() -> None:
+    """The native network's boxes and scores (its output layer included) equal face-api's fused
+    TensorFlow.js forward pass (ssd-fused.mjs, itself checked against face-api's own) on a real
+    group photo, to float rounding: what non-max suppression then picks from is the same."""
     modules = node_modules()
     image = Image.open(demo_photo("sample4.jpg")).convert("RGB")
     native = detector.NativeDetector(modules).outputs(image)
@@ -97,25 +98,19 @@ await tf.setBackend("wasm");
 await faceapi.nets.ssdMobilenetv1.loadFromDisk(folder("@vladmandic/face-api/package.json") + "model");
 installFusedDetector(tf, faceapi);
 const chunks = []; for await (const c of process.stdin) chunks.push(c);
-const all = Buffer.concat(chunks);
-const pixels = new Uint8Array(all.subarray(0, {image.width * image.height * 3}));
-const outputs = new Float32Array(new Uint8Array(all.subarray({image.width * image.height * 3})).buffer);
-const net = faceapi.nets.ssdMobilenetv1;
-const scores = async (input) => {{
-  const r = net.forwardInput(input);
-  const s = await r.scores[0].data();
-  tf.dispose([...r.boxes, ...r.scores]);
-  return s;
-}};
-const a = await scores(preparedInput(tf, faceapi, pixels, {image.width}, {image.height}));
-const b = await scores(preparedInput(tf, faceapi, pixels, {image.width}, {image.height},
-  {{ encodings: outputs.subarray(0, {detector.ANCHORS * 4}),
-     classes: outputs.subarray({detector.ANCHORS * 4}) }}));
-process.stdout.write(JSON.stringify({{ wasm: Array.from(a), native: Array.from(b) }}));
+const pixels = new Uint8Array(Buffer.concat(chunks));
+const input = preparedInput(tf, faceapi, pixels, {image.width}, {image.height});
+const out = faceapi.nets.ssdMobilenetv1.forwardInput(input);
+const boxes = Array.from(await out.boxes[0].data());
+const scores = Array.from(await out.scores[0].data());
+process.stdout.write(JSON.stringify({{ boxes, scores }}));
 """
-    got = json.loads(run_node(script, image.tobytes() + native))
-    wasm, mine = np.array(got["wasm"]), np.array(got["native"])
-    assert wasm.shape == mine.shape == (detector.ANCHORS,)
-    assert np.abs(wasm - mine).max() < 1e-3
-    assert sorted(np.argsort(-wasm)[:4]) == sorted(np.argsort(-mine)[:4])  # the four faces' anchors
-    assert (mine > 0.4).sum() >= 4
+    got = json.loads(run_node(script, image.tobytes()))
+    theirs_boxes, theirs_scores = np.array(got["boxes"]).reshape(-1, 4), np.array(got["scores"])
+    values = np.frombuffer(native, "<f4")
+    boxes, scores = values[:detector.ANCHORS * 4].reshape(-1, 4), values[detector.ANCHORS * 4:]
+    assert theirs_scores.shape == scores.shape == (detector.ANCHORS,)
+    assert np.abs(theirs_scores - scores).max() < 1e-3
+    assert np.abs(theirs_boxes - boxes).max() < 1e-3
+    assert sorted(np.argsort(-theirs_scores)[:4]) == sorted(np.argsort(-scores)[:4])
+    assert (scores > 0.4).sum() >= 4  # the photo's four faces (and their neighbouring anchors)

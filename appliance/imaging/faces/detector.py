@@ -7,15 +7,18 @@ network is built here from face-api's own weight files (the TensorFlow.js weight
 ``model/`` folder, dequantised as TensorFlow.js does), with the layout of ``ssd-fused.mjs``:
 every layer a convolution with its bias and relu6, the depthwise layers' batch norm folded in.
 
-Only the network runs here. Its raw outputs (box encodings and class logits of the 5118 anchors)
-go to the worker with the photo's pixels; the worker decodes the boxes, keeps the best by face-api's
-own non-max suppression and computes landmarks and descriptors as before, so the faces found are
-face-api's (``tests/imaging/test_faces_engine.py`` compares both paths).
+Only the network (with its output layer: the boxes decoded against the anchors, the scores) runs
+here. Its outputs go to the worker with the photo's pixels; the worker keeps the best boxes by
+face-api's own non-max suppression and computes landmarks and descriptors as before, so the faces
+found are face-api's (``tests/imaging/test_faces_engine.py`` compares both paths). The worker then
+loads no detector weights (~45 MB less per engine).
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +26,10 @@ from PIL import Image
 
 SIZE = 512  # face-api's detector input: the photo padded to a square, resized to 512 x 512
 ANCHORS = 5118  # boxes the network scores (32² x 3 + (16² + 8² + 4² + 2² + 1) x 6)
-OUTPUT_BYTES = ANCHORS * (4 + 3) * 4  # float32 box encodings, then float32 class logits
+OUTPUT_BYTES = ANCHORS * (4 + 1) * 4  # float32 boxes [y0, x0, y1, x1], then float32 face scores
 EPSILON = np.float32(0.0010000000474974513)  # face-api's batch norm epsilon
 MANIFEST = "ssd_mobilenetv1_model-weights_manifest.json"
+BUILD_TIMEOUT_S = 120.0  # the child process building the model (a few seconds on a Pi)
 STRIDE_2 = (2, 4, 6, 12)  # the depthwise layers with stride 2 (face-api's mobileNetV1.ts)
 
 
@@ -55,7 +59,8 @@ def load_weights(manifest: Path) -> dict[str, np.ndarray]:
 
 def build_model(weights: dict[str, np.ndarray]):  # -> onnx.ModelProto
     """The detector network as an ONNX model: input ``input`` [1, 3, 512, 512] (pixels / 127.5 - 1),
-    outputs ``encodings`` [1, 5118, 4] and ``classes`` [1, 5118, 3] in face-api's anchor order."""
+    outputs ``boxes`` [5118, 4] (y0, x0, y1, x1 as fractions of the padded square) and ``scores``
+    [5118] in face-api's anchor order: what its forward pass hands to non-max suppression."""
     from onnx import TensorProto, checker, helper, numpy_helper
 
     nodes, initializers = [], []
@@ -115,11 +120,40 @@ def build_model(weights: dict[str, np.ndarray]):  # -> onnx.ModelProto
             heads[output].append(f"{y}_flat")
     for output, parts in heads.items():
         nodes.append(helper.make_node("Concat", parts, [output], axis=1))
+
+    # face-api's outputLayer.ts: the encodings decoded against the anchors, the face class's sigmoid
+    def op(kind: str, inputs: list[str], output: str, **attributes: object) -> str:
+        nodes.append(helper.make_node(kind, inputs, [output], **attributes))
+        return output
+
+    def ints(name: str, values: list[int]) -> str:
+        return constant(name, np.array(values, np.int64))
+
+    anchors = weights["Output/extra_dim"][0]  # [y0, x0, y1, x1] per anchor
+    half_f32 = np.float32(2)
+    sizes = [anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]]
+    centres = [anchors[:, 0] + sizes[0] / half_f32, anchors[:, 1] + sizes[1] / half_f32]
+    five, ten, two = (constant(n, np.array(x, np.float32)) for n, x in (("five", 5), ("ten", 10), ("two", 2)))
+    v = ["v0", "v1", "v2", "v3"]
+    nodes.append(helper.make_node("Split", ["encodings", ints("quarters", [1, 1, 1, 1])], v, axis=2))
+    low, high = [], []
+    for i in (0, 1):
+        size = constant(f"size{i}", sizes[i].reshape(1, -1, 1))
+        centre = constant(f"centre{i}", centres[i].reshape(1, -1, 1))
+        half = op("Div", [op("Mul", [op("Exp", [op("Div", [v[i + 2], five], f"e{i}")], f"exp{i}"), size],
+                             f"extent{i}"), two], f"half{i}")
+        middle = op("Add", [op("Mul", [op("Div", [v[i], ten], f"d{i}"), size], f"shift{i}"), centre], f"c{i}")
+        low.append(op("Sub", [middle, half], f"low{i}"))
+        high.append(op("Add", [middle, half], f"high{i}"))
+    rows = op("Concat", [low[0], low[1], high[0], high[1]], "box_rows", axis=2)
+    op("Reshape", [rows, ints("box_shape", [ANCHORS, 4])], "boxes")
+    logit = op("Slice", ["classes", ints("from", [1]), ints("to", [2]), ints("axis", [2])], "face_logit")
+    op("Reshape", [op("Sigmoid", [logit], "face_score"), ints("score_shape", [ANCHORS])], "scores")
     graph = helper.make_graph(
         nodes, "face_api_ssd_mobilenetv1",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, SIZE, SIZE])],
-        [helper.make_tensor_value_info("encodings", TensorProto.FLOAT, [1, ANCHORS, 4]),
-         helper.make_tensor_value_info("classes", TensorProto.FLOAT, [1, ANCHORS, 3])],
+        [helper.make_tensor_value_info("boxes", TensorProto.FLOAT, [ANCHORS, 4]),
+         helper.make_tensor_value_info("scores", TensorProto.FLOAT, [ANCHORS])],
         initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     checker.check_model(model)
@@ -171,26 +205,36 @@ def detector_input(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(out.transpose(2, 0, 1)[None], dtype=np.float32)
 
 
+def built_model(manifest: Path) -> bytes:
+    """The serialised ONNX model, built in a child process: building it (onnx, the weights in three
+    layouts) takes ~150 MB that the long-lived faces service would otherwise keep."""
+    done = subprocess.run([sys.executable, "-m", __name__, str(manifest)], capture_output=True,
+                          timeout=BUILD_TIMEOUT_S, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"building the detector failed: {done.stderr.decode(errors='replace')[-500:]}")
+    return done.stdout
+
+
 class NativeDetector:
-    """The detector network on ONNX Runtime's CPU provider, on the calling thread (one photo at a
-    time while the worker's engines compute landmarks and descriptors: no thread pool spinning)."""
+    """The detector network on ONNX Runtime's CPU provider, one photo per calling thread (each run
+    on the thread that asks: no thread pool spinning beside the worker's engines)."""
 
     def __init__(self, modules: Path) -> None:
         import onnxruntime
 
-        manifest = modules / "@vladmandic" / "face-api" / "model" / MANIFEST
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(build_model(load_weights(manifest)).SerializeToString(),
-                                                    options, providers=["CPUExecutionProvider"])
+        options.enable_mem_pattern = False  # no buffers planned per thread for the largest run: -30 MB
+        model = built_model(modules / "@vladmandic" / "face-api" / "model" / MANIFEST)
+        self.session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         self.version = onnxruntime.__version__
 
     def outputs(self, image: Image.Image) -> bytes:
-        """The network's raw outputs for an RGB image: 5118 x 4 box encodings then 5118 x 3 class
-        logits, float32 little-endian (what the worker reads after the frame's pixels)."""
-        encodings, classes = self.session.run(None, {"input": detector_input(image)})
-        return encodings.astype("<f4").tobytes() + classes.astype("<f4").tobytes()
+        """The network's outputs for an RGB image: 5118 x 4 boxes then 5118 scores, float32
+        little-endian (what the worker reads after the frame's pixels)."""
+        boxes, scores = self.session.run(None, {"input": detector_input(image)})
+        return boxes.astype("<f4").tobytes() + scores.astype("<f4").tobytes()
 
 
 def native_detector(modules: Path) -> NativeDetector | None:
@@ -202,3 +246,7 @@ def native_detector(modules: Path) -> NativeDetector | None:
     except ImportError:
         return None
     return NativeDetector(modules)
+
+
+if __name__ == "__main__":  # python -m appliance.imaging.faces.detector <manifest>: the model's bytes
+    sys.stdout.buffer.write(build_model(load_weights(Path(sys.argv[1]))).SerializeToString())

@@ -12,6 +12,7 @@ does when idle).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import logging
 import os
@@ -19,8 +20,9 @@ import select
 import struct
 import subprocess
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ INSTALLED_MODULES = Path("/opt/appliance/faces/node_modules")  # image-build/ins
 REPO_MODULES = Path(__file__).resolve().parents[3] / "functions" / "node_modules"  # a checkout
 NEEDED = ("@vladmandic/face-api", "@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm")
 START_TIMEOUT_S = 120.0  # node start-up plus loading the three models (a few seconds on a Pi 5)
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 SEND_TIMEOUT_S = 30.0  # longest the worker's main thread may leave a frame unread (it reads while computing)
 
 
@@ -54,6 +57,25 @@ class DetectedFace:
     box: tuple[float, float, float, float]
     score: float
     descriptor: tuple[float, ...]
+
+
+MMAP_THRESHOLD = 1 << 20  # bytes: larger allocations get pages of their own, returned when freed
+
+
+def unmap_large_buffers() -> None:
+    """Have glibc's malloc give every buffer of 1 MB or more (decoded photos, frames, ONNX Runtime's
+    layers) pages of its own, returned to the system when freed. Its default threshold grows
+    after the first such free, and then photo-sized buffers stay in the heap: the faces service
+    measured ~100 MB more resident with two engine threads (bench/faces.py). The worker gets the
+    same setting through GLIBC_TUNABLES (Node's buffers come from malloc too)."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+
+
+def worker_environment() -> dict[str, str]:
+    tunables = [t for t in os.environ.get("GLIBC_TUNABLES", "").split(":") if t]
+    tunables.append(f"glibc.malloc.mmap_threshold={MMAP_THRESHOLD}")
+    return {**os.environ, "GLIBC_TUNABLES": ":".join(tunables)}
 
 
 def find_modules(configured: Path | None = None) -> Path:
@@ -104,6 +126,7 @@ class FaceEngine:
         if self.running:
             return
         modules = find_modules(self.modules)
+        unmap_large_buffers()
         if self.native and self.detector is None:
             try:
                 self.detector = native_detector(modules)
@@ -111,9 +134,10 @@ class FaceEngine:
                 log.warning("the detector cannot run on ONNX Runtime (%s): the worker runs it", exc)
                 self.native = False
         try:
-            self.proc = subprocess.Popen([self.node, str(WORKER), str(modules), str(self.threads)],
-                                         stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, close_fds=True)
+            native = ["native"] if self.detector else []  # frames will carry the detector's outputs
+            self.proc = subprocess.Popen([self.node, str(WORKER), str(modules), str(self.threads), *native],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
+                                         env=worker_environment())
         except OSError as exc:
             raise FaceWorkerUnavailable(f"cannot start {self.node}: {exc}") from exc
         self._buffer = b""
@@ -147,8 +171,14 @@ class FaceEngine:
         answers: dict[int, list[DetectedFace] | Exception] = {}
         sizes: dict[int, tuple[int, int]] = {}
         order: list[int] = []
-        prepared = [self._preparing.submit(self._prepare, make) for make in images]
-        for future in prepared:
+        makes = iter(images)
+        ahead: deque[Future[tuple[Image.Image, bytes]]] = deque()  # at most threads + 1 decoded, unsent
+        while True:
+            while len(ahead) <= self.threads and (make := next(makes, None)) is not None:
+                ahead.append(self._preparing.submit(self._prepare, make))
+            if not ahead:
+                break
+            future = ahead.popleft()
             self._next_id += 1
             order.append(self._next_id)
             try:
@@ -178,11 +208,12 @@ class FaceEngine:
         assert self.proc is not None and self.proc.stdin is not None
         header = json.dumps({"id": frame, "width": image.width, "height": image.height,
                              "outputs": len(outputs)}).encode()
-        data = memoryview(struct.pack("<I", len(header)) + header + image.tobytes() + outputs)
+        prefix = struct.pack("<I", len(header)) + header
+        parts = [memoryview(part) for part in (prefix, image.tobytes(), outputs) if part]
         fd = self.proc.stdin.fileno()
         os.set_blocking(fd, False)
         deadline = time.monotonic() + SEND_TIMEOUT_S
-        while data:
+        while parts:
             if time.monotonic() > deadline:
                 self.close()
                 raise FaceEngineError(f"the face worker took no frame within {SEND_TIMEOUT_S:g} s")
@@ -192,7 +223,12 @@ class FaceEngine:
                 self._read()
             if writable:
                 try:
-                    data = data[os.write(fd, data[:1 << 20]):]
+                    written = os.writev(fd, parts)
+                    while written:
+                        step = min(written, len(parts[0]))
+                        parts[0], written = parts[0][step:], written - step
+                        if not parts[0]:
+                            parts.pop(0)
                 except BlockingIOError:
                     continue
                 except OSError as exc:

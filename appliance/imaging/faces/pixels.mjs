@@ -60,9 +60,8 @@ export function detectorInput(pixels, width, height, size = DETECTOR_SIZE) {
 
 /** A face-api NetInput whose batch tensor is the detector input made above (face-api's
  * locateFaces reads the photo's size and the padding from it, as from its own NetInput). With
- * `outputs` ({encodings, classes}: Float32Arrays of the detector network's outputs for this photo,
- * computed by ONNX Runtime, detector.py), the installed detector (ssd-fused.mjs) takes them from
- * networkOutputs() instead of running the network. */
+ * `outputs` ({boxes, scores}: Float32Arrays of the detector's outputs for this photo, computed by
+ * ONNX Runtime, detector.py), networkOutputs() gives them as tensors instead. */
 export function preparedInput(tf, faceapi, pixels, width, height, outputs = null) {
   class PreparedInput extends faceapi.NetInput {
     constructor() {
@@ -72,11 +71,11 @@ export function preparedInput(tf, faceapi, pixels, width, height, outputs = null
     }
 
     networkOutputs() {
-      if (!outputs) return null;
+      if (!outputs) throw new Error("this frame came without the detector's outputs");
       this._inputSize = DETECTOR_SIZE;
       return {
-        encodings: tf.tensor4d(outputs.encodings, [1, outputs.encodings.length / 4, 1, 4], "float32"),
-        classes: tf.tensor3d(outputs.classes, [1, outputs.classes.length / 3, 3], "float32"),
+        boxes: tf.tensor2d(outputs.boxes, [outputs.scores.length, 4], "float32"),
+        scores: tf.tensor1d(outputs.scores, "float32"),
       };
     }
 

@@ -67,18 +67,6 @@ function next(tf, x, f, keep) {
   return y;
 }
 
-/** The network's outputs turned into face-api's: {boxes: [Tensor2D per image], scores: [Tensor1D
- * per image]} from the box encodings [n, 5118, 1, 4] and class logits [n, 5118, 3]. */
-export function decodeOutputs(tf, folded, encodings, classes) {
-  return tf.tidy(() => {
-    const n = encodings.shape[0];
-    let boxes = decodeBoxes(tf, tf.reshape(tf.tile(folded.extraDim, [n, 1, 1]), [-1, 4]), tf.reshape(encodings, [-1, 4]));
-    boxes = tf.reshape(boxes, [n, boxes.shape[0] / n, 4]);
-    const scores = tf.reshape(tf.slice(tf.sigmoid(tf.slice(classes, [0, 0, 1], [-1, -1, -1])), [0, 0, 0], [-1, -1, 1]), [n, -1]);
-    return { boxes: tf.unstack(boxes), scores: tf.unstack(scores) };
-  });
-}
-
 /** The forward pass: {boxes: [Tensor2D per image], scores: [Tensor1D per image]} as face-api's. */
 export function forward(tf, folded, input) {
   return tf.tidy(() => {
@@ -102,25 +90,20 @@ export function forward(tf, folded, input) {
       box: tf.reshape(linear(tf, t, folded.boxes[i].box_encoding_predictor), [n, -1, 1, 4]),
       cls: tf.reshape(linear(tf, t, folded.boxes[i].class_predictor), [n, -1, 3]),
     }));
-    return decodeOutputs(tf, folded, tf.concat(heads.map((h) => h.box), 1), tf.concat(heads.map((h) => h.cls), 1));
+    const encodings = tf.concat(heads.map((h) => h.box), 1);
+    const classes = tf.concat(heads.map((h) => h.cls), 1);
+    let boxes = decodeBoxes(tf, tf.reshape(tf.tile(folded.extraDim, [n, 1, 1]), [-1, 4]), tf.reshape(encodings, [-1, 4]));
+    boxes = tf.reshape(boxes, [n, boxes.shape[0] / n, 4]);
+    const scores = tf.reshape(tf.slice(tf.sigmoid(tf.slice(classes, [0, 0, 1], [-1, -1, -1])), [0, 0, 0], [-1, -1, 1]), [n, -1]);
+    return { boxes: tf.unstack(boxes), scores: tf.unstack(scores) };
   });
 }
 
-/** Make faceapi.nets.ssdMobilenetv1 (loaded) run its forward pass fused; returns the folded params.
- * An input that carries the network's outputs already (pixels.mjs preparedInput with `outputs`:
- * computed by ONNX Runtime, detector.py) is only decoded. */
+/** Make faceapi.nets.ssdMobilenetv1 (loaded) run its forward pass fused; returns the folded params. */
 export function installFusedDetector(tf, faceapi) {
   const net = faceapi.nets.ssdMobilenetv1;
   if (!net.params) throw new Error("load ssdMobilenetv1 before installing the fused detector");
   const folded = foldParams(tf, net.params);
-  net.forwardInput = (input) => {
-    const outputs = input.networkOutputs ? input.networkOutputs() : null;
-    if (!outputs) return forward(tf, folded, input);
-    try {
-      return decodeOutputs(tf, folded, outputs.encodings, outputs.classes);
-    } finally {
-      tf.dispose([outputs.encodings, outputs.classes]);
-    }
-  };
+  net.forwardInput = (input) => forward(tf, folded, input);
   return folded;
 }

@@ -7,11 +7,14 @@
 // ONNX Runtime (six times faster than WASM, detector.py) and its outputs come with the frame; the
 // decoding, non-max suppression, landmarks and descriptors are always face-api's, here.
 //
-// Usage: node worker.mjs <node_modules folder> [threads]
+// Usage: node worker.mjs <node_modules folder> [threads] [native]
+//   native: every frame will carry the detector's outputs, so the worker never runs the detector's
+//   network (its warm-up skips it too: WebAssembly memory, once grown for the network's 512 x 512
+//   layers, is never given back).
 // stdin: frames of [u32 LE header length][header JSON {"id", "width", "height", "outputs"}][width*height*3
-//   RGB bytes][outputs bytes: the detector network's outputs for this photo, computed by ONNX Runtime in
-//   the Python engine (detector.py): 5118 x 4 box encodings then 5118 x 3 class logits, float32 LE;
-//   "outputs" 0 or absent: the worker runs the detector network itself, on TensorFlow.js]
+//   RGB bytes][native: "outputs" bytes, the detector's outputs for this photo computed by ONNX Runtime
+//   in the Python engine (detector.py): 5118 x 4 boxes then 5118 scores, float32 LE; otherwise none:
+//   the worker runs the detector itself, on TensorFlow.js]
 // stdout: one JSON line per message: first {"ready": true, "backend", "simd", "threads", "versions"},
 //   then per frame {"id", "faces": [{"box": [x, y, w, h] (pixels), "score", "descriptor": [128 floats]}],
 //   "ms"} or {"id", "error"}.
@@ -31,12 +34,14 @@ import { installFusedDetector } from "./ssd-fused.mjs";
 const MIN_CONFIDENCE = 0.4;
 const MAX_RESULTS = 20;
 const ANCHORS = 5118; // the detector's boxes (detector.py ANCHORS)
-const OUTPUT_BYTES = ANCHORS * 7 * 4;
+const OUTPUT_BYTES = ANCHORS * 5 * 4; // float32 boxes [y0, x0, y1, x1], then float32 scores
 
 const modules = isMainThread ? process.argv[2] : workerData.modules;
 const THREADS = isMainThread ? Number(process.argv[3] || 1) : 1;
-if (!modules || !Number.isInteger(THREADS) || THREADS < 1 || THREADS > 16) {
-  process.stderr.write("usage: node worker.mjs <node_modules folder> [threads 1-16]\n");
+const MODE = isMainThread ? process.argv[4] : undefined;
+const NATIVE = isMainThread ? MODE === "native" : workerData.native;
+if (!modules || !Number.isInteger(THREADS) || THREADS < 1 || THREADS > 16 || (MODE !== undefined && !NATIVE)) {
+  process.stderr.write("usage: node worker.mjs <node_modules folder> [threads 1-16] [native]\n");
   process.exit(2);
 }
 const require = createRequire(path.join(path.resolve(modules), "_face_worker.js"));
@@ -55,14 +60,25 @@ async function load() {
   await tf.setBackend("wasm");
   await tf.ready();
   const modelDir = path.join(path.dirname(require.resolve("@vladmandic/face-api/package.json")), "model");
-  await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
+  if (NATIVE) {
+    // the detector's outputs come with each frame: its weights are not loaded (~45 MB a thread);
+    // face-api's locateFaces takes them as its forward pass's and does the rest
+    faceapi.nets.ssdMobilenetv1.forwardInput = (input) => {
+      const { boxes, scores } = input.networkOutputs();
+      return { boxes: [boxes], scores: [scores] };
+    };
+  } else {
+    await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
+    installFusedDetector(tf, faceapi); // the same detector, a third faster (ssd-fused.mjs)
+  }
   await faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir);
   await faceapi.nets.faceRecognitionNet.loadFromDisk(modelDir);
-  installFusedDetector(tf, faceapi); // the same detector, a third faster (ssd-fused.mjs)
   const options = new faceapi.SsdMobilenetv1Options({ minConfidence: MIN_CONFIDENCE, maxResults: MAX_RESULTS });
   const model = { tf, faceapi, options };
   // The first run of each net sets up its WASM kernels (1-2 s): do it now, not on the first photo.
-  await describeAll(model, new Uint8Array(64 * 64 * 3), 64, 64);
+  // With native detector outputs: outputs that score no face.
+  const noFace = NATIVE ? new Float32Array(ANCHORS * 5) : null;
+  await describeAll(model, new Uint8Array(64 * 64 * 3), 64, 64, noFace);
   const face = tf.zeros([1, 150, 150, 3]);
   try {
     await faceapi.nets.faceLandmark68Net.detectLandmarks([face]);
@@ -81,7 +97,7 @@ async function load() {
 async function describeAll(model, pixels, width, height, outputs = null) {
   const { tf, faceapi, options } = model;
   const input = preparedInput(tf, faceapi, pixels, width, height, outputs && {
-    encodings: outputs.subarray(0, ANCHORS * 4), classes: outputs.subarray(ANCHORS * 4),
+    boxes: outputs.subarray(0, ANCHORS * 4), scores: outputs.subarray(ANCHORS * 4),
   });
   const found = (await faceapi.nets.ssdMobilenetv1.locateFaces(input, options))
     .map((d) => faceapi.extendWithFaceDetection({}, d));
@@ -149,7 +165,7 @@ function frames(onFrame) {
         const size = header.width * header.height * 3;
         const extra = header.outputs || 0;
         if (!Number.isSafeInteger(size) || size < 0) throw new Error("bad frame header"); // 0: refused by detect()
-        if (extra !== 0 && extra !== OUTPUT_BYTES) throw new Error(`bad frame header: outputs ${extra}`);
+        if (extra !== (NATIVE ? OUTPUT_BYTES : 0)) throw new Error(`bad frame header: outputs ${extra}`);
         take(4 + headerLength);
         need = { header, size, extra };
       }
@@ -180,7 +196,7 @@ async function engineThread() {
 /** Start the engine threads; resolves with their ready messages. A thread that fails ends the worker. */
 function startEngines(onAnswer) {
   return Promise.all(Array.from({ length: THREADS }, () => new Promise((resolve) => {
-    const thread = new Worker(new URL(import.meta.url), { workerData: { modules } });
+    const thread = new Worker(new URL(import.meta.url), { workerData: { modules, native: NATIVE } });
     thread.once("message", (ready) => {
       thread.on("message", (answer) => onAnswer(thread, answer));
       resolve({ thread, ready });
