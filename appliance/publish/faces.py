@@ -94,7 +94,10 @@ class FaceIndexer:
             event = self.store.event(pub["event_id"])
             assert event is not None
             paths.append(self.config.folder("web") / event["slug"] / manifest.photo_key(pub["name"]))
-        for pub, (faces, error) in zip(jobs, self._detect(paths), strict=True):
+        started = time.monotonic()
+        detected = self._detect(paths)
+        log.debug("%d photos scanned in %.2f s", len(paths), time.monotonic() - started)
+        for pub, (faces, error) in zip(jobs, detected, strict=True):
             self.store.record_faces(pub["id"], pub["published_at"], [stored(f) for f in faces], error)
             if error:
                 log.warning("faces of %s not indexed: %s", pub["name"], error)

@@ -241,8 +241,7 @@ def native_detector(modules: Path) -> NativeDetector | None:
     """A :class:`NativeDetector`, or None where ONNX Runtime is not installed (the worker then runs
     the detector itself, on TensorFlow.js)."""
     try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
+        import onnxruntime  # noqa: F401  (onnx itself is imported only by the child building the model)
     except ImportError:
         return None
     return NativeDetector(modules)
