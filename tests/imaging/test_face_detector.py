@@ -14,6 +14,7 @@ from PIL import Image
 from support.faces import demo_photo, engine_or_skip
 
 from appliance.imaging.faces import detector
+from appliance.imaging.faces.native import NativeNets
 
 ROOT = Path(__file__).resolve().parents[2]
 FACES = ROOT / "appliance" / "imaging" / "faces"
@@ -81,7 +82,7 @@ def test_the_boxes_and_scores_are_face_apis() -> None:
     group photo, to float rounding: what non-max suppression then picks from is the same."""
     modules = node_modules()
     image = Image.open(demo_photo("sample4.jpg")).convert("RGB")
-    native = detector.NativeDetector(modules).outputs(image)
+    native = NativeNets(modules).detect(image)
     assert len(native) == detector.OUTPUT_BYTES
     script = f"""
 import {{ createRequire }} from "node:module";

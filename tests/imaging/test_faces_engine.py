@@ -125,16 +125,16 @@ def test_two_threads_answer_every_photo_in_order_as_one_thread_does(engine: Face
             assert cosine(a.descriptor, b.descriptor) > 0.9999
 
 
-def test_the_native_detector_finds_what_the_workers_own_detector_finds(engine: FaceEngine) -> None:
-    """The detector network on ONNX Runtime (detector.py, the default) and on TensorFlow.js in the
-    worker: the same faces, boxes and descriptors (to float rounding) on real group photos at the
-    publisher's size, and on a portrait photo (padding at the right)."""
+def test_the_native_nets_find_and_describe_what_face_api_does_on_wasm(engine: FaceEngine) -> None:
+    """The detector and recognition nets on ONNX Runtime (native.py, the default) and face-api
+    whole on TensorFlow.js in the worker: the same faces, boxes and descriptors (to float rounding)
+    on real group photos at the publisher's size, and on a portrait photo (padding at the right)."""
     photos = [web_size(demo_photo(name), 2048) for name in sorted(FACE_CENTRES)]
     photos.append(photos[0].crop((0, 0, photos[0].width // 2, photos[0].height)))
-    assert engine.info["detector"].startswith("onnxruntime ")
+    assert engine.info["nets"].startswith("onnxruntime ")
     with FaceEngine(modules=engine.modules or find_modules(), timeout=120, native=False) as wasm:
         wasm.start()
-        assert wasm.info["detector"] == "tfjs-wasm"
+        assert wasm.info["nets"] == "tfjs-wasm"
         theirs = [wasm.detect(photo) for photo in photos]
     for photo, other in zip(photos, theirs, strict=True):
         mine = engine.detect(photo)

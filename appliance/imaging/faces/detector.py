@@ -1,24 +1,16 @@
-"""face-api's face detector (ssdMobilenetv1) run natively by ONNX Runtime, for the face worker.
+"""face-api's face detector (ssdMobilenetv1) for ONNX Runtime (native.py runs it), and its input.
 
-The detector is two thirds of a group photo's indexing on TensorFlow.js's WASM backend (~360 ms
-of one core for its 512 x 512 forward pass here, 1x1 convolutions at WASM SIMD's speed). ONNX
-Runtime runs the same network with the CPU's own vector units (AVX2/FMA, NEON) in ~60 ms. The
-network is built here from face-api's own weight files (the TensorFlow.js weights manifest in its
+The network is built from face-api's own weight files (the TensorFlow.js weights manifest in its
 ``model/`` folder, dequantised as TensorFlow.js does), with the layout of ``ssd-fused.mjs``:
-every layer a convolution with its bias and relu6, the depthwise layers' batch norm folded in.
-
-Only the network (with its output layer: the boxes decoded against the anchors, the scores) runs
-here. Its outputs go to the worker with the photo's pixels; the worker keeps the best boxes by
-face-api's own non-max suppression and computes landmarks and descriptors as before, so the faces
-found are face-api's (``tests/imaging/test_faces_engine.py`` compares both paths). The worker then
-loads no detector weights (~45 MB less per engine).
+every layer a convolution with its bias and relu6, the depthwise layers' batch norm folded in,
+and face-api's output layer (the boxes decoded against the anchors, the face scores). The worker
+takes these boxes and scores as its forward pass's and keeps the best by face-api's own non-max
+suppression, so the faces found are face-api's (tests/imaging/test_faces_engine.py compares).
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +21,6 @@ ANCHORS = 5118  # boxes the network scores (32² x 3 + (16² + 8² + 4² + 2² +
 OUTPUT_BYTES = ANCHORS * (4 + 1) * 4  # float32 boxes [y0, x0, y1, x1], then float32 face scores
 EPSILON = np.float32(0.0010000000474974513)  # face-api's batch norm epsilon
 MANIFEST = "ssd_mobilenetv1_model-weights_manifest.json"
-BUILD_TIMEOUT_S = 120.0  # the child process building the model (a few seconds on a Pi)
 STRIDE_2 = (2, 4, 6, 12)  # the depthwise layers with stride 2 (face-api's mobileNetV1.ts)
 
 
@@ -203,49 +194,3 @@ def detector_input(image: Image.Image) -> np.ndarray:
     out = upper + (lower - upper) * dy[:, None, None]
     out = out / np.float32(127.5) - np.float32(1)
     return np.ascontiguousarray(out.transpose(2, 0, 1)[None], dtype=np.float32)
-
-
-def built_model(manifest: Path) -> bytes:
-    """The serialised ONNX model, built in a child process: building it (onnx, the weights in three
-    layouts) takes ~150 MB that the long-lived faces service would otherwise keep."""
-    done = subprocess.run([sys.executable, "-m", __name__, str(manifest)], capture_output=True,
-                          timeout=BUILD_TIMEOUT_S, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"building the detector failed: {done.stderr.decode(errors='replace')[-500:]}")
-    return done.stdout
-
-
-class NativeDetector:
-    """The detector network on ONNX Runtime's CPU provider, one photo per calling thread (each run
-    on the thread that asks: no thread pool spinning beside the worker's engines)."""
-
-    def __init__(self, modules: Path) -> None:
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.enable_mem_pattern = False  # no buffers planned per thread for the largest run: -30 MB
-        model = built_model(modules / "@vladmandic" / "face-api" / "model" / MANIFEST)
-        self.session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-        self.version = onnxruntime.__version__
-
-    def outputs(self, image: Image.Image) -> bytes:
-        """The network's outputs for an RGB image: 5118 x 4 boxes then 5118 scores, float32
-        little-endian (what the worker reads after the frame's pixels)."""
-        boxes, scores = self.session.run(None, {"input": detector_input(image)})
-        return boxes.astype("<f4").tobytes() + scores.astype("<f4").tobytes()
-
-
-def native_detector(modules: Path) -> NativeDetector | None:
-    """A :class:`NativeDetector`, or None where ONNX Runtime is not installed (the worker then runs
-    the detector itself, on TensorFlow.js)."""
-    try:
-        import onnxruntime  # noqa: F401  (onnx itself is imported only by the child building the model)
-    except ImportError:
-        return None
-    return NativeDetector(modules)
-
-
-if __name__ == "__main__":  # python -m appliance.imaging.faces.detector <manifest>: the model's bytes
-    sys.stdout.buffer.write(build_model(load_weights(Path(sys.argv[1]))).SerializeToString())

@@ -1,9 +1,11 @@
 """The face engine: one long-lived Node worker (``worker.mjs``) owned over its stdin/stdout.
 
-Python decodes the published web-size JPEG to RGB (Pillow), runs face-api's detector network on ONNX
-Runtime (``detector.py``; where it is installed) and sends the pixels with the network's outputs; the
-worker runs the rest of face-api (boxes, landmarks, 128-d descriptors) on TensorFlow.js's WASM backend
-and answers with JSON. It runs ``threads`` engines side by side (the WASM backend uses one core each), so
+Python decodes the published web-size JPEG to RGB (Pillow), runs face-api's detector on ONNX Runtime
+(``native.py``; where it is installed) and sends the pixels with the detector's outputs; the worker
+runs face-api's own logic (non-max suppression, landmarks, alignment) on TensorFlow.js's WASM backend
+and answers with each face's box and aligned crop, from which Python computes the 128-d descriptor
+(face-api's recognition net, on ONNX Runtime). Without ONNX Runtime the worker runs face-api whole
+and answers with the descriptors. It runs ``threads`` engines side by side (one core each), so
 :meth:`FaceEngine.detect_many` sends several photos before it reads the answers. The worker starts
 on first use and is restarted after a crash or a timeout; :meth:`close` stops it (the faces service
 does when idle).
@@ -27,9 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image, ImageOps
 
-from .detector import NativeDetector, native_detector
+from .native import NativeNets, native_nets
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +110,13 @@ class FaceEngine:
         self.heartbeat = heartbeat  # called about once a second while waiting (the watchdog)
         self.modules = modules
         self.timeout = timeout
-        self.native = native  # the detector network on ONNX Runtime (False: in the worker, on WASM)
-        self.detector: NativeDetector | None = None
+        self.native = native  # the detector and recognition nets on ONNX Runtime (False: in the worker)
+        self.nets: NativeNets | None = None
         self.proc: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
         self._buffer = b""
         self._next_id = 0
-        # images are decoded and their detector run on `threads` threads (Pillow and ONNX Runtime
+        # images are decoded and the detector run on `threads` threads (Pillow and ONNX Runtime
         # release the GIL), sent in order as each is ready, while the worker computes the others
         self._preparing = ThreadPoolExecutor(threads, thread_name_prefix="face-prepare")
 
@@ -127,14 +130,14 @@ class FaceEngine:
             return
         modules = find_modules(self.modules)
         unmap_large_buffers()
-        if self.native and self.detector is None:
+        if self.native and self.nets is None:
             try:
-                self.detector = native_detector(modules)
-            except Exception as exc:  # noqa: BLE001  (the weights unreadable: the worker's WASM detector still works)
-                log.warning("the detector cannot run on ONNX Runtime (%s): the worker runs it", exc)
+                self.nets = native_nets(modules)
+            except Exception as exc:  # noqa: BLE001  (a model not built: face-api on WASM still works)
+                log.warning("face-api's nets cannot run on ONNX Runtime (%s): the worker runs them", exc)
                 self.native = False
         try:
-            native = ["native"] if self.detector else []  # frames will carry the detector's outputs
+            native = ["native"] if self.nets else []  # frames carry the detector's outputs, answers crops
             self.proc = subprocess.Popen([self.node, str(WORKER), str(modules), str(self.threads), *native],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
                                          env=worker_environment())
@@ -145,7 +148,7 @@ class FaceEngine:
             self.info = self._message(START_TIMEOUT_S)
         except FaceEngineError as exc:
             raise FaceWorkerUnavailable(f"the face worker did not start: {exc}") from exc
-        self.info["detector"] = f"onnxruntime {self.detector.version}" if self.detector else "tfjs-wasm"
+        self.info["nets"] = f"onnxruntime {self.nets.version}" if self.nets else "tfjs-wasm"
         if not self.info.get("ready"):
             self.close()
             raise FaceWorkerUnavailable(f"the face worker did not start: {self.info}")
@@ -164,12 +167,12 @@ class FaceEngine:
     def detect_many(self, images: list[Callable[[], Image.Image]]) -> list[list[DetectedFace] | Exception]:
         """The faces of several RGB images (each made by its callable, ``threads`` at a time, and
         sent as soon as it is ready: the worker computes while the next are decoded), in the order
-        given. An image that cannot
-        be made (its exception) or that the worker refuses (a :class:`FaceEngineError`) is that
-        image's answer; a crash or a timeout of the worker raises for all."""
+        given. An image that cannot be made (its exception) or that the worker refuses (a
+        :class:`FaceEngineError`) is that image's answer; a crash or a timeout of the worker raises
+        for all. With native nets the images sent are kept until answered (their crops' pixels)."""
         self.start()
         answers: dict[int, list[DetectedFace] | Exception] = {}
-        sizes: dict[int, tuple[int, int]] = {}
+        sent: dict[int, Image.Image | tuple[int, int]] = {}  # the image (native nets) or its size
         order: list[int] = []
         makes = iter(images)
         ahead: deque[Future[tuple[Image.Image, bytes]]] = deque()  # at most threads + 1 decoded, unsent
@@ -186,21 +189,21 @@ class FaceEngine:
             except Exception as exc:  # noqa: BLE001  (the image's own failure, e.g. a corrupt JPEG)
                 answers[self._next_id] = exc
                 continue
-            sizes[self._next_id] = image.size
+            sent[self._next_id] = image if self.nets else image.size
             self._send(self._next_id, image, outputs)
         while len(answers) < len(order):
             answer = self._message(self.timeout)
             frame = answer.get("id")
-            if frame not in sizes or frame in answers:
+            if frame not in sent:
                 self.close()
                 raise FaceEngineError(f"the face worker answered out of turn: {answer}")
-            answers[frame] = self._faces(answer, *sizes[frame])
+            answers[frame] = self._faces(answer, sent.pop(frame))
         return [answers[frame] for frame in order]
 
     def _prepare(self, make: Callable[[], Image.Image]) -> tuple[Image.Image, bytes]:
         """An image made (decoded) and its detector outputs (b"" when the worker runs the detector)."""
         image = make()
-        return image, self.detector.outputs(image) if self.detector else b""
+        return image, self.nets.detect(image) if self.nets else b""
 
     def _send(self, frame: int, image: Image.Image, outputs: bytes) -> None:
         """Write one frame (the pixels, then the detector's outputs if computed here), reading the
@@ -249,13 +252,22 @@ class FaceEngine:
             raise FaceEngineError(f"the face worker exited ({code})")
         self._buffer += chunk
 
-    @staticmethod
-    def _faces(answer: dict[str, Any], w: int, h: int) -> list[DetectedFace] | FaceEngineError:
+    def _faces(self, answer: dict[str, Any], sent: Image.Image | tuple[int, int]
+               ) -> list[DetectedFace] | FaceEngineError:
+        """The worker's answer for an image: its faces, their descriptors computed here from the
+        crops it names (native nets; a face whose crop is empty, outside the photo, is dropped)."""
         if "error" in answer:
             return FaceEngineError(f"the face worker refused the image: {answer['error']}")
+        w, h = sent.size if isinstance(sent, Image.Image) else sent
+        faces = answer["faces"]
+        if isinstance(sent, Image.Image) and self.nets is not None:
+            faces = [f for f in faces if f["crop"][2] > 0 and f["crop"][3] > 0]
+            descriptors = self.nets.describe(np.asarray(sent), [tuple(f["crop"]) for f in faces])
+        else:
+            descriptors = [tuple(float(v) for v in f["descriptor"]) for f in faces]
         return [DetectedFace((f["box"][0] / w, f["box"][1] / h, f["box"][2] / w, f["box"][3] / h),
-                             float(f["score"]), tuple(float(v) for v in f["descriptor"]))
-                for f in answer["faces"]]
+                             float(f["score"]), descriptor)
+                for f, descriptor in zip(faces, descriptors, strict=True)]
 
     def _message(self, timeout: float) -> dict[str, Any]:
         """The worker's next JSON line; a timeout or its exit stops it and raises."""

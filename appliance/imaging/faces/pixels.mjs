@@ -88,19 +88,27 @@ export function preparedInput(tf, faceapi, pixels, width, height, outputs = null
   return new PreparedInput();
 }
 
-/** face-api's extractFaceTensors on the bytes: each region (a FaceDetection or a box in pixels)
- * clipped at the photo's borders and floored, as an int32 [h, w, 3] tensor. */
-export function faceTensors(tf, faceapi, pixels, width, height, regions) {
-  const boxes = regions
+/** The rectangles face-api's extractFaceTensors cuts for regions (FaceDetections or boxes in
+ * pixels): each clipped at the photo's borders and floored, as [x, y, w, h] integers (w or h 0 for
+ * a region outside the photo). */
+export function cropBoxes(faceapi, width, height, regions) {
+  return regions
     .map((r) => (r instanceof faceapi.FaceDetection ? r.forSize(width, height).box : r))
     .map((box) => box.clipAtImageBorders(width, height))
-    .filter((box) => box.width > 0 && box.height > 0);
-  return boxes.map(({ x, y, width: w, height: h }) => {
-    const crop = new Int32Array(w * h * 3);
-    for (let row = 0; row < h; row++) {
-      const from = ((y + row) * width + x) * 3;
-      crop.set(pixels.subarray(from, from + w * 3), row * w * 3);
-    }
-    return tf.tensor3d(crop, [h, w, 3], "int32");
-  });
+    .map(({ x, y, width: w, height: h }) => [x, y, Math.max(0, w), Math.max(0, h)]);
+}
+
+/** face-api's extractFaceTensors on the bytes: each region's crop (cropBoxes; empty ones left
+ * out, as face-api does) as an int32 [h, w, 3] tensor. */
+export function faceTensors(tf, faceapi, pixels, width, height, regions) {
+  return cropBoxes(faceapi, width, height, regions)
+    .filter(([, , w, h]) => w > 0 && h > 0)
+    .map(([x, y, w, h]) => {
+      const crop = new Int32Array(w * h * 3);
+      for (let row = 0; row < h; row++) {
+        const from = ((y + row) * width + x) * 3;
+        crop.set(pixels.subarray(from, from + w * 3), row * w * 3);
+      }
+      return tf.tensor3d(crop, [h, w, 3], "int32");
+    });
 }

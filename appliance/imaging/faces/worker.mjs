@@ -3,21 +3,22 @@
 // Model (docs/faces.md; the gallery runs the same one in the guest's browser): @vladmandic/face-api's
 // ssdMobilenetv1 (minConfidence 0.4, maxResults 20) + faceLandmark68Net + faceRecognitionNet, on
 // TensorFlow.js's WASM backend, its .wasm files and the weights read from the local node_modules
-// (nothing is downloaded at run time). The detector's network is usually run by the Python engine on
-// ONNX Runtime (six times faster than WASM, detector.py) and its outputs come with the frame; the
-// decoding, non-max suppression, landmarks and descriptors are always face-api's, here.
+// (nothing is downloaded at run time). With ONNX Runtime installed, the Python engine runs the two
+// heavy nets natively (native.py: the detector before the frame is sent, the descriptors from the
+// crops this worker answers with); the worker keeps face-api's own logic between them: non-max
+// suppression, the landmarks net and each face's alignment.
 //
 // Usage: node worker.mjs <node_modules folder> [threads] [native]
-//   native: every frame will carry the detector's outputs, so the worker never runs the detector's
-//   network (its warm-up skips it too: WebAssembly memory, once grown for the network's 512 x 512
-//   layers, is never given back).
+//   native: every frame carries the detector's outputs, and the worker answers with each face's
+//   aligned crop instead of its descriptor; it loads neither the detector nor the recognition net
+//   (their weights and layers: WebAssembly memory, once grown, is never given back).
 // stdin: frames of [u32 LE header length][header JSON {"id", "width", "height", "outputs"}][width*height*3
-//   RGB bytes][native: "outputs" bytes, the detector's outputs for this photo computed by ONNX Runtime
-//   in the Python engine (detector.py): 5118 x 4 boxes then 5118 scores, float32 LE; otherwise none:
-//   the worker runs the detector itself, on TensorFlow.js]
+//   RGB bytes][native: "outputs" bytes, the detector's outputs for this photo (native.py): 5118 x 4
+//   boxes then 5118 scores, float32 LE]
 // stdout: one JSON line per message: first {"ready": true, "backend", "simd", "threads", "versions"},
-//   then per frame {"id", "faces": [{"box": [x, y, w, h] (pixels), "score", "descriptor": [128 floats]}],
-//   "ms"} or {"id", "error"}.
+//   then per frame {"id", "faces": [{"box": [x, y, w, h] (pixels), "score", "descriptor": [128 floats]
+//   or native "crop": [x, y, w, h] (integer pixels: the aligned face the descriptor is computed
+//   from)}], "ms"} or {"id", "error"}.
 //
 // TensorFlow.js's WASM backend computes on one thread under Node (tfjs#3830), so the worker runs
 // `threads` engines (worker_threads, each its own TensorFlow.js, WASM instance and nets): the main
@@ -26,7 +27,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { faceTensors, preparedInput } from "./pixels.mjs";
+import { cropBoxes, faceTensors, preparedInput } from "./pixels.mjs";
 import { installFusedDetector } from "./ssd-fused.mjs";
 
 // 0.4, not face-api's 0.5: finds faces in dim photos that 0.5 misses, and no more non-faces on the
@@ -72,7 +73,7 @@ async function load() {
     installFusedDetector(tf, faceapi); // the same detector, a third faster (ssd-fused.mjs)
   }
   await faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir);
-  await faceapi.nets.faceRecognitionNet.loadFromDisk(modelDir);
+  if (!NATIVE) await faceapi.nets.faceRecognitionNet.loadFromDisk(modelDir);
   const options = new faceapi.SsdMobilenetv1Options({ minConfidence: MIN_CONFIDENCE, maxResults: MAX_RESULTS });
   const model = { tf, faceapi, options };
   // The first run of each net sets up its WASM kernels (1-2 s): do it now, not on the first photo.
@@ -82,7 +83,7 @@ async function load() {
   const face = tf.zeros([1, 150, 150, 3]);
   try {
     await faceapi.nets.faceLandmark68Net.detectLandmarks([face]);
-    await faceapi.nets.faceRecognitionNet.computeFaceDescriptor([face]);
+    if (!NATIVE) await faceapi.nets.faceRecognitionNet.computeFaceDescriptor([face]);
   } finally {
     tf.dispose(face);
   }
@@ -110,8 +111,12 @@ async function describeAll(model, pixels, width, height, outputs = null) {
     tf.dispose(crops);
   }
   const withLandmarks = found.map((f, i) => faceapi.extendWithFaceLandmarks(f, landmarks[i]));
-  const aligned = faceTensors(tf, faceapi, pixels, width, height,
-    withLandmarks.map((f) => f.landmarks.align(null, { useDlibAlignment: true })));
+  const regions = withLandmarks.map((f) => f.landmarks.align(null, { useDlibAlignment: true }));
+  if (NATIVE) { // the descriptors are computed by the Python engine from these crops (native.py)
+    const crops = cropBoxes(faceapi, width, height, regions);
+    return withLandmarks.map((f, i) => ({ detection: f.detection, crop: crops[i] }));
+  }
+  const aligned = faceTensors(tf, faceapi, pixels, width, height, regions);
   let descriptors;
   try {
     descriptors = await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(aligned);
@@ -134,7 +139,7 @@ async function detect(model, header, pixels, outputs) {
     return {
       box: [b.x, b.y, b.width, b.height],
       score: r.detection.score,
-      descriptor: Array.from(r.descriptor),
+      ...(r.crop ? { crop: r.crop } : { descriptor: Array.from(r.descriptor) }),
     };
   });
   return { faces, ms: performance.now() - started };

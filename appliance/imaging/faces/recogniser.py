@@ -1,0 +1,128 @@
+"""face-api's face recognition net (the 128-d descriptor, a ResNet-34-like net on 150 x 150 faces)
+for ONNX Runtime, and its input made from a photo's pixels as face-api makes it.
+
+face-api 1.7.15's src/faceRecognitionNet: every layer a convolution + bias, a per-channel scale
+(multiply, add) and a relu; here the scale is folded into the convolution's filters and bias
+once, at build time (the same numbers to float rounding). Its input: each face's crop (the aligned
+box, clipped at the photo's borders and floored: the worker's ``pixels.mjs`` cropBoxes) padded to a
+square with zeros on both sides (padToSquare, centred), resized bilinearly to 150 x 150 as
+TensorFlow.js does, minus the mean RGB, divided by 255.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SIZE = 150
+MEAN_RGB = np.array([122.782, 117.001, 104.298], np.float32)
+MANIFEST = "face_recognition_model-weights_manifest.json"
+DIMS = 128
+# (layer, kind): face-api's FaceRecognitionNet.forwardInput, in order
+LAYERS = (
+    ("conv32_1", "residual"), ("conv32_2", "residual"), ("conv32_3", "residual"),
+    ("conv64_down", "down"), ("conv64_1", "residual"), ("conv64_2", "residual"), ("conv64_3", "residual"),
+    ("conv128_down", "down"), ("conv128_1", "residual"), ("conv128_2", "residual"),
+    ("conv256_down", "down"), ("conv256_1", "residual"), ("conv256_2", "residual"),
+    ("conv256_down_out", "down"),
+)
+
+
+def build_model(weights: dict[str, np.ndarray]):  # -> onnx.ModelProto
+    """The net as an ONNX model: input ``input`` [n, 3, 150, 150] (face_input), output
+    ``descriptors`` [n, 128]."""
+    from onnx import TensorProto, checker, helper, numpy_helper
+
+    nodes, initializers = [], []
+
+    def constant(name: str, value: np.ndarray) -> str:
+        initializers.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def op(kind: str, inputs: list[str], **attributes: object) -> str:
+        output = f"t{len(nodes)}"
+        nodes.append(helper.make_node(kind, inputs, [output], **attributes))
+        return output
+
+    def conv(x: str, prefix: str, stride: int, relu: bool, pad: str) -> str:
+        """convLayer: conv2d + bias, scale (x w + b), relu; the scale folded into the conv."""
+        w = weights[f"{prefix}/scale/weights"]
+        kernel = (weights[f"{prefix}/conv/filters"] * w).transpose(3, 2, 0, 1).astype(np.float32)
+        bias = (weights[f"{prefix}/conv/bias"] * w + weights[f"{prefix}/scale/biases"]).astype(np.float32)
+        n = len(nodes)
+        y = op("Conv", [x, constant(f"w{n}", kernel), constant(f"b{n}", bias)], strides=[stride, stride],
+               auto_pad="SAME_UPPER" if pad == "same" else "VALID")
+        return op("Relu", [y]) if relu else y
+
+    def down(size: int, kernel: int) -> int:  # a "valid" window with stride 2
+        return (size - kernel) // 2 + 1
+
+    x = conv("input", "conv32_down", 2, True, "valid")
+    side = down(SIZE, weights["conv32_down/conv/filters"].shape[0])
+    x = op("MaxPool", [x], kernel_shape=[3, 3], strides=[2, 2])
+    side = down(side, 3)
+    channels = 32
+    for name, kind in LAYERS:
+        if kind == "residual":
+            y = conv(conv(x, f"{name}/conv1", 1, True, "same"), f"{name}/conv2", 1, False, "same")
+        else:  # residualDown: the shortcut average-pooled, zero channels added; the conv side zero-padded
+            y = conv(conv(x, f"{name}/conv1", 2, True, "valid"), f"{name}/conv2", 1, False, "same")
+            out_side = down(side, weights[f"{name}/conv1/conv/filters"].shape[0])
+            side = down(side, 2)
+            out_channels = weights[f"{name}/conv2/conv/filters"].shape[3]
+            pooled = op("AveragePool", [x], kernel_shape=[2, 2], strides=[2, 2])
+            if out_channels != channels:
+                pads = np.array([0, 0, 0, 0, 0, out_channels - channels, 0, 0], np.int64)
+                pooled = op("Pad", [pooled, constant(f"pad{len(nodes)}", pads)])
+            if out_side != side:  # one zero row below and one zero column right of the conv side
+                pads = np.array([0, 0, 0, 0, 0, 0, side - out_side, side - out_side], np.int64)
+                y = op("Pad", [y, constant(f"pad{len(nodes)}", pads)])
+            x, channels = pooled, out_channels
+        x = op("Relu", [op("Add", [y, x])])
+    mean = op("ReduceMean", [x], axes=[2, 3], keepdims=0)
+    nodes.append(helper.make_node("MatMul", [mean, constant("fc", weights["fc"].astype(np.float32))],
+                                  ["descriptors"]))
+    graph = helper.make_graph(
+        nodes, "face_api_face_recognition_net",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["n", 3, SIZE, SIZE])],
+        [helper.make_tensor_value_info("descriptors", TensorProto.FLOAT, ["n", DIMS])],
+        initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    checker.check_model(model)
+    return model
+
+
+def resize_bilinear(values: np.ndarray, size: int) -> np.ndarray:
+    """A float32 [h, w, 3] array resized to [size, size, 3] as tfjs-backend-wasm's ResizeBilinear
+    does (no corner alignment, no half-pixel centres, float32 arithmetic in its order)."""
+    def taps(old: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        src = np.float32(old / size) * np.arange(size, dtype=np.float32)
+        low = np.floor(src).astype(np.int64)
+        return low, np.minimum(old - 1, np.ceil(src).astype(np.int64)), (src - low.astype(np.float32))
+
+    top, bottom, dy = taps(values.shape[0])
+    left, right, dx = taps(values.shape[1])
+    dx = dx.astype(np.float32)[None, :, None]
+    upper = values[top][:, left] + (values[top][:, right] - values[top][:, left]) * dx
+    lower = values[bottom][:, left] + (values[bottom][:, right] - values[bottom][:, left]) * dx
+    return upper + (lower - upper) * dy.astype(np.float32)[:, None, None]
+
+
+def face_input(pixels: np.ndarray, crops: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """The net's input for faces of a photo (uint8 [h, w, 3]): each crop (x, y, w, h, integers
+    inside the photo) padded to a centred square, resized to 150, normalised; float32 NCHW."""
+    batch = np.empty((len(crops), SIZE, SIZE, 3), np.float32)
+    for i, (x, y, w, h) in enumerate(crops):
+        face = pixels[y:y + h, x:x + w].astype(np.float32)
+        if h != w:  # padToSquare(isCenterImage): round(diff / 2) after, the rest before
+            diff = abs(h - w)
+            after = int(np.floor(diff * 0.5 + 0.5))
+            side = max(h, w)
+            square = np.zeros((side, side, 3), np.float32)
+            if h > w:
+                square[:, diff - after:diff - after + w] = face
+            else:
+                square[diff - after:diff - after + h] = face
+            face = square
+        batch[i] = face if face.shape[0] == SIZE else resize_bilinear(face, SIZE)
+    batch = (batch - MEAN_RGB) / np.float32(255)
+    return np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
