@@ -4,35 +4,15 @@ weights, its input and its outputs against face-api's own code in Node."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from support.faces import demo_photo, engine_or_skip
+from support.faces import FACES_CODE, demo_photo, node_modules, run_node
 
 from appliance.imaging.faces import detector
 from appliance.imaging.faces.native import NativeNets
-
-ROOT = Path(__file__).resolve().parents[2]
-FACES = ROOT / "appliance" / "imaging" / "faces"
-
-
-def node_modules() -> Path:
-    modules = engine_or_skip().modules
-    assert modules is not None
-    return modules
-
-
-def run_node(script: str, stdin: bytes) -> bytes:
-    if shutil.which("node") is None:
-        pytest.skip("node is not installed")
-    done = subprocess.run(["node", "--input-type=module", "-e", script], input=stdin, capture_output=True,
-                          timeout=120, check=False, cwd=ROOT)
-    assert done.returncode == 0, done.stderr.decode()
-    return done.stdout
 
 
 def test_the_weights_are_read_as_tensorflow_js_reads_them() -> None:
@@ -66,7 +46,7 @@ def test_the_input_is_the_workers_detector_input(size: tuple[int, int]) -> None:
     and tiny photos: the same padding and bilinear taps, float32 rounding for rounding."""
     image = Image.open(demo_photo("sample2.jpg")).convert("RGB").resize(size)
     script = f"""
-import {{ detectorInput }} from "{(FACES / 'pixels.mjs').as_uri()}";
+import {{ detectorInput }} from "{(FACES_CODE / 'pixels.mjs').as_uri()}";
 const chunks = []; for await (const c of process.stdin) chunks.push(c);
 const out = detectorInput(new Uint8Array(Buffer.concat(chunks)), {size[0]}, {size[1]});
 process.stdout.write(Buffer.from(out.buffer));
@@ -87,8 +67,8 @@ def test_the_boxes_and_scores_are_face_apis() -> None:
     script = f"""
 import {{ createRequire }} from "node:module";
 import path from "node:path";
-import {{ preparedInput }} from "{(FACES / 'pixels.mjs').as_uri()}";
-import {{ installFusedDetector }} from "{(FACES / 'ssd-fused.mjs').as_uri()}";
+import {{ preparedInput }} from "{(FACES_CODE / 'pixels.mjs').as_uri()}";
+import {{ installFusedDetector }} from "{(FACES_CODE / 'ssd-fused.mjs').as_uri()}";
 const require = createRequire(path.join({json.dumps(str(modules))}, "_x.js"));
 const tf = require("@tensorflow/tfjs");
 const wasm = require("@tensorflow/tfjs-backend-wasm");

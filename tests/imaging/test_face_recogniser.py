@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from support.faces import demo_photo
-from test_face_detector import FACES, node_modules, run_node
+from support.faces import demo_photo, node_modules, run_node
 
 from appliance.imaging.faces import recogniser
 from appliance.imaging.faces.native import NativeNets
@@ -97,4 +96,3 @@ def test_a_model_folder_without_the_weights_fails_clearly(tmp_path: Path) -> Non
         assert "building the recogniser failed" in str(exc) and "face_recognition_model" in str(exc)
     else:
         raise AssertionError("a model was built without weights")
-    assert FACES.is_dir()

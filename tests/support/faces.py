@@ -8,6 +8,7 @@ MIT but its README states no licence or source for these photos (docs/faces.md).
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ import pytest
 from appliance.imaging.faces.engine import REPO_MODULES, FaceEngine, FaceEngineError, find_modules
 
 DEMO = REPO_MODULES / "@vladmandic" / "face-api" / "demo"
+ROOT = Path(__file__).resolve().parents[2]
+FACES_CODE = ROOT / "appliance" / "imaging" / "faces"  # the worker's modules (pixels.mjs, ...)
 
 # The centre (x, y as fractions of the image) of every face in each demo photo, checked by eye on
 # the photos with the detected boxes drawn over them, left to right.
@@ -45,3 +48,20 @@ def engine_or_skip() -> FaceEngine:
     except FaceEngineError as exc:
         pytest.skip(str(exc))
     return FaceEngine(modules=modules, timeout=120)
+
+
+def node_modules() -> Path:
+    """The node_modules folder with face-api; skips without node or the packages."""
+    modules = engine_or_skip().modules
+    assert modules is not None
+    return modules
+
+
+def run_node(script: str, stdin: bytes) -> bytes:
+    """Run an ES module script with node (from the repository's root); its standard output."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    done = subprocess.run(["node", "--input-type=module", "-e", script], input=stdin, capture_output=True,
+                          timeout=120, check=False, cwd=ROOT)
+    assert done.returncode == 0, done.stderr.decode()
+    return done.stdout
