@@ -168,6 +168,7 @@ def per_photo_ms(engine: FaceEngine, paths: list[Path], rounds: int) -> float:
     """Wall time per photo as the faces service spends it: the published JPEGs decoded and described
     in FaceIndexer.scan_next's batches (PHOTOS_PER_THREAD per engine thread), median of ``rounds``
     passes."""
+    engine.start()  # the worker started and the models loaded: not part of a photo's time
     passes = []
     batch = engine.threads * PHOTOS_PER_THREAD
     for _ in range(rounds):

@@ -41,7 +41,6 @@ INSTALLED_MODULES = Path("/opt/appliance/faces/node_modules")  # image-build/ins
 REPO_MODULES = Path(__file__).resolve().parents[3] / "functions" / "node_modules"  # a checkout
 NEEDED = ("@vladmandic/face-api", "@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm")
 START_TIMEOUT_S = 120.0  # node start-up plus loading the three models (a few seconds on a Pi 5)
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 SEND_TIMEOUT_S = 30.0  # longest the worker's main thread may leave a frame unread (it reads while computing)
 
 
@@ -62,20 +61,22 @@ class DetectedFace:
     descriptor: tuple[float, ...]
 
 
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 MMAP_THRESHOLD = 1 << 20  # bytes: larger allocations get pages of their own, returned when freed
 
 
 def unmap_large_buffers() -> None:
     """Have glibc's malloc give every buffer of 1 MB or more (decoded photos, frames, ONNX Runtime's
     layers) pages of its own, returned to the system when freed. Its default threshold grows
-    after the first such free, and then photo-sized buffers stay in the heap: the faces service
-    measured ~100 MB more resident with two engine threads (bench/faces.py). The worker gets the
+    after the first such free, and then photo-sized buffers stay in the heap (~90 MB more resident
+    in Python and ~70 MB in the worker, two engine threads on 2048 px photos). The worker gets the
     same setting through GLIBC_TUNABLES (Node's buffers come from malloc too)."""
     with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
         ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
 def worker_environment() -> dict[str, str]:
+    """The worker's environment: this one, with glibc's mmap threshold fixed as above."""
     tunables = [t for t in os.environ.get("GLIBC_TUNABLES", "").split(":") if t]
     tunables.append(f"glibc.malloc.mmap_threshold={MMAP_THRESHOLD}")
     return {**os.environ, "GLIBC_TUNABLES": ":".join(tunables)}
