@@ -168,6 +168,59 @@ def test_security_figures_inside_the_booted_system(booted_system: dict[str, Any]
     assert all(level <= MAX_EXPOSURE for level, _ in figures.values()), figures
 
 
+FACE_NETS_CHECK = """
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from appliance.imaging.faces.native import NativeNets
+
+nets = NativeNets(Path("/usr/local/share/face-check/node_modules"))
+image = Image.open("/usr/local/share/face-check/group.jpg").convert("RGB")
+scores = np.frombuffer(nets.detect(image), "<f4")[5118 * 4:]
+[descriptor] = nets.describe(np.asarray(image), [(0, 0, 150, 150)])
+print(f"face nets: {int((scores > 0.4).sum())} anchors over 0.4, descriptor of {len(descriptor)}")
+"""
+
+
+def test_the_face_nets_run_inside_the_faces_units_sandbox(booted_system: dict[str, Any]) -> None:
+    """ONNX Runtime builds and runs face-api's two nets under appliance-faces.service's own
+    hardening (its seccomp filter, /proc, MemoryMax, user): a copy of the unit whose ExecStart runs
+    them once."""
+    container: Container = booted_system["container"]
+    model = ROOT / "functions/node_modules/@vladmandic/face-api/model"
+    if not model.is_dir():
+        pytest.skip("face-api is not installed: npm --prefix functions ci")
+    rootfs: Path = booted_system["rootfs"]
+    share = rootfs / "usr/local/share/face-check"
+    (share / "node_modules/@vladmandic/face-api/model").mkdir(parents=True, exist_ok=True)
+    for name in ("ssd_mobilenetv1_model", "face_recognition_model"):
+        for suffix in ("-weights_manifest.json", ".bin"):
+            shutil.copy(model / f"{name}{suffix}", share / "node_modules/@vladmandic/face-api/model")
+    shutil.copy(ROOT / "tests/data/faces/real/fa-sample1.jpg", share / "group.jpg")
+    script = "/usr/local/share/face-check/check.py"
+    unit = container.run("systemctl", "cat", "appliance-faces.service").stdout
+    lines = []
+    for line in unit.splitlines():
+        key = line.split("=", 1)[0]
+        if line.startswith("#") or key in ("NotifyAccess", "WatchdogSec", "Restart", "RestartSec",
+                                           "RestartPreventExitStatus", "WantedBy", "PartOf"):
+            continue
+        replaced = {"Type": "Type=oneshot", "ExecStart": f"ExecStart=/opt/appliance/venv/bin/python {script}",
+                    "[Install]": ""}
+        lines.append(replaced.get(key, line))
+    (share / "check.py").write_text(FACE_NETS_CHECK)
+    (rootfs / "etc/systemd/system/face-nets-check.service").write_text("\n".join(lines) + "\n")
+    container.run("systemctl", "daemon-reload")
+    started = container.run("systemctl", "start", "face-nets-check.service", check=False, timeout=180)
+    log = container.run("journalctl", "-b", "--no-pager", "-o", "cat", "-u", "face-nets-check.service",
+                        check=False).stdout
+    assert started.returncode == 0, started.stderr + log[-4000:]
+    found = re.search(r"face nets: (\d+) anchors over 0.4, descriptor of (\d+)", log)
+    assert found and int(found.group(1)) >= 3 and found.group(2) == "128", log[-4000:]
+
+
 def test_a_card_photo_travels_through_the_hardened_services_to_the_bucket(
         booted_system: dict[str, Any]) -> None:
     import boto3

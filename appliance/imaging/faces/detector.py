@@ -52,103 +52,75 @@ def build_model(weights: dict[str, np.ndarray]):  # -> onnx.ModelProto
     """The detector network as an ONNX model: input ``input`` [1, 3, 512, 512] (pixels / 127.5 - 1),
     outputs ``boxes`` [5118, 4] (y0, x0, y1, x1 as fractions of the padded square) and ``scores``
     [5118] in face-api's anchor order: what its forward pass hands to non-max suppression."""
-    from onnx import TensorProto, checker, helper, numpy_helper
+    from .graph import Graph
 
-    nodes, initializers = [], []
+    g = Graph()
+    encodings, classes = _network(g, weights)
+    _output_layer(g, weights, encodings, classes)
+    return g.model("face_api_ssd_mobilenetv1", {"input": [1, 3, SIZE, SIZE]},
+                   {"boxes": [ANCHORS, 4], "scores": [ANCHORS]})
 
-    def constant(name: str, value: np.ndarray) -> str:
-        initializers.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
-        return name
 
-    zero = constant("zero", np.array(0, np.float32))
-    six = constant("six", np.array(6, np.float32))
+def _network(g, weights: dict[str, np.ndarray]) -> tuple[str, str]:  # g: graph.Graph
+    """MobileNetV1 and the box predictors (face-api's mobileNetV1.ts, predictionLayer.ts), each
+    layer a convolution with bias and relu6: the box encodings [1, 5118, 4] and class logits
+    [1, 5118, 3]."""
+    zero, six = g.floats(0), g.floats(6)
 
-    def conv(x: str, hwio: np.ndarray, bias: np.ndarray, stride: int, *, relu6: bool = True,
-             depthwise: bool = False) -> str:
-        n = len(nodes)
-        if depthwise:  # TensorFlow [h, w, in, 1] -> ONNX [in, 1, h, w], one group per channel
-            kernel, groups = hwio.transpose(2, 3, 0, 1), hwio.shape[2]
-        else:  # TensorFlow [h, w, in, out] -> ONNX [out, in, h, w]
-            kernel, groups = hwio.transpose(3, 2, 0, 1), 1
-        y = f"conv{n}"
-        nodes.append(helper.make_node("Conv", [x, constant(f"w{n}", kernel.astype(np.float32)),
-                                               constant(f"b{n}", bias.astype(np.float32))], [y],
-                                      strides=[stride, stride], auto_pad="SAME_UPPER", group=groups))
-        if relu6:
-            nodes.append(helper.make_node("Clip", [y, zero, six], [f"{y}_relu6"]))
-            y = f"{y}_relu6"
-        return y
+    def relu6(x: str, hwio: np.ndarray, bias: np.ndarray, stride: int, depthwise: bool = False) -> str:
+        return g.op("Clip", g.conv(x, hwio, bias, stride, depthwise=depthwise), zero, six)
 
     m = "MobilenetV1/"
-    x = conv("input", weights[f"{m}Conv2d_0_pointwise/weights"],
-             weights[f"{m}Conv2d_0_pointwise/convolution_bn_offset"], 2)
+    x = relu6("input", weights[f"{m}Conv2d_0_pointwise/weights"],
+              weights[f"{m}Conv2d_0_pointwise/convolution_bn_offset"], 2)
     features = []
     for i in range(1, 14):
         d = f"{m}Conv2d_{i}_depthwise/"
         k = weights[f"{d}BatchNorm/gamma"] / np.sqrt(weights[f"{d}BatchNorm/moving_variance"] + EPSILON)
         folded = weights[f"{d}depthwise_weights"] * k.reshape(1, 1, -1, 1)
         bias = weights[f"{d}BatchNorm/beta"] - weights[f"{d}BatchNorm/moving_mean"] * k
-        x = conv(x, folded, bias, 2 if i in STRIDE_2 else 1, depthwise=True)
+        x = relu6(x, folded, bias, 2 if i in STRIDE_2 else 1, depthwise=True)
         p = f"{m}Conv2d_{i}_pointwise/"
-        x = conv(x, weights[f"{p}weights"], weights[f"{p}convolution_bn_offset"], 1)
+        x = relu6(x, weights[f"{p}weights"], weights[f"{p}convolution_bn_offset"], 1)
         if i == 11:
             features.append(x)  # the first box predictor's input
     features.append(x)
     for j in range(0, 8, 2):
         for k, stride in ((j, 1), (j + 1, 2)):
             p = f"Prediction/Conv2d_{k}_pointwise/"
-            x = conv(x, weights[f"{p}weights"], weights[f"{p}convolution_bn_offset"], stride)
+            x = relu6(x, weights[f"{p}weights"], weights[f"{p}convolution_bn_offset"], stride)
         features.append(x)
-    heads: dict[str, list[str]] = {"encodings": [], "classes": []}
+    heads: dict[str, list[str]] = {"BoxEncodingPredictor": [], "ClassPredictor": []}
     for i, feature in enumerate(features):
-        for output, kind, last in (("encodings", "BoxEncodingPredictor", 4),
-                                   ("classes", "ClassPredictor", 3)):
+        for kind, last in (("BoxEncodingPredictor", 4), ("ClassPredictor", 3)):
             p = f"Prediction/BoxPredictor_{i}/{kind}/"
-            y = conv(feature, weights[f"{p}weights"], weights[f"{p}biases"], 1, relu6=False)
-            nodes.append(helper.make_node("Transpose", [y], [f"{y}_nhwc"], perm=[0, 2, 3, 1]))
-            shape = constant(f"{y}_shape", np.array([1, -1, last], np.int64))
-            nodes.append(helper.make_node("Reshape", [f"{y}_nhwc", shape], [f"{y}_flat"]))
-            heads[output].append(f"{y}_flat")
-    for output, parts in heads.items():
-        nodes.append(helper.make_node("Concat", parts, [output], axis=1))
+            y = g.conv(feature, weights[f"{p}weights"], weights[f"{p}biases"], 1)
+            heads[kind].append(g.op("Reshape", g.op("Transpose", y, perm=[0, 2, 3, 1]), g.ints(1, -1, last)))
+    return (g.op("Concat", *heads["BoxEncodingPredictor"], axis=1),
+            g.op("Concat", *heads["ClassPredictor"], axis=1))
 
-    # face-api's outputLayer.ts: the encodings decoded against the anchors, the face class's sigmoid
-    def op(kind: str, inputs: list[str], output: str, **attributes: object) -> str:
-        nodes.append(helper.make_node(kind, inputs, [output], **attributes))
-        return output
 
-    def ints(name: str, values: list[int]) -> str:
-        return constant(name, np.array(values, np.int64))
-
+def _output_layer(g, weights: dict[str, np.ndarray], encodings: str, classes: str) -> None:
+    """face-api's outputLayer.ts: the encodings decoded against the anchors (``boxes``), the face
+    class's sigmoid (``scores``)."""
     anchors = weights["Output/extra_dim"][0]  # [y0, x0, y1, x1] per anchor
-    half_f32 = np.float32(2)
+    two = np.float32(2)
     sizes = [anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]]
-    centres = [anchors[:, 0] + sizes[0] / half_f32, anchors[:, 1] + sizes[1] / half_f32]
-    five, ten, two = (constant(n, np.array(x, np.float32)) for n, x in (("five", 5), ("ten", 10), ("two", 2)))
-    v = ["v0", "v1", "v2", "v3"]
-    nodes.append(helper.make_node("Split", ["encodings", ints("quarters", [1, 1, 1, 1])], v, axis=2))
+    centres = [anchors[:, 0] + sizes[0] / two, anchors[:, 1] + sizes[1] / two]
+    v = g.ops("Split", [encodings, g.ints(1, 1, 1, 1)], ["v0", "v1", "v2", "v3"], axis=2)
     low, high = [], []
     for i in (0, 1):
-        size = constant(f"size{i}", sizes[i].reshape(1, -1, 1))
-        centre = constant(f"centre{i}", centres[i].reshape(1, -1, 1))
-        half = op("Div", [op("Mul", [op("Exp", [op("Div", [v[i + 2], five], f"e{i}")], f"exp{i}"), size],
-                             f"extent{i}"), two], f"half{i}")
-        middle = op("Add", [op("Mul", [op("Div", [v[i], ten], f"d{i}"), size], f"shift{i}"), centre], f"c{i}")
-        low.append(op("Sub", [middle, half], f"low{i}"))
-        high.append(op("Add", [middle, half], f"high{i}"))
-    rows = op("Concat", [low[0], low[1], high[0], high[1]], "box_rows", axis=2)
-    op("Reshape", [rows, ints("box_shape", [ANCHORS, 4])], "boxes")
-    logit = op("Slice", ["classes", ints("from", [1]), ints("to", [2]), ints("axis", [2])], "face_logit")
-    op("Reshape", [op("Sigmoid", [logit], "face_score"), ints("score_shape", [ANCHORS])], "scores")
-    graph = helper.make_graph(
-        nodes, "face_api_ssd_mobilenetv1",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, SIZE, SIZE])],
-        [helper.make_tensor_value_info("boxes", TensorProto.FLOAT, [ANCHORS, 4]),
-         helper.make_tensor_value_info("scores", TensorProto.FLOAT, [ANCHORS])],
-        initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    checker.check_model(model)
-    return model
+        size = g.constant(sizes[i].reshape(1, -1, 1))
+        extent = g.op("Mul", g.op("Exp", g.op("Div", v[i + 2], g.floats(5))), size)
+        half = g.op("Div", extent, g.floats(2))
+        middle = g.op("Add", g.op("Mul", g.op("Div", v[i], g.floats(10)), size),
+                      g.constant(centres[i].reshape(1, -1, 1)))
+        low.append(g.op("Sub", middle, half))
+        high.append(g.op("Add", middle, half))
+    rows = g.op("Concat", low[0], low[1], high[0], high[1], axis=2)
+    g.op("Reshape", rows, g.ints(ANCHORS, 4), name="boxes")
+    logit = g.op("Slice", classes, g.ints(1), g.ints(2), g.ints(2))
+    g.op("Reshape", g.op("Sigmoid", logit), g.ints(ANCHORS), name="scores")
 
 
 def _taps(side: int, extent: int) -> tuple[np.ndarray, np.ndarray, int, int, np.ndarray]:

@@ -30,65 +30,42 @@ LAYERS = (
 def build_model(weights: dict[str, np.ndarray]):  # -> onnx.ModelProto
     """The net as an ONNX model: input ``input`` [n, 3, 150, 150] (face_input), output
     ``descriptors`` [n, 128]."""
-    from onnx import TensorProto, checker, helper, numpy_helper
+    from .graph import Graph
 
-    nodes, initializers = [], []
+    g = Graph()
 
-    def constant(name: str, value: np.ndarray) -> str:
-        initializers.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
-        return name
-
-    def op(kind: str, inputs: list[str], **attributes: object) -> str:
-        output = f"t{len(nodes)}"
-        nodes.append(helper.make_node(kind, inputs, [output], **attributes))
-        return output
-
-    def conv(x: str, prefix: str, stride: int, relu: bool, pad: str) -> str:
+    def conv(x: str, prefix: str, stride: int, relu: bool, same: bool) -> str:
         """convLayer: conv2d + bias, scale (x w + b), relu; the scale folded into the conv."""
         w = weights[f"{prefix}/scale/weights"]
-        kernel = (weights[f"{prefix}/conv/filters"] * w).transpose(3, 2, 0, 1).astype(np.float32)
-        bias = (weights[f"{prefix}/conv/bias"] * w + weights[f"{prefix}/scale/biases"]).astype(np.float32)
-        n = len(nodes)
-        y = op("Conv", [x, constant(f"w{n}", kernel), constant(f"b{n}", bias)], strides=[stride, stride],
-               auto_pad="SAME_UPPER" if pad == "same" else "VALID")
-        return op("Relu", [y]) if relu else y
+        y = g.conv(x, weights[f"{prefix}/conv/filters"] * w,
+                   weights[f"{prefix}/conv/bias"] * w + weights[f"{prefix}/scale/biases"], stride, same=same)
+        return g.op("Relu", y) if relu else y
 
     def down(size: int, kernel: int) -> int:  # a "valid" window with stride 2
         return (size - kernel) // 2 + 1
 
-    x = conv("input", "conv32_down", 2, True, "valid")
-    side = down(SIZE, weights["conv32_down/conv/filters"].shape[0])
-    x = op("MaxPool", [x], kernel_shape=[3, 3], strides=[2, 2])
-    side = down(side, 3)
+    x = g.op("MaxPool", conv("input", "conv32_down", 2, True, False), kernel_shape=[3, 3], strides=[2, 2])
+    side = down(down(SIZE, weights["conv32_down/conv/filters"].shape[0]), 3)
     channels = 32
     for name, kind in LAYERS:
         if kind == "residual":
-            y = conv(conv(x, f"{name}/conv1", 1, True, "same"), f"{name}/conv2", 1, False, "same")
+            y = conv(conv(x, f"{name}/conv1", 1, True, True), f"{name}/conv2", 1, False, True)
         else:  # residualDown: the shortcut average-pooled, zero channels added; the conv side zero-padded
-            y = conv(conv(x, f"{name}/conv1", 2, True, "valid"), f"{name}/conv2", 1, False, "same")
+            y = conv(conv(x, f"{name}/conv1", 2, True, False), f"{name}/conv2", 1, False, True)
             out_side = down(side, weights[f"{name}/conv1/conv/filters"].shape[0])
             side = down(side, 2)
             out_channels = weights[f"{name}/conv2/conv/filters"].shape[3]
-            pooled = op("AveragePool", [x], kernel_shape=[2, 2], strides=[2, 2])
+            x = g.op("AveragePool", x, kernel_shape=[2, 2], strides=[2, 2])
             if out_channels != channels:
-                pads = np.array([0, 0, 0, 0, 0, out_channels - channels, 0, 0], np.int64)
-                pooled = op("Pad", [pooled, constant(f"pad{len(nodes)}", pads)])
-            if out_side != side:  # one zero row below and one zero column right of the conv side
-                pads = np.array([0, 0, 0, 0, 0, 0, side - out_side, side - out_side], np.int64)
-                y = op("Pad", [y, constant(f"pad{len(nodes)}", pads)])
-            x, channels = pooled, out_channels
-        x = op("Relu", [op("Add", [y, x])])
-    mean = op("ReduceMean", [x], axes=[2, 3], keepdims=0)
-    nodes.append(helper.make_node("MatMul", [mean, constant("fc", weights["fc"].astype(np.float32))],
-                                  ["descriptors"]))
-    graph = helper.make_graph(
-        nodes, "face_api_face_recognition_net",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["n", 3, SIZE, SIZE])],
-        [helper.make_tensor_value_info("descriptors", TensorProto.FLOAT, ["n", DIMS])],
-        initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    checker.check_model(model)
-    return model
+                x = g.op("Pad", x, g.ints(0, 0, 0, 0, 0, out_channels - channels, 0, 0))
+            if out_side != side:  # zero rows below and zero columns right of the conv side
+                y = g.op("Pad", y, g.ints(0, 0, 0, 0, 0, 0, side - out_side, side - out_side))
+            channels = out_channels
+        x = g.op("Relu", g.op("Add", y, x))
+    mean = g.op("ReduceMean", x, axes=[2, 3], keepdims=0)
+    g.op("MatMul", mean, g.constant(weights["fc"].astype(np.float32)), name="descriptors")
+    return g.model("face_api_face_recognition_net", {"input": ["n", 3, SIZE, SIZE]},
+                   {"descriptors": ["n", DIMS]})
 
 
 def resize_bilinear(values: np.ndarray, size: int) -> np.ndarray:
