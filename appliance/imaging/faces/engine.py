@@ -192,13 +192,15 @@ class FaceEngine:
                 continue
             sent[self._next_id] = image if self.nets else image.size
             self._send(self._next_id, image, outputs)
-        while len(answers) < len(order):
+        described: dict[int, Future[list[DetectedFace] | FaceEngineError]] = {}  # on the threads too
+        while len(answers) + len(described) < len(order):
             answer = self._message(self.timeout)
             frame = answer.get("id")
             if frame not in sent:
                 self.close()
                 raise FaceEngineError(f"the face worker answered out of turn: {answer}")
-            answers[frame] = self._faces(answer, sent.pop(frame))
+            described[frame] = self._preparing.submit(self._faces, answer, sent.pop(frame))
+        answers.update((frame, future.result()) for frame, future in described.items())
         return [answers[frame] for frame in order]
 
     def _prepare(self, make: Callable[[], Image.Image]) -> tuple[Image.Image, bytes]:
