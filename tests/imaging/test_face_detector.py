@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from support.faces import FACES_CODE, demo_photo, node_modules, run_node
+from support.faces import FACES_CODE, demo_photo, node_modules, run_face_api, run_node
 
 from appliance.imaging.faces import detector
 from appliance.imaging.faces.native import NativeNets
@@ -52,7 +52,7 @@ const out = detectorInput(new Uint8Array(Buffer.concat(chunks)), {size[0]}, {siz
 process.stdout.write(Buffer.from(out.buffer));
 """
     theirs = np.frombuffer(run_node(script, image.tobytes()), np.float32).reshape(512, 512, 3)
-    mine = detector.detector_input(image)[0].transpose(1, 2, 0)
+    mine = detector.detector_input(np.asarray(image))[0].transpose(1, 2, 0)
     np.testing.assert_array_equal(mine, theirs / np.float32(127.5) - np.float32(1))
 
 
@@ -60,33 +60,20 @@ def test_the_boxes_and_scores_are_face_apis() -> None:
     """The native network's boxes and scores (its output layer included) equal face-api's fused
     TensorFlow.js forward pass (ssd-fused.mjs, itself checked against face-api's own) on a real
     group photo, to float rounding: what non-max suppression then picks from is the same."""
-    modules = node_modules()
     image = Image.open(demo_photo("sample4.jpg")).convert("RGB")
-    native = NativeNets(modules).detect(image)
+    native = NativeNets(node_modules()).detect(np.asarray(image))
     assert len(native) == detector.OUTPUT_BYTES
-    script = f"""
-import {{ createRequire }} from "node:module";
-import path from "node:path";
-import {{ preparedInput }} from "{(FACES_CODE / 'pixels.mjs').as_uri()}";
-import {{ installFusedDetector }} from "{(FACES_CODE / 'ssd-fused.mjs').as_uri()}";
-const require = createRequire(path.join({json.dumps(str(modules))}, "_x.js"));
-const tf = require("@tensorflow/tfjs");
-const wasm = require("@tensorflow/tfjs-backend-wasm");
-const faceapi = require("@vladmandic/face-api/dist/face-api.node-wasm.js");
-const folder = (name) => path.dirname(require.resolve(name)) + path.sep;
-wasm.setWasmPaths(folder("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"));
-await tf.setBackend("wasm");
-await faceapi.nets.ssdMobilenetv1.loadFromDisk(folder("@vladmandic/face-api/package.json") + "model");
+    imports = (f'import {{ preparedInput }} from "{(FACES_CODE / "pixels.mjs").as_uri()}";\n'
+               f'import {{ installFusedDetector }} from "{(FACES_CODE / "ssd-fused.mjs").as_uri()}";')
+    body = f"""
 installFusedDetector(tf, faceapi);
-const chunks = []; for await (const c of process.stdin) chunks.push(c);
-const pixels = new Uint8Array(Buffer.concat(chunks));
-const input = preparedInput(tf, faceapi, pixels, {image.width}, {image.height});
+const input = preparedInput(tf, faceapi, new Uint8Array(stdin), {image.width}, {image.height});
 const out = faceapi.nets.ssdMobilenetv1.forwardInput(input);
 const boxes = Array.from(await out.boxes[0].data());
 const scores = Array.from(await out.scores[0].data());
 process.stdout.write(JSON.stringify({{ boxes, scores }}));
 """
-    got = json.loads(run_node(script, image.tobytes()))
+    got = json.loads(run_face_api("ssdMobilenetv1", body, image.tobytes(), imports))
     theirs_boxes, theirs_scores = np.array(got["boxes"]).reshape(-1, 4), np.array(got["scores"])
     values = np.frombuffer(native, "<f4")
     boxes, scores = values[:detector.ANCHORS * 4].reshape(-1, 4), values[detector.ANCHORS * 4:]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from support.faces import demo_photo, node_modules, run_node
+from support.faces import demo_photo, node_modules, run_face_api
 
 from appliance.imaging.faces import recogniser
 from appliance.imaging.faces.native import NativeNets
@@ -20,30 +20,16 @@ from appliance.imaging.faces.native import NativeNets
 CROPS = [(266, 194, 160, 215), (649, 118, 200, 150), (985, 200, 180, 180), (1269, 186, 150, 150),
          (669, 0, 161, 150), (258, 186, 176, 231)]
 
-FACE_API = """
-import {{ createRequire }} from "node:module";
-import path from "node:path";
-const require = createRequire(path.join({modules}, "_x.js"));
-const tf = require("@tensorflow/tfjs");
-const wasm = require("@tensorflow/tfjs-backend-wasm");
-const faceapi = require("@vladmandic/face-api/dist/face-api.node-wasm.js");
-const folder = (name) => path.dirname(require.resolve(name)) + path.sep;
-wasm.setWasmPaths(folder("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"));
-await tf.setBackend("wasm");
-await faceapi.nets.faceRecognitionNet.loadFromDisk(folder("@vladmandic/face-api/package.json") + "model");
-const chunks = []; for await (const c of process.stdin) chunks.push(c);
-const pixels = Int32Array.from(Buffer.concat(chunks));
-const image = tf.tensor3d(pixels, [{height}, {width}, 3], "int32");
+CUT = """
+const image = tf.tensor3d(Int32Array.from(stdin), [{height}, {width}, 3], "int32");
 const crops = {crops}.map(([x, y, w, h]) => tf.slice(image, [y, x, 0], [h, w, 3]));
-{body}
 """
 
 
 def face_api(image: Image.Image, body: str) -> bytes:
-    modules = node_modules()
-    script = FACE_API.format(modules=json.dumps(str(modules)), height=image.height, width=image.width,
-                             crops=json.dumps(CROPS), body=body)
-    return run_node(script, image.tobytes())
+    """``body`` run on the CROPS of ``image`` (``crops``: int32 tensors) with face-api's recognition net."""
+    cut = CUT.format(height=image.height, width=image.width, crops=json.dumps(CROPS))
+    return run_face_api("faceRecognitionNet", cut + body, image.tobytes())
 
 
 def test_the_input_is_face_apis_batch_tensor() -> None:

@@ -7,6 +7,7 @@ MIT but its README states no licence or source for these photos (docs/faces.md).
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -65,3 +66,28 @@ def run_node(script: str, stdin: bytes) -> bytes:
                           timeout=120, check=False, cwd=ROOT)
     assert done.returncode == 0, done.stderr.decode()
     return done.stdout
+
+
+FACE_API_SCRIPT = """{imports}
+import {{ createRequire }} from "node:module";
+import path from "node:path";
+const require = createRequire(path.join({modules}, "_x.js"));
+const tf = require("@tensorflow/tfjs");
+const wasm = require("@tensorflow/tfjs-backend-wasm");
+const faceapi = require("@vladmandic/face-api/dist/face-api.node-wasm.js");
+const folder = (name) => path.dirname(require.resolve(name)) + path.sep;
+wasm.setWasmPaths(folder("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"));
+await tf.setBackend("wasm");
+await faceapi.nets.{net}.loadFromDisk(folder("@vladmandic/face-api/package.json") + "model");
+const chunks = []; for await (const c of process.stdin) chunks.push(c);
+const stdin = Buffer.concat(chunks);
+{body}
+"""
+
+
+def run_face_api(net: str, body: str, stdin: bytes, imports: str = "") -> bytes:
+    """Run ``body`` in Node with face-api on TensorFlow.js WASM (``tf``, ``faceapi``), its net
+    ``net`` loaded and the standard input read (``stdin``, a Buffer); ``imports``: ES imports."""
+    script = FACE_API_SCRIPT.format(imports=imports, modules=json.dumps(str(node_modules())), net=net,
+                                    body=body)
+    return run_node(script, stdin)

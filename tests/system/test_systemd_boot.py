@@ -178,7 +178,7 @@ from appliance.imaging.faces.native import NativeNets
 
 nets = NativeNets(Path("/usr/local/share/face-check/node_modules"))
 image = Image.open("/usr/local/share/face-check/group.jpg").convert("RGB")
-scores = np.frombuffer(nets.detect(image), "<f4")[5118 * 4:]
+scores = np.frombuffer(nets.detect(np.asarray(image)), "<f4")[5118 * 4:]
 [descriptor] = nets.describe(np.asarray(image), [(0, 0, 150, 150)])
 print(f"face nets: {int((scores > 0.4).sum())} anchors over 0.4, descriptor of {len(descriptor)}")
 """

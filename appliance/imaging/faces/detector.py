@@ -14,7 +14,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+
+from . import resize
 
 SIZE = 512  # face-api's detector input: the photo padded to a square, resized to 512 x 512
 ANCHORS = 5118  # boxes the network scores (32² x 3 + (16² + 8² + 4² + 2² + 1) x 6)
@@ -124,25 +125,20 @@ def _output_layer(g, weights: dict[str, np.ndarray], encodings: str, classes: st
 
 
 def _taps(side: int, extent: int) -> tuple[np.ndarray, np.ndarray, int, int, np.ndarray]:
-    """Per output row (or column): the two source indices (clipped into the photo), how many of
-    each fall on the photo (the rest read the zero padding: indices only grow) and the weight, as
-    tfjs-backend-wasm's ResizeBilinear computes them (no corner alignment, no half-pixel centres)."""
-    scale = np.float32(side / SIZE)
-    src = scale * np.arange(SIZE, dtype=np.float32)
-    low = np.floor(src).astype(np.int64)
-    high = np.minimum(side - 1, np.ceil(src).astype(np.int64))
-    weight = (src - low.astype(np.float32)).astype(np.float32)
+    """Per output row (or column) of the padded square: the two source indices (clipped into the
+    photo), how many of each fall on the photo (the rest read the zero padding: indices only grow)
+    and the weight."""
+    low, high, weight = resize.taps(side, SIZE)
     last = max(extent - 1, 0)
     return (np.minimum(low, last), np.minimum(high, last), int((low < extent).sum()),
             int((high < extent).sum()), weight)
 
 
-def detector_input(image: Image.Image) -> np.ndarray:
-    """face-api's detector input from an RGB image: zero-padded to a square (bottom or right),
-    resized bilinearly to 512 x 512, scaled to [-1, 1]; float32 NCHW. The same numbers as
-    ``pixels.mjs`` ``detectorInput`` (float32 arithmetic in the same order); only the rows and
-    columns the resize reads are gathered (a 2048 px photo is never converted whole)."""
-    pixels = np.asarray(image, dtype=np.uint8)
+def detector_input(pixels: np.ndarray) -> np.ndarray:
+    """face-api's detector input from a photo's RGB pixels (uint8 [h, w, 3]): zero-padded to a
+    square (bottom or right), resized bilinearly to 512 x 512, scaled to [-1, 1]; float32 NCHW.
+    The same numbers as ``pixels.mjs`` ``detectorInput``; only the rows and columns the resize
+    reads are gathered (a 2048 px photo is never converted whole)."""
     height, width = pixels.shape[:2]
     if not height or not width:
         return np.full((1, 3, SIZE, SIZE), -1, np.float32)
@@ -156,13 +152,8 @@ def detector_input(image: Image.Image) -> np.ndarray:
         values[:, on_columns:] = 0  # the padding right of it
         return values
 
-    tl = corner(top, on_top, left, on_left)
-    tr = corner(top, on_top, right, on_right)
-    bl = corner(bottom, on_bottom, left, on_left)
-    br = corner(bottom, on_bottom, right, on_right)
-    dx = dx[None, :, None]
-    upper = tl + (tr - tl) * dx
-    lower = bl + (br - bl) * dx
-    out = upper + (lower - upper) * dy[:, None, None]
+    out = resize.blend(corner(top, on_top, left, on_left), corner(top, on_top, right, on_right),
+                       corner(bottom, on_bottom, left, on_left), corner(bottom, on_bottom, right, on_right),
+                       dx, dy)
     out = out / np.float32(127.5) - np.float32(1)
     return np.ascontiguousarray(out.transpose(2, 0, 1)[None], dtype=np.float32)

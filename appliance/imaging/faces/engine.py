@@ -173,10 +173,10 @@ class FaceEngine:
         for all. With native nets the images sent are kept until answered (their crops' pixels)."""
         self.start()
         answers: dict[int, list[DetectedFace] | Exception] = {}
-        sent: dict[int, Image.Image | tuple[int, int]] = {}  # the image (native nets) or its size
+        sent: dict[int, np.ndarray | tuple[int, int]] = {}  # the pixels (native nets: the crops') or the size
         order: list[int] = []
         makes = iter(images)
-        ahead: deque[Future[tuple[Image.Image, bytes]]] = deque()  # at most threads + 1 decoded, unsent
+        ahead: deque[Future[tuple[np.ndarray, bytes]]] = deque()  # at most threads + 1 decoded, unsent
         while True:
             while len(ahead) <= self.threads and (make := next(makes, None)) is not None:
                 ahead.append(self._preparing.submit(self._prepare, make))
@@ -186,12 +186,12 @@ class FaceEngine:
             self._next_id += 1
             order.append(self._next_id)
             try:
-                image, outputs = future.result()
+                pixels, outputs = future.result()
             except Exception as exc:  # noqa: BLE001  (the image's own failure, e.g. a corrupt JPEG)
                 answers[self._next_id] = exc
                 continue
-            sent[self._next_id] = image if self.nets else image.size
-            self._send(self._next_id, image, outputs)
+            sent[self._next_id] = pixels if self.nets else (pixels.shape[1], pixels.shape[0])
+            self._send(self._next_id, pixels, outputs)
         described: dict[int, Future[list[DetectedFace] | FaceEngineError]] = {}  # on the threads too
         while len(answers) + len(described) < len(order):
             answer = self._message(self.timeout)
@@ -203,19 +203,20 @@ class FaceEngine:
         answers.update((frame, future.result()) for frame, future in described.items())
         return [answers[frame] for frame in order]
 
-    def _prepare(self, make: Callable[[], Image.Image]) -> tuple[Image.Image, bytes]:
+    def _prepare(self, make: Callable[[], Image.Image]) -> tuple[np.ndarray, bytes]:
         """An image made (decoded) and its detector outputs (b"" when the worker runs the detector)."""
         image = make()
-        return image, self.nets.detect(image) if self.nets else b""
+        pixels = np.asarray(image, dtype=np.uint8)  # the one copy: detector input, frame and crops
+        return pixels, self.nets.detect(pixels) if self.nets else b""
 
-    def _send(self, frame: int, image: Image.Image, outputs: bytes) -> None:
+    def _send(self, frame: int, pixels: np.ndarray, outputs: bytes) -> None:
         """Write one frame (the pixels, then the detector's outputs if computed here), reading the
         worker's answers meanwhile (a pipe full both ways would otherwise block both sides)."""
         assert self.proc is not None and self.proc.stdin is not None
-        header = json.dumps({"id": frame, "width": image.width, "height": image.height,
+        header = json.dumps({"id": frame, "width": pixels.shape[1], "height": pixels.shape[0],
                              "outputs": len(outputs)}).encode()
         prefix = struct.pack("<I", len(header)) + header
-        parts = [memoryview(part) for part in (prefix, image.tobytes(), outputs) if part]
+        parts = [memoryview(part).cast("B") for part in (prefix, pixels, outputs) if len(part)]
         fd = self.proc.stdin.fileno()
         os.set_blocking(fd, False)
         deadline = time.monotonic() + SEND_TIMEOUT_S
@@ -255,17 +256,17 @@ class FaceEngine:
             raise FaceEngineError(f"the face worker exited ({code})")
         self._buffer += chunk
 
-    def _faces(self, answer: dict[str, Any], sent: Image.Image | tuple[int, int]
+    def _faces(self, answer: dict[str, Any], sent: np.ndarray | tuple[int, int]
                ) -> list[DetectedFace] | FaceEngineError:
         """The worker's answer for an image: its faces, their descriptors computed here from the
         crops it names (native nets; a face whose crop is empty, outside the photo, is dropped)."""
         if "error" in answer:
             return FaceEngineError(f"the face worker refused the image: {answer['error']}")
-        w, h = sent.size if isinstance(sent, Image.Image) else sent
+        w, h = (sent.shape[1], sent.shape[0]) if isinstance(sent, np.ndarray) else sent
         faces = answer["faces"]
-        if isinstance(sent, Image.Image) and self.nets is not None:
+        if isinstance(sent, np.ndarray) and self.nets is not None:
             faces = [f for f in faces if f["crop"][2] > 0 and f["crop"][3] > 0]
-            descriptors = self.nets.describe(np.asarray(sent), [tuple(f["crop"]) for f in faces])
+            descriptors = self.nets.describe(sent, [tuple(f["crop"]) for f in faces])
         else:
             descriptors = [tuple(float(v) for v in f["descriptor"]) for f in faces]
         return [DetectedFace((f["box"][0] / w, f["box"][1] / h, f["box"][2] / w, f["box"][3] / h),

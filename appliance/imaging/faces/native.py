@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from . import detector, recogniser
 
@@ -54,10 +53,10 @@ class NativeNets:
                          for kind in BUILDERS}
         self.version = onnxruntime.__version__
 
-    def detect(self, image: Image.Image) -> bytes:
-        """The detector's outputs for an RGB image: 5118 x 4 boxes then 5118 scores, float32
-        little-endian (what the worker reads after the frame's pixels)."""
-        boxes, scores = self.sessions["detector"].run(None, {"input": detector.detector_input(image)})
+    def detect(self, pixels: np.ndarray) -> bytes:
+        """The detector's outputs for a photo's RGB pixels (uint8 [h, w, 3]): 5118 x 4 boxes then
+        5118 scores, float32 little-endian (what the worker reads after the frame's pixels)."""
+        boxes, scores = self.sessions["detector"].run(None, {"input": detector.detector_input(pixels)})
         return boxes.astype("<f4").tobytes() + scores.astype("<f4").tobytes()
 
     def describe(self, pixels: np.ndarray, crops: list[tuple[int, int, int, int]]) -> list[tuple[float, ...]]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import resize
+
 SIZE = 150
 MEAN_RGB = np.array([122.782, 117.001, 104.298], np.float32)
 MANIFEST = "face_recognition_model-weights_manifest.json"
@@ -68,22 +70,6 @@ def build_model(weights: dict[str, np.ndarray]):  # -> onnx.ModelProto
                    {"descriptors": ["n", DIMS]})
 
 
-def resize_bilinear(values: np.ndarray, size: int) -> np.ndarray:
-    """A float32 [h, w, 3] array resized to [size, size, 3] as tfjs-backend-wasm's ResizeBilinear
-    does (no corner alignment, no half-pixel centres, float32 arithmetic in its order)."""
-    def taps(old: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        src = np.float32(old / size) * np.arange(size, dtype=np.float32)
-        low = np.floor(src).astype(np.int64)
-        return low, np.minimum(old - 1, np.ceil(src).astype(np.int64)), (src - low.astype(np.float32))
-
-    top, bottom, dy = taps(values.shape[0])
-    left, right, dx = taps(values.shape[1])
-    dx = dx.astype(np.float32)[None, :, None]
-    upper = values[top][:, left] + (values[top][:, right] - values[top][:, left]) * dx
-    lower = values[bottom][:, left] + (values[bottom][:, right] - values[bottom][:, left]) * dx
-    return upper + (lower - upper) * dy.astype(np.float32)[:, None, None]
-
-
 def face_input(pixels: np.ndarray, crops: list[tuple[int, int, int, int]]) -> np.ndarray:
     """The net's input for faces of a photo (uint8 [h, w, 3]): each crop (x, y, w, h, integers
     inside the photo) padded to a centred square, resized to 150, normalised; float32 NCHW."""
@@ -100,6 +86,6 @@ def face_input(pixels: np.ndarray, crops: list[tuple[int, int, int, int]]) -> np
             else:
                 square[diff - after:diff - after + h] = face
             face = square
-        batch[i] = face if face.shape[0] == SIZE else resize_bilinear(face, SIZE)
+        batch[i] = face if face.shape[0] == SIZE else resize.resize_bilinear(face, SIZE)
     batch = (batch - MEAN_RGB) / np.float32(255)
     return np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
